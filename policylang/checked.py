@@ -1,0 +1,211 @@
+"""The checked policy: names resolved, types known, imports merged; what the compiler and analyser read.
+
+Checked expressions are the checker's own objects (not AST nodes): every name is resolved to a fact,
+an output, a derived value or a constant, and every expression carries its type. Each refers back
+to its AST node for spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import nodes as n
+from .datatypes import Type
+from .source import SourceFile, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal, enum member, symbol or constant set."""
+
+    value: Any
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FactRef:
+    name: str
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRef:
+    name: str
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedRef:
+    """A segment or a let, by its policy-wide key (`key_customer`, or `segments.high_spend` if imported)."""
+
+    key: str
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NowRef:
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    op: str
+    left: CheckedExpr
+    right: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipTest:
+    op: str
+    left: CheckedExpr
+    right: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    value: CheckedExpr
+    low: CheckedExpr
+    high: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceTest:
+    target: CheckedExpr
+    missing: bool
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Logical:
+    """`and` / `or` over two or more operands."""
+
+    op: str
+    operands: tuple[CheckedExpr, ...]
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    operand: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Calculation:
+    op: str
+    left: CheckedExpr
+    right: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Minus:
+    operand: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SetBuild:
+    """A set literal whose elements are not all constants."""
+
+    elements: tuple[CheckedExpr, ...]
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+
+
+CheckedExpr = (
+    Const | FactRef | OutputRef | DerivedRef | NowRef | Comparison | MembershipTest | Range
+    | PresenceTest | Logical | Negation | Calculation | Minus | SetBuild
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    name: str
+    type: Type
+    optional: bool
+    default: Any = None
+    has_default: bool = False
+    span: Span | None = None
+    declared: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    name: str
+    type: Type
+    resolution: str
+    default: Any = None
+    has_default: bool = False
+    span: Span | None = None
+    declared: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A segment (bool) or let (any type), with the keys of the other derived values it reads."""
+
+    key: str
+    kind: str
+    type: Type
+    expr: CheckedExpr
+    module: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One action: `op` is "set" (`=`, flags) or "add" (`+=`)."""
+
+    output: str
+    op: str
+    value: CheckedExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRule:
+    id: str
+    name: str | None
+    module: str
+    order: int
+    priority: int
+    condition: CheckedExpr
+    actions: tuple[Assignment, ...]
+    because: str | None
+    span: Span
+    node: n.Rule = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CheckedPolicy:
+    """A whole policy with its imports merged. `derived` is in dependency order (each after what it reads)."""
+
+    name: str
+    description: str | None
+    root: str
+    sources: dict[str, SourceFile]
+    facts: dict[str, Fact]
+    outputs: dict[str, Output]
+    derived: dict[str, Derived]
+    rules: tuple[CheckedRule, ...]
+    facts_declared: bool
+    outputs_declared: bool
+    content_hash: str

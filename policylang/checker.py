@@ -1,0 +1,621 @@
+"""Checks a policy and its imports: declarations, names, types, resolutions and cycles -> CheckedPolicy + diagnostics."""
+
+from __future__ import annotations
+
+import graphlib
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import checked as c
+from . import nodes as n
+from .datatypes import (
+    BOOL,
+    PRIMITIVES,
+    RESOLUTIONS,
+    TYPE_NAMES,
+    UNKNOWN,
+    EnumOf,
+    SetOf,
+    Type,
+    assignable,
+    describe,
+    join,
+    resolution_fits,
+)
+from .diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
+from .expressions import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
+from .modules import Module, load
+
+_TYPE_ALIASES = {
+    "integer": "int", "float": "number", "decimal": "number", "double": "number", "money": "number",
+    "str": "string", "text": "string", "boolean": "bool", "timestamp": "datetime", "time": "datetime",
+    "list": "set", "array": "set", "timedelta": "duration", "interval": "duration",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The checked policy (None when a module could not be loaded at all) and every diagnostic, sorted."""
+
+    policy: c.CheckedPolicy | None
+    diagnostics: tuple[Diagnostic, ...]
+    modules: tuple[Module, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def check(text: str, filename: str = "<policy>", directory: Path | None = None) -> CheckResult:
+    """Parse and check a policy file with its imports.
+
+    Never raises for bad input: everything wrong comes back as diagnostics. The checker still runs
+    after syntax errors, on whatever parsed, but drops `unknown-name` findings in files with syntax
+    errors, since those are mostly echoes of the broken declarations.
+    """
+    modules, diagnostics = load(text, filename, directory)
+    state = _Checker(modules, diagnostics)
+    policy = state.run()
+    broken_files = {d.span.file for d in diagnostics if d.code is Code.SYNTAX_ERROR and d.span}
+    kept = [
+        d
+        for d in state.diagnostics
+        if not (d.code is Code.UNKNOWN_NAME and d.span is not None and d.span.file in broken_files)
+    ]
+    return CheckResult(policy, tuple(sort_and_cap(kept)), tuple(modules))
+
+
+class _Checker:
+    def __init__(self, modules: list[Module], diagnostics: list[Diagnostic]) -> None:
+        self.modules = modules
+        self.diagnostics = diagnostics
+        self.env = Environment()
+        self.fact_decls: dict[str, tuple[n.InputDecl, Module]] = {}
+        self.output_decls: dict[str, tuple[n.OutputDecl, Module]] = {}
+        self.derived_nodes: dict[str, tuple[n.Segment | n.Let, Module]] = {}
+
+    def _error(self, code: Code, message: str, span: Any, **extra: Any) -> None:
+        self.diagnostics.append(error(code, message, span, **extra))
+
+    def run(self) -> c.CheckedPolicy:
+        self.env.facts_declared = any(isinstance(i, n.InputBlock) for m in self.modules for i in m.tree.items)
+        self.env.outputs_declared = any(isinstance(i, n.OutputBlock) for m in self.modules for i in m.tree.items)
+        for module in self.modules:
+            self._declare_module(module)
+        for module in self.modules:
+            self._check_declarations(module)
+        if not self.env.outputs_declared:
+            self._preinfer_outputs()
+        derived = self._check_derived()
+        rules = self._check_rules()
+        self._check_output_cycles(rules, derived)
+        return self._build(derived, rules)
+
+    # --- declarations ---
+
+    def _declare_module(self, module: Module) -> None:
+        prefix = module.prefix
+        self.env.module_imports[prefix] = {
+            alias: next(m.prefix for m in self.modules if m.key == key) for alias, key in module.imports.items()
+        }
+        local: dict[str, str] = {}
+        first_seen: dict[str, n.Segment | n.Let] = {}
+        for item in module.tree.items:
+            if isinstance(item, n.Segment | n.Let):
+                if item.name in first_seen:
+                    self._duplicate(item.name, item.name_span, first_seen[item.name].name_span)
+                    continue
+                first_seen[item.name] = item
+                key = item.name if not prefix else f"{prefix}.{item.name}"
+                local[item.name] = key
+                self.derived_nodes[key] = (item, module)
+        self.env.local_derived[prefix] = local
+
+    def _duplicate(self, name: str, span: Any, first: Any, what: str = "name") -> None:
+        self._error(
+            Code.DUPLICATE_NAME,
+            f"`{name}` is defined twice",
+            span,
+            labels=(Label(first, "first defined here"),),
+            hint=f"rename one of them; each {what} is defined once",
+        )
+
+    def _resolve_type(self, node: n.TypeExpr) -> Type:
+        match node:
+            case n.SimpleType():
+                if node.name in PRIMITIVES:
+                    return PRIMITIVES[node.name]
+                hint = None
+                if node.name in _TYPE_ALIASES:
+                    hint = f"did you mean `{_TYPE_ALIASES[node.name]}`?"
+                elif node.name in ("enum", "set"):
+                    hint = "write `enum(a, b, c)` or `set[string]`"
+                self._error(
+                    Code.UNKNOWN_NAME,
+                    f"unknown type `{node.name}`",
+                    node.span,
+                    hint=hint or did_you_mean(node.name, TYPE_NAMES) or "types: " + ", ".join(TYPE_NAMES),
+                )
+                return UNKNOWN
+            case n.EnumType():
+                seen: set[str] = set()
+                for member in node.members:
+                    if member in seen:
+                        self._error(
+                            Code.DUPLICATE_NAME,
+                            f"enum member `{member}` is listed twice",
+                            node.span,
+                            hint="list each member once",
+                        )
+                    seen.add(member)
+                return EnumOf(tuple(dict.fromkeys(node.members)))
+            case n.SetType():
+                element = self._resolve_type(node.element)
+                if isinstance(element, SetOf):
+                    self._error(Code.TYPE_MISMATCH, "a set cannot hold sets", node.span, hint="use a set of plain values")
+                    return SetOf(UNKNOWN)
+                return SetOf(element)
+        return UNKNOWN
+
+    def _check_declarations(self, module: Module) -> None:
+        checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+        for item in module.tree.items:
+            if isinstance(item, n.InputBlock):
+                for decl in item.fields:
+                    self._declare_fact(decl, module, checker)
+            elif isinstance(item, n.OutputBlock):
+                for out in item.fields:
+                    self._declare_output(out, module, checker)
+        local = self.env.local_derived.get(module.prefix, {})
+        for name in local:
+            clash = self.fact_decls.get(name) or self.output_decls.get(name)
+            if clash is not None:
+                item, _ = self.derived_nodes[local[name]]
+                self._duplicate(name, item.name_span, clash[0].name_span)
+
+    def _constant(self, decl: n.InputDecl | n.OutputDecl, t: Type, checker: ExpressionChecker) -> tuple[Any, bool]:
+        if decl.default is None:
+            return None, False
+        value = checker.value(decl.default, t)
+        if not isinstance(value, c.Const):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"the default of `{decl.name}` must be a constant",
+                decl.default.span,
+                hint="write a literal value such as `0`, `\"eu\"`, `72h` or `{}`",
+            )
+            return None, False
+        if not assignable(value.type, t):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"the default of `{decl.name}` is {describe(value.type)}, but `{decl.name}` is {describe(t)}",
+                decl.default.span,
+                label=describe(value.type),
+                hint=_default_hint(t),
+            )
+            return None, False
+        return value.value, True
+
+    def _declare_fact(self, decl: n.InputDecl, module: Module, checker: ExpressionChecker) -> None:
+        t = self._resolve_type(decl.type)
+        default, has_default = self._constant(decl, t, checker)
+        fact = c.Fact(decl.name, t, decl.optional, default, has_default, decl.name_span)
+        if decl.name in self.fact_decls:
+            first, _ = self.fact_decls[decl.name]
+            existing = self.env.facts[decl.name]
+            if existing.type != t or existing.optional != fact.optional or (
+                has_default and existing.has_default and existing.default != default
+            ):
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"input `{decl.name}` is declared as {describe(t)} here but as {describe(existing.type)} elsewhere",
+                    decl.name_span,
+                    labels=(Label(first.name_span, "declared here"),),
+                    hint="files that share a fact must declare it the same way",
+                )
+            elif first.span.file == decl.span.file:
+                self._duplicate(decl.name, decl.name_span, first.name_span, "input")
+            elif has_default and not existing.has_default:
+                self.env.facts[decl.name] = fact
+            return
+        self.fact_decls[decl.name] = (decl, module)
+        self.env.facts[decl.name] = fact
+
+    def _declare_output(self, decl: n.OutputDecl, module: Module, checker: ExpressionChecker) -> None:
+        t = self._resolve_type(decl.type)
+        resolution = decl.resolve or "unique"
+        if decl.resolve is not None and decl.resolve not in RESOLUTIONS:
+            self._error(
+                Code.UNKNOWN_NAME,
+                f"unknown resolution `{decl.resolve}`",
+                decl.resolve_span,
+                hint=did_you_mean(decl.resolve, RESOLUTIONS) or "resolutions: " + ", ".join(RESOLUTIONS),
+            )
+            resolution = "unique"
+        elif not resolution_fits(resolution, t):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`resolve {resolution}` cannot combine {describe(t)} values",
+                decl.resolve_span,
+                label=f"`{decl.name}` is {describe(t)}",
+                hint=_resolution_hint(t),
+            )
+        if decl.name in self.fact_decls:
+            self._duplicate(decl.name, decl.name_span, self.fact_decls[decl.name][0].name_span)
+            return
+        default, has_default = self._constant(decl, t, checker)
+        output = c.Output(decl.name, t, resolution, default, has_default, decl.name_span)
+        if decl.name in self.output_decls:
+            first, _ = self.output_decls[decl.name]
+            existing = self.env.outputs[decl.name]
+            if (existing.type, existing.resolution) != (t, resolution) or (
+                has_default and existing.has_default and existing.default != default
+            ):
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"output `{decl.name}` is declared differently in two places",
+                    decl.name_span,
+                    labels=(Label(first.name_span, "declared here"),),
+                    hint="files that share an output must give it the same type, default and resolution",
+                )
+            elif first.span.file == decl.span.file:
+                self._duplicate(decl.name, decl.name_span, first.name_span, "output")
+            elif has_default and not existing.has_default:
+                self.env.outputs[decl.name] = output
+            return
+        self.output_decls[decl.name] = (decl, module)
+        self.env.outputs[decl.name] = output
+
+    def _preinfer_outputs(self) -> None:
+        """Schema-less outputs: whatever rules set, typed from the first action that says (flags are bools)."""
+        for module in self.modules:
+            for item in module.tree.items:
+                if not isinstance(item, n.Rule):
+                    continue
+                for action in item.actions:
+                    if action.output in self.env.inferred_outputs:
+                        continue
+                    guess: Type = UNKNOWN
+                    if isinstance(action, n.FlagAction):
+                        guess = BOOL
+                    elif isinstance(action.value, n.Literal):
+                        guess = LITERAL_TYPES[action.value.kind]
+                        if isinstance(action, n.AddAction):
+                            guess = SetOf(guess)
+                    self.env.inferred_outputs[action.output] = InferredName(guess, action.output_span)
+
+    # --- segments and lets ---
+
+    def _check_derived(self) -> dict[str, c.Derived]:
+        graph: dict[str, set[str]] = {}
+        for key, (item, module) in self.derived_nodes.items():
+            body = item.condition if isinstance(item, n.Segment) else item.value
+            graph[key] = set(self._derived_reads(body, module))
+        cyclic: set[str] = set()
+        for cycle in _find_cycles(graph):
+            first, module = self.derived_nodes[cycle[0]]
+            path = " -> ".join(cycle + [cycle[0]])
+            self._error(
+                Code.CYCLE,
+                f"`{first.name}` depends on itself: {path}",
+                first.name_span,
+                labels=tuple(
+                    Label(self.derived_nodes[k][0].name_span, "part of the cycle") for k in cycle[1:]
+                ),
+                hint="a segment or let cannot use its own value; break the cycle",
+            )
+            cyclic.update(cycle)
+        order = list(graphlib.TopologicalSorter({k: v - cyclic for k, v in graph.items() if k not in cyclic}).static_order())
+        derived: dict[str, c.Derived] = {}
+        for key in order:
+            if key not in self.derived_nodes:
+                continue
+            item, module = self.derived_nodes[key]
+            checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+            if isinstance(item, n.Segment):
+                expr = checker.condition(item.condition)
+                kind, t = "segment", BOOL
+            else:
+                expr = checker.value(item.value, None)
+                kind, t = "let", expr.type
+                if isinstance(expr, c.FactRef) and expr.name in self.env.inferred_facts:
+                    t = self.env.inferred_facts[expr.name].type
+            self.env.derived_types[key] = t
+            derived[key] = c.Derived(key, kind, t, expr, module.prefix, item.span)
+        for key in cyclic:
+            self.env.derived_types[key] = UNKNOWN
+        return derived
+
+    def _derived_reads(self, expr: n.Expr, module: Module) -> Iterable[str]:
+        local = self.env.local_derived.get(module.prefix, {})
+        imports = self.env.module_imports.get(module.prefix, {})
+        for node in n.walk(expr):
+            if not isinstance(node, n.Name):
+                continue
+            if len(node.parts) == 1 and node.parts[0] in local:
+                yield local[node.parts[0]]
+            elif len(node.parts) == 2 and node.parts[0] in imports:
+                target = self.env.local_derived.get(imports[node.parts[0]], {})
+                if node.parts[1] in target:
+                    yield target[node.parts[1]]
+
+    # --- rules ---
+
+    def _check_rules(self) -> list[c.CheckedRule]:
+        rules: list[c.CheckedRule] = []
+        ids: dict[str, n.Rule] = {}
+        order = 0
+        for module in self.modules:
+            checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+            for item in module.tree.items:
+                if not isinstance(item, n.Rule):
+                    continue
+                rule_id = item.id if not module.prefix or item.name is None else f"{module.prefix}.{item.name}"
+                if rule_id in ids:
+                    self._duplicate(item.name or rule_id, item.name_span, ids[rule_id].name_span, "rule")
+                    continue
+                ids[rule_id] = item
+                condition = checker.condition(item.condition)
+                actions = self._check_actions(item, checker)
+                rules.append(
+                    c.CheckedRule(
+                        id=rule_id,
+                        name=item.name,
+                        module=module.prefix,
+                        order=order,
+                        priority=item.priority or 0,
+                        condition=condition,
+                        actions=actions,
+                        because=item.because,
+                        span=item.span,
+                        node=item,
+                    )
+                )
+                order += 1
+        return rules
+
+    def _check_actions(self, rule: n.Rule, checker: ExpressionChecker) -> tuple[c.Assignment, ...]:
+        result: list[c.Assignment] = []
+        seen: dict[str, n.Action] = {}
+        for action in rule.actions:
+            if action.output in seen:
+                self._error(
+                    Code.DUPLICATE_NAME,
+                    f"`{action.output}` is set twice in this rule",
+                    action.output_span,
+                    labels=(Label(seen[action.output].output_span, "first set here"),),
+                    hint="set each output once per rule",
+                )
+                continue
+            seen[action.output] = action
+            target = self._action_target(action)
+            if target is None:
+                continue
+            assignment = self._action(action, target, checker)
+            if assignment is not None:
+                result.append(assignment)
+        return tuple(result)
+
+    def _action_target(self, action: n.Action) -> Type | None:
+        name = action.output
+        if self.env.outputs_declared:
+            if name in self.env.outputs:
+                return self.env.outputs[name].type
+            if name in self.env.facts:
+                self._error(
+                    Code.UNKNOWN_NAME,
+                    f"`{name}` is an input; rules can only set outputs",
+                    action.output_span,
+                    hint="declare it in the `output` block, or set another output",
+                )
+                return None
+            self._error(
+                Code.UNKNOWN_NAME,
+                f"unknown output `{name}`",
+                action.output_span,
+                hint=did_you_mean(name, self.env.outputs) or "declare it in the `output` block",
+            )
+            return None
+        if name in self.env.facts or name in self.env.inferred_facts and name not in self.env.inferred_outputs:
+            self._error(
+                Code.UNKNOWN_NAME,
+                f"`{name}` is a fact; rules can only set outputs",
+                action.output_span,
+                hint="give the output another name",
+            )
+            return None
+        return self.env.inferred_outputs[name].type if name in self.env.inferred_outputs else UNKNOWN
+
+    def _action(self, action: n.Action, target: Type, checker: ExpressionChecker) -> c.Assignment | None:
+        name = action.output
+        if isinstance(action, n.FlagAction):
+            if target not in (BOOL, UNKNOWN):
+                word = f"`{name}`" if action.value else f"`not {name}`"
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"{word} sets a bool, but output `{name}` is {describe(target)}",
+                    action.span,
+                    hint=f"give it a value: `{name} = ...`",
+                )
+                return None
+            self._infer_output(name, BOOL, action)
+            return c.Assignment(name, "set", c.Const(action.value, BOOL), action.span)
+        if isinstance(action, n.AddAction):
+            if not isinstance(target, SetOf) and target != UNKNOWN:
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"`+=` adds to a set, but output `{name}` is {describe(target)}",
+                    action.span,
+                    hint=f"write `{name} = ...`",
+                )
+                return None
+            expected = target if isinstance(target, SetOf) else None
+            value = checker.value(action.value, expected)
+            if isinstance(expected, SetOf) and not isinstance(value.type, SetOf) and assignable(value.type, expected.element):
+                value = c.SetBuild((value,), expected, action.value) if not isinstance(value, c.Const) else c.Const(frozenset({value.value}), expected, action.value)
+            if not isinstance(value.type, SetOf) and value.type != UNKNOWN:
+                value = c.Const(frozenset(), SetOf(value.type), action.value)
+            if not assignable(value.type, target):
+                self._assign_mismatch(action, value.type, target)
+                return None
+            self._infer_output(name, value.type, action)
+            return c.Assignment(name, "add", value, action.span)
+        value = checker.value(action.value, target if target != UNKNOWN else None)
+        if not assignable(value.type, target):
+            self._assign_mismatch(action, value.type, target)
+            return None
+        self._infer_output(name, value.type, action)
+        return c.Assignment(name, "set", value, action.span)
+
+    def _assign_mismatch(self, action: n.SetAction | n.AddAction, got: Type, target: Type) -> None:
+        from .expressions import _mismatch_hint
+
+        self._error(
+            Code.TYPE_MISMATCH,
+            f"output `{action.output}` is {describe(target)}, but this value is {describe(got)}",
+            action.value.span,
+            label=describe(got),
+            hint=_mismatch_hint(target, got, action.value),
+        )
+
+    def _infer_output(self, name: str, t: Type, action: n.Action) -> None:
+        if self.env.outputs_declared or t == UNKNOWN:
+            return
+        current = self.env.inferred_outputs.get(name)
+        if current is None or current.type == UNKNOWN:
+            self.env.inferred_outputs[name] = InferredName(t, action.output_span)
+            return
+        joined = join(current.type, t)
+        if joined is None:
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"output `{name}` is set to {describe(t)} here, but to {describe(current.type)} before",
+                action.span,
+                labels=(Label(current.span, f"set to {describe(current.type)} here"),),
+                hint="an output has one type; declare it in an `output` block to say which",
+            )
+        else:
+            current.type = joined
+
+    def _check_output_cycles(self, rules: list[c.CheckedRule], derived: dict[str, c.Derived]) -> None:
+        """Rules may read outputs that other rules set, but never in a circle (sla -> queue -> sla)."""
+        derived_outputs: dict[str, set[str]] = {}
+        for key, item in derived.items():
+            derived_outputs[key] = _outputs_read(item.expr, derived_outputs)
+        graph: dict[str, set[str]] = {}
+        writers: dict[tuple[str, str], str] = {}
+        for rule in rules:
+            reads = _outputs_read(rule.condition, derived_outputs)
+            for action in rule.actions:
+                reads |= _outputs_read(action.value, derived_outputs)
+            for action in rule.actions:
+                graph.setdefault(action.output, set()).update(reads)
+                for read in reads:
+                    writers.setdefault((read, action.output), rule.id)
+        for cycle in _find_cycles(graph):
+            ordered = list(reversed(cycle))
+            path = " -> ".join([*ordered, ordered[0]])
+            involved = [writers.get((ordered[i], ordered[(i + 1) % len(ordered)]), "?") for i in range(len(ordered))]
+            first_rule = next((r for r in rules if r.id == involved[-1]), rules[0] if rules else None)
+            self._error(
+                Code.CYCLE,
+                f"outputs depend on each other in a cycle: {path}",
+                first_rule.node.name_span if first_rule else None,
+                rules=tuple(dict.fromkeys(involved)),
+                notes=tuple(
+                    f"rule `{rid}` reads `{ordered[i]}` and sets `{ordered[(i + 1) % len(ordered)]}`"
+                    for i, rid in enumerate(involved)
+                ),
+                hint="an output cannot depend on its own value; break the cycle",
+            )
+
+    # --- result ---
+
+    def _build(self, derived: dict[str, c.Derived], rules: list[c.CheckedRule]) -> c.CheckedPolicy:
+        root = self.modules[-1]
+        header = root.tree.header
+        facts = dict(self.env.facts)
+        for name, inferred in self.env.inferred_facts.items():
+            facts.setdefault(name, c.Fact(name, inferred.type, True, span=inferred.span, declared=False))
+        outputs = dict(self.env.outputs)
+        for name, inferred in self.env.inferred_outputs.items():
+            outputs.setdefault(name, c.Output(name, inferred.type, "unique", span=inferred.span, declared=False))
+        digest = hashlib.sha256()
+        for module in self.modules:
+            digest.update(module.prefix.encode() + b"\0" + module.parsed.source.text.encode() + b"\0")
+        return c.CheckedPolicy(
+            name=header.name if header else _stem(root.name),
+            description=header.description if header else None,
+            root=root.name,
+            sources={m.name: m.parsed.source for m in self.modules},
+            facts=facts,
+            outputs=outputs,
+            derived=derived,
+            rules=tuple(rules),
+            facts_declared=self.env.facts_declared,
+            outputs_declared=self.env.outputs_declared,
+            content_hash=digest.hexdigest(),
+        )
+
+
+def _outputs_read(expr: c.CheckedExpr, derived_outputs: dict[str, set[str]]) -> set[str]:
+    found: set[str] = set()
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c.OutputRef):
+            found.add(node.name)
+        elif isinstance(node, c.DerivedRef):
+            found |= derived_outputs.get(node.key, set())
+        for attr in ("left", "right", "operand", "value", "low", "high", "target"):
+            child = getattr(node, attr, None)
+            if child is not None and hasattr(child, "type") and not isinstance(node, c.Const):
+                stack.append(child)
+        for attr in ("operands", "elements"):
+            stack.extend(getattr(node, attr, ()))
+    return found
+
+
+def _find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every cycle graphlib finds, one at a time (each reported, its nodes removed, then search again)."""
+    cycles: list[list[str]] = []
+    remaining = {k: set(v) for k, v in graph.items()}
+    for _ in range(1000):
+        try:
+            graphlib.TopologicalSorter(remaining).prepare()
+            return cycles
+        except graphlib.CycleError as exc:
+            cycle = list(exc.args[1])[:-1]
+            # graphlib lists the cycle in "depends on" order; report it from its first defined node
+            cycles.append(list(reversed(cycle)))
+            for node in cycle:
+                remaining.pop(node, None)
+            for deps in remaining.values():
+                deps.difference_update(cycle)
+    return cycles
+
+
+def _default_hint(t: Type) -> str | None:
+    if t == BOOL:
+        return "write `true` or `false`"
+    if isinstance(t, EnumOf):
+        return "use one of: " + ", ".join(f"`{m}`" for m in t.members)
+    if isinstance(t, SetOf):
+        return "write a set such as `{}` or `{a, b}`"
+    return None
+
+
+def _resolution_hint(t: Type) -> str:
+    if t == BOOL:
+        return "use `resolve any` or `resolve all` for a bool"
+    if isinstance(t, SetOf):
+        return "use `resolve union` for a set"
+    return "use `resolve unique`, `first` or `priority`; `min` and `max` need an order"
+
+
+def _stem(path: str) -> str:
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return base[: -len(".policy")] if base.endswith(".policy") else base

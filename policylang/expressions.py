@@ -1,0 +1,530 @@
+"""Types expressions: resolves each name (fact, output, segment, let, enum member, symbol) and checks operators.
+
+Bare words take their meaning from the other side: in `tier == premium`, `premium` is a member of
+`tier`'s enum; against a string it is the symbol "premium". In schema-less mode a name in subject
+position (the left of a comparison, a bare condition) that nothing declares becomes a fact whose
+type is inferred from how it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import assert_never
+
+from . import checked as c
+from . import nodes as n
+from .datatypes import (
+    BOOL,
+    DATE,
+    DATETIME,
+    DURATION,
+    INT,
+    NUMBER,
+    STRING,
+    UNKNOWN,
+    EnumOf,
+    SetOf,
+    Type,
+    arithmetic_result,
+    comparable,
+    describe,
+    is_numeric,
+    is_ordered,
+    join,
+)
+from .diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from .source import SourceFile, Span
+
+LITERAL_TYPES: dict[str, Type] = {
+    "int": INT,
+    "number": NUMBER,
+    "string": STRING,
+    "bool": BOOL,
+    "duration": DURATION,
+    "date": DATE,
+    "datetime": DATETIME,
+}
+
+
+@dataclass
+class InferredName:
+    """A schema-less fact or output: its type so far and where that type was first fixed."""
+
+    type: Type
+    span: Span
+
+
+@dataclass
+class Environment:
+    """Everything names can resolve to, shared by every module of one policy."""
+
+    facts: dict[str, c.Fact] = field(default_factory=dict)
+    outputs: dict[str, c.Output] = field(default_factory=dict)
+    facts_declared: bool = True
+    outputs_declared: bool = True
+    inferred_facts: dict[str, InferredName] = field(default_factory=dict)
+    inferred_outputs: dict[str, InferredName] = field(default_factory=dict)
+    derived_types: dict[str, Type] = field(default_factory=dict)
+    local_derived: dict[str, dict[str, str]] = field(default_factory=dict)
+    """module prefix -> {name as written there -> derived key}"""
+    module_imports: dict[str, dict[str, str]] = field(default_factory=dict)
+    """module prefix -> {alias -> imported module prefix}"""
+
+    def fact_type(self, name: str) -> Type | None:
+        if name in self.facts:
+            return self.facts[name].type
+        if name in self.inferred_facts:
+            return self.inferred_facts[name].type
+        return None
+
+    def output_type(self, name: str) -> Type | None:
+        if name in self.outputs:
+            return self.outputs[name].type
+        if name in self.inferred_outputs:
+            return self.inferred_outputs[name].type
+        return None
+
+
+class ExpressionChecker:
+    """Types the expressions of one module, appending diagnostics to a shared list."""
+
+    def __init__(self, env: Environment, prefix: str, source: SourceFile, diagnostics: list[Diagnostic]) -> None:
+        self.env = env
+        self.prefix = prefix
+        self.source = source
+        self.diagnostics = diagnostics
+
+    # --- entry points ---
+
+    def condition(self, expr: n.Expr) -> c.CheckedExpr:
+        """A condition: must be a bool."""
+        result = self.expr(expr, BOOL, subject=True)
+        self._refine(result, BOOL)
+        if result.type not in (BOOL, UNKNOWN):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"a condition must be true or false, but `{self._text(expr)}` is {describe(result.type)}",
+                expr.span,
+                label=f"{describe(result.type)}",
+                hint=_condition_hint(result.type),
+            )
+        return result
+
+    def value(self, expr: n.Expr, expected: Type | None) -> c.CheckedExpr:
+        """A value in value position (action values, defaults): bare words are members or symbols."""
+        return self.expr(expr, expected, subject=False)
+
+    # --- dispatch ---
+
+    def expr(self, expr: n.Expr, expected: Type | None, *, subject: bool = False) -> c.CheckedExpr:
+        match expr:
+            case n.Literal():
+                return self._literal(expr)
+            case n.Name():
+                return self._name(expr, expected, subject)
+            case n.SetLiteral():
+                return self._set(expr, expected)
+            case n.Now():
+                return c.NowRef(DATETIME, expr)
+            case n.Compare():
+                return self._compare(expr)
+            case n.Membership():
+                return self._membership(expr)
+            case n.Between():
+                return self._between(expr)
+            case n.Presence():
+                target = self.expr(expr.target, None, subject=True)
+                return c.PresenceTest(target, expr.missing, BOOL, expr)
+            case n.BoolOp():
+                operands = tuple(self._bool_operand(op) for op in expr.operands)
+                return c.Logical(expr.op, operands, BOOL, expr)
+            case n.Not():
+                return c.Negation(self._bool_operand(expr.operand), BOOL, expr)
+            case n.Arithmetic():
+                return self._arithmetic(expr, expected)
+            case n.Negate():
+                return self._negate(expr, expected)
+            case _:
+                assert_never(expr)
+
+    # --- leaves ---
+
+    def _literal(self, expr: n.Literal) -> c.CheckedExpr:
+        return c.Const(expr.value, LITERAL_TYPES[expr.kind], expr)
+
+    def _name(self, expr: n.Name, expected: Type | None, subject: bool) -> c.CheckedExpr:
+        if len(expr.parts) > 1:
+            return self._qualified(expr)
+        name = expr.parts[0]
+        if isinstance(expected, EnumOf) and name in expected.members:
+            return c.Const(name, expected, expr)
+        resolved = self._lookup(name, expr)
+        if resolved is not None:
+            return resolved
+        if expected == STRING:
+            return c.Const(name, STRING, expr)
+        if not self.env.facts_declared:
+            # Schema-less: "names on the left are facts, bare words in value position are symbols".
+            if not subject:
+                return c.Const(name, STRING, expr)
+            inferred_type = expected if expected is not None else UNKNOWN
+            self.env.inferred_facts[name] = InferredName(inferred_type, expr.span)
+            return c.FactRef(name, inferred_type, expr)
+        self._unknown_name(expr, expected)
+        return c.Const(None, UNKNOWN, expr)
+
+    def _lookup(self, name: str, expr: n.Expr) -> c.CheckedExpr | None:
+        local = self.env.local_derived.get(self.prefix, {})
+        if name in local:
+            key = local[name]
+            return c.DerivedRef(key, self.env.derived_types.get(key, UNKNOWN), expr)
+        fact_type = self.env.fact_type(name)
+        if fact_type is not None:
+            return c.FactRef(name, fact_type, expr)
+        output_type = self.env.output_type(name)
+        if output_type is not None:
+            return c.OutputRef(name, output_type, expr)
+        return None
+
+    def _qualified(self, expr: n.Name) -> c.CheckedExpr:
+        alias, *rest = expr.parts
+        imports = self.env.module_imports.get(self.prefix, {})
+        if alias not in imports:
+            self._error(
+                Code.UNKNOWN_NAME,
+                f"no import is called `{alias}`",
+                expr.span,
+                hint=did_you_mean(alias, imports) or "import a module first, such as `import stdlib.segments`",
+            )
+            return c.Const(None, UNKNOWN, expr)
+        target = imports[alias]
+        names = self.env.local_derived.get(target, {})
+        member = ".".join(rest)
+        if member not in names:
+            shown = did_you_mean(member, names)
+            if self.env.fact_type(member) is not None or self.env.output_type(member) is not None:
+                shown = f"facts and outputs are shared by all files: write `{member}`"
+            self._error(
+                Code.UNKNOWN_NAME,
+                f"`{alias}` has no segment or let called `{member}`",
+                expr.span,
+                hint=shown or (f"`{alias}` defines: " + ", ".join(f"`{x}`" for x in sorted(names)) if names else None),
+            )
+            return c.Const(None, UNKNOWN, expr)
+        key = names[member]
+        return c.DerivedRef(key, self.env.derived_types.get(key, UNKNOWN), expr)
+
+    def _unknown_name(self, expr: n.Name, expected: Type | None) -> None:
+        name = expr.parts[0]
+        candidates = set(self.env.facts) | set(self.env.outputs) | set(self.env.inferred_outputs)
+        candidates |= set(self.env.local_derived.get(self.prefix, {}))
+        if isinstance(expected, EnumOf):
+            candidates |= set(expected.members)
+        hint = did_you_mean(name, candidates)
+        if name in ("True", "False", "TRUE", "FALSE"):
+            hint = f"write `{name.lower()}`"
+        elif hint is None and isinstance(expected, EnumOf):
+            hint = "expected one of: " + ", ".join(f"`{m}`" for m in expected.members)
+        elif hint is None and name in ("null", "None", "nil"):
+            hint = "test for a missing fact with `is missing`"
+        if isinstance(expected, EnumOf):
+            message = f"`{name}` is not a member of {expected}"
+        else:
+            message = f"unknown name `{name}`"
+        self._error(Code.UNKNOWN_NAME, message, expr.span, hint=hint)
+
+    def _set(self, expr: n.SetLiteral, expected: Type | None) -> c.CheckedExpr:
+        element_expected = expected.element if isinstance(expected, SetOf) else None
+        elements = [self.expr(e, element_expected) for e in expr.elements]
+        element_type: Type = UNKNOWN
+        if element_expected is None or element_expected == UNKNOWN:
+            for elem in elements:
+                joined = join(element_type, elem.type)
+                if joined is None:
+                    self._mismatch_in_set(elem, element_type)
+                else:
+                    element_type = joined
+        else:
+            element_type = element_expected
+            for elem in elements:
+                if not comparable(elem.type, element_type):
+                    self._mismatch_in_set(elem, element_type)
+        if isinstance(element_type, SetOf):
+            self._error(Code.TYPE_MISMATCH, "a set cannot hold sets", expr.span, hint="use a set of plain values")
+        set_type = SetOf(element_type)
+        if all(isinstance(e, c.Const) for e in elements):
+            return c.Const(frozenset(e.value for e in elements if isinstance(e, c.Const)), set_type, expr)
+        return c.SetBuild(tuple(elements), set_type, expr)
+
+    def _mismatch_in_set(self, elem: c.CheckedExpr, element_type: Type) -> None:
+        node = elem.node
+        self._error(
+            Code.TYPE_MISMATCH,
+            f"this set holds {describe(element_type)} values, but `{self._text(node)}` is {describe(elem.type)}",
+            node.span if node else None,
+            label=describe(elem.type),
+            hint="all elements of a set have the same type",
+        )
+
+    # --- operators ---
+
+    def _pair(self, left: n.Expr, right: n.Expr, right_expected_from_left: bool = True) -> tuple[c.CheckedExpr, c.CheckedExpr]:
+        """Type both sides so that a bare word on either side reads its meaning from the other."""
+        if self._is_unbound(left) and not self._is_unbound(right):
+            r = self.expr(right, None, subject=False)
+            l_ = self.expr(left, r.type, subject=True)
+        else:
+            l_ = self.expr(left, None, subject=True)
+            r = self.expr(right, l_.type if right_expected_from_left else None, subject=False)
+        self._refine(l_, r.type)
+        self._refine(r, l_.type)
+        return l_, r
+
+    def _compare(self, expr: n.Compare) -> c.CheckedExpr:
+        before = len(self.diagnostics)
+        left, right = self._pair(expr.left, expr.right)
+        lt, rt = self._current_type(left), self._current_type(right)
+        if len(self.diagnostics) > before:
+            pass  # the operands were already reported (a schema-less fact used two ways)
+        elif not comparable(lt, rt):
+            self._compare_mismatch(expr, left, right, lt, rt)
+        elif expr.op not in ("==", "!=") and not (is_ordered(lt) and is_ordered(rt)):
+            bad = lt if not is_ordered(lt) else rt
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`{expr.op}` needs values with an order, but `{self._text(expr.left)}` is {describe(bad)}",
+                expr.span,
+                hint=_order_hint(bad),
+            )
+        return c.Comparison(expr.op, left, right, BOOL, expr)
+
+    def _compare_mismatch(self, expr: n.Expr, left: c.CheckedExpr, right: c.CheckedExpr, lt: Type, rt: Type) -> None:
+        left_node = left.node or expr
+        right_node = right.node or expr
+        message = (
+            f"cannot compare `{self._text(left_node)}` ({lt}) with `{self._text(right_node)}` ({rt})"
+        )
+        label = f"{describe(rt)}, not {describe(lt)}"
+        self._error(
+            Code.TYPE_MISMATCH,
+            message,
+            right_node.span,
+            label=label,
+            hint=_mismatch_hint(lt, rt, right_node),
+        )
+
+    def _membership(self, expr: n.Membership) -> c.CheckedExpr:
+        if expr.op == "contains":
+            container = self.expr(expr.left, None, subject=True)
+            ctype = self._current_type(container)
+            if ctype == UNKNOWN and not self.env.facts_declared:
+                element = self.expr(expr.right, None)
+                self._refine(container, SetOf(element.type))
+                return c.MembershipTest(expr.op, container, element, BOOL, expr)
+            element_expected = ctype.element if isinstance(ctype, SetOf) else None
+            element = self.expr(expr.right, element_expected)
+            if not isinstance(ctype, SetOf) and ctype != UNKNOWN:
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"`contains` needs a set on its left, but `{self._text(expr.left)}` is {describe(ctype)}",
+                    expr.left.span,
+                    hint="to test one value against several, write `x in {a, b}`",
+                )
+            elif isinstance(ctype, SetOf) and not comparable(ctype.element, element.type):
+                self._compare_mismatch(expr, c.Const(None, ctype.element, expr.left), element, ctype.element, element.type)
+            return c.MembershipTest(expr.op, container, element, BOOL, expr)
+        if self._is_unbound(expr.left) and not self._is_unbound(expr.right):
+            right = self.expr(expr.right, None)
+            rtype = self._current_type(right)
+            left = self.expr(expr.left, rtype.element if isinstance(rtype, SetOf) else None, subject=True)
+        else:
+            left = self.expr(expr.left, None, subject=True)
+            right = self.expr(expr.right, SetOf(self._current_type(left)))
+        ltype, rtype = self._current_type(left), self._current_type(right)
+        if isinstance(rtype, SetOf):
+            self._refine(left, rtype.element)
+            if not comparable(self._current_type(left), rtype.element):
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"`{self._text(expr.left)}` is {describe(ltype)}, but the set holds {describe(rtype.element)} values",
+                    expr.right.span,
+                    label=f"a set of {rtype.element}",
+                    hint=_mismatch_hint(ltype, rtype.element, expr.right),
+                )
+        elif rtype != UNKNOWN:
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`{expr.op}` needs a set on its right, but `{self._text(expr.right)}` is {describe(rtype)}",
+                expr.right.span,
+                hint=f"write the choices as a set: `{self._text(expr.left)} {expr.op} {{a, b}}`",
+            )
+        return c.MembershipTest(expr.op, left, right, BOOL, expr)
+
+    def _between(self, expr: n.Between) -> c.CheckedExpr:
+        value = self.expr(expr.value, None, subject=True)
+        if self._current_type(value) == UNKNOWN:
+            low = self.expr(expr.low, None)
+            self._refine(value, low.type)
+        vtype = self._current_type(value)
+        low = self.expr(expr.low, vtype)
+        high = self.expr(expr.high, vtype)
+        for bound in (low, high):
+            if not comparable(vtype, bound.type):
+                self._compare_mismatch(expr, value, bound, vtype, bound.type)
+        if not is_ordered(vtype):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`between` needs values with an order, but `{self._text(expr.value)}` is {describe(vtype)}",
+                expr.value.span,
+                hint=_order_hint(vtype),
+            )
+        return c.Range(value, low, high, BOOL, expr)
+
+    def _bool_operand(self, expr: n.Expr) -> c.CheckedExpr:
+        result = self.expr(expr, BOOL, subject=True)
+        self._refine(result, BOOL)
+        rtype = self._current_type(result)
+        if rtype not in (BOOL, UNKNOWN):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`and`, `or` and `not` combine conditions, but `{self._text(expr)}` is {describe(rtype)}",
+                expr.span,
+                label=describe(rtype),
+                hint=_condition_hint(rtype),
+            )
+        return result
+
+    def _arithmetic(self, expr: n.Arithmetic, expected: Type | None) -> c.CheckedExpr:
+        left = self.expr(expr.left, None, subject=True)
+        right = self.expr(expr.right, None, subject=True)
+        lt, rt = self._current_type(left), self._current_type(right)
+        # Schema-less facts take their type from the other operand: `monthly_spend * 12` is a number.
+        if lt == UNKNOWN and rt != UNKNOWN:
+            self._refine(left, NUMBER if expr.op in ("*", "/") and rt == DURATION else rt)
+        elif rt == UNKNOWN and lt != UNKNOWN:
+            self._refine(right, _other_operand_type(expr.op, lt))
+        lt, rt = self._current_type(left), self._current_type(right)
+        result = arithmetic_result(expr.op, lt, rt)
+        if result is None:
+            verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[expr.op]
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"cannot {verb} `{self._text(expr.left)}` ({lt}) and `{self._text(expr.right)}` ({rt})",
+                expr.span,
+                hint="arithmetic works on numbers, durations (+ -), dates with durations, and number * duration",
+            )
+            result = UNKNOWN
+        return c.Calculation(expr.op, left, right, result, expr)
+
+    def _negate(self, expr: n.Negate, expected: Type | None) -> c.CheckedExpr:
+        operand = self.expr(expr.operand, expected, subject=True)
+        otype = self._current_type(operand)
+        if not (is_numeric(otype) or otype in (DURATION, UNKNOWN)):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"cannot negate `{self._text(expr.operand)}` ({otype})",
+                expr.span,
+                hint="only numbers and durations have a sign",
+            )
+            otype = UNKNOWN
+        return c.Minus(operand, otype, expr)
+
+    # --- schema-less inference ---
+
+    def _is_unbound(self, expr: n.Expr) -> bool:
+        if not isinstance(expr, n.Name) or len(expr.parts) != 1:
+            return False
+        return self._lookup(expr.parts[0], expr) is None
+
+    def _current_type(self, result: c.CheckedExpr) -> Type:
+        if isinstance(result, c.FactRef) and result.name in self.env.inferred_facts:
+            return self.env.inferred_facts[result.name].type
+        return result.type
+
+    def _refine(self, result: c.CheckedExpr, other: Type) -> None:
+        """Fix or widen the type of a schema-less fact from how it is used here."""
+        if not isinstance(result, c.FactRef) or result.name not in self.env.inferred_facts or other == UNKNOWN:
+            return
+        inferred = self.env.inferred_facts[result.name]
+        if other == INT:
+            other = NUMBER  # `spend > 100` says spend is a number, not that it is whole
+        if inferred.type == UNKNOWN:
+            inferred.type = other
+            inferred.span = result.node.span if result.node else inferred.span
+            return
+        joined = join(inferred.type, other)
+        if joined is None:
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"fact `{result.name}` is used as {describe(other)} here, but as {describe(inferred.type)} before",
+                result.node.span if result.node else None,
+                labels=(Label(inferred.span, f"used as {describe(inferred.type)} here"),),
+                hint="a fact has one type; declare it in an `input` block to say which",
+            )
+        else:
+            inferred.type = joined
+
+    # --- helpers ---
+
+    def _text(self, node: n.Expr | None) -> str:
+        if node is None or node.span.file != self.source.name:
+            return "this"
+        text = " ".join(self.source.text[node.span.start : node.span.end].split())
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    def _error(self, code: Code, message: str, span: Span | None, **extra: object) -> None:
+        self.diagnostics.append(error(code, message, span, **extra))  # type: ignore[arg-type]  # extra holds Diagnostic fields
+
+
+def _other_operand_type(op: str, known: Type) -> Type:
+    """What a schema-less fact must be to sit on the right of `known op fact`."""
+    if op in ("*", "/"):
+        return NUMBER
+    if known in (DATE, DATETIME):
+        return DURATION
+    return known
+
+
+def _condition_hint(t: Type) -> str | None:
+    if t == STRING or isinstance(t, EnumOf):
+        return "compare it with a value, such as `x == y`"
+    if is_numeric(t) or t == DURATION:
+        return "compare it with a value, such as `x > 10`"
+    if isinstance(t, SetOf):
+        return "test membership with `contains`, such as `tags contains vip`"
+    return None
+
+
+def _order_hint(t: Type) -> str:
+    if t == STRING:
+        return "strings have no order; compare them with `==`, `!=` or `in {...}`"
+    if t == BOOL:
+        return "compare bools with `==`, or use the condition itself"
+    if isinstance(t, SetOf):
+        return "test sets with `contains` or `==`"
+    return "use `==` or `!=`"
+
+
+def _mismatch_hint(expected: Type, got: Type, node: n.Expr) -> str | None:
+    if expected == DURATION and is_numeric(got):
+        return "write a duration such as `2y`, `30d` or `4h`"
+    if isinstance(expected, EnumOf) and got == STRING:
+        if isinstance(node, n.Literal) and isinstance(node.value, str):
+            if node.value in expected.members:
+                return f"enum members are written without quotes: `{node.value}`"
+            suggestion = did_you_mean(node.value, expected.members)
+            if suggestion:
+                return f"enum members are written without quotes; {suggestion}"
+        return "expected one of: " + ", ".join(f"`{m}`" for m in expected.members)
+    if isinstance(expected, EnumOf) and isinstance(got, EnumOf):
+        return "these are two different enums; compare each with its own members"
+    if expected == STRING and is_numeric(got):
+        return 'write the value in quotes, such as `"42"`'
+    if is_numeric(expected) and got == STRING:
+        return "numbers are written without quotes"
+    if expected == BOOL and got == STRING:
+        return "write `true` or `false` without quotes"
+    if expected == DURATION and got == STRING:
+        return "write a duration literal without quotes, such as `2y`"
+    return None
+

@@ -1,0 +1,211 @@
+"""Loads a policy file and everything it imports: parsed modules in dependency order, import diagnostics."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import nodes as n
+from .diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from .parser import ParseResult, parse
+from .stdlib import find_stdlib_module, stdlib_module_names
+
+MAX_IMPORT_DEPTH = 64
+
+
+@dataclass
+class Module:
+    """One parsed file of a policy. `prefix` qualifies its rule ids and derived keys ("" for the root)."""
+
+    key: str
+    prefix: str
+    parsed: ParseResult
+    directory: Path
+    imports: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.parsed.source.name
+
+    @property
+    def tree(self) -> n.PolicyFile:
+        return self.parsed.tree
+
+
+def read_text(path: Path) -> str:
+    """Read a policy file as UTF-8. Raises OSError or UnicodeDecodeError; callers turn them into diagnostics."""
+    data = path.read_bytes()
+    return data.decode("utf-8")
+
+
+def display_name(path: Path) -> str:
+    """A path as shown in diagnostics: relative to the working directory when it is below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def decode_error(name: str, data_error: UnicodeDecodeError, text: bytes) -> Diagnostic:
+    """A diagnostic pointing at the first byte that is not UTF-8."""
+    from .source import SourceFile
+
+    prefix = text[: data_error.start].decode("utf-8", errors="replace")
+    source = SourceFile(name, prefix + "?")
+    return error(
+        Code.IO_ERROR,
+        "the file is not UTF-8 text",
+        source.span(len(prefix)),
+        label=f"byte 0x{text[data_error.start]:02x} here",
+        hint="save the policy as UTF-8; a binary file cannot be a policy",
+    )
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.modules: dict[str, Module] = {}
+        self.order: list[str] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.prefixes: set[str] = {""}
+
+    def add(self, module: Module, chain: tuple[str, ...]) -> None:
+        self.modules[module.key] = module
+        seen_aliases: dict[str, n.Import] = {}
+        for item in module.tree.items:
+            if not isinstance(item, n.Import):
+                continue
+            alias = item.alias or (item.module[-1] if item.module else _stem(item.path or ""))
+            if alias in seen_aliases:
+                self.diagnostics.append(
+                    error(
+                        Code.DUPLICATE_NAME,
+                        f"two imports are both called `{alias}`",
+                        item.span,
+                        labels=(Label(seen_aliases[alias].span, "first import here"),),
+                        hint=f"give one of them another name with `as`, such as `as {alias}_2`",
+                    )
+                )
+                continue
+            seen_aliases[alias] = item
+            target = self.resolve(item, module)
+            if target is None:
+                continue
+            key = str(target)
+            if key in chain or key == module.key:
+                path_names = [self.modules[k].name for k in (*chain, module.key) if k in self.modules]
+                start = path_names.index(self.modules[key].name) if key in self.modules else 0
+                cycle = " -> ".join([*path_names[start:], self.modules[key].name])
+                self.diagnostics.append(
+                    error(
+                        Code.CYCLE,
+                        f"import cycle: {cycle}",
+                        item.span,
+                        hint="move what both files need into a third file that both import",
+                    )
+                )
+                continue
+            if len(chain) >= MAX_IMPORT_DEPTH:
+                self.diagnostics.append(
+                    error(Code.IMPORT_ERROR, f"imports nest more than {MAX_IMPORT_DEPTH} files deep", item.span)
+                )
+                continue
+            module.imports[alias] = key
+            if key not in self.modules:
+                child = self.load_file(target, item)
+                if child is None:
+                    module.imports.pop(alias)
+                    continue
+                self.add(child, (*chain, module.key))
+        self.order.append(module.key)
+
+    def resolve(self, item: n.Import, module: Module) -> Path | None:
+        if item.module is not None:
+            if item.module[0] != "stdlib" or len(item.module) != 2:
+                self.diagnostics.append(
+                    error(
+                        Code.IMPORT_ERROR,
+                        f"unknown module `{item.target}`",
+                        item.span,
+                        hint="import the standard library as `stdlib.NAME`, and your own files by path: "
+                        '`import "rules.policy"`',
+                    )
+                )
+                return None
+            found = find_stdlib_module(item.module[1])
+            if found is None:
+                names = stdlib_module_names()
+                hint = did_you_mean(item.module[1], names)
+                hint = hint.replace("`", "`stdlib.", 1) if hint else None
+                self.diagnostics.append(
+                    error(
+                        Code.IMPORT_ERROR,
+                        f"the standard library has no module `{item.module[1]}`",
+                        item.span,
+                        hint=hint or "available: " + ", ".join(f"`stdlib.{m}`" for m in names),
+                    )
+                )
+                return None
+            return found.resolve()
+        path = (module.directory / (item.path or "")).resolve()
+        if not path.is_file():
+            siblings = [p.name for p in module.directory.glob("*.policy")] if module.directory.is_dir() else []
+            hint = did_you_mean(item.path or "", siblings)
+            self.diagnostics.append(
+                error(
+                    Code.IMPORT_ERROR,
+                    f"cannot find `{item.path}`",
+                    item.span,
+                    hint=hint or f"paths are relative to the importing file (looked for {display_name(path)})",
+                )
+            )
+            return None
+        return path
+
+    def load_file(self, path: Path, item: n.Import) -> Module | None:
+        name = display_name(path)
+        try:
+            data = path.read_bytes()
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.diagnostics.append(decode_error(name, exc, data))
+            self.diagnostics.append(
+                error(Code.IMPORT_ERROR, f"cannot import `{name}`: it is not UTF-8 text", item.span)
+            )
+            return None
+        except OSError as exc:
+            self.diagnostics.append(
+                error(Code.IMPORT_ERROR, f"cannot read `{name}`: {exc.strerror or exc}", item.span)
+            )
+            return None
+        prefix = _stem(path.name)
+        base = prefix
+        counter = 2
+        while prefix in self.prefixes:
+            prefix = f"{base}_{counter}"
+            counter += 1
+        self.prefixes.add(prefix)
+        return Module(key=str(path), prefix=prefix, parsed=parse(text, name), directory=path.parent)
+
+
+def load(text: str, filename: str, directory: Path | None = None) -> tuple[list[Module], list[Diagnostic]]:
+    """Parse `text` (the root file) and, transitively, its imports.
+
+    Returns the modules with every import before its importer (the root last) and the diagnostics
+    of parsing and importing. A module imported twice (a diamond) is loaded once.
+    """
+    loader = _Loader()
+    if directory is None:
+        directory = Path(filename).resolve().parent if filename and not filename.startswith("<") else Path.cwd()
+    root_key = str(Path(filename).resolve()) if filename and not filename.startswith("<") else filename
+    root = Module(key=root_key, prefix="", parsed=parse(text, filename), directory=directory)
+    loader.add(root, ())
+    modules = [loader.modules[k] for k in loader.order]
+    diagnostics = [d for m in modules for d in m.parsed.diagnostics] + loader.diagnostics
+    return modules, diagnostics
+
+
+def _stem(path: str) -> str:
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return base[: -len(".policy")] if base.endswith(".policy") else base.rsplit(".", 1)[0]

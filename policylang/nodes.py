@@ -1,0 +1,340 @@
+"""The AST: frozen, syntax-only nodes with spans that equality ignores, so `parse(unparse(t)) == t` is testable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .source import Span
+
+_NO_SPAN = Span("<generated>", 0, 0, 1, 1, 1, 1)
+
+
+def _span() -> Any:
+    return field(default=_NO_SPAN, compare=False, repr=False)
+
+
+# --- types --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimpleType:
+    """`int`, `duration`, ... (validated by the checker, so an unknown type name is a diagnostic)."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumType:
+    members: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetType:
+    element: TypeExpr
+    span: Span = _span()
+
+
+TypeExpr = SimpleType | EnumType | SetType
+
+
+# --- expressions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Name:
+    """A name: a fact, output, segment, let, an enum member or a symbol; `parts` > 1 when qualified."""
+
+    parts: tuple[str, ...]
+    span: Span = _span()
+
+    @property
+    def text(self) -> str:
+        return ".".join(self.parts)
+
+
+LITERAL_KINDS = ("int", "number", "string", "bool", "duration", "date", "datetime")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Literal:
+    """A constant. `kind` keeps `true` and `1` apart; `raw` keeps the author's spelling for the formatter."""
+
+    kind: str
+    value: Any
+    raw: str | None = field(default=None, compare=False, repr=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetLiteral:
+    elements: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Now:
+    span: Span = _span()
+
+
+COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compare:
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+MEMBERSHIP_OPS = ("in", "not in", "contains")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Membership:
+    """`x in {a, b}`, `x not in s`, `tags contains x`."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Between:
+    """`x between low and high`, inclusive at both ends."""
+
+    value: Expr
+    low: Expr
+    high: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Presence:
+    """`x is missing` (missing=True) or `x is present`."""
+
+    target: Expr
+    missing: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoolOp:
+    """`and` / `or` over two or more operands; chains of one operator are kept flat."""
+
+    op: str
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+ARITH_OPS = ("+", "-", "*", "/")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arithmetic:
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Negate:
+    operand: Expr
+    span: Span = _span()
+
+
+Expr = (
+    Name | Literal | SetLiteral | Now | Compare | Membership | Between | Presence | BoolOp | Not
+    | Arithmetic | Negate
+)
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagAction:
+    """`flag` (value=True) or `not flag` (value=False) on a bool output."""
+
+    output: str
+    value: bool
+    span: Span = _span()
+    output_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetAction:
+    """`name = expression`."""
+
+    output: str
+    value: Expr
+    span: Span = _span()
+    output_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddAction:
+    """`name += {x, y}` on a set output."""
+
+    output: str
+    value: Expr
+    span: Span = _span()
+    output_span: Span = _span()
+
+
+Action = FlagAction | SetAction | AddAction
+
+
+# --- declarations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Header:
+    name: str
+    description: str | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Import:
+    """`import stdlib.segments` (module set) or `import "fraud.policy" as fraud` (path set)."""
+
+    module: tuple[str, ...] | None = None
+    path: str | None = None
+    alias: str | None = None
+    span: Span = _span()
+
+    @property
+    def target(self) -> str:
+        return ".".join(self.module) if self.module else f'"{self.path}"'
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputDecl:
+    name: str
+    type: TypeExpr
+    optional: bool = False
+    default: Expr | None = None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputBlock:
+    fields: tuple[InputDecl, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputDecl:
+    name: str
+    type: TypeExpr
+    default: Expr | None = None
+    resolve: str | None = None
+    span: Span = _span()
+    name_span: Span = _span()
+    resolve_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputBlock:
+    fields: tuple[OutputDecl, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Segment:
+    """`segment name = condition`: a named bool that rules can read."""
+
+    name: str
+    condition: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Let:
+    """`let name = expression`: a named derived value."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """A rule. `name` is None for the one-line anonymous form; `id` is its stable id (name, or `file:line`).
+
+    The id of an anonymous rule depends on its line, so equality ignores it: name a rule to keep its
+    id stable across edits.
+    """
+
+    name: str | None
+    condition: Expr
+    actions: tuple[Action, ...]
+    priority: int | None = None
+    because: str | None = None
+    id: str = field(default="", compare=False)
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+Declaration = Import | InputBlock | OutputBlock | Segment | Let | Rule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment:
+    """A `# ...` comment; kept beside the tree so that the formatter can put it back."""
+
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyFile:
+    header: Header | None
+    items: tuple[Declaration, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False)
+    span: Span = _span()
+
+
+Node = (
+    PolicyFile | Header | Declaration | InputDecl | OutputDecl | Expr | Action | TypeExpr | Comment
+)
+
+
+def iter_children(node: Any) -> Iterator[Any]:
+    """The child nodes of a node, in field order (tuples flattened, spans and plain values skipped)."""
+    for f in fields(node):
+        if f.name in ("span", "comments") or f.name.endswith("_span"):
+            continue
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            for item in value:
+                if hasattr(item, "__dataclass_fields__"):
+                    yield item
+        elif hasattr(value, "__dataclass_fields__") and not isinstance(value, Span):
+            yield value
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every node under `node`, itself included, depth first, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = list(iter_children(current))
+        stack.extend(reversed(children))

@@ -1,0 +1,469 @@
+"""Text -> PolicyFile nodes plus syntax diagnostics; recovers at the next item so one run reports every broken item."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import nodes as n
+from .diagnostics import Code, Diagnostic, Label, error
+from .source import SourceFile, Span
+from .syntax_errors import describe_syntax_error
+from .values import (
+    ValueParseError,
+    parse_date_literal,
+    parse_datetime_literal,
+    parse_decimal_literal,
+    parse_duration_literal,
+    parse_int_literal,
+    parse_string_literal,
+)
+
+MAX_DEPTH = 100
+"""Expressions may nest at most this deep; deeper input is a diagnostic, never a RecursionError."""
+
+MAX_SYNTAX_ERRORS = 50
+"""Recovery stops after this many syntax errors in one file (the rest would mostly be echoes)."""
+
+_ITEM_START = re.compile(r"^(?:policy|import|input|output|segment|let|rule|if)\b", re.MULTILINE)
+_BLANK = re.compile(r"[^\n]")
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+
+
+@functools.cache
+def _lark() -> Lark:
+    """The LALR parser, built once per process (cached on disk by Lark between processes)."""
+    grammar = resources.files("policylang").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    source: SourceFile
+    tree: n.PolicyFile
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def parse(text: str, filename: str = "<policy>") -> ParseResult:
+    """Parse policy text into a PolicyFile.
+
+    Never raises for bad input: syntax errors, malformed literals and too-deep nesting come back
+    as diagnostics, and the tree holds every item that did parse, so later stages can still run.
+    """
+    source = SourceFile(filename, text)
+    diagnostics: list[Diagnostic] = []
+    trees: list[Tree[Token]] = []
+    position = 0
+    while True:
+        region_text = _blank(text, 0, position) if position else text
+        try:
+            trees.append(_lark().parse(region_text))
+            break
+        except UnexpectedInput as exc:
+            diagnostics.append(describe_syntax_error(exc, source, _terminal_patterns()))
+            failed_at = _error_offset(exc, text)
+            item_start = _item_start_before(text, failed_at, position)
+            next_start = _item_start_after(text, failed_at)
+            if item_start == failed_at and failed_at > position:
+                # The error token begins an item, so the item before it is the one left unfinished.
+                next_start = failed_at
+                item_start = _item_start_before(text, failed_at - 1, position)
+            if item_start > position:
+                good = _blank(text, 0, position)[:item_start] + _blank(text, item_start, len(text))[item_start:]
+                try:
+                    trees.append(_lark().parse(good))
+                except UnexpectedInput:
+                    pass  # the error is already reported; the region is dropped with it
+            if next_start >= len(text) or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                break
+            position = next_start
+    builder = _Builder(source)
+    header: n.Header | None = None
+    items: list[n.Declaration] = []
+    for tree in trees:
+        for child in tree.children:
+            assert isinstance(child, Tree)
+            too_deep = _too_deep(child, source)
+            if too_deep is not None:
+                diagnostics.append(too_deep)
+                continue
+            try:
+                node = builder.transform(child)
+            except VisitError as exc:  # Lark wraps callback errors; unwrap at this boundary
+                diagnostics.append(_internal(exc.orig_exc, source, child))
+                continue
+            if isinstance(node, n.Header):
+                if header is not None:
+                    diagnostics.append(
+                        error(
+                            Code.DUPLICATE_NAME,
+                            "a file has at most one `policy` header",
+                            node.span,
+                            labels=(Label(header.span, "first header here"),),
+                            hint="remove one of the headers",
+                        )
+                    )
+                    continue
+                header = node
+            else:
+                items.append(node)
+    diagnostics.extend(builder.diagnostics)
+    comments = tuple(
+        n.Comment(text=m.group(0), span=source.span(m.start(), m.end()))
+        for m in _COMMENT_OR_STRING.finditer(text)
+        if m.group(0).startswith("#")
+    )
+    items.sort(key=lambda item: item.span.start)
+    tree = n.PolicyFile(header=header, items=tuple(items), comments=comments, span=source.span(0, len(text)))
+    return ParseResult(source, tree, tuple(diagnostics))
+
+
+@functools.cache
+def _terminal_patterns() -> dict[str, str]:
+    """Terminal name -> literal text, for terminals that are plain strings (`then`, `{`, `+=`)."""
+    patterns = {}
+    for terminal in _lark().terminals:
+        if terminal.pattern.type == "str":
+            patterns[terminal.name] = terminal.pattern.value
+    return patterns
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """`text` with characters in [start, end) replaced by spaces, newlines kept, so offsets never move."""
+    return text[:start] + _BLANK.sub(" ", text[start:end]) + text[end:]
+
+
+def _error_offset(exc: UnexpectedInput, text: str) -> int:
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+        return len(text)
+    if isinstance(exc, UnexpectedEOF):
+        return len(text)
+    pos = getattr(exc, "pos_in_stream", None)
+    if pos is None and isinstance(exc, UnexpectedToken):
+        pos = exc.token.start_pos
+    return int(pos or 0)
+
+
+def _item_start_before(text: str, offset: int, floor: int) -> int:
+    best = floor
+    for match in _ITEM_START.finditer(text, floor, offset + 1):
+        if match.start() <= offset:
+            best = match.start()
+    return best
+
+
+def _item_start_after(text: str, offset: int) -> int:
+    match = _ITEM_START.search(text, offset + 1)
+    while match is not None and match.start() <= offset:
+        match = _ITEM_START.search(text, match.end())
+    return match.start() if match else len(text)
+
+
+def _too_deep(tree: Tree[Token], source: SourceFile) -> Diagnostic | None:
+    """A diagnostic if the item nests deeper than MAX_DEPTH; found without recursion."""
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            span = _meta_span(node.meta, source) if isinstance(node, Tree) else _meta_span(tree.meta, source)
+            return error(
+                Code.SYNTAX_ERROR,
+                f"expression nested more than {MAX_DEPTH} levels deep",
+                span,
+                hint="split it into named parts with `let` or `segment`",
+            )
+        if isinstance(node, Tree):
+            stack.extend((child, depth + 1) for child in node.children)
+    return None
+
+
+def _meta_span(meta: Any, source: SourceFile) -> Span:
+    if getattr(meta, "empty", True):
+        return source.span(0, 0)
+    return Span(source.name, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(token: Token, source: SourceFile) -> Span:
+    return Span(
+        source.name,
+        token.start_pos or 0,
+        token.end_pos or 0,
+        token.line or 1,
+        token.column or 1,
+        token.end_line or 1,
+        token.end_column or 1,
+    )
+
+
+def _internal(exc: BaseException, source: SourceFile, tree: Tree[Token]) -> Diagnostic:
+    return error(
+        Code.INTERNAL_ERROR,
+        f"the parser failed on this item: {type(exc).__name__}: {exc}",
+        _meta_span(tree.meta, source),
+        hint="this is a bug in policylang; please report it with this file",
+    )
+
+
+_LITERALS = {
+    "INT": ("int", parse_int_literal),
+    "DECIMAL": ("number", parse_decimal_literal),
+    "STRING": ("string", parse_string_literal),
+    "DURATION": ("duration", parse_duration_literal),
+    "DATE": ("date", parse_date_literal),
+    "DATETIME": ("datetime", parse_datetime_literal),
+}
+_PLACEHOLDER = {"int": 0, "number": 0, "string": "", "duration": None, "date": None, "datetime": None}
+
+
+@v_args(inline=True, meta=True)
+class _Builder(Transformer[Token, Any]):
+    """One method per grammar rule; builds nodes and nothing else (no names, no types, no folding)."""
+
+    def __init__(self, source: SourceFile) -> None:
+        super().__init__()
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def _span(self, meta: Any) -> Span:
+        return _meta_span(meta, self.source)
+
+    def _tspan(self, token: Token) -> Span:
+        return _token_span(token, self.source)
+
+    def _string(self, token: Token) -> str:
+        try:
+            return parse_string_literal(str(token))
+        except ValueParseError as exc:
+            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, self._tspan(token), hint=exc.hint))
+            return ""
+
+    # --- declarations ---
+
+    def header(self, meta: Any, name: Token, description: Token | None = None) -> n.Header:
+        desc = self._string(description) if description is not None else None
+        return n.Header(name=str(name), description=desc, span=self._span(meta))
+
+    def import_module(self, meta: Any, *parts: Token) -> n.Import:
+        names = [str(t) for t in parts if t.type == "NAME"]
+        has_alias = any(t.type == "AS" for t in parts)
+        module = tuple(names[:-1] if has_alias else names)
+        alias = names[-1] if has_alias else None
+        return n.Import(module=module, alias=alias, span=self._span(meta))
+
+    def import_file(self, meta: Any, path: Token, alias: Token | None = None) -> n.Import:
+        return n.Import(path=self._string(path), alias=str(alias) if alias else None, span=self._span(meta))
+
+    def input_block(self, meta: Any, *decls: n.InputDecl) -> n.InputBlock:
+        return n.InputBlock(fields=decls, span=self._span(meta))
+
+    def input_decl(self, meta: Any, name: Token, type_: n.TypeExpr, *rest: Any) -> n.InputDecl:
+        optional = False
+        default = None
+        for part in rest:
+            if isinstance(part, Token) and part.type == "OPTIONAL":
+                optional = True
+            else:
+                default = part
+        return n.InputDecl(
+            name=str(name),
+            type=type_,
+            optional=optional,
+            default=default,
+            span=self._span(meta),
+            name_span=self._tspan(name),
+        )
+
+    def output_block(self, meta: Any, *decls: n.OutputDecl) -> n.OutputBlock:
+        return n.OutputBlock(fields=decls, span=self._span(meta))
+
+    def output_decl(self, meta: Any, name: Token, type_: n.TypeExpr, *rest: Any) -> n.OutputDecl:
+        default = None
+        resolve = None
+        resolve_span = self._tspan(name)
+        items = list(rest)
+        while items:
+            part = items.pop(0)
+            if isinstance(part, Token) and part.type == "RESOLVE":
+                strategy = items.pop(0)
+                resolve = str(strategy)
+                resolve_span = self._tspan(strategy)
+            else:
+                default = part
+        return n.OutputDecl(
+            name=str(name),
+            type=type_,
+            default=default,
+            resolve=resolve,
+            span=self._span(meta),
+            name_span=self._tspan(name),
+            resolve_span=resolve_span,
+        )
+
+    def simple_type(self, meta: Any, name: Token) -> n.SimpleType:
+        return n.SimpleType(name=str(name), span=self._span(meta))
+
+    def enum_type(self, meta: Any, *members: Token) -> n.EnumType:
+        return n.EnumType(members=tuple(str(m) for m in members), span=self._span(meta))
+
+    def set_type(self, meta: Any, element: n.TypeExpr) -> n.SetType:
+        return n.SetType(element=element, span=self._span(meta))
+
+    def segment(self, meta: Any, name: Token, condition: n.Expr) -> n.Segment:
+        return n.Segment(name=str(name), condition=condition, span=self._span(meta), name_span=self._tspan(name))
+
+    def let(self, meta: Any, name: Token, value: n.Expr) -> n.Let:
+        return n.Let(name=str(name), value=value, span=self._span(meta), name_span=self._tspan(name))
+
+    def rule(self, meta: Any, name: Token, *rest: Any) -> n.Rule:
+        items = list(rest)
+        priority = None
+        if isinstance(items[0], Token) and items[0].type == "PRIORITY":
+            token = items[1]
+            try:
+                priority = parse_int_literal(str(token).lstrip("-")) * (-1 if str(token).startswith("-") else 1)
+            except ValueParseError as exc:
+                self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, self._tspan(token), hint=exc.hint))
+                priority = 0
+            items = items[2:]
+        return self._rule(meta, str(name), self._tspan(name), priority, items)
+
+    def anon_rule(self, meta: Any, *rest: Any) -> n.Rule:
+        return self._rule(meta, None, self._span(meta), None, list(rest))
+
+    def _rule(self, meta: Any, name: str | None, name_span: Span, priority: int | None, items: list[Any]) -> n.Rule:
+        condition = items[0]
+        because = None
+        if items and isinstance(items[-1], _Because):
+            because = items.pop().text
+        actions = tuple(items[1:])
+        span = self._span(meta)
+        rule_id = name if name is not None else f"{_stem(self.source.name)}:{span.line}"
+        return n.Rule(
+            name=name,
+            condition=condition,
+            actions=actions,
+            priority=priority,
+            because=because,
+            id=rule_id,
+            span=span,
+            name_span=name_span,
+        )
+
+    def because(self, meta: Any, text: Token) -> _Because:
+        return _Because(self._string(text))
+
+    def flag_action(self, meta: Any, name: Token) -> n.FlagAction:
+        return n.FlagAction(output=str(name), value=True, span=self._span(meta), output_span=self._tspan(name))
+
+    def unflag_action(self, meta: Any, name: Token) -> n.FlagAction:
+        return n.FlagAction(output=str(name), value=False, span=self._span(meta), output_span=self._tspan(name))
+
+    def set_action(self, meta: Any, name: Token, value: n.Expr) -> n.SetAction:
+        return n.SetAction(output=str(name), value=value, span=self._span(meta), output_span=self._tspan(name))
+
+    def add_action(self, meta: Any, name: Token, value: n.Expr) -> n.AddAction:
+        return n.AddAction(output=str(name), value=value, span=self._span(meta), output_span=self._tspan(name))
+
+    # --- expressions ---
+
+    def or_expr(self, meta: Any, *operands: n.Expr) -> n.BoolOp:
+        return n.BoolOp(op="or", operands=_flatten("or", operands), span=self._span(meta))
+
+    def and_expr(self, meta: Any, *operands: n.Expr) -> n.BoolOp:
+        return n.BoolOp(op="and", operands=_flatten("and", operands), span=self._span(meta))
+
+    def not_op(self, meta: Any, operand: n.Expr) -> n.Not:
+        return n.Not(operand=operand, span=self._span(meta))
+
+    def compare(self, meta: Any, left: n.Expr, op: Token, right: n.Expr) -> n.Compare:
+        return n.Compare(op=str(op), left=left, right=right, span=self._span(meta))
+
+    def member_in(self, meta: Any, left: n.Expr, right: n.Expr) -> n.Membership:
+        return n.Membership(op="in", left=left, right=right, span=self._span(meta))
+
+    def member_not_in(self, meta: Any, left: n.Expr, right: n.Expr) -> n.Membership:
+        return n.Membership(op="not in", left=left, right=right, span=self._span(meta))
+
+    def member_contains(self, meta: Any, left: n.Expr, right: n.Expr) -> n.Membership:
+        return n.Membership(op="contains", left=left, right=right, span=self._span(meta))
+
+    def between(self, meta: Any, value: n.Expr, low: n.Expr, high: n.Expr) -> n.Between:
+        return n.Between(value=value, low=low, high=high, span=self._span(meta))
+
+    def is_missing(self, meta: Any, target: n.Expr) -> n.Presence:
+        return n.Presence(target=target, missing=True, span=self._span(meta))
+
+    def is_present(self, meta: Any, target: n.Expr) -> n.Presence:
+        return n.Presence(target=target, missing=False, span=self._span(meta))
+
+    def arithmetic(self, meta: Any, left: n.Expr, op: Token, right: n.Expr) -> n.Arithmetic:
+        return n.Arithmetic(op=str(op), left=left, right=right, span=self._span(meta))
+
+    def negate(self, meta: Any, operand: n.Expr) -> n.Expr:
+        span = self._span(meta)
+        # `-5` and `-2d` are literals, not negations, so that they print and re-parse as themselves.
+        if isinstance(operand, n.Literal) and operand.kind in ("int", "number", "duration") and operand.value is not None:
+            raw = f"-{operand.raw}" if operand.raw else None
+            return n.Literal(kind=operand.kind, value=-operand.value, raw=raw, span=span)
+        return n.Negate(operand=operand, span=span)
+
+    def name(self, meta: Any, *parts: Token) -> n.Name:
+        return n.Name(parts=tuple(str(p) for p in parts), span=self._span(meta))
+
+    def now(self, meta: Any) -> n.Now:
+        return n.Now(span=self._span(meta))
+
+    def set_literal(self, meta: Any, *elements: n.Expr) -> n.SetLiteral:
+        return n.SetLiteral(elements=elements, span=self._span(meta))
+
+    def literal(self, meta: Any, token: Token) -> n.Literal:
+        span = self._tspan(token)
+        text = str(token)
+        if token.type in ("TRUE", "FALSE"):
+            return n.Literal(kind="bool", value=token.type == "TRUE", raw=text, span=span)
+        kind, convert = _LITERALS[token.type]
+        try:
+            value = convert(text)
+        except ValueParseError as exc:
+            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, span, hint=exc.hint))
+            value = _PLACEHOLDER[kind]
+        return n.Literal(kind=kind, value=value, raw=None if kind == "string" else text, span=span)
+
+
+@dataclass(frozen=True, slots=True)
+class _Because:
+    text: str
+
+
+def _flatten(op: str, operands: tuple[n.Expr, ...]) -> tuple[n.Expr, ...]:
+    """`(a and b) and c` is `a and b and c`: one flat BoolOp per chain of the same operator."""
+    flat: list[n.Expr] = []
+    for operand in operands:
+        if isinstance(operand, n.BoolOp) and operand.op == op:
+            flat.extend(operand.operands)
+        else:
+            flat.append(operand)
+    return tuple(flat)
+
+
+def _stem(filename: str) -> str:
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return base[: -len(".policy")] if base.endswith(".policy") else base
+

@@ -1,0 +1,80 @@
+"""Source text and spans: a SourceFile knows its lines, a Span points into one by offsets and 1-based line/column."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range [start, end) in a file, with 1-based line and column of both ends.
+
+    Columns count characters, not bytes; `end_column` is the column just after the last character.
+    """
+
+    file: str
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def union(self, other: Span) -> Span:
+        """The smallest span covering both (they must be in the same file)."""
+        first = self if self.start <= other.start else other
+        last = self if self.end >= other.end else other
+        return Span(
+            self.file, first.start, last.end, first.line, first.column, last.end_line, last.end_column
+        )
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The text of one policy file, with the offsets of its line starts for line/column lookups."""
+
+    name: str
+    text: str
+    _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        find = self.text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        """A span from offsets; `end` defaults to one character after `start` (or `start` at end of text)."""
+        if end is None:
+            end = min(start + 1, len(self.text))
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(self.name, start, end, line, column, end_line, end_column)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        if end == -1:
+            end = len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def offset_of_line(self, line: int) -> int:
+        """Offset of the first character of a 1-based line."""
+        return self._line_starts[max(0, min(line - 1, len(self._line_starts) - 1))]

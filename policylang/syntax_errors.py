@@ -1,0 +1,301 @@
+"""Lark's parse errors -> syntax-error diagnostics in the language's words, with hints for common mistakes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .diagnostics import Code, Diagnostic, Label, error
+from .source import SourceFile, Span
+
+# What each regex terminal is, in words (string terminals are shown as their text in backticks).
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "INT": "a number",
+    "SIGNED_INT": "a whole number",
+    "DECIMAL": "a number",
+    "DURATION": "a duration",
+    "DATE": "a date",
+    "DATETIME": "a date and time",
+    "COMPARE_OP": "a comparison such as `==`",
+    "ADD_OP": "`+` or `-`",
+    "MUL_OP": "`*` or `/`",
+    "$END": "the end of the file",
+}
+_EXPRESSION_START = {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TRUE", "FALSE", "LPAR"}
+_ITEM_KEYWORDS = {"IMPORT", "INPUT", "OUTPUT", "SEGMENT", "LET", "RULE", "IF", "POLICY"}
+_UNIT_WORDS = re.compile(
+    r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE
+)
+_UNIT_LETTER = {
+    "year": "y", "yr": "y", "month": "mo", "mon": "mo", "week": "w", "wk": "w", "day": "d",
+    "hour": "h", "hr": "h", "minute": "m", "min": "m", "second": "s", "sec": "s",
+}  # fmt: skip
+
+
+def describe_syntax_error(exc: UnexpectedInput, source: SourceFile, patterns: Mapping[str, str]) -> Diagnostic:
+    """One `syntax-error` diagnostic for a Lark error: where, what was found, what fits there, and a hint."""
+    if isinstance(exc, UnexpectedCharacters):
+        return _unexpected_character(exc, source)
+    if isinstance(exc, UnexpectedToken):
+        return _unexpected_token(exc, source, patterns)
+    if isinstance(exc, UnexpectedEOF):
+        return _at_end(set(exc.expected), source, patterns)
+    return error(Code.SYNTAX_ERROR, "this cannot be parsed", source.span(0), hint="check the syntax near here")
+
+
+def _token_span(token: Token, source: SourceFile) -> Span:
+    start = token.start_pos or 0
+    end = token.end_pos if token.end_pos is not None else start + len(str(token))
+    return source.span(start, max(end, start + 1) if start < len(source.text) else start)
+
+
+def _found(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the file"
+    text = str(token)
+    if len(text) > 30:
+        text = text[:27] + "..."
+    return f"`{text}`"
+
+
+def describe_expected(expected: set[str], patterns: Mapping[str, str]) -> str:
+    """The expected terminals as a short phrase: "`then`", "an expression", "`,` or `}`"."""
+    expected = set(expected)
+    phrases: list[str] = []
+    if {"NAME", "INT", "STRING"} <= expected:
+        phrases.append("an expression")
+        expected -= _EXPRESSION_START | {"MINUS", "NOT", "NOW", "LBRACE", "SET", "ENUM"}
+    if {"ENUM", "SET", "NAME"} <= expected:
+        phrases.append("a type such as `int`, `enum(a, b)` or `set[string]`")
+        expected -= {"ENUM", "SET", "NAME"}
+    if expected & _ITEM_KEYWORDS and len(expected & _ITEM_KEYWORDS) >= 4:
+        phrases.append("a new item (`rule`, `if`, `segment`, `let`, `input`, `output` or `import`)")
+        expected -= _ITEM_KEYWORDS | {"$END"}
+    # Operators that could continue an expression are noise next to the real alternatives.
+    operators = {"COMPARE_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IN", "NOT", "CONTAINS", "BETWEEN", "IS", "DOT"}
+    if expected - operators:
+        expected -= operators
+    for name in sorted(expected, key=_expected_order):
+        if name in patterns:
+            phrases.append(f"`{patterns[name]}`")
+        else:
+            phrases.append(_TERMINAL_WORDS.get(name, name.lower()))
+    phrases = list(dict.fromkeys(phrases))
+    if not phrases:
+        return "something else"
+    if len(phrases) == 1:
+        return phrases[0]
+    return ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+def _expected_order(name: str) -> tuple[int, str]:
+    order = ["THEN", "COLON", "EQUAL", "RBRACE", "RPAR", "RSQB", "COMMA", "NAME", "STRING"]
+    return (order.index(name) if name in order else len(order), name)
+
+
+def _previous_token_text(source: SourceFile, offset: int) -> str:
+    match = re.search(r"(\S+)\s*$", source.text[max(0, offset - 64) : offset])
+    return match.group(1) if match else ""
+
+
+def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mapping[str, str]) -> Diagnostic:
+    token = exc.token
+    expected = set(exc.expected or exc.accepts or ())
+    if token.type == "$END":
+        return _at_end(expected, source, patterns)
+    span = _token_span(token, source)
+    found = _found(token)
+    previous = _previous_token_text(source, token.start_pos or 0)
+
+    if str(token) == "=" and ("COMPARE_OP" in expected or "THEN" in expected):
+        return error(
+            Code.SYNTAX_ERROR,
+            "`=` sets an output; a condition compares with `==`",
+            span,
+            label="use `==` here",
+            hint="use `==` to compare",
+        )
+    if token.type == "NAME" and _UNIT_WORDS.fullmatch(str(token)) and re.fullmatch(r"\d[\d_]*", previous):
+        unit = str(token).lower().rstrip("s")
+        letter = _UNIT_LETTER.get(unit, "d")
+        return error(
+            Code.SYNTAX_ERROR,
+            f"`{previous} {token}` is not a duration",
+            span,
+            label="a unit word",
+            hint=f"write durations with a unit letter and no space, such as `{previous}{letter}`",
+        )
+    if token.type == "NAME" and str(token) in ("else", "elif", "otherwise"):
+        return error(
+            Code.SYNTAX_ERROR,
+            f"`{token}` is not part of the language",
+            span,
+            hint="write a second rule with the opposite condition, or give the output a default",
+        )
+    if "THEN" in expected:
+        return error(
+            Code.SYNTAX_ERROR,
+            f"expected `then` after the condition, found {found}",
+            span,
+            label="`then` goes before this",
+            hint="write `if CONDITION then ACTION`; combine conditions with `and` / `or`",
+        )
+    if previous in ("then", ",") and "NAME" in expected and "INT" not in expected:
+        return error(
+            Code.SYNTAX_ERROR,
+            f"expected an action after `{previous}`, found {found}",
+            span,
+            hint="an action sets an output: `flag`, `not flag`, `name = value` or `name += {x}`",
+        )
+    if token.type in _ITEM_KEYWORDS and _inside_brackets(source, token.start_pos or 0):
+        return _unclosed_brace(source, token.start_pos or 0, span) or error(
+            Code.SYNTAX_ERROR, f"expected `}}`, found {found}", span, hint="close the block with `}`"
+        )
+    if "COLON" in expected and token.type == "IF":
+        return error(
+            Code.SYNTAX_ERROR,
+            "expected `:` after the rule's name",
+            span,
+            hint="write `rule NAME:` or `rule NAME priority 10:` before the `if`",
+        )
+    if str(token) in ("&", "|", "!"):
+        return _mistaken_operator(str(token), span)
+    message = f"unexpected {found}, expected {describe_expected(expected, patterns)}"
+    hint = None
+    if token.type == "STRING" and "NAME" in expected and "INT" not in expected:
+        hint = "names and enum members are written without quotes"
+    elif token.type in _ITEM_KEYWORDS and expected & _EXPRESSION_START:
+        hint = "the item above ends too early: something is missing before this line"
+    elif "COMMA" in expected and token.type == "NAME":
+        hint = "separate actions and set elements with `,`"
+    return error(Code.SYNTAX_ERROR, message, span, hint=hint)
+
+
+def _at_end(expected: set[str], source: SourceFile, patterns: Mapping[str, str]) -> Diagnostic:
+    end = len(source.text)
+    span = source.span(end, end)
+    if "RBRACE" in expected:
+        unclosed = _unclosed_brace(source, end, span)
+        if unclosed is not None:
+            return unclosed
+    if "THEN" in expected:
+        return error(
+            Code.SYNTAX_ERROR,
+            "the file ends inside a rule: expected `then` after the condition",
+            span,
+            hint="write `if CONDITION then ACTION`",
+        )
+    return error(
+        Code.SYNTAX_ERROR,
+        f"the file ends too early: expected {describe_expected(expected, patterns)}",
+        span,
+        hint="finish the last item",
+    )
+
+
+def _inside_brackets(source: SourceFile, offset: int) -> bool:
+    return _open_bracket(source, offset) is not None
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}()\[\]]')
+_CLOSERS = {"}": "{", ")": "(", "]": "["}
+
+
+def _unclosed_brace(source: SourceFile, offset: int, found_span: Span) -> Diagnostic | None:
+    """Point at the `{`, `(` or `[` that is still open at `offset`, if any."""
+    opened = _open_bracket(source, offset)
+    if opened is None:
+        return None
+    bracket, start = opened
+    closer = {"{": "}", "(": ")", "[": "]"}[bracket]
+    at_end = offset >= len(source.text)
+    return error(
+        Code.SYNTAX_ERROR,
+        f"unclosed `{bracket}`",
+        source.span(start, start + 1),
+        label="opened here",
+        labels=() if at_end else (Label(found_span, f"expected `{closer}` before this"),),
+        hint=f"add `{closer}` to close it",
+    )
+
+
+def _open_bracket(source: SourceFile, offset: int) -> tuple[str, int] | None:
+    stack: list[tuple[str, int]] = []
+    for match in _BRACKETS.finditer(source.text, 0, offset):
+        text = match.group(0)
+        if text in "{([":
+            stack.append((text, match.start()))
+        elif text in _CLOSERS and stack and stack[-1][0] == _CLOSERS[text]:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _mistaken_operator(text: str, span: Span) -> Diagnostic:
+    if text.startswith("&"):
+        return error(Code.SYNTAX_ERROR, "`&&` is not an operator here", span, hint="use `and` to combine conditions")
+    if text.startswith("|"):
+        return error(Code.SYNTAX_ERROR, "`||` is not an operator here", span, hint="use `or` for alternatives")
+    return error(Code.SYNTAX_ERROR, "`!` is not an operator here", span, hint="use `not` to negate, or `!=` to compare")
+
+
+def _unexpected_character(exc: UnexpectedCharacters, source: SourceFile) -> Diagnostic:
+    pos = exc.pos_in_stream
+    text = source.text
+    char = text[pos] if pos < len(text) else ""
+    two = text[pos : pos + 2]
+    span = source.span(pos, pos + 1)
+    if two in ("&&", "||") or char in "&|":
+        return _mistaken_operator(two if two in ("&&", "||") else char * 2, source.span(pos, pos + len(two.strip()) or 1))
+    if char == "!":
+        return _mistaken_operator("!", span)
+    if char == '"':
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end == -1 else line_end
+        return error(
+            Code.SYNTAX_ERROR,
+            "unterminated string",
+            source.span(pos, line_end),
+            label="this string has no closing `\"`",
+            hint='close it with `"` on the same line; write `\\"` for a quote inside',
+        )
+    if char == "'":
+        return error(
+            Code.SYNTAX_ERROR,
+            "strings are written in double quotes",
+            span,
+            hint='write "text" instead of \'text\'',
+        )
+    if char == "=":
+        return error(
+            Code.SYNTAX_ERROR,
+            "`=` sets an output; a condition compares with `==`",
+            span,
+            label="use `==` here",
+            hint="use `==` to compare",
+        )
+    if char == "\ufffd" or not char.isprintable():
+        shown = f"U+{ord(char):04X}" if char else "end of file"
+        return error(
+            Code.SYNTAX_ERROR,
+            f"unexpected character {shown}",
+            span,
+            hint="this looks like binary data; a policy is UTF-8 text",
+        )
+    if char.isdigit():
+        return error(Code.SYNTAX_ERROR, f"unexpected number `{char}`", span, hint="check the literal here")
+    return error(Code.SYNTAX_ERROR, f"unexpected character `{char}`", span, hint=_character_hint(char))
+
+
+def _character_hint(char: str) -> str | None:
+    return {
+        ";": "statements need no `;`: each item starts with its keyword",
+        "@": "`@` is not part of the language",
+        "$": "names are written without `$`",
+        "%": "write percentages as decimals, such as `0.15`",
+        "<": "use `<`, `<=` or `!=`",
+    }.get(char)

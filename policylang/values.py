@@ -1,0 +1,299 @@
+"""Runtime values of the language and their literal forms: durations, exact decimals, strings, dates.
+
+A month is 1/12 of a Gregorian year of 365.2425 days (2,629,746 s); a year is 12 months
+(31,556,952 s). Durations keep months and seconds apart so that `date + 1mo` moves by a calendar
+month, and compare by their exact total of seconds, so comparisons never round.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import total_ordering
+
+SECONDS_PER_MONTH = 2_629_746
+SECONDS_PER_DAY = 86_400
+
+_UNIT_SECONDS = {"w": 7 * SECONDS_PER_DAY, "d": SECONDS_PER_DAY, "h": 3600, "m": 60, "s": 1}
+_UNIT_MONTHS = {"y": 12, "mo": 1}
+_DURATION_PART = re.compile(r"(\d[\d_]*)(y|mo|w|d|h|m|s)")
+_DURATION_LITERAL = re.compile(r"-?(?:\d[\d_]*(?:y|mo|w|d|h|m|s))+")
+_ISO_DURATION = re.compile(
+    r"(?P<sign>-)?P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?"
+)
+
+
+class ValueParseError(ValueError):
+    """A literal that has the right shape but no valid value (`2026-02-30`, `1__0`); carries a hint."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time: calendar months plus exact seconds. Compared by exact total seconds."""
+
+    months: int = 0
+    seconds: int = 0
+
+    @property
+    def total_seconds(self) -> int:
+        return self.months * SECONDS_PER_MONTH + self.seconds
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Duration):
+            return self.total_seconds == other.total_seconds
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(("duration", self.total_seconds))
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, Duration):
+            return self.total_seconds < other.total_seconds
+        return NotImplemented
+
+    def __add__(self, other: Duration) -> Duration:
+        return Duration(self.months + other.months, self.seconds + other.seconds)
+
+    def __sub__(self, other: Duration) -> Duration:
+        return Duration(self.months - other.months, self.seconds - other.seconds)
+
+    def __neg__(self) -> Duration:
+        return Duration(-self.months, -self.seconds)
+
+    def scale(self, factor: int | Decimal) -> Duration:
+        """Multiply by a number; fractional results are rounded down to whole seconds."""
+        if isinstance(factor, int) and not isinstance(factor, bool):
+            return Duration(self.months * factor, self.seconds * factor)
+        total = Decimal(self.total_seconds) * Decimal(factor)
+        return Duration(0, int(total.to_integral_value(rounding="ROUND_FLOOR")))
+
+    def __str__(self) -> str:
+        return format_duration(self)
+
+    def __repr__(self) -> str:
+        return f"Duration({format_duration(self)})"
+
+
+def parse_duration_literal(text: str) -> Duration:
+    """`1y6mo`, `90s`, `2w`: the language's duration literal (underscores allowed in numbers)."""
+    if not _DURATION_LITERAL.fullmatch(text):
+        raise ValueParseError(f"`{text}` is not a duration", "write durations such as `90s`, `4h`, `2y` or `1y6mo`")
+    sign = -1 if text.startswith("-") else 1
+    months = seconds = 0
+    for number, unit in _DURATION_PART.findall(text):
+        amount = parse_int_literal(number)
+        if unit in _UNIT_MONTHS:
+            months += amount * _UNIT_MONTHS[unit]
+        else:
+            seconds += amount * _UNIT_SECONDS[unit]
+    return Duration(sign * months, sign * seconds)
+
+
+def parse_duration(text: str) -> Duration:
+    """A duration from facts: the language's literal (`"3y"`) or ISO 8601 (`"P3Y"`, `"PT4H"`)."""
+    text = text.strip()
+    if _DURATION_LITERAL.fullmatch(text):
+        return parse_duration_literal(text)
+    match = _ISO_DURATION.fullmatch(text)
+    if match and text not in ("P", "-P") and not text.endswith("T"):
+        parts = {k: int(v) for k, v in match.groupdict().items() if v and k != "sign"}
+        months = parts.get("y", 0) * 12 + parts.get("mo", 0)
+        seconds = (
+            parts.get("w", 0) * 7 * SECONDS_PER_DAY
+            + parts.get("d", 0) * SECONDS_PER_DAY
+            + parts.get("h", 0) * 3600
+            + parts.get("m", 0) * 60
+            + parts.get("s", 0)
+        )
+        sign = -1 if match.group("sign") else 1
+        return Duration(sign * months, sign * seconds)
+    raise ValueParseError(
+        f"`{text}` is not a duration", "write a duration such as `3y`, `400d`, `1y6mo` or ISO 8601 `P3Y`"
+    )
+
+
+def format_duration(value: Duration) -> str:
+    """The normalised literal: years and months, then days, hours, minutes, seconds (`1y6mo`, `4h`)."""
+    if value.months == 0 and value.seconds == 0:
+        return "0s"
+    if value.months < 0 or value.seconds < 0:
+        if value.months <= 0 and value.seconds <= 0:
+            return "-" + format_duration(-value)
+        # Mixed signs cannot be written as one literal; fall back to exact seconds.
+        total = value.total_seconds
+        return ("-" if total < 0 else "") + format_duration(Duration(0, abs(total)))
+    parts = []
+    years, months = divmod(value.months, 12)
+    if years:
+        parts.append(f"{years}y")
+    if months:
+        parts.append(f"{months}mo")
+    rest = value.seconds
+    for unit, size in (("d", SECONDS_PER_DAY), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, rest = divmod(rest, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts)
+
+
+def parse_int_literal(text: str) -> int:
+    """`10_000` -> 10000; underscores only between digits, as in Python."""
+    try:
+        if text.startswith("_") or text.endswith("_") or "__" in text:
+            raise ValueError
+        return int(text, 10)
+    except ValueError:
+        raise ValueParseError(
+            f"`{text}` is not a valid number", "underscores may only separate digits, as in `10_000`"
+        ) from None
+
+
+def parse_decimal_literal(text: str) -> Decimal:
+    """`0.5`, `10_000.50` -> an exact Decimal, so money thresholds compare the way an accountant expects."""
+    whole, _, frac = text.partition(".")
+    parse_int_literal(whole)
+    if frac:
+        parse_int_literal(frac)
+    try:
+        return Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        raise ValueParseError(f"`{text}` is not a valid number") from None
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+_ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.DOTALL)
+
+
+def parse_string_literal(text: str) -> str:
+    """A double-quoted literal with escapes `\\" \\\\ \\n \\t \\r \\0 \\uXXXX \\u{X...}`."""
+    body = text[1:-1]
+
+    def replace(match: re.Match[str]) -> str:
+        esc = match.group(1)
+        if esc in _ESCAPES:
+            return _ESCAPES[esc]
+        if esc.startswith("u"):
+            code = int(esc[1:].strip("{}"), 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise ValueParseError(f"`\\{esc}` is not a valid character", "use a code point below 10FFFF")
+            return chr(code)
+        raise ValueParseError(
+            f"unknown escape `\\{esc}` in a string",
+            'use one of \\" \\\\ \\n \\t \\r \\0 \\uXXXX, or write the character itself',
+        )
+
+    return _ESCAPE_RE.sub(replace, body)
+
+
+def quote_string(value: str) -> str:
+    """The canonical literal of a string: double quotes, with escapes only where needed."""
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def parse_date_literal(text: str) -> date:
+    """`2026-01-31` -> a date; an impossible date (`2026-02-30`) is an error, not a rollover."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueParseError(f"`{text}` is not a valid date", "write dates as YYYY-MM-DD, such as `2026-01-31`") from None
+
+
+def parse_datetime_literal(text: str) -> datetime:
+    """`2026-01-31T09:00:00Z` -> an aware datetime in UTC; a time zone (Z or an offset) is required."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise ValueParseError(
+            f"`{text}` is not a valid date and time", "write them as `2026-01-31T09:00:00Z` (ISO 8601)"
+        ) from None
+    if value.tzinfo is None:
+        raise ValueParseError(
+            f"`{text}` has no time zone", "add `Z` for UTC or an offset such as `+01:00`"
+        )
+    return value.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """Canonical datetime literal: UTC with a `Z`, seconds always shown, fractions only when present."""
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def format_decimal(value: Decimal) -> str:
+    """A decimal as written in the language: plain notation, never exponents."""
+    text = format(value, "f")
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar month arithmetic: 2026-01-31 + 1mo = 2026-02-28 (the day is clamped to the month)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError("unreachable: every month has 28 days")
+
+
+def shift_datetime(moment: datetime, delta: Duration) -> datetime:
+    """datetime + duration: calendar months first, then exact seconds."""
+    shifted_day = add_months(moment.date(), delta.months)
+    moved = moment.replace(year=shifted_day.year, month=shifted_day.month, day=shifted_day.day)
+    return moved + timedelta(seconds=delta.seconds)
+
+
+def shift_date(day: date, delta: Duration) -> date:
+    """date + duration: calendar months first, then whole days (a remainder under a day is dropped)."""
+    shifted = add_months(day, delta.months)
+    return shifted + timedelta(days=delta.seconds // SECONDS_PER_DAY)
+
+
+def difference(later: date | datetime, earlier: date | datetime) -> Duration:
+    """date - date or datetime - datetime: an exact duration in seconds."""
+    if isinstance(later, datetime) or isinstance(earlier, datetime):
+        later_dt = as_datetime(later)
+        earlier_dt = as_datetime(earlier)
+        delta = later_dt - earlier_dt
+        return Duration(0, delta.days * SECONDS_PER_DAY + delta.seconds)
+    return Duration(0, (later - earlier).days * SECONDS_PER_DAY)
+
+
+def as_datetime(value: date | datetime) -> datetime:
+    """A date is the start of that day in UTC when it meets a datetime."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
