@@ -1,0 +1,60 @@
+"""The `policy` command: one module per sub-command; exit codes 0 clean, 1 findings, 2 usage or I/O errors.
+
+click is the CLI library: sub-commands, typed options, usage errors with exit code 2, and TTY-aware
+colour, for about 20 ms of import time (the whole `policy check` on a small file stays under 0.3 s).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from policylang import ExitCode, __version__
+
+from .check import check_command
+from .fmt import fmt_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="policy")
+def app() -> None:
+    """policylang: write service policies as rules, check them like code, and explain every decision."""
+
+
+app.add_command(check_command)
+app.add_command(fmt_command)
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `policy` script. Bad input never shows a traceback; a bug says so and exits 2."""
+    try:
+        code = app.main(args=argv, prog_name="policy", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = ExitCode.USAGE
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        code = ExitCode.USAGE
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except Exception as exc:  # noqa: BLE001  # the last guard: a bug becomes a message, never a traceback
+        click.echo(
+            f"error[internal-error]: {type(exc).__name__}: {exc}\n"
+            "  = hint: this is a bug in policylang; please report it with the command and files you used",
+            err=True,
+        )
+        code = ExitCode.USAGE
+    sys.exit(int(code or 0))

@@ -1,0 +1,57 @@
+"""`policy check FILE... [--format text|json] [--strict]`: every problem of every file, like a compiler."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from policylang import CheckReport, ExitCode, check_file, render_json, summary_line
+from policylang.diagnostics import Severity, to_dict
+
+from .files import expand_policy_paths
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Treat warnings as failures (exit 1).")
+def check_command(files: tuple[str, ...], output_format: str, strict: bool) -> int:
+    """Check policy files (and their imports) for errors and warnings.
+
+    Exit codes: 0 clean, 1 findings (errors, or warnings with --strict), 2 a file could not be read.
+    """
+    from . import use_color
+
+    reports = [check_file(path) for path in expand_policy_paths(files)]
+    if not reports:
+        click.echo("error[io-error]: no `.policy` files found in the given folders", err=True)
+        return ExitCode.USAGE
+    diagnostics = [d for r in reports for d in r.diagnostics]
+    if output_format == "json":
+        if len(reports) == 1:
+            click.echo(render_json(reports[0].diagnostics))
+        else:
+            payload = {
+                "diagnostics": [to_dict(d) for d in diagnostics],
+                "files": [{"file": r.filename, "ok": r.ok} for r in reports],
+            }
+            click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        color = use_color()
+        for report in reports:
+            if report.diagnostics:
+                click.echo(report.render(color=color))
+                click.echo()
+        files_word = "file" if len(reports) == 1 else "files"
+        click.echo(f"checked {len(reports)} {files_word}: {summary_line(diagnostics)}")
+    return _exit_code(reports, strict)
+
+
+def _exit_code(reports: list[CheckReport], strict: bool) -> ExitCode:
+    if any(r.io_failed for r in reports):
+        return ExitCode.USAGE
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    if any(d.severity in failing for r in reports for d in r.diagnostics):
+        return ExitCode.FINDINGS
+    return ExitCode.OK

@@ -1,0 +1,111 @@
+"""The public entry points behind `policylang.*`: files in, reports out, never a traceback for bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import formatter
+from .checked import CheckedPolicy
+from .checker import check
+from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
+from .modules import decode_error, display_name
+from .source import SourceFile
+
+
+class PolicyError(Exception):
+    """A policy that cannot be used; `diagnostics` says every reason, with spans."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...], sources: dict[str, SourceFile] | None = None) -> None:
+        self.diagnostics = diagnostics
+        self.sources = sources or {}
+        first = next((d for d in diagnostics if d.is_error), diagnostics[0] if diagnostics else None)
+        super().__init__(first.message if first else "invalid policy")
+
+    def __str__(self) -> str:
+        return render_text(self.diagnostics, self.sources)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `policy check` says about one file: diagnostics (sorted), the sources to render them, the policy."""
+
+    filename: str
+    diagnostics: tuple[Diagnostic, ...]
+    sources: dict[str, SourceFile]
+    policy: CheckedPolicy | None
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed)."""
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def io_failed(self) -> bool:
+        return any(d.code is Code.IO_ERROR for d in self.diagnostics)
+
+    def render(self, color: bool = False) -> str:
+        return render_text(self.diagnostics, self.sources, color=color)
+
+
+def check_source(text: str, filename: str = "<policy>") -> CheckReport:
+    """Check policy text; relative imports are resolved from `filename`'s folder (or the working directory)."""
+    result = check(text, filename)
+    sources = {m.name: m.parsed.source for m in result.modules}
+    return CheckReport(filename, result.diagnostics, sources, result.policy)
+
+
+def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
+    """A policy file's text, or an `io-error` diagnostic saying why it cannot be read."""
+    path = Path(path)
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        siblings = {p.stem: p.name for p in path.parent.glob("*.policy")} if path.parent.is_dir() else {}
+        close = did_you_mean(path.stem, siblings)
+        hint = f"did you mean `{siblings[close.split('`')[1]]}`?" if close else None
+        return None, error(
+            Code.IO_ERROR,
+            f"cannot read `{name}`: no such file",
+            None,
+            hint=hint or "check the path; policies usually end in `.policy`",
+        )
+    except IsADirectoryError:
+        return None, error(Code.IO_ERROR, f"`{name}` is a folder, not a policy file", None)
+    except OSError as exc:
+        return None, error(Code.IO_ERROR, f"cannot read `{name}`: {exc.strerror or exc}", None)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, decode_error(name, exc, data)
+
+
+def check_file(path: str | Path) -> CheckReport:
+    """Check a policy file and its imports. A missing or unreadable file is an `io-error` in the report."""
+    text, problem = read_policy(path)
+    if problem is not None or text is None:
+        assert problem is not None
+        sources = {}
+        if problem.span is not None:
+            raw = Path(path).read_bytes()
+            sources[problem.span.file] = SourceFile(problem.span.file, raw.decode("utf-8", errors="replace"))
+        return CheckReport(str(path), (problem,), sources, None)
+    return check_source(text, display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path))
+
+
+def format_source(text: str, filename: str = "<policy>") -> formatter.FormatResult:
+    """Canonical formatting; see `formatter.format_source`."""
+    return formatter.format_source(text, filename)
+
+
+def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnostic, ...]]:
+    """(original text, formatted text, diagnostics) for a file; formatted is None when it cannot be formatted."""
+    text, problem = read_policy(path)
+    if problem is not None or text is None:
+        return None, None, (problem,) if problem else ()
+    result = formatter.format_source(text, str(path))
+    return text, result.text, result.diagnostics
+
+
+__all__ = ["CheckReport", "PolicyError", "Severity", "check_file", "check_source", "format_file", "format_source"]

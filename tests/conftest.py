@@ -1,0 +1,56 @@
+"""Shared fixtures: `--update-golden` rewrites golden files; helpers to parse and check policy text."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+import policylang
+from policylang.checker import CheckResult, check
+
+ROOT = Path(__file__).resolve().parent.parent
+DESIGN_SKETCH = ROOT.parent / "shared" / "design" / "policy-language.md"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite golden files from the current output (review the diff in git)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def assert_golden(path: Path, actual: str, update: bool) -> None:
+    """Compare `actual` with the golden file at `path`; show a unified diff on mismatch."""
+    if update or not path.exists():
+        if not update:
+            pytest.fail(f"golden file {path} is missing; run pytest --update-golden and review it")
+        path.write_text(actual, encoding="utf-8")
+        return
+    expected = path.read_text(encoding="utf-8")
+    if expected != actual:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True), actual.splitlines(keepends=True), str(path), "actual"
+            )
+        )
+        pytest.fail(f"output differs from {path.name} (run pytest --update-golden to accept):\n{diff}")
+
+
+def check_text(text: str, filename: str = "test.policy") -> CheckResult:
+    """Parse and check policy text (imports resolved from the working directory)."""
+    return check(text, filename)
+
+
+def under_span(diagnostic: policylang.Diagnostic, text: str) -> str:
+    """The source text under a diagnostic's primary span (what the caret underlines)."""
+    assert diagnostic.span is not None
+    return text[diagnostic.span.start : diagnostic.span.end]
