@@ -165,17 +165,28 @@ class _Comments:
     def slot(self, start: int, end: int, line_end: int) -> _Slot:
         """Comments before a construct ([start, end) own-line ones) and at the end of its last line."""
         slot = _Slot()
-        for comment in self.take(start, line_end):
+        taken = self.take(start, line_end)
+        for index, comment in enumerate(taken):
             if comment.span.start >= end and not self.own_line(comment):
                 slot.trailing.append(comment.text)
             elif comment.span.start < end and self.own_line(comment):
                 slot.leading.append(comment.text)
+                # A blank line after a leading comment (a file header, a section title) is kept.
+                following = taken[index + 1].span.start if index + 1 < len(taken) else end
+                gap = self.text[comment.span.end : max(following, comment.span.end)]
+                if following <= end and _has_blank_line(gap):
+                    slot.leading.append("")
             else:
                 slot.trailing.append(comment.text)
         return slot
 
     def rest(self) -> list[str]:
         return [cm.text for cm, used in zip(self.items, self.used, strict=True) if not used]
+
+
+def _has_blank_line(gap: str) -> bool:
+    lines = gap.split("\n")
+    return any(not line.strip() for line in lines[1:-1])
 
 
 def _line_end(text: str, offset: int) -> int:
@@ -185,7 +196,7 @@ def _line_end(text: str, offset: int) -> int:
 
 def _emit(lines: list[str], slot: _Slot, code: str, indent: str = "") -> None:
     for comment in slot.leading:
-        lines.append(indent + comment)
+        lines.append(indent + comment if comment else "")
     trailing = slot.trailing
     if len(trailing) > 1:
         for comment in trailing[:-1]:
@@ -281,24 +292,45 @@ def _layout_block(
         return
     _emit(lines, head, f"{keyword} {{")
     cursor = min(brace_end, first_field)
+    rows: list[tuple[_Slot, n.InputDecl | n.OutputDecl]] = []
     for decl in block.fields:
         decl_line_end = _line_end(text, decl.span.end) if text else decl.span.end
-        slot = comments.slot(cursor, decl.span.start, min(decl_line_end, block.span.end - 1))
-        _emit(lines, slot, _unparse_field(decl), INDENT)
+        rows.append((comments.slot(cursor, decl.span.start, min(decl_line_end, block.span.end - 1)), decl))
         cursor = min(decl_line_end, block.span.end - 1)
+    # Align `resolve` and trailing comments in columns, as gofmt aligns comments of adjacent lines.
+    heads = [_unparse_field(decl, with_resolve=False) for _, decl in rows]
+    resolve_col = max(
+        (len(h) for h, (_, d) in zip(heads, rows, strict=True) if _resolve(d) and len(h) <= _ALIGN_LIMIT), default=0
+    )
+    codes = []
+    for head, (_, decl) in zip(heads, rows, strict=True):
+        strategy = _resolve(decl)
+        codes.append(f"{head.ljust(resolve_col)} resolve {strategy}" if strategy else head)
+    commented = [len(code) for code, (slot, _) in zip(codes, rows, strict=True) if slot.trailing]
+    comment_col = max((w for w in commented if w <= _ALIGN_LIMIT + 20), default=0)
+    for code, (slot, _) in zip(codes, rows, strict=True):
+        _emit(lines, slot, code.ljust(comment_col) if slot.trailing else code, INDENT)
     for comment in comments.take(cursor, block.span.end):
         lines.append(INDENT + comment.text)
     closing_end = _line_end(text, block.span.end) if text else block.span.end
     _emit(lines, comments.slot(block.span.end, block.span.end, closing_end), "}")
 
 
-def _unparse_field(decl: n.InputDecl | n.OutputDecl) -> str:
+_ALIGN_LIMIT = 48
+"""Columns are aligned only up to here; a longer line keeps a single space instead."""
+
+
+def _resolve(decl: n.InputDecl | n.OutputDecl) -> str | None:
+    return decl.resolve if isinstance(decl, n.OutputDecl) else None
+
+
+def _unparse_field(decl: n.InputDecl | n.OutputDecl, with_resolve: bool = True) -> str:
     text = f"{decl.name}: {unparse_type(decl.type)}"
     if isinstance(decl, n.InputDecl) and decl.optional:
         text += "?"
     if decl.default is not None:
         text += f" = {unparse_expr(decl.default)}"
-    if isinstance(decl, n.OutputDecl) and decl.resolve is not None:
+    if with_resolve and isinstance(decl, n.OutputDecl) and decl.resolve is not None:
         text += f" resolve {decl.resolve}"
     return text
 
