@@ -1,9 +1,9 @@
 """policylang: declarative service policies, checked like a compiler checks code.
 
-    >>> import policylang
-    >>> report = policylang.check_source("if tier == premium then skip_fraud_check", "demo.policy")
-    >>> report.ok
-    True
+>>> import policylang
+>>> report = policylang.check_source("if tier == premium then skip_fraud_check", "demo.policy")
+>>> report.ok
+True
 """
 
 from __future__ import annotations

@@ -131,8 +131,20 @@ class SetBuild:
 
 
 CheckedExpr = (
-    Const | FactRef | OutputRef | DerivedRef | NowRef | Comparison | MembershipTest | Range
-    | PresenceTest | Logical | Negation | Calculation | Minus | SetBuild
+    Const
+    | FactRef
+    | OutputRef
+    | DerivedRef
+    | NowRef
+    | Comparison
+    | MembershipTest
+    | Range
+    | PresenceTest
+    | Logical
+    | Negation
+    | Calculation
+    | Minus
+    | SetBuild
 )
 
 

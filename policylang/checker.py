@@ -1,4 +1,4 @@
-"""Checks a policy and its imports: declarations, names, types, resolutions and cycles -> CheckedPolicy + diagnostics."""
+"""Checks a policy and its imports (declarations, names, types, resolutions, cycles) -> CheckedPolicy + diagnostics."""
 
 from __future__ import annotations
 
@@ -155,7 +155,9 @@ class _Checker:
             case n.SetType():
                 element = self._resolve_type(node.element)
                 if isinstance(element, SetOf):
-                    self._error(Code.TYPE_MISMATCH, "a set cannot hold sets", node.span, hint="use a set of plain values")
+                    self._error(
+                        Code.TYPE_MISMATCH, "a set cannot hold sets", node.span, hint="use a set of plain values"
+                    )
                     return SetOf(UNKNOWN)
                 return SetOf(element)
         return UNKNOWN
@@ -185,7 +187,7 @@ class _Checker:
                 Code.TYPE_MISMATCH,
                 f"the default of `{decl.name}` must be a constant",
                 decl.default.span,
-                hint="write a literal value such as `0`, `\"eu\"`, `72h` or `{}`",
+                hint='write a literal value such as `0`, `"eu"`, `72h` or `{}`',
             )
             return None, False
         if not assignable(value.type, t):
@@ -206,8 +208,10 @@ class _Checker:
         if decl.name in self.fact_decls:
             first, _ = self.fact_decls[decl.name]
             existing = self.env.facts[decl.name]
-            if existing.type != t or existing.optional != fact.optional or (
-                has_default and existing.has_default and existing.default != default
+            if (
+                existing.type != t
+                or existing.optional != fact.optional
+                or (has_default and existing.has_default and existing.default != default)
             ):
                 self._error(
                     Code.TYPE_MISMATCH,
@@ -297,24 +301,25 @@ class _Checker:
         cyclic: set[str] = set()
         for cycle in _find_cycles(graph):
             first, module = self.derived_nodes[cycle[0]]
-            path = " -> ".join(cycle + [cycle[0]])
+            path = " -> ".join([*cycle, cycle[0]])
             self._error(
                 Code.CYCLE,
                 f"`{first.name}` depends on itself: {path}",
                 first.name_span,
-                labels=tuple(
-                    Label(self.derived_nodes[k][0].name_span, "part of the cycle") for k in cycle[1:]
-                ),
+                labels=tuple(Label(self.derived_nodes[k][0].name_span, "part of the cycle") for k in cycle[1:]),
                 hint="a segment or let cannot use its own value; break the cycle",
             )
             cyclic.update(cycle)
-        order = list(graphlib.TopologicalSorter({k: v - cyclic for k, v in graph.items() if k not in cyclic}).static_order())
+        order = list(
+            graphlib.TopologicalSorter({k: v - cyclic for k, v in graph.items() if k not in cyclic}).static_order()
+        )
         derived: dict[str, c.Derived] = {}
         for key in order:
             if key not in self.derived_nodes:
                 continue
             item, module = self.derived_nodes[key]
             checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+            t: Type
             if isinstance(item, n.Segment):
                 expr = checker.condition(item.condition)
                 kind, t = "segment", BOOL
@@ -419,7 +424,7 @@ class _Checker:
                 hint=did_you_mean(name, self.env.outputs) or "declare it in the `output` block",
             )
             return None
-        if name in self.env.facts or name in self.env.inferred_facts and name not in self.env.inferred_outputs:
+        if name in self.env.facts or (name in self.env.inferred_facts and name not in self.env.inferred_outputs):
             self._error(
                 Code.UNKNOWN_NAME,
                 f"`{name}` is a fact; rules can only set outputs",
@@ -454,8 +459,16 @@ class _Checker:
                 return None
             expected = target if isinstance(target, SetOf) else None
             value = checker.value(action.value, expected)
-            if isinstance(expected, SetOf) and not isinstance(value.type, SetOf) and assignable(value.type, expected.element):
-                value = c.SetBuild((value,), expected, action.value) if not isinstance(value, c.Const) else c.Const(frozenset({value.value}), expected, action.value)
+            if (
+                isinstance(expected, SetOf)
+                and not isinstance(value.type, SetOf)
+                and assignable(value.type, expected.element)
+            ):
+                value = (
+                    c.SetBuild((value,), expected, action.value)
+                    if not isinstance(value, c.Const)
+                    else c.Const(frozenset({value.value}), expected, action.value)
+                )
             if not isinstance(value.type, SetOf) and value.type != UNKNOWN:
                 value = c.Const(frozenset(), SetOf(value.type), action.value)
             if not assignable(value.type, target):

@@ -164,10 +164,7 @@ def _visible(text: str) -> str:
 def _snippet(source: SourceFile, span: Span, text: str | None, gutter: int, mark: str) -> list[str]:
     line = source.line_text(span.line)
     start_col = span.column - 1
-    if span.end_line == span.line:
-        end_col = max(span.end_column - 1, start_col + 1)
-    else:
-        end_col = max(len(line), start_col + 1)
+    end_col = max(span.end_column - 1, start_col + 1) if span.end_line == span.line else max(len(line), start_col + 1)
     prefix = _visible(line[:start_col])
     marked = _visible(line[start_col:end_col]) or " "
     suffix = _visible(line[end_col:])
@@ -216,10 +213,7 @@ _SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.I
 
 def _render_one(diag: Diagnostic, sources: Mapping[str, SourceFile], color: bool) -> str:
     head_sev = _style(f"{diag.severity.value}[{diag.code.value}]", color, _SEVERITY_COLOR[diag.severity])
-    if diag.span is not None:
-        where = f"{diag.span.file}:{diag.span.line}:{diag.span.column}: "
-    else:
-        where = ""
+    where = f"{diag.span.file}:{diag.span.line}:{diag.span.column}: " if diag.span is not None else ""
     lines = [f"{where}{head_sev}: {_style(diag.message, color, 'white')}"]
     spans = [(diag.span, diag.label, "^")] if diag.span is not None else []
     spans += [(label.span, label.text, "-") for label in diag.labels]
@@ -249,7 +243,7 @@ def _render_one(diag: Diagnostic, sources: Mapping[str, SourceFile], color: bool
 
 
 def summary_line(diagnostics: Sequence[Diagnostic]) -> str:
-    """"2 errors, 1 warning" (or "no problems found")."""
+    """ "2 errors, 1 warning" (or "no problems found")."""
     counts = {sev: 0 for sev in Severity}
     for diag in diagnostics:
         counts[diag.severity] += 1
@@ -290,6 +284,4 @@ def to_dict(diag: Diagnostic) -> dict[str, Any]:
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     """`{"diagnostics": [...]}` as in the design sketch, indented for people and stable for tools."""
-    return json.dumps(
-        {"diagnostics": [to_dict(d) for d in diagnostics]}, indent=2, ensure_ascii=False, default=str
-    )
+    return json.dumps({"diagnostics": [to_dict(d) for d in diagnostics]}, indent=2, ensure_ascii=False, default=str)

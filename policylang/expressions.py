@@ -268,7 +268,9 @@ class ExpressionChecker:
 
     # --- operators ---
 
-    def _pair(self, left: n.Expr, right: n.Expr, right_expected_from_left: bool = True) -> tuple[c.CheckedExpr, c.CheckedExpr]:
+    def _pair(
+        self, left: n.Expr, right: n.Expr, right_expected_from_left: bool = True
+    ) -> tuple[c.CheckedExpr, c.CheckedExpr]:
         """Type both sides so that a bare word on either side reads its meaning from the other."""
         if self._is_unbound(left) and not self._is_unbound(right):
             r = self.expr(right, None, subject=False)
@@ -301,9 +303,7 @@ class ExpressionChecker:
     def _compare_mismatch(self, expr: n.Expr, left: c.CheckedExpr, right: c.CheckedExpr, lt: Type, rt: Type) -> None:
         left_node = left.node or expr
         right_node = right.node or expr
-        message = (
-            f"cannot compare `{self._text(left_node)}` ({lt}) with `{self._text(right_node)}` ({rt})"
-        )
+        message = f"cannot compare `{self._text(left_node)}` ({lt}) with `{self._text(right_node)}` ({rt})"
         label = f"{describe(rt)}, not {describe(lt)}"
         self._error(
             Code.TYPE_MISMATCH,
@@ -331,7 +331,9 @@ class ExpressionChecker:
                     hint="to test one value against several, write `x in {a, b}`",
                 )
             elif isinstance(ctype, SetOf) and not comparable(ctype.element, element.type):
-                self._compare_mismatch(expr, c.Const(None, ctype.element, expr.left), element, ctype.element, element.type)
+                self._compare_mismatch(
+                    expr, c.Const(None, ctype.element, expr.left), element, ctype.element, element.type
+                )
             return c.MembershipTest(expr.op, container, element, BOOL, expr)
         if self._is_unbound(expr.left) and not self._is_unbound(expr.right):
             right = self.expr(expr.right, None)
@@ -346,7 +348,8 @@ class ExpressionChecker:
             if not comparable(self._current_type(left), rtype.element):
                 self._error(
                     Code.TYPE_MISMATCH,
-                    f"`{self._text(expr.left)}` is {describe(ltype)}, but the set holds {describe(rtype.element)} values",
+                    f"`{self._text(expr.left)}` is {describe(ltype)}, "
+                    f"but the set holds {describe(rtype.element)} values",
                     expr.right.span,
                     label=f"a set of {rtype.element}",
                     hint=_mismatch_hint(ltype, rtype.element, expr.right),
@@ -473,7 +476,7 @@ class ExpressionChecker:
         return text if len(text) <= 40 else text[:37] + "..."
 
     def _error(self, code: Code, message: str, span: Span | None, **extra: object) -> None:
-        self.diagnostics.append(error(code, message, span, **extra))  # type: ignore[arg-type]  # extra holds Diagnostic fields
+        self.diagnostics.append(error(code, message, span, **extra))
 
 
 def _other_operand_type(op: str, known: Type) -> Type:
@@ -527,4 +530,3 @@ def _mismatch_hint(expected: Type, got: Type, node: n.Expr) -> str | None:
     if expected == DURATION and got == STRING:
         return "write a duration literal without quotes, such as `2y`"
     return None
-

@@ -49,8 +49,8 @@ def _expr(expr: n.Expr, needed: int) -> str:
         case n.BoolOp():
             own = _OR if expr.op == "or" else _AND
             # `and` inside `or` keeps its parentheses: same tree, but readers need not know precedence.
-            inner = _NOT if expr.op == "or" else own + 1
-            text = f" {expr.op} ".join(_expr(e, inner) for e in expr.operands)
+            operand_level = _NOT if expr.op == "or" else own + 1
+            text = f" {expr.op} ".join(_expr(e, operand_level) for e in expr.operands)
             return _wrap(text, own, needed)
         case n.Not():
             # `not (a == b)`, never `not a == b`: same tree, but the bare form reads as `(not a) == b`.
@@ -236,9 +236,7 @@ def _blank_between(previous: n.Header | n.Declaration, item: n.Header | n.Declar
         return True
     if kinds == (n.Import, n.Import):
         return False
-    same_group = kinds[0] is kinds[1] and kinds[0] in (n.Segment, n.Let) or (
-        {kinds[0], kinds[1]} <= {n.Segment, n.Let}
-    )
+    same_group = isinstance(previous, n.Segment | n.Let) and isinstance(item, n.Segment | n.Let)
     anonymous_rules = all(isinstance(x, n.Rule) and x.name is None for x in (previous, item))
     if same_group or anonymous_rules:
         if not text:
@@ -253,16 +251,20 @@ def _blank_between(previous: n.Header | n.Declaration, item: n.Header | n.Declar
 def _layout_item(
     item: n.Header | n.Declaration, lines: list[str], comments: _Comments, position: int, line_end: int, text: str
 ) -> None:
-    start, end = item.span.start, item.span.end
+    start = item.span.start
     match item:
         case n.Header():
-            code = f"policy {item.name}" + (f" {quote_string(item.description)}" if item.description is not None else "")
+            code = f"policy {item.name}" + (
+                f" {quote_string(item.description)}" if item.description is not None else ""
+            )
             _emit(lines, comments.slot(position, start, line_end), code)
         case n.Import():
             code = f"import {item.target}" + (f" as {item.alias}" if item.alias else "")
             _emit(lines, comments.slot(position, start, line_end), code)
         case n.Segment():
-            _emit(lines, comments.slot(position, start, line_end), f"segment {item.name} = {unparse_expr(item.condition)}")
+            _emit(
+                lines, comments.slot(position, start, line_end), f"segment {item.name} = {unparse_expr(item.condition)}"
+            )
         case n.Let():
             _emit(lines, comments.slot(position, start, line_end), f"let {item.name} = {unparse_expr(item.value)}")
         case n.InputBlock() | n.OutputBlock():
@@ -280,17 +282,17 @@ def _layout_block(
     start = block.span.start
     brace_end = _line_end(text, start) if text else start
     first_field = block.fields[0].span.start if block.fields else block.span.end
-    head = comments.slot(position, start, min(brace_end, first_field))
+    opening = comments.slot(position, start, min(brace_end, first_field))
     if not block.fields:
         inner = comments.take(start, block.span.end)
         if not inner:
-            _emit(lines, head, f"{keyword} {{}}")
+            _emit(lines, opening, f"{keyword} {{}}")
             return
-        _emit(lines, head, f"{keyword} {{")
+        _emit(lines, opening, f"{keyword} {{")
         lines.extend(INDENT + cm.text for cm in inner)
         lines.append("}")
         return
-    _emit(lines, head, f"{keyword} {{")
+    _emit(lines, opening, f"{keyword} {{")
     cursor = min(brace_end, first_field)
     rows: list[tuple[_Slot, n.InputDecl | n.OutputDecl]] = []
     for decl in block.fields:
@@ -298,17 +300,19 @@ def _layout_block(
         rows.append((comments.slot(cursor, decl.span.start, min(decl_line_end, block.span.end - 1)), decl))
         cursor = min(decl_line_end, block.span.end - 1)
     # Align `resolve` and trailing comments in columns, as gofmt aligns comments of adjacent lines.
-    heads = [_unparse_field(decl, with_resolve=False) for _, decl in rows]
+    slots = [slot for slot, _decl in rows]
+    decls = [decl for _slot, decl in rows]
+    heads = [_unparse_field(decl, with_resolve=False) for decl in decls]
     resolve_col = max(
-        (len(h) for h, (_, d) in zip(heads, rows, strict=True) if _resolve(d) and len(h) <= _ALIGN_LIMIT), default=0
+        (len(h) for h, d in zip(heads, decls, strict=True) if _resolve(d) and len(h) <= _ALIGN_LIMIT), default=0
     )
-    codes = []
-    for head, (_, decl) in zip(heads, rows, strict=True):
+    codes: list[str] = []
+    for head, decl in zip(heads, decls, strict=True):
         strategy = _resolve(decl)
         codes.append(f"{head.ljust(resolve_col)} resolve {strategy}" if strategy else head)
-    commented = [len(code) for code, (slot, _) in zip(codes, rows, strict=True) if slot.trailing]
+    commented = [len(code) for code, slot in zip(codes, slots, strict=True) if slot.trailing]
     comment_col = max((w for w in commented if w <= _ALIGN_LIMIT + 20), default=0)
-    for code, (slot, _) in zip(codes, rows, strict=True):
+    for code, slot in zip(codes, slots, strict=True):
         _emit(lines, slot, code.ljust(comment_col) if slot.trailing else code, INDENT)
     for comment in comments.take(cursor, block.span.end):
         lines.append(INDENT + comment.text)

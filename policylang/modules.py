@@ -175,9 +175,7 @@ class _Loader:
             )
             return None
         except OSError as exc:
-            self.diagnostics.append(
-                error(Code.IMPORT_ERROR, f"cannot read `{name}`: {exc.strerror or exc}", item.span)
-            )
+            self.diagnostics.append(error(Code.IMPORT_ERROR, f"cannot read `{name}`: {exc.strerror or exc}", item.span))
             return None
         prefix = _stem(path.name)
         base = prefix

@@ -156,8 +156,7 @@ class Negate:
 
 
 Expr = (
-    Name | Literal | SetLiteral | Now | Compare | Membership | Between | Presence | BoolOp | Not
-    | Arithmetic | Negate
+    Name | Literal | SetLiteral | Now | Compare | Membership | Between | Presence | BoolOp | Not | Arithmetic | Negate
 )
 
 
@@ -311,9 +310,7 @@ class PolicyFile:
     span: Span = _span()
 
 
-Node = (
-    PolicyFile | Header | Declaration | InputDecl | OutputDecl | Expr | Action | TypeExpr | Comment
-)
+Node = PolicyFile | Header | Declaration | InputDecl | OutputDecl | Expr | Action | TypeExpr | Comment
 
 
 def iter_children(node: Any) -> Iterator[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -87,10 +88,9 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
                 item_start = _item_start_before(text, failed_at - 1, position)
             if item_start > position:
                 good = _blank(text, 0, position)[:item_start] + _blank(text, item_start, len(text))[item_start:]
-                try:
+                # If the region before the broken item fails too, its error is already reported.
+                with contextlib.suppress(UnexpectedInput):
                     trees.append(_lark().parse(good))
-                except UnexpectedInput:
-                    pass  # the error is already reported; the region is dropped with it
             if next_start >= len(text) or len(diagnostics) >= MAX_SYNTAX_ERRORS:
                 break
             position = next_start
@@ -131,8 +131,8 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
         if m.group(0).startswith("#")
     )
     items.sort(key=lambda item: item.span.start)
-    tree = n.PolicyFile(header=header, items=tuple(items), comments=comments, span=source.span(0, len(text)))
-    return ParseResult(source, tree, tuple(diagnostics))
+    policy_file = n.PolicyFile(header=header, items=tuple(items), comments=comments, span=source.span(0, len(text)))
+    return ParseResult(source, policy_file, tuple(diagnostics))
 
 
 @functools.cache
@@ -419,7 +419,11 @@ class _Builder(Transformer[Token, Any]):
     def negate(self, meta: Any, operand: n.Expr) -> n.Expr:
         span = self._span(meta)
         # `-5` and `-2d` are literals, not negations, so that they print and re-parse as themselves.
-        if isinstance(operand, n.Literal) and operand.kind in ("int", "number", "duration") and operand.value is not None:
+        if (
+            isinstance(operand, n.Literal)
+            and operand.kind in ("int", "number", "duration")
+            and operand.value is not None
+        ):
             raw = f"-{operand.raw}" if operand.raw else None
             return n.Literal(kind=operand.kind, value=-operand.value, raw=raw, span=span)
         return n.Negate(operand=operand, span=span)
@@ -466,4 +470,3 @@ def _flatten(op: str, operands: tuple[n.Expr, ...]) -> tuple[n.Expr, ...]:
 def _stem(filename: str) -> str:
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     return base[: -len(".policy")] if base.endswith(".policy") else base
-

@@ -25,9 +25,7 @@ class Span:
         """The smallest span covering both (they must be in the same file)."""
         first = self if self.start <= other.start else other
         last = self if self.end >= other.end else other
-        return Span(
-            self.file, first.start, last.end, first.line, first.column, last.end_line, last.end_column
-        )
+        return Span(self.file, first.start, last.end, first.line, first.column, last.end_line, last.end_column)
 
 
 @dataclass(frozen=True)

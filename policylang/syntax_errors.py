@@ -28,9 +28,7 @@ _TERMINAL_WORDS = {
 }
 _EXPRESSION_START = {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TRUE", "FALSE", "LPAR"}
 _ITEM_KEYWORDS = {"IMPORT", "INPUT", "OUTPUT", "SEGMENT", "LET", "RULE", "IF", "POLICY"}
-_UNIT_WORDS = re.compile(
-    r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE
-)
+_UNIT_WORDS = re.compile(r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE)
 _UNIT_LETTER = {
     "year": "y", "yr": "y", "month": "mo", "mon": "mo", "week": "w", "wk": "w", "day": "d",
     "hour": "h", "hr": "h", "minute": "m", "min": "m", "second": "s", "sec": "s",
@@ -244,13 +242,15 @@ def _mistaken_operator(text: str, span: Span) -> Diagnostic:
 
 
 def _unexpected_character(exc: UnexpectedCharacters, source: SourceFile) -> Diagnostic:
-    pos = exc.pos_in_stream
+    pos = exc.pos_in_stream if exc.pos_in_stream is not None else 0
     text = source.text
     char = text[pos] if pos < len(text) else ""
     two = text[pos : pos + 2]
     span = source.span(pos, pos + 1)
     if two in ("&&", "||") or char in "&|":
-        return _mistaken_operator(two if two in ("&&", "||") else char * 2, source.span(pos, pos + len(two.strip()) or 1))
+        return _mistaken_operator(
+            two if two in ("&&", "||") else char * 2, source.span(pos, pos + len(two.strip()) or 1)
+        )
     if char == "!":
         return _mistaken_operator("!", span)
     if char == '"':
@@ -260,7 +260,7 @@ def _unexpected_character(exc: UnexpectedCharacters, source: SourceFile) -> Diag
             Code.SYNTAX_ERROR,
             "unterminated string",
             source.span(pos, line_end),
-            label="this string has no closing `\"`",
+            label='this string has no closing `"`',
             hint='close it with `"` on the same line; write `\\"` for a quote inside',
         )
     if char == "'":
@@ -268,7 +268,7 @@ def _unexpected_character(exc: UnexpectedCharacters, source: SourceFile) -> Diag
             Code.SYNTAX_ERROR,
             "strings are written in double quotes",
             span,
-            hint='write "text" instead of \'text\'',
+            hint="write \"text\" instead of 'text'",
         )
     if char == "=":
         return error(

@@ -221,7 +221,9 @@ def parse_date_literal(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueParseError(f"`{text}` is not a valid date", "write dates as YYYY-MM-DD, such as `2026-01-31`") from None
+        raise ValueParseError(
+            f"`{text}` is not a valid date", "write dates as YYYY-MM-DD, such as `2026-01-31`"
+        ) from None
 
 
 def parse_datetime_literal(text: str) -> datetime:
@@ -233,9 +235,7 @@ def parse_datetime_literal(text: str) -> datetime:
             f"`{text}` is not a valid date and time", "write them as `2026-01-31T09:00:00Z` (ISO 8601)"
         ) from None
     if value.tzinfo is None:
-        raise ValueParseError(
-            f"`{text}` has no time zone", "add `Z` for UTC or an offset such as `+01:00`"
-        )
+        raise ValueParseError(f"`{text}` has no time zone", "add `Z` for UTC or an offset such as `+01:00`")
     return value.astimezone(UTC)
 
 

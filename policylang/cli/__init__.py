@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except BrokenPipeError:
         code = 0
-    except Exception as exc:  # noqa: BLE001  # the last guard: a bug becomes a message, never a traceback
+    except Exception as exc:  # the last guard: a bug becomes a message, never a traceback
         click.echo(
             f"error[internal-error]: {type(exc).__name__}: {exc}\n"
             "  = hint: this is a bug in policylang; please report it with the command and files you used",

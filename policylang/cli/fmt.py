@@ -30,10 +30,7 @@ def fmt_command(files: tuple[str, ...], check_only: bool, show_diff: bool) -> in
     """
     worst = ExitCode.OK
     for path in expand_policy_paths(files):
-        if path == "-":
-            code = _format_stdin()
-        else:
-            code = _format_path(path, check_only, show_diff)
+        code = _format_stdin() if path == "-" else _format_path(path, check_only, show_diff)
         worst = max(worst, code)
     return worst
 
