@@ -1,0 +1,289 @@
+"""Checked expressions -> Python source for the decision function, injection-safe by construction.
+
+No text from a policy is ever pasted into the source: facts, outputs, segments, lets and atoms
+become numbered locals (`v3`, `o1`, `d2`, `a7`), constants become numbered module globals (`K4`)
+or `repr()` of an int or str, and operators come from fixed tables. A rule named
+`x"); import os; ("` only ever reaches the code as data.
+
+Conditions use three-valued logic: True, False, or None when they read a missing fact ("a
+condition that reads a missing fact is false unless it asks `is missing`"). Values are the
+runtime value or MISSING. Bool-typed values are always in condition form (None = unknown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, assert_never
+
+from . import checked as c
+from .datatypes import BOOL, DATE, DATETIME, DURATION, UNKNOWN, EnumOf, Type, is_numeric
+from .values import Duration, as_datetime
+
+_COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITH = {"+": "+", "-": "-", "*": "*"}
+
+
+@dataclass
+class Names:
+    """What each checked reference is called in the generated code, and which ones may be absent."""
+
+    facts: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    derived: dict[str, str] = field(default_factory=dict)
+    maybe_missing: set[str] = field(default_factory=set)
+    """Local names whose value may be MISSING (or None for bools)."""
+
+
+class CodeGen:
+    """Turns checked expressions into Python expression strings, collecting constants as globals."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self.constants: dict[str, Any] = {}
+        self._constant_ids: dict[tuple[str, Any], str] = {}
+        self._temps = 0
+        self.atoms: dict[c.CheckedExpr, str] = {}
+        """Shared condition atoms, already computed into locals (structural key -> local name)."""
+
+    # --- bookkeeping ---
+
+    def constant(self, value: Any) -> str:
+        """Code for a constant: an int or str literal by repr(), anything else a module global."""
+        if isinstance(value, bool):
+            return "True" if value else "False"
+        if type(value) is int or type(value) is str:
+            return repr(value)
+        key = (type(value).__name__, value)
+        if key not in self._constant_ids:
+            name = f"K{len(self._constant_ids)}"
+            self._constant_ids[key] = name
+            self.constants[name] = value
+        return self._constant_ids[key]
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"t{self._temps}"
+
+    # --- may an expression be missing? ---
+
+    def maybe(self, expr: c.CheckedExpr) -> bool:
+        match expr:
+            case c.Const() | c.NowRef() | c.PresenceTest():
+                return False
+            case c.FactRef():
+                return self.names.facts[expr.name] in self.names.maybe_missing
+            case c.OutputRef():
+                return self.names.outputs[expr.name] in self.names.maybe_missing
+            case c.DerivedRef():
+                return self.names.derived[expr.key] in self.names.maybe_missing
+            case c.Comparison() | c.MembershipTest() | c.Calculation():
+                return self.maybe(expr.left) or self.maybe(expr.right)
+            case c.Range():
+                return self.maybe(expr.value) or self.maybe(expr.low) or self.maybe(expr.high)
+            case c.Logical():
+                return any(self.maybe(e) for e in expr.operands)
+            case c.Negation() | c.Minus():
+                return self.maybe(expr.operand)
+            case c.SetBuild():
+                return any(self.maybe(e) for e in expr.elements)
+            case _:
+                assert_never(expr)
+
+    # --- conditions (bool-typed) ---
+
+    def cond(self, expr: c.CheckedExpr) -> str:
+        """Code giving True / False, or None when the answer depends on something missing."""
+        if expr in self.atoms:
+            return self.atoms[expr]
+        match expr:
+            case c.Const():
+                return "True" if expr.value else "False"
+            case c.FactRef() | c.OutputRef() | c.DerivedRef():
+                return self.ref(expr)
+            case c.Comparison():
+                return self._comparison(expr)
+            case c.MembershipTest():
+                return self._membership(expr)
+            case c.Range():
+                return self._range(expr)
+            case c.PresenceTest():
+                target = self.value(expr.target)
+                absent = "None" if expr.target.type == BOOL else "MISSING"
+                return f"({target} is {absent})" if expr.missing else f"({target} is not {absent})"
+            case c.Logical():
+                parts = [self.cond(e) for e in expr.operands]
+                if any(self.maybe(e) for e in expr.operands):
+                    return self._kleene(expr.op, parts)
+                return "(" + f" {expr.op} ".join(parts) + ")"
+            case c.Negation():
+                inner = self.cond(expr.operand)
+                if self.maybe(expr.operand):
+                    t = self.temp()
+                    return f"(None if ({t} := {inner}) is None else not {t})"
+                return f"(not {inner})"
+            case c.NowRef() | c.Calculation() | c.Minus() | c.SetBuild():
+                raise TypeError(f"not a condition: {type(expr).__name__}")
+            case _:
+                assert_never(expr)
+
+    def _kleene(self, op: str, parts: list[str]) -> str:
+        """Three-valued `and` / `or`, left to right, stopping at the first operand that decides
+        (False for `and`, True for `or`); unknown (None) only when nothing decided and one was unknown."""
+        decisive, otherwise = ("False", "True") if op == "and" else ("True", "False")
+        temps = [self.temp() for _ in parts]
+        code = f"(None if ({' or '.join(f'{t} is None' for t in temps)}) else {otherwise})"
+        for t, part in reversed(list(zip(temps, parts, strict=True))):
+            code = f"({decisive} if ({t} := {part}) is {decisive} else {code})"
+        return code
+
+    def ref(self, expr: c.FactRef | c.OutputRef | c.DerivedRef) -> str:
+        if isinstance(expr, c.FactRef):
+            return self.names.facts[expr.name]
+        if isinstance(expr, c.OutputRef):
+            return self.names.outputs[expr.name]
+        return self.names.derived[expr.key]
+
+    def _guarded(self, operands: list[c.CheckedExpr], build: Any, when_missing: str = "None") -> str:
+        """`build(codes)` where the codes are temporaries checked for MISSING first, if any may be missing."""
+        if not any(self.maybe(e) for e in operands):
+            return str(build([self.value(e) for e in operands]))
+        temps = []
+        checks = []
+        for operand in operands:
+            code = self.value(operand)
+            if self.maybe(operand):
+                t = self.temp()
+                absent = "None" if operand.type == BOOL else "MISSING"
+                checks.append(f"({t} := {code}) is {absent}")
+                temps.append(t)
+            else:
+                temps.append(code)
+        return f"({when_missing} if {' or '.join(checks)} else {build(temps)})"
+
+    def _comparison(self, expr: c.Comparison) -> str:
+        op = _COMPARE[expr.op]
+        key_left, key_right = self._keys(expr.left.type, expr.right.type, ordering=expr.op not in ("==", "!="))
+        return self._guarded(
+            [expr.left, expr.right],
+            lambda codes: f"({key_left(codes[0], expr.left)} {op} {key_right(codes[1], expr.right)})",
+        )
+
+    def _range(self, expr: c.Range) -> str:
+        key_value, key_low = self._keys(expr.value.type, expr.low.type, ordering=True)
+        _, key_high = self._keys(expr.value.type, expr.high.type, ordering=True)
+        return self._guarded(
+            [expr.value, expr.low, expr.high],
+            lambda codes: (
+                f"({key_low(codes[1], expr.low)} <= {key_value(codes[0], expr.value)} <= {key_high(codes[2], expr.high)})"
+            ),
+        )
+
+    def _membership(self, expr: c.MembershipTest) -> str:
+        if expr.op == "contains":
+            return self._guarded([expr.left, expr.right], lambda codes: f"({codes[1]} in {codes[0]})")
+        op = "in" if expr.op == "in" else "not in"
+        return self._guarded([expr.left, expr.right], lambda codes: f"({codes[0]} {op} {codes[1]})")
+
+    def _keys(self, left: Type, right: Type, ordering: bool) -> tuple[Any, Any]:
+        """Functions (code, expr) -> code that map both sides to one comparable representation."""
+
+        def plain(code: str, expr: c.CheckedExpr) -> str:
+            return code
+
+        def seconds(code: str, expr: c.CheckedExpr) -> str:
+            if isinstance(expr, c.Const) and isinstance(expr.value, Duration):
+                return repr(expr.value.total_seconds)
+            return f"{code}.total_seconds"
+
+        def moment(code: str, expr: c.CheckedExpr) -> str:
+            if isinstance(expr, c.Const) and isinstance(expr.value, date):
+                return self.constant(as_datetime(expr.value))
+            return f"_as_datetime({code})"
+
+        if left == DURATION or right == DURATION:
+            return seconds, seconds
+        if {left, right} == {DATE, DATETIME}:
+            return moment, moment
+        if ordering and isinstance(left, EnumOf):
+            return self._enum_key(left.members), self._enum_key(left.members)
+        return plain, plain
+
+    def _enum_key(self, members: tuple[str, ...]) -> Any:
+        """Enums order by declaration: compare member positions through a precomputed table."""
+        ranks = {member: index for index, member in enumerate(members)}
+        table_key = ("enum-rank", members)
+        if table_key not in self._constant_ids:
+            name = f"K{len(self._constant_ids)}"
+            self._constant_ids[table_key] = name
+            self.constants[name] = ranks
+        table = self._constant_ids[table_key]
+
+        def key(code: str, expr: c.CheckedExpr) -> str:
+            if isinstance(expr, c.Const) and isinstance(expr.value, str):
+                return repr(ranks[expr.value])
+            return f"{table}[{code}]"
+
+        return key
+
+    # --- values ---
+
+    def value(self, expr: c.CheckedExpr) -> str:
+        """Code giving the runtime value (or MISSING); bool-typed expressions give True / False / None."""
+        if expr.type == BOOL and not isinstance(expr, c.Const):
+            return self.cond(expr)
+        match expr:
+            case c.Const():
+                return self.constant(expr.value)
+            case c.FactRef() | c.OutputRef() | c.DerivedRef():
+                return self.ref(expr)
+            case c.NowRef():
+                return "now"
+            case c.Calculation():
+                return self._guarded([expr.left, expr.right], lambda codes: self._arith(expr, codes), "MISSING")
+            case c.Minus():
+                return self._guarded([expr.operand], lambda codes: f"(-{codes[0]})", "MISSING")
+            case c.SetBuild():
+                return self._guarded(list(expr.elements), lambda codes: f"frozenset(({', '.join(codes)},))", "MISSING")
+            case c.Comparison() | c.MembershipTest() | c.Range() | c.PresenceTest() | c.Logical() | c.Negation():
+                return self.cond(expr)
+            case _:
+                assert_never(expr)
+
+    def _arith(self, expr: c.Calculation, codes: list[str]) -> str:
+        left, right = expr.left.type, expr.right.type
+        a, b = codes
+        op = expr.op
+        if (is_numeric(left) or left == UNKNOWN) and (is_numeric(right) or right == UNKNOWN):
+            if op == "/":
+                return f"_divide({a}, {b})"
+            return f"({a} {_ARITH[op]} {b})"
+        if left == DURATION and right == DURATION:
+            if op == "/":
+                return f"_duration_ratio({a}, {b})"
+            return f"({a} {_ARITH[op]} {b})"
+        if left in (DATE, DATETIME) and right == DURATION:
+            shift = "_shift_date" if left == DATE else "_shift_datetime"
+            return f"{shift}({a}, {b})" if op == "+" else f"{shift}({a}, -{b})"
+        if left == DURATION and right in (DATE, DATETIME):
+            return f"{'_shift_date' if right == DATE else '_shift_datetime'}({b}, {a})"
+        if op == "-" and left in (DATE, DATETIME) and right in (DATE, DATETIME):
+            return f"_difference({a}, {b})"
+        if op == "*":
+            return f"_scale({b}, {a})" if right == DURATION else f"_scale({a}, {b})"
+        if op == "/" and left == DURATION:
+            return f"_scale_down({a}, {b})"
+        return f"_arith_any({op!r}, {a}, {b})"
+
+
+def literal_type_of(value: Any) -> str:
+    """A short name of a constant's Python type, for debugging the generated module."""
+    for t, name in ((bool, "bool"), (int, "int"), (Decimal, "number"), (str, "string"), (Duration, "duration")):
+        if isinstance(value, t):
+            return name
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    return type(value).__name__

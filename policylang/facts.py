@@ -1,0 +1,320 @@
+"""Validates facts against the policy's `input` block with a pydantic model built per policy.
+
+Facts arrive from JSON, YAML, the command line or Python: durations as `"3y"`, `"P3Y"` or
+Duration; dates and datetimes as ISO 8601; sets as lists; enum members by name; numbers become
+exact Decimals. Optional facts that are not given are MISSING; defaults are filled in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import BeforeValidator, ConfigDict, create_model
+
+from .checked import CheckedPolicy, Fact
+from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
+from .diagnostics import Code, Diagnostic, did_you_mean, error
+from .values import Duration, ValueParseError, parse_duration
+
+
+class _Missing:
+    """The value of an optional fact that was not given (and of an absent output or a let that reads one)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+class FactsError(ValueError):
+    """Facts that do not fit the policy: every problem names the fact, what was expected and what was given."""
+
+    def __init__(self, problems: list[FactProblem], diagnostics: tuple[Diagnostic, ...] = ()) -> None:
+        self.problems = problems
+        self.diagnostics = diagnostics
+        super().__init__("; ".join(p.message for p in problems))
+
+
+class FactProblem:
+    """One fact that does not fit."""
+
+    def __init__(self, fact: str, message: str, expected: str, given: Any, hint: str | None = None) -> None:
+        self.fact = fact
+        self.message = message
+        self.expected = expected
+        self.given = given
+        self.hint = hint
+
+    def __repr__(self) -> str:
+        return f"FactProblem({self.fact!r}, {self.message!r})"
+
+
+class _Invalid(ValueError):
+    """Raised inside converters; pydantic collects it, and we turn it into a FactProblem."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def convert_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Invalid(f"expected true or false, got {_shown(value)}", "write `true` or `false`")
+
+
+def convert_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Invalid(f"expected a whole number, got {_shown(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal) and value == value and value == int(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.replace("_", ""), 10)
+        except ValueError:
+            pass
+    raise _Invalid(f"expected a whole number, got {_shown(value)}")
+
+
+def convert_number(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _Invalid(f"expected a number, got {_shown(value)}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        return Decimal(value)
+    elif isinstance(value, float):
+        # str() first: 0.1 is the decimal 0.1 the author wrote, not 0.1000000000000000055...
+        result = Decimal(str(value)) if math.isfinite(value) else Decimal("NaN")
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip().replace("_", ""))
+        except InvalidOperation:
+            raise _Invalid(f"expected a number, got {_shown(value)}") from None
+    else:
+        raise _Invalid(f"expected a number, got {_shown(value)}")
+    if not result.is_finite():
+        raise _Invalid(f"expected a finite number, got {_shown(value)}")
+    return result
+
+
+def convert_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid(f"expected a string, got {_shown(value)}")
+
+
+def convert_duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if isinstance(value, timedelta):
+        return Duration(0, value.days * 86_400 + value.seconds)
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueParseError:
+            pass
+    hint = "write a duration such as \"3y\", \"400d\", \"1y6mo\" or ISO 8601 \"P3Y\""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        hint = f"a bare number has no unit; write for example \"{value}d\""
+    raise _Invalid(f"expected a duration, got {_shown(value)}", hint)
+
+
+def convert_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise _Invalid(f"expected a date, got a date and time {_shown(value)}", "give the date alone: 2026-01-31")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _Invalid(f"expected a date, got {_shown(value)}", "write dates as ISO 8601: \"2026-01-31\"")
+
+
+def convert_datetime(value: Any) -> datetime:
+    parsed: datetime | None = None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise _Invalid(
+            f"expected a date and time, got {_shown(value)}", "write ISO 8601 with a zone: \"2026-01-31T09:00:00Z\""
+        )
+    if parsed.tzinfo is None:
+        raise _Invalid(f"{_shown(value)} has no time zone", "add `Z` for UTC or an offset such as `+01:00`")
+    return parsed.astimezone(UTC)
+
+
+def _enum_converter(t: EnumOf) -> Callable[[Any], str]:
+    members = frozenset(t.members)
+
+    def convert(value: Any) -> str:
+        if isinstance(value, str) and value in members:
+            return value
+        hint = did_you_mean(value, t.members) if isinstance(value, str) else None
+        raise _Invalid(
+            f"expected one of {', '.join(t.members)}, got {_shown(value)}",
+            hint or "enum members are matched exactly, by name",
+        )
+
+    return convert
+
+
+def _set_converter(t: SetOf) -> Callable[[Any], frozenset[Any]]:
+    element = converter_for(t.element)
+
+    def convert(value: Any) -> frozenset[Any]:
+        if isinstance(value, list | tuple | set | frozenset):
+            return frozenset(element(v) for v in value)
+        raise _Invalid(f"expected a list of values (a set), got {_shown(value)}", "write a list such as [\"a\", \"b\"]")
+
+    return convert
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[Type, Callable[[Any], Any]] = {
+    BOOL: convert_bool,
+    INT: convert_int,
+    NUMBER: convert_number,
+    STRING: convert_string,
+    DURATION: convert_duration,
+    DATE: convert_date,
+    DATETIME: convert_datetime,
+    UNKNOWN: _as_given,
+}
+
+
+def converter_for(t: Type) -> Callable[[Any], Any]:
+    """The function that turns a given value into the runtime value of type `t`, or raises."""
+    if isinstance(t, EnumOf):
+        return _enum_converter(t)
+    if isinstance(t, SetOf):
+        return _set_converter(t)
+    return _CONVERTERS[t]
+
+
+class FactsValidator:
+    """Validates fact dictionaries for one policy. Built once per policy; safe to share between threads.
+
+    `unknown_facts` is "reject" (the default: a misspelt fact is an error, not silently ignored) or
+    "ignore". Schema-less policies accept any fact and convert the ones the rules use by their
+    inferred type.
+    """
+
+    def __init__(self, policy: CheckedPolicy, unknown_facts: str = "reject") -> None:
+        if unknown_facts not in ("reject", "ignore"):
+            raise ValueError("unknown_facts must be 'reject' or 'ignore'")
+        self.facts = dict(policy.facts)
+        self.declared = policy.facts_declared
+        self.spans = {name: fact.span for name, fact in policy.facts.items()}
+        extra = "forbid" if unknown_facts == "reject" and self.declared else "ignore"
+        fields: dict[str, Any] = {}
+        for name, fact in self.facts.items():
+            annotation = Annotated[Any, BeforeValidator(_wrap(converter_for(fact.type)))]
+            fields[name] = (annotation, self._default(fact))
+        # Fact names are policy identifiers; pydantic reserves names starting with `model_` and `_`,
+        # so fields get neutral aliases and the model is addressed by alias.
+        aliased = {f"f{i}": (ann, pydantic.Field(default, alias=name)) for i, (name, (ann, default)) in enumerate(fields.items())}
+        self._names = list(fields)
+        self._model = create_model(
+            "Facts", __config__=ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True), **aliased
+        )
+
+    @staticmethod
+    def _default(fact: Fact) -> Any:
+        if fact.has_default:
+            return fact.default
+        if fact.optional:
+            return MISSING
+        return ...
+
+    def validate(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The facts as runtime values, every declared fact present (MISSING where optional and not given).
+
+        Raises FactsError naming each fact that is missing, unknown or of the wrong type.
+        """
+        if not isinstance(given, Mapping):
+            raise FactsError([FactProblem("", f"facts must be a mapping of names to values, got {_shown(given)}", "a mapping", given)])
+        try:
+            model = self._model.model_validate(given)
+        except pydantic.ValidationError as exc:
+            raise self._problems(exc, given) from None
+        values = model.__dict__
+        return {name: values[f"f{i}"] for i, name in enumerate(self._names)}
+
+    def _problems(self, exc: pydantic.ValidationError, given: Mapping[str, Any]) -> FactsError:
+        problems: list[FactProblem] = []
+        for item in exc.errors():
+            name = str(item["loc"][0]) if item["loc"] else ""
+            fact = self.facts.get(name)
+            expected = describe(fact.type) if fact else "no such fact"
+            if item["type"] == "missing":
+                problems.append(
+                    FactProblem(name, f"fact `{name}` is missing; expected {expected}", expected, None,
+                                "give it a value, or declare it optional with `?` or a default")
+                )
+            elif item["type"] == "extra_forbidden":
+                hint = did_you_mean(name, self.facts)
+                problems.append(
+                    FactProblem(name, f"unknown fact `{name}`", "no such fact", given.get(name),
+                                hint or "the policy's `input` block declares: " + ", ".join(f"`{f}`" for f in self.facts))
+                )
+            else:
+                cause = item.get("ctx", {}).get("error")
+                message = cause.message if isinstance(cause, _Invalid) else item["msg"]
+                hint = cause.hint if isinstance(cause, _Invalid) else None
+                problems.append(
+                    FactProblem(name, f"fact `{name}`: {message}", expected, given.get(name), hint)
+                )
+        diagnostics = tuple(
+            error(Code.FACTS_ERROR, p.message, self.spans.get(p.fact), hint=p.hint,
+                  label=f"declared as {p.expected}" if p.fact in self.spans else None)
+            for p in problems
+        )
+        return FactsError(problems, diagnostics)
+
+
+def _wrap(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def validator(value: Any) -> Any:
+        if value is MISSING:
+            return value
+        return convert(value)
+
+    return validator
