@@ -8,27 +8,61 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 from .diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
-from .facade import CheckReport, PolicyError, check_file, check_source, format_file, format_source
+from .facade import CheckReport, PolicyError, check_file, check_source, format_file, format_source, load
+from .facade import compile_source as compile  # the design sketch's name: policylang.compile
 from .formatter import FormatResult
 from .parser import ParseResult, parse
+
+# The evaluator pulls in networkx and pydantic (about 0.3 s); `policy check` and `policy fmt` never
+# need them, so these names load on first use.
+_LAZY = {
+    "Decision": ("evaluator", "Decision"),
+    "Policy": ("evaluator", "Policy"),
+    "MISSING": ("facts", "MISSING"),
+    "FactsError": ("facts", "FactsError"),
+    "ConflictError": ("runtime", "ConflictError"),
+    "EvaluationError": ("runtime", "EvaluationError"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'policylang' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MISSING",
     "CheckReport",
     "Code",
+    "ConflictError",
+    "Decision",
     "Diagnostic",
+    "EvaluationError",
     "ExitCode",
+    "FactsError",
     "FormatResult",
     "ParseResult",
+    "Policy",
     "PolicyError",
     "Severity",
     "__version__",
     "check_file",
     "check_source",
+    "compile",
     "format_file",
     "format_source",
+    "load",
     "parse",
     "render_json",
     "render_text",

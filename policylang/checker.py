@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +22,10 @@ from .datatypes import (
     EnumOf,
     SetOf,
     Type,
+    arithmetic_result,
     assignable,
     describe,
+    is_ordered,
     join,
     resolution_fits,
 )
@@ -59,13 +63,28 @@ def check(text: str, filename: str = "<policy>", directory: Path | None = None) 
     modules, diagnostics = load(text, filename, directory)
     state = _Checker(modules, diagnostics)
     policy = state.run()
-    broken_files = {d.span.file for d in diagnostics if d.code is Code.SYNTAX_ERROR and d.span}
-    kept = [
-        d
-        for d in state.diagnostics
-        if not (d.code is Code.UNKNOWN_NAME and d.span is not None and d.span.file in broken_files)
-    ]
+    # An item dropped for a syntax error may have declared a name that later uses now miss; such
+    # unknown-name findings are echoes. Only names that appear in a dropped item are suppressed.
+    broken_names: dict[str, set[str]] = {}
+    for module in modules:
+        text = module.parsed.source.text
+        for start, end in module.parsed.broken:
+            broken_names.setdefault(module.name, set()).update(_IDENTIFIER.findall(text, start, end))
+    kept = [d for d in state.diagnostics if not _echo_of_broken_item(d, broken_names, modules)]
     return CheckResult(policy, tuple(sort_and_cap(kept)), tuple(modules))
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _echo_of_broken_item(diag: Diagnostic, broken_names: dict[str, set[str]], modules: list[Module]) -> bool:
+    if diag.code is not Code.UNKNOWN_NAME or diag.span is None or diag.span.file not in broken_names:
+        return False
+    source = next((m.parsed.source for m in modules if m.name == diag.span.file), None)
+    if source is None:
+        return False
+    written = source.text[diag.span.start : diag.span.end]
+    return bool(set(_IDENTIFIER.findall(written)) & broken_names[diag.span.file])
 
 
 class _Checker:
@@ -83,6 +102,12 @@ class _Checker:
     def run(self) -> c.CheckedPolicy:
         self.env.facts_declared = any(isinstance(i, n.InputBlock) for m in self.modules for i in m.tree.items)
         self.env.outputs_declared = any(isinstance(i, n.OutputBlock) for m in self.modules for i in m.tree.items)
+        # A block dropped for a syntax error still says the policy declares its facts or outputs.
+        for module in self.modules:
+            for start, _ in module.parsed.broken:
+                head = module.parsed.source.text[start : start + 7]
+                self.env.facts_declared |= head.startswith("input")
+                self.env.outputs_declared |= head.startswith("output")
         for module in self.modules:
             self._declare_module(module)
         for module in self.modules:
@@ -101,6 +126,11 @@ class _Checker:
         self.env.module_imports[prefix] = {
             alias: next(m.prefix for m in self.modules if m.key == key) for alias, key in module.imports.items()
         }
+        self.env.failed_imports[prefix] = {
+            item.alias or (item.module[-1] if item.module else Path(item.path or "").stem)
+            for item in module.tree.items
+            if isinstance(item, n.Import)
+        } - set(module.imports)
         local: dict[str, str] = {}
         first_seen: dict[str, n.Segment | n.Let] = {}
         for item in module.tree.items:
@@ -141,16 +171,18 @@ class _Checker:
                 )
                 return UNKNOWN
             case n.EnumType():
-                seen: set[str] = set()
-                for member in node.members:
+                seen: dict[str, Any] = {}
+                spans = node.member_spans or tuple(node.span for _ in node.members)
+                for member, span in zip(node.members, spans, strict=True):
                     if member in seen:
                         self._error(
                             Code.DUPLICATE_NAME,
                             f"enum member `{member}` is listed twice",
-                            node.span,
+                            span,
+                            labels=(Label(seen[member], "first listed here"),),
                             hint="list each member once",
                         )
-                    seen.add(member)
+                    seen.setdefault(member, span)
                 return EnumOf(tuple(dict.fromkeys(node.members)))
             case n.SetType():
                 element = self._resolve_type(node.element)
@@ -211,15 +243,17 @@ class _Checker:
             if (
                 existing.type != t
                 or existing.optional != fact.optional
-                or (has_default and existing.has_default and existing.default != default)
+                or (has_default, default) != (existing.has_default, existing.default)
             ):
                 self._error(
                     Code.TYPE_MISMATCH,
                     f"input `{decl.name}` is declared as {describe(t)} here but as {describe(existing.type)} elsewhere",
                     decl.name_span,
                     labels=(Label(first.name_span, "declared here"),),
-                    hint="files that share a fact must declare it the same way",
+                    hint="files that share a fact must declare it the same way (type, `?` and default)",
                 )
+                # Uses of the fact would now be checked against one of two answers; stop the echoes.
+                self.env.facts[decl.name] = dataclasses.replace(existing, type=UNKNOWN)
             elif first.span.file == decl.span.file:
                 self._duplicate(decl.name, decl.name_span, first.name_span, "input")
             elif has_default and not existing.has_default:
@@ -242,7 +276,7 @@ class _Checker:
         elif not resolution_fits(resolution, t):
             self._error(
                 Code.TYPE_MISMATCH,
-                f"`resolve {resolution}` cannot combine {describe(t)} values",
+                f"`resolve {resolution}` cannot combine {t} values",
                 decl.resolve_span,
                 label=f"`{decl.name}` is {describe(t)}",
                 hint=_resolution_hint(t),
@@ -256,7 +290,7 @@ class _Checker:
             first, _ = self.output_decls[decl.name]
             existing = self.env.outputs[decl.name]
             if (existing.type, existing.resolution) != (t, resolution) or (
-                has_default and existing.has_default and existing.default != default
+                (has_default, default) != (existing.has_default, existing.default)
             ):
                 self._error(
                     Code.TYPE_MISMATCH,
@@ -299,7 +333,10 @@ class _Checker:
             body = item.condition if isinstance(item, n.Segment) else item.value
             graph[key] = set(self._derived_reads(body, module))
         cyclic: set[str] = set()
-        for cycle in _find_cycles(graph):
+        definition_order = {key: i for i, key in enumerate(self.derived_nodes)}
+        for found in _find_cycles(graph):
+            start = min(range(len(found)), key=lambda i: definition_order.get(found[i], 0))
+            cycle = found[start:] + found[:start]
             first, module = self.derived_nodes[cycle[0]]
             path = " -> ".join([*cycle, cycle[0]])
             self._error(
@@ -358,7 +395,12 @@ class _Checker:
             for item in module.tree.items:
                 if not isinstance(item, n.Rule):
                     continue
-                rule_id = item.id if not module.prefix or item.name is None else f"{module.prefix}.{item.name}"
+                if not module.prefix:
+                    rule_id = item.id
+                elif item.name is None:
+                    rule_id = f"{module.prefix}:{item.span.line}"
+                else:
+                    rule_id = f"{module.prefix}.{item.name}"
                 if rule_id in ids:
                     self._duplicate(item.name or rule_id, item.name_span, ids[rule_id].name_span, "rule")
                     continue
@@ -458,7 +500,9 @@ class _Checker:
                 )
                 return None
             expected = target if isinstance(target, SetOf) else None
-            value = checker.value(action.value, expected)
+            # `perks += named_rep` adds one element: a bare word reads as the element type.
+            single = isinstance(action.value, n.Name) and isinstance(expected, SetOf)
+            value = checker.value(action.value, expected.element if single and expected else expected)
             if (
                 isinstance(expected, SetOf)
                 and not isinstance(value.type, SetOf)
@@ -477,7 +521,8 @@ class _Checker:
             self._infer_output(name, value.type, action)
             return c.Assignment(name, "add", value, action.span)
         value = checker.value(action.value, target if target != UNKNOWN else None)
-        if not assignable(value.type, target):
+        widens = not self.env.outputs_declared and join(value.type, target) is not None
+        if not assignable(value.type, target) and not widens:
             self._assign_mismatch(action, value.type, target)
             return None
         self._infer_output(name, value.type, action)
@@ -547,7 +592,40 @@ class _Checker:
 
     # --- result ---
 
+    def _retype(self, expr: c.CheckedExpr) -> c.CheckedExpr:
+        """The expression with schema-less facts and outputs at their final inferred types (their first
+        uses were typed before later uses widened or fixed them)."""
+        if isinstance(expr, c.FactRef) and expr.name in self.env.inferred_facts:
+            return dataclasses.replace(expr, type=self.env.inferred_facts[expr.name].type)
+        if isinstance(expr, c.OutputRef) and expr.name in self.env.inferred_outputs:
+            return dataclasses.replace(expr, type=self.env.inferred_outputs[expr.name].type)
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(expr):
+            value = getattr(expr, f.name)
+            if f.name == "node" or f.name == "type":
+                continue
+            if isinstance(value, tuple) and value and hasattr(value[0], "type"):
+                changes[f.name] = tuple(self._retype(v) for v in value)
+            elif hasattr(value, "type") and hasattr(value, "node"):
+                changes[f.name] = self._retype(value)
+        if isinstance(expr, c.Calculation | c.Minus) and expr.type == UNKNOWN:
+            left = changes.get("left", getattr(expr, "left", None))
+            right = changes.get("right", getattr(expr, "right", None))
+            if isinstance(expr, c.Calculation) and left is not None and right is not None:
+                changes["type"] = arithmetic_result(expr.op, left.type, right.type) or UNKNOWN
+        return dataclasses.replace(expr, **changes) if changes else expr
+
     def _build(self, derived: dict[str, c.Derived], rules: list[c.CheckedRule]) -> c.CheckedPolicy:
+        if self.env.inferred_facts or self.env.inferred_outputs:
+            derived = {k: dataclasses.replace(d, expr=self._retype(d.expr)) for k, d in derived.items()}
+            rules = [
+                dataclasses.replace(
+                    r,
+                    condition=self._retype(r.condition),
+                    actions=tuple(dataclasses.replace(a, value=self._retype(a.value)) for a in r.actions),
+                )
+                for r in rules
+            ]
         root = self.modules[-1]
         header = root.tree.header
         facts = dict(self.env.facts)
@@ -558,7 +636,7 @@ class _Checker:
             outputs.setdefault(name, c.Output(name, inferred.type, "unique", span=inferred.span, declared=False))
         digest = hashlib.sha256()
         for module in self.modules:
-            digest.update(module.prefix.encode() + b"\0" + module.parsed.source.text.encode() + b"\0")
+            digest.update((module.prefix + "\0" + module.parsed.source.text + "\0").encode("utf-8", "surrogatepass"))
         return c.CheckedPolicy(
             name=header.name if header else _stem(root.name),
             description=header.description if header else None,
@@ -626,6 +704,8 @@ def _resolution_hint(t: Type) -> str:
         return "use `resolve any` or `resolve all` for a bool"
     if isinstance(t, SetOf):
         return "use `resolve union` for a set"
+    if is_ordered(t):
+        return "use `resolve unique`, `first`, `priority`, `min` or `max`; `any`/`all` are for bools"
     return "use `resolve unique`, `first` or `priority`; `min` and `max` need an order"
 
 

@@ -21,6 +21,7 @@ from . import checked as c
 from .datatypes import BOOL, DATE, DATETIME, DURATION, UNKNOWN, EnumOf, Type, is_numeric
 from .values import Duration, as_datetime
 
+_ATOM_TYPES = (c.Comparison, c.MembershipTest, c.Range, c.PresenceTest)
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITH = {"+": "+", "-": "-", "*": "*"}
 
@@ -95,7 +96,8 @@ class CodeGen:
 
     def cond(self, expr: c.CheckedExpr) -> str:
         """Code giving True / False, or None when the answer depends on something missing."""
-        if expr in self.atoms:
+        # Only leaf atoms are shared; looking up an and/or tree would hash the whole tree each time.
+        if isinstance(expr, _ATOM_TYPES) and expr in self.atoms:
             return self.atoms[expr]
         match expr:
             case c.Const():
@@ -109,6 +111,8 @@ class CodeGen:
             case c.Range():
                 return self._range(expr)
             case c.PresenceTest():
+                if not self.maybe(expr.target):
+                    return "False" if expr.missing else "True"  # a value that can never be missing
                 target = self.value(expr.target)
                 absent = "None" if expr.target.type == BOOL else "MISSING"
                 return f"({target} is {absent})" if expr.missing else f"({target} is not {absent})"
@@ -149,18 +153,19 @@ class CodeGen:
         """`build(codes)` where the codes are temporaries checked for MISSING first, if any may be missing."""
         if not any(self.maybe(e) for e in operands):
             return str(build([self.value(e) for e in operands]))
+        # Every operand is evaluated (left to right) before a missing one makes the result missing, so
+        # an error in any operand (a division by zero) is never hidden by a missing neighbour.
         temps = []
+        assigns = []
         checks = []
         for operand in operands:
-            code = self.value(operand)
+            t = self.temp()
+            assigns.append(f"({t} := {self.value(operand)})")
+            temps.append(t)
             if self.maybe(operand):
-                t = self.temp()
                 absent = "None" if operand.type == BOOL else "MISSING"
-                checks.append(f"({t} := {code}) is {absent}")
-                temps.append(t)
-            else:
-                temps.append(code)
-        return f"({when_missing} if {' or '.join(checks)} else {build(temps)})"
+                checks.append(f"{t} is {absent}")
+        return f"(({', '.join(assigns)},) and ({when_missing} if {' or '.join(checks)} else {build(temps)}))"
 
     def _comparison(self, expr: c.Comparison) -> str:
         op = _COMPARE[expr.op]
@@ -176,7 +181,8 @@ class CodeGen:
         return self._guarded(
             [expr.value, expr.low, expr.high],
             lambda codes: (
-                f"({key_low(codes[1], expr.low)} <= {key_value(codes[0], expr.value)} <= {key_high(codes[2], expr.high)})"
+                f"({key_low(codes[1], expr.low)} <= {key_value(codes[0], expr.value)}"
+                f" <= {key_high(codes[2], expr.high)})"
             ),
         )
 

@@ -15,9 +15,9 @@ from typing import Any
 import networkx as nx
 
 from . import checked as c
-from . import runtime
+from . import index, runtime
 from .codegen import CodeGen, Names
-from .datatypes import BOOL
+from .datatypes import BOOL, DURATION
 from .resolution import Resolved
 
 Node = tuple[str, str]
@@ -30,7 +30,7 @@ class DecisionGraph:
     """The compiled form of a policy. Immutable; `run` may be called from many threads at once."""
 
     policy: c.CheckedPolicy
-    graph: nx.DiGraph
+    graph: nx.DiGraph[Node]
     schedule: tuple[Node, ...]
     source: str
     run: Callable[[dict[str, Any], Any, bool], tuple[list[int], tuple[Resolved, ...]]]
@@ -53,7 +53,7 @@ def compile_policy(policy: c.CheckedPolicy) -> DecisionGraph:
 class _Builder:
     def __init__(self, policy: c.CheckedPolicy) -> None:
         self.policy = policy
-        self.graph = nx.DiGraph(name=policy.name)
+        self.graph: nx.DiGraph[Node] = nx.DiGraph(name=policy.name)
         self.names = Names()
         self.codegen = CodeGen(self.names)
         self.output_index = {name: i for i, name in enumerate(policy.outputs)}
@@ -74,7 +74,8 @@ class _Builder:
             self.names.outputs[name] = f"o{i}"
             output = policy.outputs[name]
             self.graph.add_node(("output", name), kind="output", type=str(output.type), resolution=output.resolution)
-            if not output.has_default:
+            # Absent without a default; conflicted (seen as missing in "mark" mode) if it can conflict.
+            if not output.has_default or output.resolution in ("unique", "priority"):
                 self.names.maybe_missing.add(f"o{i}")
         for i, (key, derived) in enumerate(policy.derived.items()):
             self.names.derived[key] = f"d{i}"
@@ -103,7 +104,8 @@ class _Builder:
         source = self._generate(schedule, shared)
         namespace = runtime.namespace(self.policy, self.rule_index)
         namespace.update(self.codegen.constants)
-        exec(compile(source, f"<policy {policy.name}>", "exec"), namespace)  # noqa: S102  # source built only from checked IR, see codegen.py
+        # The source is built only from the checked IR (see codegen.py), never from policy text.
+        exec(compile(source, f"<policy {policy.name}>", "exec"), namespace)
         return DecisionGraph(
             policy=policy,
             graph=self.graph,
@@ -160,51 +162,148 @@ class _Builder:
         lines.append("    fired = []")
         for i in range(len(policy.outputs)):
             lines.append(f"    c{i} = []")
-        atom_by_name = {name: atom for atom, name in shared.items()}
+        # Shared atoms are computed on first use and remembered: at most once per decision, and never
+        # when no rule that needs them is reached.
+        if shared:
+            lines.append("    " + " = ".join(shared.values()) + " = UNSET")
+        for atom, name in shared.items():
+            gen.atoms[atom] = f"({name} if {name} is not UNSET else ({name} := {gen.cond(atom)}))"
+            if gen.maybe(atom):
+                self.names.maybe_missing.add(name)
+        run: list[c.CheckedRule] = []
         for kind, name in schedule:
+            if kind == "rule":
+                run.append(policy.rules[self.rule_index[name]])
+                continue
+            lines.extend(self._rules(run))
+            run = []
             if kind == "derived":
-                derived = policy.derived[name]
-                code = gen.value(derived.expr)
-                lines.append(f"    {self.names.derived[name]} = {code}")
-            elif kind == "atom":
-                atom = atom_by_name[name]
-                lines.append(f"    {name} = {gen.cond(atom)}")
-                gen.atoms[atom] = name
-                if gen.maybe(atom):
-                    self.names.maybe_missing.add(name)
-            elif kind == "rule":
-                lines.extend(self._rule_block(policy.rules[self.rule_index[name]]))
+                lines.append(f"    {self.names.derived[name]} = {gen.value(policy.derived[name].expr)}")
             elif kind == "output":
                 i = self.output_index[name]
-                lines.append(f"    r{i} = _resolve{i}(c{i})")
                 is_bool = policy.outputs[name].type == BOOL
+                lines.append(f"    r{i} = _resolve{i}(c{i})")
                 lines.append(f"    o{i} = _present(r{i}, strict, {is_bool}, {name!r})")
+        lines.extend(self._rules(run))
         resolved = ", ".join(f"r{i}" for i in range(len(policy.outputs)))
         lines.append(f"    return fired, ({resolved}{',' if len(policy.outputs) == 1 else ''})")
         return "\n".join(lines) + "\n"
 
-    def _rule_block(self, rule: c.CheckedRule) -> Iterator[str]:
+    def _rules(self, run: list[c.CheckedRule]) -> Iterator[str]:
+        """A run of rules with nothing scheduled between them: in order, or through the index tree."""
+        if len(run) < INDEX_THRESHOLD:
+            for rule in run:
+                yield from self._rule_block(rule, 1)
+            return
+        by_index = {self.rule_index[rule.id]: rule for rule in run}
+        tree = index.build([index.constraints(rule, i) for i, rule in by_index.items()], self._missing_facts())
+        yield from self._tree(tree, by_index, 1)
+
+    def _missing_facts(self) -> set[str]:
+        return {name for name, local in self.names.facts.items() if local in self.names.maybe_missing}
+
+    def _tree(self, node: index.Node, rules: dict[int, c.CheckedRule], depth: int) -> Iterator[str]:
+        pad = "    " * depth
         gen = self.codegen
-        index = self.rule_index[rule.id]
+        if isinstance(node, index.Leaf):
+            if not node.rules:
+                yield f"{pad}pass"
+            for i in node.rules:
+                yield from self._rule_block(rules[i], depth)
+            return
+        fact = self.names.facts[node.fact]
+        fact_type = self.policy.facts[node.fact].type
+        if isinstance(node, index.ValueSplit):
+            for position, (value, child) in enumerate(node.branches):
+                keyword = "if" if position == 0 else "elif"
+                yield f"{pad}{keyword} {fact} == {gen.constant(value)}:"
+                # Under this branch the fact's equality atoms are known: each is evaluated once, here.
+                known = self._known_atoms(node.fact, value, [rules[i] for i in _leaf_rules(child)])
+                saved = {atom: gen.atoms.get(atom) for atom in known}
+                gen.atoms.update(known)
+                yield from self._tree(child, rules, depth + 1)
+                for atom, code in saved.items():
+                    if code is None:
+                        gen.atoms.pop(atom, None)
+                    else:
+                        gen.atoms[atom] = code
+            yield f"{pad}else:"
+            yield from self._tree(node.otherwise, rules, depth + 1)
+            return
+        key = f"{fact}.total_seconds" if fact_type == DURATION else fact
+        pivot = gen.constant(node.pivot)
+        if node.fact in self._missing_facts():
+            yield f"{pad}if {fact} is MISSING:"
+            yield from self._tree(node.missing, rules, depth + 1)
+            yield f"{pad}elif {key} < {pivot}:"
+        else:
+            yield f"{pad}if {key} < {pivot}:"
+        yield from self._tree(node.below, rules, depth + 1)
+        yield f"{pad}else:"
+        yield from self._tree(node.above, rules, depth + 1)
+
+    def _known_atoms(self, fact: str, value: object, rules: list[c.CheckedRule]) -> dict[c.CheckedExpr, str]:
+        known: dict[c.CheckedExpr, str] = {}
+        for rule in rules:
+            for atom in _atoms(rule.condition):
+                if (
+                    isinstance(atom, c.Comparison)
+                    and atom.op in ("==", "!=")
+                    and isinstance(atom.left, c.FactRef)
+                    and atom.left.name == fact
+                    and isinstance(atom.right, c.Const)
+                ):
+                    equal = atom.right.value == value
+                    known[atom] = "True" if equal == (atom.op == "==") else "False"
+                elif (
+                    isinstance(atom, c.MembershipTest)
+                    and atom.op in ("in", "not in")
+                    and isinstance(atom.left, c.FactRef)
+                    and atom.left.name == fact
+                    and isinstance(atom.right, c.Const)
+                ):
+                    inside = value in atom.right.value
+                    known[atom] = "True" if inside == (atom.op == "in") else "False"
+        return known
+
+    def _rule_block(self, rule: c.CheckedRule, depth: int) -> Iterator[str]:
+        pad = "    " * depth
+        gen = self.codegen
+        index_ = self.rule_index[rule.id]
         condition = gen.cond(rule.condition)
         test = f"{condition} is True" if gen.maybe(rule.condition) else condition
-        yield f"    if {test}:  # rule {index}"
-        yield f"        fired.append({index})"
+        yield f"{pad}if {test}:  # rule {index_}"
+        yield f"{pad}    fired.append({index_})"
         for action in rule.actions:
             out = self.output_index[action.output]
-            value = gen.value(action.value)
             output = self.policy.outputs[action.output]
-            if action.op == "add" and output.has_default:
-                value = f"({gen.constant(output.default)} | {value})" if not gen.maybe(action.value) else value
+            value = gen.value(action.value)
+            default = gen.constant(output.default) if action.op == "add" and output.has_default else None
             if gen.maybe(action.value):
                 t = gen.temp()
                 absent = "None" if action.value.type == BOOL else "MISSING"
-                if action.op == "add" and output.has_default:
-                    yield f"        if ({t} := {value}) is not {absent}: c{out}.append(({index}, {gen.constant(output.default)} | {t}))"
-                else:
-                    yield f"        if ({t} := {value}) is not {absent}: c{out}.append(({index}, {t}))"
+                proposal = f"{default} | {t}" if default else t
+                yield f"{pad}    if ({t} := {value}) is not {absent}: c{out}.append(({index_}, {proposal}))"
             else:
-                yield f"        c{out}.append(({index}, {value}))"
+                proposal = f"({default} | {value})" if default else value
+                yield f"{pad}    c{out}.append(({index_}, {proposal}))"
+
+
+INDEX_THRESHOLD = 48
+"""Runs of at least this many rules are dispatched through the index tree (index.py)."""
+
+
+def _leaf_rules(node: index.Node) -> Iterator[int]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, index.Leaf):
+            yield from current.rules
+        elif isinstance(current, index.ValueSplit):
+            stack.extend(child for _, child in current.branches)
+            stack.append(current.otherwise)
+        else:
+            stack.extend((current.below, current.above, current.missing))
 
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:
@@ -258,3 +357,64 @@ def _describe(expr: c.CheckedExpr) -> str:
 
     return unparse_expr(node)
 
+
+def to_dot(decision_graph: DecisionGraph) -> str:
+    """The decision graph in Graphviz dot: facts, derived values, shared atoms, rules and outputs."""
+    shapes = {
+        "fact": "ellipse",
+        "segment": "hexagon",
+        "let": "hexagon",
+        "atom": "diamond",
+        "rule": "box",
+        "output": "doubleoctagon",
+    }
+    ids: dict[Node, str] = {}
+    lines = [
+        f"digraph {_dot_string(decision_graph.policy.name)} {{",
+        "    rankdir=LR;",
+        "    node [fontname=Helvetica];",
+    ]
+    nodes: Any = decision_graph.graph.nodes(data=True)  # the stubs type node data loosely
+    for number, (node, data) in enumerate(nodes):
+        ids[node] = f"n{number}"
+        kind = data.get("kind", node[0])
+        label = f"{node[1]}\\n{data['label']}" if kind == "atom" and "label" in data else node[1]
+        if "type" in data:
+            label = f"{node[1]}: {data['type']}"
+        if kind == "output":
+            label += f"\\nresolve {data.get('resolution', 'unique')}"
+        if kind == "rule" and data.get("priority"):
+            label += f"\\npriority {data['priority']}"
+        label_code = _dot_string(label).replace("\\\\n", "\\n")
+        lines.append(f"    {ids[node]} [label={label_code}, shape={shapes.get(kind, 'box')}];")
+    for source, target in decision_graph.graph.edges():
+        lines.append(f"    {ids[source]} -> {ids[target]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_json_graph(decision_graph: DecisionGraph) -> dict[str, Any]:
+    """The decision graph as {"nodes": [...], "edges": [...], "schedule": [...]}, node ids "kind:name"."""
+    return {
+        "policy": decision_graph.policy.name,
+        "nodes": [
+            {
+                "id": f"{kind}:{name}",
+                "kind": data.get("kind", kind),
+                "name": name,
+                **{k: v for k, v in data.items() if k != "kind"},
+            }
+            for (kind, name), data in _node_data(decision_graph)
+        ],
+        "edges": [{"from": f"{a[0]}:{a[1]}", "to": f"{b[0]}:{b[1]}"} for a, b in decision_graph.graph.edges()],
+        "schedule": [f"{kind}:{name}" for kind, name in decision_graph.schedule],
+    }
+
+
+def _node_data(decision_graph: DecisionGraph) -> Any:
+    return decision_graph.graph.nodes(data=True)
+
+
+def _dot_string(text: str) -> str:
+    """A DOT double-quoted string: backslashes and quotes escaped, no raw newlines."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

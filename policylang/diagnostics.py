@@ -168,12 +168,14 @@ def _snippet(source: SourceFile, span: Span, text: str | None, gutter: int, mark
     prefix = _visible(line[:start_col])
     marked = _visible(line[start_col:end_col]) or " "
     suffix = _visible(line[end_col:])
-    # Cut very long lines to a window around the marked text.
-    if len(prefix) > _SNIPPET_WIDTH // 2:
+    # Cut very long lines to a window around the marked text; lines that fit are shown whole.
+    if len(prefix) + len(marked) + len(suffix) <= _SNIPPET_WIDTH:
+        pass
+    elif len(prefix) > _SNIPPET_WIDTH // 2:
         prefix = "…" + prefix[-(_SNIPPET_WIDTH // 2) :]
     if len(marked) > _SNIPPET_WIDTH:
         marked = marked[:_SNIPPET_WIDTH] + "…"
-    if len(suffix) > _SNIPPET_WIDTH // 2:
+    if len(prefix) + len(marked) + len(suffix) > _SNIPPET_WIDTH and len(suffix) > _SNIPPET_WIDTH // 2:
         suffix = suffix[: _SNIPPET_WIDTH // 2] + "…"
     shown = prefix + marked + suffix
     if span.end_line > span.line:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .checked import CheckedPolicy
-from .compiler import DecisionGraph, compile_policy
+from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .diagnostics import Diagnostic
 from .facts import MISSING, FactsValidator, convert_datetime
 from .resolution import Resolved
@@ -93,9 +93,9 @@ def to_json_value(value: Any) -> Any:
 class Policy:
     """A checked, compiled policy, ready to decide.
 
-        >>> policy = compile("if tier == premium then skip_fraud_check", filename="demo.policy")
-        >>> policy.decide({"tier": "premium"})["skip_fraud_check"]
-        True
+    >>> policy = compile("if tier == premium then skip_fraud_check", filename="demo.policy")
+    >>> policy.decide({"tier": "premium"})["skip_fraud_check"]
+    True
     """
 
     def __init__(
@@ -134,6 +134,14 @@ class Policy:
     def decision_graph(self) -> DecisionGraph:
         return self._graph
 
+    def graph_dot(self) -> str:
+        """The decision graph in Graphviz dot (`policy graph --format dot`)."""
+        return to_dot(self._graph)
+
+    def graph_json(self) -> dict[str, Any]:
+        """The decision graph as JSON-ready data (`policy graph --format json`)."""
+        return to_json_graph(self._graph)
+
     def check(self) -> list[Diagnostic]:
         """The diagnostics found when the policy was loaded (warnings and notes; errors prevent loading)."""
         return list(self._diagnostics)
@@ -142,7 +150,9 @@ class Policy:
         """Facts as the policy sees them (defaults filled, MISSING where optional). Raises FactsError."""
         return self._validator.validate(facts)
 
-    def decide(self, facts: Mapping[str, Any], *, as_of: datetime | str | None = None, on_conflict: str = "raise") -> Decision:
+    def decide(
+        self, facts: Mapping[str, Any], *, as_of: datetime | str | None = None, on_conflict: str = "raise"
+    ) -> Decision:
         """Decide for one set of facts.
 
         `as_of` is the time `now` means (an aware datetime or ISO 8601 text); without it the clock is
@@ -171,6 +181,7 @@ class Policy:
 
     def _finish(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
         fired_indexes, resolved = self._run(values, moment, strict)
+        fired_indexes.sort()  # rules that read outputs run later, but `fired` is in rule order
         outputs: dict[str, Any] = {}
         conflicts: dict[str, tuple[tuple[str, Any], ...]] = {}
         resolutions = dict(zip(self._output_names, resolved, strict=True))

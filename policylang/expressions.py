@@ -69,6 +69,8 @@ class Environment:
     """module prefix -> {name as written there -> derived key}"""
     module_imports: dict[str, dict[str, str]] = field(default_factory=dict)
     """module prefix -> {alias -> imported module prefix}"""
+    failed_imports: dict[str, set[str]] = field(default_factory=dict)
+    """module prefix -> aliases of imports that failed (their uses are not reported again)"""
 
     def fact_type(self, name: str) -> Type | None:
         if name in self.facts:
@@ -93,6 +95,8 @@ class ExpressionChecker:
         self.prefix = prefix
         self.source = source
         self.diagnostics = diagnostics
+        self.quiet = False
+        """Set while typing the other side of a comparison whose first side was already an error."""
 
     # --- entry points ---
 
@@ -161,15 +165,15 @@ class ExpressionChecker:
         resolved = self._lookup(name, expr)
         if resolved is not None:
             return resolved
-        if expected == STRING:
-            return c.Const(name, STRING, expr)
-        if not self.env.facts_declared:
+        if not self.env.facts_declared and subject:
             # Schema-less: "names on the left are facts, bare words in value position are symbols".
-            if not subject:
-                return c.Const(name, STRING, expr)
-            inferred_type = expected if expected is not None else UNKNOWN
+            inferred_type = expected if expected is not None and expected != STRING else UNKNOWN
             self.env.inferred_facts[name] = InferredName(inferred_type, expr.span)
             return c.FactRef(name, inferred_type, expr)
+        if expected == STRING or not self.env.facts_declared:
+            return c.Const(name, STRING, expr)
+        if self.quiet:
+            return c.Const(None, UNKNOWN, expr)
         self._unknown_name(expr, expected)
         return c.Const(None, UNKNOWN, expr)
 
@@ -190,6 +194,8 @@ class ExpressionChecker:
         alias, *rest = expr.parts
         imports = self.env.module_imports.get(self.prefix, {})
         if alias not in imports:
+            if alias in self.env.failed_imports.get(self.prefix, set()):
+                return c.Const(None, UNKNOWN, expr)  # the import itself is already reported
             self._error(
                 Code.UNKNOWN_NAME,
                 f"no import is called `{alias}`",
@@ -218,10 +224,17 @@ class ExpressionChecker:
         name = expr.parts[0]
         candidates = set(self.env.facts) | set(self.env.outputs) | set(self.env.inferred_outputs)
         candidates |= set(self.env.local_derived.get(self.prefix, {}))
+        for alias, target in self.env.module_imports.get(self.prefix, {}).items():
+            candidates |= {f"{alias}.{member}" for member in self.env.local_derived.get(target, {})}
         if isinstance(expected, EnumOf):
             candidates |= set(expected.members)
         hint = did_you_mean(name, candidates)
-        if name in ("True", "False", "TRUE", "FALSE"):
+        qualified = [cand for cand in candidates if cand.endswith(f".{name}")]
+        if qualified:
+            hint = f"did you mean `{sorted(qualified)[0]}`?"
+        if name in ("True", "False", "TRUE", "FALSE", "yes", "no"):
+            hint = "write `true`" if name.lower() in ("true", "yes") else "write `false`"
+        elif name in ("True", "False", "TRUE", "FALSE"):
             hint = f"write `{name.lower()}`"
         elif hint is None and isinstance(expected, EnumOf):
             hint = "expected one of: " + ", ".join(f"`{m}`" for m in expected.members)
@@ -260,7 +273,7 @@ class ExpressionChecker:
         node = elem.node
         self._error(
             Code.TYPE_MISMATCH,
-            f"this set holds {describe(element_type)} values, but `{self._text(node)}` is {describe(elem.type)}",
+            f"this set holds {element_type} values, but `{self._text(node)}` is {describe(elem.type)}",
             node.span if node else None,
             label=describe(elem.type),
             hint="all elements of a set have the same type",
@@ -274,10 +287,17 @@ class ExpressionChecker:
         """Type both sides so that a bare word on either side reads its meaning from the other."""
         if self._is_unbound(left) and not self._is_unbound(right):
             r = self.expr(right, None, subject=False)
-            l_ = self.expr(left, r.type, subject=True)
+            # A bare word reads its meaning from a reference on the other side (`premium == tier`),
+            # never from a constant: `regoin == "eu"` is a misspelt fact, not the symbol "regoin".
+            l_ = self.expr(left, None if isinstance(r, c.Const) else r.type, subject=True)
         else:
             l_ = self.expr(left, None, subject=True)
-            r = self.expr(right, l_.type if right_expected_from_left else None, subject=False)
+            failed = isinstance(l_, c.Const) and l_.value is None and l_.type == UNKNOWN
+            self.quiet, was_quiet = failed or self.quiet, self.quiet
+            try:
+                r = self.expr(right, l_.type if right_expected_from_left else None, subject=False)
+            finally:
+                self.quiet = was_quiet
         self._refine(l_, r.type)
         self._refine(r, l_.type)
         return l_, r
@@ -331,8 +351,13 @@ class ExpressionChecker:
                     hint="to test one value against several, write `x in {a, b}`",
                 )
             elif isinstance(ctype, SetOf) and not comparable(ctype.element, element.type):
-                self._compare_mismatch(
-                    expr, c.Const(None, ctype.element, expr.left), element, ctype.element, element.type
+                self._error(
+                    Code.TYPE_MISMATCH,
+                    f"`{self._text(expr.left)}` holds {ctype.element} values, "
+                    f"but `{self._text(expr.right)}` is {describe(element.type)}",
+                    expr.right.span,
+                    label=describe(element.type),
+                    hint=_mismatch_hint(ctype.element, element.type, expr.right),
                 )
             return c.MembershipTest(expr.op, container, element, BOOL, expr)
         if self._is_unbound(expr.left) and not self._is_unbound(expr.right):
@@ -348,8 +373,7 @@ class ExpressionChecker:
             if not comparable(self._current_type(left), rtype.element):
                 self._error(
                     Code.TYPE_MISMATCH,
-                    f"`{self._text(expr.left)}` is {describe(ltype)}, "
-                    f"but the set holds {describe(rtype.element)} values",
+                    f"`{self._text(expr.left)}` is {describe(ltype)}, but the set holds {rtype.element} values",
                     expr.right.span,
                     label=f"a set of {rtype.element}",
                     hint=_mismatch_hint(ltype, rtype.element, expr.right),
@@ -494,7 +518,7 @@ def _condition_hint(t: Type) -> str | None:
     if is_numeric(t) or t == DURATION:
         return "compare it with a value, such as `x > 10`"
     if isinstance(t, SetOf):
-        return "test membership with `contains`, such as `tags contains vip`"
+        return 'test membership with `contains`, such as `tags contains "vip"`'
     return None
 
 

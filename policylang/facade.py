@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import formatter
 from .checked import CheckedPolicy
@@ -11,6 +12,9 @@ from .checker import check
 from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
 from .modules import decode_error, display_name
 from .source import SourceFile
+
+if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not when one is checked
+    from .evaluator import Policy
 
 
 class PolicyError(Exception):
@@ -94,6 +98,30 @@ def check_file(path: str | Path) -> CheckReport:
     return check_source(text, display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path))
 
 
+def compile_source(text: str, filename: str = "<policy>", *, unknown_facts: str = "reject") -> Policy:
+    """Check and compile policy text (exported as `policylang.compile`). Raises PolicyError with every
+    diagnostic when the policy has errors.
+
+    `unknown_facts="ignore"` accepts facts the `input` block does not declare (the default rejects
+    them, so that a misspelt fact is an error instead of silently missing).
+    """
+    report = check_source(text, filename)
+    return _policy_from(report, unknown_facts)
+
+
+def load(path: str | Path, *, unknown_facts: str = "reject") -> Policy:
+    """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too)."""
+    return _policy_from(check_file(path), unknown_facts)
+
+
+def _policy_from(report: CheckReport, unknown_facts: str) -> Policy:
+    if not report.ok or report.policy is None:
+        raise PolicyError(report.diagnostics, report.sources)
+    from .evaluator import Policy
+
+    return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts)
+
+
 def format_source(text: str, filename: str = "<policy>") -> formatter.FormatResult:
     """Canonical formatting; see `formatter.format_source`."""
     return formatter.format_source(text, filename)
@@ -108,4 +136,14 @@ def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnos
     return text, result.text, result.diagnostics
 
 
-__all__ = ["CheckReport", "PolicyError", "Severity", "check_file", "check_source", "format_file", "format_source"]
+__all__ = [
+    "CheckReport",
+    "PolicyError",
+    "Severity",
+    "check_file",
+    "check_source",
+    "compile_source",
+    "format_file",
+    "format_source",
+    "load",
+]

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, create_model
@@ -141,9 +141,9 @@ def convert_duration(value: Any) -> Duration:
             return parse_duration(value)
         except ValueParseError:
             pass
-    hint = "write a duration such as \"3y\", \"400d\", \"1y6mo\" or ISO 8601 \"P3Y\""
+    hint = 'write a duration such as "3y", "400d", "1y6mo" or ISO 8601 "P3Y"'
     if isinstance(value, int | float) and not isinstance(value, bool):
-        hint = f"a bare number has no unit; write for example \"{value}d\""
+        hint = f'a bare number has no unit; write for example "{value}d"'
     raise _Invalid(f"expected a duration, got {_shown(value)}", hint)
 
 
@@ -157,7 +157,7 @@ def convert_date(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _Invalid(f"expected a date, got {_shown(value)}", "write dates as ISO 8601: \"2026-01-31\"")
+    raise _Invalid(f"expected a date, got {_shown(value)}", 'write dates as ISO 8601: "2026-01-31"')
 
 
 def convert_datetime(value: Any) -> datetime:
@@ -172,11 +172,14 @@ def convert_datetime(value: Any) -> datetime:
             parsed = None
     if parsed is None:
         raise _Invalid(
-            f"expected a date and time, got {_shown(value)}", "write ISO 8601 with a zone: \"2026-01-31T09:00:00Z\""
+            f"expected a date and time, got {_shown(value)}", 'write ISO 8601 with a zone: "2026-01-31T09:00:00Z"'
         )
     if parsed.tzinfo is None:
         raise _Invalid(f"{_shown(value)} has no time zone", "add `Z` for UTC or an offset such as `+01:00`")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise _Invalid(f"{_shown(value)} is outside the years 1 to 9999 in UTC") from None
 
 
 def _enum_converter(t: EnumOf) -> Callable[[Any], str]:
@@ -200,7 +203,7 @@ def _set_converter(t: SetOf) -> Callable[[Any], frozenset[Any]]:
     def convert(value: Any) -> frozenset[Any]:
         if isinstance(value, list | tuple | set | frozenset):
             return frozenset(element(v) for v in value)
-        raise _Invalid(f"expected a list of values (a set), got {_shown(value)}", "write a list such as [\"a\", \"b\"]")
+        raise _Invalid(f"expected a list of values (a set), got {_shown(value)}", 'write a list such as ["a", "b"]')
 
     return convert
 
@@ -244,18 +247,20 @@ class FactsValidator:
         self.facts = dict(policy.facts)
         self.declared = policy.facts_declared
         self.spans = {name: fact.span for name, fact in policy.facts.items()}
-        extra = "forbid" if unknown_facts == "reject" and self.declared else "ignore"
+        extra: Literal["forbid", "ignore"] = "forbid" if unknown_facts == "reject" and self.declared else "ignore"
         fields: dict[str, Any] = {}
         for name, fact in self.facts.items():
             annotation = Annotated[Any, BeforeValidator(_wrap(converter_for(fact.type)))]
             fields[name] = (annotation, self._default(fact))
         # Fact names are policy identifiers; pydantic reserves names starting with `model_` and `_`,
         # so fields get neutral aliases and the model is addressed by alias.
-        aliased = {f"f{i}": (ann, pydantic.Field(default, alias=name)) for i, (name, (ann, default)) in enumerate(fields.items())}
+        aliased = {
+            f"f{i}": (ann, pydantic.Field(default, alias=name))
+            for i, (name, (ann, default)) in enumerate(fields.items())
+        }
         self._names = list(fields)
-        self._model = create_model(
-            "Facts", __config__=ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True), **aliased
-        )
+        config = ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True)
+        self._model: type[pydantic.BaseModel] = create_model("Facts", __config__=config, **aliased)  # type: ignore[call-overload]  # field definitions built at run time
 
     @staticmethod
     def _default(fact: Fact) -> Any:
@@ -271,7 +276,13 @@ class FactsValidator:
         Raises FactsError naming each fact that is missing, unknown or of the wrong type.
         """
         if not isinstance(given, Mapping):
-            raise FactsError([FactProblem("", f"facts must be a mapping of names to values, got {_shown(given)}", "a mapping", given)])
+            raise FactsError(
+                [
+                    FactProblem(
+                        "", f"facts must be a mapping of names to values, got {_shown(given)}", "a mapping", given
+                    )
+                ]
+            )
         try:
             model = self._model.model_validate(given)
         except pydantic.ValidationError as exc:
@@ -287,25 +298,38 @@ class FactsValidator:
             expected = describe(fact.type) if fact else "no such fact"
             if item["type"] == "missing":
                 problems.append(
-                    FactProblem(name, f"fact `{name}` is missing; expected {expected}", expected, None,
-                                "give it a value, or declare it optional with `?` or a default")
+                    FactProblem(
+                        name,
+                        f"fact `{name}` is missing; expected {expected}",
+                        expected,
+                        None,
+                        "give it a value, or declare it optional with `?` or a default",
+                    )
                 )
             elif item["type"] == "extra_forbidden":
                 hint = did_you_mean(name, self.facts)
                 problems.append(
-                    FactProblem(name, f"unknown fact `{name}`", "no such fact", given.get(name),
-                                hint or "the policy's `input` block declares: " + ", ".join(f"`{f}`" for f in self.facts))
+                    FactProblem(
+                        name,
+                        f"unknown fact `{name}`",
+                        "no such fact",
+                        given.get(name),
+                        hint or "the policy's `input` block declares: " + ", ".join(f"`{f}`" for f in self.facts),
+                    )
                 )
             else:
                 cause = item.get("ctx", {}).get("error")
                 message = cause.message if isinstance(cause, _Invalid) else item["msg"]
                 hint = cause.hint if isinstance(cause, _Invalid) else None
-                problems.append(
-                    FactProblem(name, f"fact `{name}`: {message}", expected, given.get(name), hint)
-                )
+                problems.append(FactProblem(name, f"fact `{name}`: {message}", expected, given.get(name), hint))
         diagnostics = tuple(
-            error(Code.FACTS_ERROR, p.message, self.spans.get(p.fact), hint=p.hint,
-                  label=f"declared as {p.expected}" if p.fact in self.spans else None)
+            error(
+                Code.FACTS_ERROR,
+                p.message,
+                self.spans.get(p.fact),
+                hint=p.hint,
+                label=f"declared as {p.expected}" if p.fact in self.spans else None,
+            )
             for p in problems
         )
         return FactsError(problems, diagnostics)

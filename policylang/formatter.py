@@ -180,8 +180,15 @@ class _Comments:
                 slot.trailing.append(comment.text)
         return slot
 
-    def rest(self) -> list[str]:
-        return [cm.text for cm, used in zip(self.items, self.used, strict=True) if not used]
+    def rest_with_blank_lines(self) -> list[str]:
+        """The comments no construct claimed (those after the last item), blank lines between them kept."""
+        unused = [cm for cm, used in zip(self.items, self.used, strict=True) if not used]
+        out: list[str] = []
+        for index, comment in enumerate(unused):
+            if index and _has_blank_line(self.text[unused[index - 1].span.end : comment.span.start]):
+                out.append("")
+            out.append(comment.text)
+        return out
 
 
 def _has_blank_line(gap: str) -> bool:
@@ -222,7 +229,7 @@ def format_tree(tree: n.PolicyFile, text: str = "") -> str:
         _layout_item(item, lines, comments, position, line_end, text)
         position = line_end
         previous = item
-    leftover = comments.rest()
+    leftover = comments.rest_with_blank_lines()
     if leftover:
         if lines:
             lines.append("")
@@ -259,7 +266,8 @@ def _layout_item(
             )
             _emit(lines, comments.slot(position, start, line_end), code)
         case n.Import():
-            code = f"import {item.target}" + (f" as {item.alias}" if item.alias else "")
+            target = ".".join(item.module) if item.module else quote_string(item.path or "")
+            code = f"import {target}" + (f" as {item.alias}" if item.alias else "")
             _emit(lines, comments.slot(position, start, line_end), code)
         case n.Segment():
             _emit(
@@ -282,6 +290,12 @@ def _layout_block(
     start = block.span.start
     brace_end = _line_end(text, start) if text else start
     first_field = block.fields[0].span.start if block.fields else block.span.end
+    if not block.fields:
+        closing_line_end = _line_end(text, block.span.end) if text else block.span.end
+        inner_comments = [cm for cm in comments.items if start < cm.span.start < block.span.end]
+        if not inner_comments:
+            _emit(lines, comments.slot(position, start, closing_line_end), f"{keyword} {{}}")
+            return
     opening = comments.slot(position, start, min(brace_end, first_field))
     if not block.fields:
         inner = comments.take(start, block.span.end)
@@ -347,9 +361,16 @@ def _layout_rule(rule: n.Rule, lines: list[str], comments: _Comments, position: 
     cond = rule.condition.span
     actions_start = rule.actions[0].span.start if rule.actions else cond.end
     actions_end = rule.actions[-1].span.end if rule.actions else cond.end
-    has_inner = bool(text) and any(
-        not used and rule.span.start < cm.span.start < rule.span.end
-        for cm, used in zip(comments.items, comments.used, strict=True)
+    # A rule written over several lines with comments among them keeps the long form (stable: the
+    # long form again spans several lines with the comment on one of them).
+    multiline = rule.span.end_line > rule.span.line
+    has_inner = (
+        bool(text)
+        and multiline
+        and any(
+            not used and rule.span.start < cm.span.start < line_end
+            for cm, used in zip(comments.items, comments.used, strict=True)
+        )
     )
     if rule.name is None:
         one_line = f"if {condition} then {actions}" + (f" {because}" if because else "")

@@ -148,9 +148,20 @@ class _Loader:
                 )
                 return None
             return found.resolve()
-        path = (module.directory / (item.path or "")).resolve()
-        if not path.is_file():
-            siblings = [p.name for p in module.directory.glob("*.policy")] if module.directory.is_dir() else []
+        try:
+            path = (module.directory / (item.path or "")).resolve()
+            exists = path.is_file()
+        except (ValueError, OSError) as exc:  # a NUL byte, a name too long for the file system
+            self.diagnostics.append(
+                error(Code.IMPORT_ERROR, f"`{item.path}` is not a usable file path ({exc})", item.span)
+            )
+            return None
+        if not exists:
+            # Candidates are written the way the import writes them: relative to the importing file.
+            folder = path.parent
+            prefix = str(Path(item.path or "").parent)
+            prefix = "" if prefix == "." else prefix + "/"
+            siblings = [prefix + p.name for p in folder.glob("*.policy")] if folder.is_dir() else []
             hint = did_you_mean(item.path or "", siblings)
             self.diagnostics.append(
                 error(

@@ -30,6 +30,7 @@ class SimpleType:
 class EnumType:
     members: tuple[str, ...]
     span: Span = _span()
+    member_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -56,6 +57,8 @@ class ParseResult:
     source: SourceFile
     tree: n.PolicyFile
     diagnostics: tuple[Diagnostic, ...]
+    broken: tuple[tuple[int, int], ...] = ()
+    """Offsets [start, end) of the items dropped because of syntax errors."""
 
     @property
     def ok(self) -> bool:
@@ -69,8 +72,11 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
     as diagnostics, and the tree holds every item that did parse, so later stages can still run.
     """
     source = SourceFile(filename, text)
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a UTF-8 byte-order mark is not content; a space keeps every offset
     diagnostics: list[Diagnostic] = []
     trees: list[Tree[Token]] = []
+    broken: list[tuple[int, int]] = []
     position = 0
     while True:
         region_text = _blank(text, 0, position) if position else text
@@ -86,6 +92,7 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
                 # The error token begins an item, so the item before it is the one left unfinished.
                 next_start = failed_at
                 item_start = _item_start_before(text, failed_at - 1, position)
+            broken.append((item_start, next_start))
             if item_start > position:
                 good = _blank(text, 0, position)[:item_start] + _blank(text, item_start, len(text))[item_start:]
                 # If the region before the broken item fails too, its error is already reported.
@@ -121,6 +128,15 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
                         )
                     )
                     continue
+                if items:
+                    diagnostics.append(
+                        error(
+                            Code.SYNTAX_ERROR,
+                            "the `policy` header must come first",
+                            node.span,
+                            hint="move `policy NAME` to the top of the file, before imports and declarations",
+                        )
+                    )
                 header = node
             else:
                 items.append(node)
@@ -132,7 +148,7 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
     )
     items.sort(key=lambda item: item.span.start)
     policy_file = n.PolicyFile(header=header, items=tuple(items), comments=comments, span=source.span(0, len(text)))
-    return ParseResult(source, policy_file, tuple(diagnostics))
+    return ParseResult(source, policy_file, tuple(diagnostics), tuple(broken))
 
 
 @functools.cache
@@ -177,21 +193,28 @@ def _item_start_after(text: str, offset: int) -> int:
 
 
 def _too_deep(tree: Tree[Token], source: SourceFile) -> Diagnostic | None:
-    """A diagnostic if the item nests deeper than MAX_DEPTH; found without recursion."""
-    stack: list[tuple[Any, int]] = [(tree, 1)]
+    """A diagnostic at the first expression level beyond MAX_DEPTH, if any; found without recursion."""
+    stack: list[tuple[Any, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            span = _meta_span(node.meta, source) if isinstance(node, Tree) else _meta_span(tree.meta, source)
+        if not isinstance(node, Tree):
+            continue
+        level = depth + 1 if node.data in _EXPRESSION_RULES else depth
+        if level > MAX_DEPTH:
             return error(
                 Code.SYNTAX_ERROR,
                 f"expression nested more than {MAX_DEPTH} levels deep",
-                span,
+                _meta_span(node.meta, source),
                 hint="split it into named parts with `let` or `segment`",
             )
-        if isinstance(node, Tree):
-            stack.extend((child, depth + 1) for child in node.children)
+        stack.extend((child, level) for child in node.children)
     return None
+
+
+_EXPRESSION_RULES = {
+    "or_expr", "and_expr", "not_op", "compare", "member_in", "member_not_in", "member_contains", "between",
+    "is_missing", "is_present", "arithmetic", "negate", "set_literal",
+}  # fmt: skip
 
 
 def _meta_span(meta: Any, source: SourceFile) -> Span:
@@ -251,8 +274,18 @@ class _Builder(Transformer[Token, Any]):
         try:
             return parse_string_literal(str(token))
         except ValueParseError as exc:
-            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, self._tspan(token), hint=exc.hint))
+            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, self._escape_span(token, exc), hint=exc.hint))
             return ""
+
+    def _escape_span(self, token: Token, exc: ValueParseError) -> Span:
+        """The span of the bad escape inside a string literal (the whole string if it cannot be found)."""
+        match = re.search(r"`(\\.[^`]*)`", exc.message)
+        start = token.start_pos or 0
+        if match:
+            found = str(token).find(match.group(1))
+            if found >= 0:
+                return self.source.span(start + found, start + found + len(match.group(1)))
+        return self._tspan(token)
 
     # --- declarations ---
 
@@ -320,7 +353,11 @@ class _Builder(Transformer[Token, Any]):
         return n.SimpleType(name=str(name), span=self._span(meta))
 
     def enum_type(self, meta: Any, *members: Token) -> n.EnumType:
-        return n.EnumType(members=tuple(str(m) for m in members), span=self._span(meta))
+        return n.EnumType(
+            members=tuple(str(m) for m in members),
+            span=self._span(meta),
+            member_spans=tuple(self._tspan(m) for m in members),
+        )
 
     def set_type(self, meta: Any, element: n.TypeExpr) -> n.SetType:
         return n.SetType(element=element, span=self._span(meta))
@@ -419,13 +456,18 @@ class _Builder(Transformer[Token, Any]):
     def negate(self, meta: Any, operand: n.Expr) -> n.Expr:
         span = self._span(meta)
         # `-5` and `-2d` are literals, not negations, so that they print and re-parse as themselves.
+        # Fold once only: `-(-5)` stays a negation of `-5`, so it prints back as `-(-5)`.
         if (
             isinstance(operand, n.Literal)
             and operand.kind in ("int", "number", "duration")
             and operand.value is not None
+            and not (operand.raw or "").startswith("-")
         ):
             raw = f"-{operand.raw}" if operand.raw else None
-            return n.Literal(kind=operand.kind, value=-operand.value, raw=raw, span=span)
+            value = operand.value
+            # Decimal's unary minus rounds to the context's 28 digits; copy_negate is exact.
+            negated = value.copy_negate() if isinstance(value, Decimal) else -value
+            return n.Literal(kind=operand.kind, value=negated, raw=raw, span=span)
         return n.Negate(operand=operand, span=span)
 
     def name(self, meta: Any, *parts: Token) -> n.Name:
@@ -446,7 +488,8 @@ class _Builder(Transformer[Token, Any]):
         try:
             value = convert(text)
         except ValueParseError as exc:
-            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, span, hint=exc.hint))
+            where = self._escape_span(token, exc) if kind == "string" else span
+            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, where, hint=exc.hint))
             value = _PLACEHOLDER[kind]
         return n.Literal(kind=kind, value=value, raw=None if kind == "string" else text, span=span)
 

@@ -17,6 +17,16 @@ from .resolution import Contribution, Resolved, resolve
 from .values import Duration, as_datetime, difference, shift_date, shift_datetime
 
 
+class _Unset:
+    """Marks a shared atom not computed yet in this decision."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
 class EvaluationError(ArithmeticError):
     """A decision that cannot be made (division by zero; a conflict the caller asked to raise)."""
 
@@ -64,6 +74,18 @@ def _duration_ratio(a: Duration, b: Duration) -> Decimal:
     return Decimal(a.total_seconds) / Decimal(b.total_seconds)
 
 
+def _calendar(operation: Callable[..., Any]) -> Callable[..., Any]:
+    """Date arithmetic that leaves the years 1 to 9999 is an EvaluationError, not an OverflowError."""
+
+    def guarded(*args: Any) -> Any:
+        try:
+            return operation(*args)
+        except (OverflowError, ValueError) as exc:
+            raise EvaluationError(f"date arithmetic out of range: {exc}") from exc
+
+    return guarded
+
+
 def _scale(duration: Duration, factor: Any) -> Duration:
     return duration.scale(factor)
 
@@ -71,7 +93,9 @@ def _scale(duration: Duration, factor: Any) -> Duration:
 def _scale_down(duration: Duration, divisor: Any) -> Duration:
     if divisor == 0:
         raise EvaluationError("division of a duration by zero")
-    return Duration(0, int((Decimal(duration.total_seconds) / Decimal(divisor)).to_integral_value(rounding="ROUND_FLOOR")))
+    return Duration(
+        0, int((Decimal(duration.total_seconds) / Decimal(divisor)).to_integral_value(rounding="ROUND_FLOOR"))
+    )
 
 
 def _arith_any(op: str, a: Any, b: Any) -> Any:
@@ -102,33 +126,116 @@ def _present(resolved: Resolved, strict: bool, is_bool: bool, output: str) -> An
 
 
 def make_resolver(output: c.Output, rules: tuple[c.CheckedRule, ...]) -> Callable[[list[tuple[int, Any]]], Resolved]:
-    """The resolver of one output: contributions (rule index, value) in rule order -> Resolved."""
+    """The resolver of one output: proposals (rule index, value) in rule order -> Resolved.
+
+    The common strategies work directly on the proposal tuples (this runs once per output per
+    decision); the general `resolution.resolve` handles conflicts and anything else, so the rules of
+    combining still live in one place, and tests check that the two agree.
+    """
     ids = [rule.id for rule in rules]
     priorities = [rule.priority for rule in rules]
     strategy = output.resolution
     none_matched = resolve(strategy, (), has_default=output.has_default, default=output.default)
     sort_key: Callable[[Any], Any] | None = None
     if isinstance(output.type, EnumOf):
-        ranks = {m: i for i, m in enumerate(output.type.members)}
-        sort_key = ranks.__getitem__
+        sort_key = {m: i for i, m in enumerate(output.type.members)}.__getitem__
     elif output.type == DURATION:
         sort_key = _total_seconds
-    elif output.type.__str__() in ("date", "datetime"):
+    elif str(output.type) in ("date", "datetime"):
         sort_key = _moment
 
-    def resolver(contributions: list[tuple[int, Any]]) -> Resolved:
-        if not contributions:
-            return none_matched
-        if len(contributions) == 1 and strategy != "union":
-            index, value = contributions[0]
-            return Resolved("value", value, (ids[index],))
-        return resolve(
-            strategy,
-            [Contribution(ids[i], i, priorities[i], v) for i, v in contributions],
-            sort_key=sort_key,
-        )
+    def in_rule_order(proposals: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        # Rules that read outputs run after them, so proposals may arrive out of rule order.
+        if any(proposals[k][0] > proposals[k + 1][0] for k in range(len(proposals) - 1)):
+            return sorted(proposals, key=_first)
+        return proposals
 
-    return resolver
+    def general(proposals: list[tuple[int, Any]]) -> Resolved:
+        return resolve(strategy, [Contribution(ids[i], i, priorities[i], v) for i, v in proposals], sort_key=sort_key)
+
+    def single_or(fast: Callable[[list[tuple[int, Any]]], Resolved]) -> Callable[[list[tuple[int, Any]]], Resolved]:
+        def resolver(proposals: list[tuple[int, Any]]) -> Resolved:
+            if not proposals:
+                return none_matched
+            if len(proposals) == 1:
+                index, value = proposals[0]
+                return Resolved("value", value, (ids[index],))
+            return fast(in_rule_order(proposals))
+
+        return resolver
+
+    if strategy in ("min", "max"):
+        pick = min if strategy == "min" else max
+        key = sort_key or _identity
+
+        def extreme(proposals: list[tuple[int, Any]]) -> Resolved:
+            best = key(pick(proposals, key=lambda p: key(p[1]))[1])
+            winners = tuple(ids[i] for i, v in proposals if key(v) == best)
+            value = next(v for _, v in proposals if key(v) == best)
+            return Resolved("value", value, winners, tuple(ids[i] for i, v in proposals if key(v) != best))
+
+        return single_or(extreme)
+    if strategy in ("any", "all"):
+        want_all = strategy == "all"
+
+        def boolean(proposals: list[tuple[int, Any]]) -> Resolved:
+            result = all(v for _, v in proposals) if want_all else any(v for _, v in proposals)
+            return Resolved(
+                "value",
+                result,
+                tuple(ids[i] for i, v in proposals if bool(v) == result),
+                tuple(ids[i] for i, v in proposals if bool(v) != result),
+            )
+
+        return single_or(boolean)
+    if strategy == "union":
+
+        def union(proposals: list[tuple[int, Any]]) -> Resolved:
+            if not proposals:
+                return none_matched
+            proposals = in_rule_order(proposals)
+            return Resolved("value", frozenset().union(*(v for _, v in proposals)), tuple(ids[i] for i, _ in proposals))
+
+        return union
+    if strategy == "first":
+
+        def first(proposals: list[tuple[int, Any]]) -> Resolved:
+            index, value = proposals[0]
+            return Resolved("value", value, (ids[index],), tuple(ids[i] for i, _ in proposals[1:]))
+
+        return single_or(first)
+    if strategy == "priority":
+
+        def by_priority(proposals: list[tuple[int, Any]]) -> Resolved:
+            top = max(priorities[i] for i, _ in proposals)
+            best = [(i, v) for i, v in proposals if priorities[i] == top]
+            value = best[0][1]
+            if all(v == value and isinstance(v, bool) == isinstance(value, bool) for _, v in best[1:]):
+                return Resolved(
+                    "value",
+                    value,
+                    tuple(ids[i] for i, _ in best),
+                    tuple(ids[i] for i, _ in proposals if priorities[i] != top),
+                )
+            return general(proposals)
+
+        return single_or(by_priority)
+
+    def unique(proposals: list[tuple[int, Any]]) -> Resolved:
+        value = proposals[0][1]
+        if all(v == value and isinstance(v, bool) == isinstance(value, bool) for _, v in proposals[1:]):
+            return Resolved("value", value, tuple(ids[i] for i, _ in proposals))
+        return general(proposals)
+
+    return single_or(unique)
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _total_seconds(value: Duration) -> int:
@@ -145,14 +252,15 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int]) -> dict[str, 
     names: dict[str, Any] = {
         "__builtins__": {"frozenset": frozenset, "True": True, "False": False, "None": None},
         "MISSING": MISSING,
+        "UNSET": UNSET,
         "_bool3": _bool3,
         "_divide": _divide,
         "_duration_ratio": _duration_ratio,
         "_scale": _scale,
         "_scale_down": _scale_down,
-        "_shift_date": shift_date,
-        "_shift_datetime": shift_datetime,
-        "_difference": difference,
+        "_shift_date": _calendar(shift_date),
+        "_shift_datetime": _calendar(shift_datetime),
+        "_difference": _calendar(difference),
         "_as_datetime": as_datetime,
         "_arith_any": _arith_any,
         "_present": _present,

@@ -28,6 +28,9 @@ _TERMINAL_WORDS = {
 }
 _EXPRESSION_START = {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TRUE", "FALSE", "LPAR"}
 _ITEM_KEYWORDS = {"IMPORT", "INPUT", "OUTPUT", "SEGMENT", "LET", "RULE", "IF", "POLICY"}
+_KEYWORD_TYPES = _ITEM_KEYWORDS | {
+    "THEN", "BECAUSE", "AND", "OR", "NOT", "IN", "CONTAINS", "BETWEEN", "IS", "TRUE", "FALSE", "NOW",
+}  # fmt: skip
 _UNIT_WORDS = re.compile(r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE)
 _UNIT_LETTER = {
     "year": "y", "yr": "y", "month": "mo", "mon": "mo", "week": "w", "wk": "w", "day": "d",
@@ -97,8 +100,14 @@ def _expected_order(name: str) -> tuple[int, str]:
 
 
 def _previous_token_text(source: SourceFile, offset: int) -> str:
-    match = re.search(r"(\S+)\s*$", source.text[max(0, offset - 64) : offset])
+    """The token just before `offset`, skipping whitespace and comments (punctuation stands alone)."""
+    window = source.text[max(0, offset - 400) : offset]
+    window = _STRING_OR_COMMENT.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", window)
+    match = re.search(r"([A-Za-z_0-9.]+|[^\sA-Za-z_0-9])\s*$", window)
     return match.group(1) if match else ""
+
+
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
 def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mapping[str, str]) -> Diagnostic:
@@ -110,6 +119,58 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
     found = _found(token)
     previous = _previous_token_text(source, token.start_pos or 0)
 
+    text = source.text
+    start = token.start_pos or 0
+    if str(token) == "=" and previous == "=" and "COMPARE_OP" not in expected:
+        return error(
+            Code.SYNTAX_ERROR,
+            "an action sets an output with `=`; `==` compares",
+            source.span(start - 1, start + 1),
+            hint="write `name = value` after `then`",
+        )
+    if str(token) == ">" and previous == "<":
+        return error(Code.SYNTAX_ERROR, "`<>` is not an operator", source.span(start - 1, start + 1), hint="use `!=`")
+    if token.type == "NOT" and previous == "is":
+        return error(Code.SYNTAX_ERROR, "`is not missing` is not a test", span, hint="write `is present`")
+    if token.type == "NAME" and previous == "is" and str(token) in ("null", "None", "nil", "empty", "none"):
+        return error(Code.SYNTAX_ERROR, f"`is {token}` is not a test", span, hint="write `is missing` or `is present`")
+    if (
+        token.type == "NAME"
+        and re.fullmatch(r"\d[\d_]*\.\d+", previous)
+        and re.fullmatch(r"y|mo|w|d|h|m|s", str(token))
+    ):
+        return error(
+            Code.SYNTAX_ERROR,
+            f"`{previous}{token}` is not a duration",
+            source.span(start - len(previous), token.end_pos or start + 1),
+            hint="durations use whole units: write `1y6mo` instead of `1.5y`, or `90m` instead of `1.5h`",
+        )
+    if token.type == "NAME" and re.fullmatch(r"\d[\d_]*", previous) and re.fullmatch(r"Y|MO|Mo|W|D|H|M|S", str(token)):
+        return error(
+            Code.SYNTAX_ERROR,
+            f"`{previous}{token}` is not a duration",
+            source.span(start - len(previous), token.end_pos or start + 1),
+            hint=f"unit letters are lowercase: `{previous}{str(token).lower()}`",
+        )
+    if token.type == "LSQB":
+        return error(Code.SYNTAX_ERROR, "sets are written with braces", span, hint="write a set such as `{a, b}`")
+    if token.type == "NAME" and previous == "because":
+        return error(
+            Code.SYNTAX_ERROR,
+            "the reason after `because` is a string",
+            span,
+            hint=f'put it in double quotes: because "{token} ..."',
+        )
+    keyword_as_name = token.type in _KEYWORD_TYPES and "NAME" in expected
+    if keyword_as_name and previous not in ("then", ",") and not (expected & (_EXPRESSION_START - {"NAME"})):
+        return error(
+            Code.SYNTAX_ERROR,
+            f"`{token}` is a keyword and cannot be a name",
+            span,
+            hint=f"choose another name, such as `{token}_1`",
+        )
+    if token.type == "COMPARE_OP" and "THEN" in expected:
+        return error(Code.SYNTAX_ERROR, "comparisons cannot be chained", span, hint="write `a == b and b == c`")
     if str(token) == "=" and ("COMPARE_OP" in expected or "THEN" in expected):
         return error(
             Code.SYNTAX_ERROR,
@@ -121,12 +182,14 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
     if token.type == "NAME" and _UNIT_WORDS.fullmatch(str(token)) and re.fullmatch(r"\d[\d_]*", previous):
         unit = str(token).lower().rstrip("s")
         letter = _UNIT_LETTER.get(unit, "d")
+        number_start = text.rfind(previous, 0, start)
+        joined = number_start + len(previous) == start
+        written = f"{previous}{token}" if joined else f"{previous} {token}"
         return error(
             Code.SYNTAX_ERROR,
-            f"`{previous} {token}` is not a duration",
-            span,
-            label="a unit word",
-            hint=f"write durations with a unit letter and no space, such as `{previous}{letter}`",
+            f"`{written}` is not a duration",
+            source.span(number_start if number_start >= 0 else start, token.end_pos or start + 1),
+            hint=f"write `{previous}{letter}`: a number and a unit letter, with no space",
         )
     if token.type == "NAME" and str(token) in ("else", "elif", "otherwise"):
         return error(
@@ -263,12 +326,19 @@ def _unexpected_character(exc: UnexpectedCharacters, source: SourceFile) -> Diag
             label='this string has no closing `"`',
             hint='close it with `"` on the same line; write `\\"` for a quote inside',
         )
-    if char == "'":
+    if char in "'\u201c\u201d\u2018\u2019":
+        closer = {"'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}.get(char, char)
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end == -1 else line_end
+        close = text.find(closer, pos + 1, line_end)
+        end = close + 1 if close > pos else pos + 1
+        inner = text[pos + 1 : end - 1] if end > pos + 1 else "text"
+        curly = char != "'"
         return error(
             Code.SYNTAX_ERROR,
-            "strings are written in double quotes",
-            span,
-            hint="write \"text\" instead of 'text'",
+            "strings are written in straight double quotes",
+            source.span(pos, end),
+            hint=f'use straight double quotes: `"{inner}"`' if curly else f'write `"{inner}"`',
         )
     if char == "=":
         return error(

@@ -236,13 +236,16 @@ def parse_datetime_literal(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         raise ValueParseError(f"`{text}` has no time zone", "add `Z` for UTC or an offset such as `+01:00`")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueParseError(f"`{text}` is outside the years 1 to 9999 in UTC") from None
 
 
 def format_datetime(value: datetime) -> str:
     """Canonical datetime literal: UTC with a `Z`, seconds always shown, fractions only when present."""
     value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
     return text + "Z"
@@ -279,7 +282,8 @@ def shift_datetime(moment: datetime, delta: Duration) -> datetime:
 def shift_date(day: date, delta: Duration) -> date:
     """date + duration: calendar months first, then whole days (a remainder under a day is dropped)."""
     shifted = add_months(day, delta.months)
-    return shifted + timedelta(days=delta.seconds // SECONDS_PER_DAY)
+    whole_days = abs(delta.seconds) // SECONDS_PER_DAY  # toward zero: -36h moves back one day, not two
+    return shifted + timedelta(days=whole_days if delta.seconds >= 0 else -whole_days)
 
 
 def difference(later: date | datetime, earlier: date | datetime) -> Duration:

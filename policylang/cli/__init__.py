@@ -14,7 +14,9 @@ import click
 from policylang import ExitCode, __version__
 
 from .check import check_command
+from .evaluate import eval_command
 from .fmt import fmt_command
+from .graph import graph_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,7 +26,9 @@ def app() -> None:
 
 
 app.add_command(check_command)
+app.add_command(eval_command)
 app.add_command(fmt_command)
+app.add_command(graph_command)
 
 
 def use_color(stream: object = None) -> bool:

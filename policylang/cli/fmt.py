@@ -29,7 +29,11 @@ def fmt_command(files: tuple[str, ...], check_only: bool, show_diff: bool) -> in
     change under --check or has syntax errors, 2 a file could not be read or written.
     """
     worst = ExitCode.OK
-    for path in expand_policy_paths(files):
+    paths = expand_policy_paths(files)
+    if not paths:
+        click.echo("error[io-error]: no `.policy` files found in the given folders", err=True)
+        return ExitCode.USAGE
+    for path in paths:
         code = _format_stdin() if path == "-" else _format_path(path, check_only, show_diff)
         worst = max(worst, code)
     return worst

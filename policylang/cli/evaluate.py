@@ -1,0 +1,190 @@
+"""`policy eval FILE --input FACTS [--set k=v]... [--as-of T] [--format text|json]`: decide, once or per line."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from policylang import ExitCode, PolicyError, load, render_text
+from policylang.diagnostics import to_dict
+
+from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
+
+if TYPE_CHECKING:
+    from policylang import Decision, Policy
+
+
+@click.command("eval")
+@click.argument("file", type=click.Path())
+@click.option(
+    "--input",
+    "-i",
+    "facts_path",
+    help="Facts: a .json or .yaml file, a .jsonl file (one decision per line), or - for standard input.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a fact (repeatable); the value is read as YAML: 3, true, 3y, [a, b].",
+)
+@click.option("--as-of", "as_of", help="The time `now` means, ISO 8601 with a zone (default: the clock).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--jsonl", "force_lines", is_flag=True, help="Read the input as JSON lines even without a .jsonl name.")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["raise", "mark"]),
+    default="raise",
+    show_default=True,
+    help="What a run-time conflict does: fail, or leave the output out and list it under conflicts.",
+)
+@click.option("--unknown-facts", type=click.Choice(["reject", "ignore"]), default="reject", show_default=True)
+def eval_command(
+    file: str,
+    facts_path: str | None,
+    assignments: tuple[str, ...],
+    as_of: str | None,
+    output_format: str,
+    force_lines: bool,
+    on_conflict: str,
+    unknown_facts: str,
+) -> int:
+    """Decide for the given facts and print the outputs and the rules that fired.
+
+    Exit codes: 0 decided; 1 the policy has errors or rules conflicted; 2 unreadable files, bad facts
+    or bad options. With JSON lines, every line is decided (bad lines are reported as they come) and
+    the exit code is that of the worst line.
+    """
+    try:
+        policy = load(file, unknown_facts=unknown_facts)
+    except PolicyError as exc:
+        click.echo(render_text(exc.diagnostics, exc.sources), err=True)
+        return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
+    try:
+        overrides = dict(parse_assignment(a) for a in assignments)
+        if facts_path is not None and (force_lines or facts_path.endswith(".jsonl")):
+            return _decide_lines(policy, facts_path, overrides, as_of, output_format, on_conflict)
+        facts: dict[str, Any] = {}
+        if facts_path is not None:
+            name, text = read_text(facts_path)
+            facts = parse_document(name, text)
+        facts.update(overrides)
+    except FactsInputError as exc:
+        _show_input_error(exc)
+        return ExitCode.USAGE
+    code, payload = _decide_one(policy, facts, as_of, on_conflict)
+    if payload is not None:
+        click.echo(payload.to_json(indent=2) if output_format == "json" else render_decision(payload, policy))
+    return code
+
+
+def _decide_one(
+    policy: Policy, facts: dict[str, Any], as_of: str | None, on_conflict: str
+) -> tuple[ExitCode, Decision | None]:
+    from policylang import ConflictError, EvaluationError, FactsError
+
+    try:
+        return ExitCode.OK, policy.decide(facts, as_of=as_of, on_conflict=on_conflict)
+    except FactsError as exc:
+        click.echo(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc), err=True)
+        return ExitCode.USAGE, None
+    except ConflictError as exc:
+        click.echo(f"error[conflict]: {exc}", err=True)
+        click.echo(
+            "  = hint: use --on-conflict mark to see the other outputs, or give the output a resolution", err=True
+        )
+        return ExitCode.FINDINGS, None
+    except EvaluationError as exc:
+        click.echo(f"error[evaluation]: {exc}", err=True)
+        return ExitCode.FINDINGS, None
+
+
+def _decide_lines(
+    policy: Policy, path: str, overrides: dict[str, Any], as_of: str | None, output_format: str, on_conflict: str
+) -> int:
+    """One decision per line, printed as it is made (JSON lines, or text blocks)."""
+    from policylang import ConflictError, EvaluationError, FactsError
+
+    name, text = read_text(path)
+    worst = ExitCode.OK
+    for number, item in iter_json_lines(name, text):
+        if isinstance(item, FactsInputError):
+            _line_error(number, to_dict(item.diagnostic), output_format)
+            worst = max(worst, ExitCode.USAGE)
+            continue
+        facts = {**item, **overrides}
+        try:
+            decision = policy.decide(facts, as_of=as_of, on_conflict=on_conflict)
+        except FactsError as exc:
+            _line_error(number, {"code": "facts-error", "message": str(exc)}, output_format)
+            worst = max(worst, ExitCode.USAGE)
+            continue
+        except EvaluationError as exc:
+            code = "conflict" if isinstance(exc, ConflictError) else "evaluation-error"
+            _line_error(number, {"code": code, "message": str(exc)}, output_format)
+            worst = max(worst, ExitCode.FINDINGS)
+            continue
+        if output_format == "json":
+            click.echo(json.dumps({"line": number, **decision.to_dict()}, ensure_ascii=False))
+        else:
+            click.echo(f"# line {number}\n{render_decision(decision, policy)}")
+    return worst
+
+
+def _line_error(number: int, detail: dict[str, Any], output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps({"line": number, "error": detail}, ensure_ascii=False, default=str))
+    else:
+        click.echo(f"line {number}: error[{detail.get('code')}]: {detail.get('message')}", err=True)
+
+
+def _show_input_error(exc: FactsInputError) -> None:
+    sources = {exc.source.name: exc.source} if exc.source is not None else {}
+    click.echo(render_text([exc.diagnostic], sources), err=True)
+
+
+def _sources(policy: Policy) -> dict[str, Any]:
+    return dict(policy.checked.sources)
+
+
+def render_decision(decision: Decision, policy: Policy) -> str:
+    """A decision as a small table: each output, its value and where it came from."""
+    from policylang.evaluator import to_json_value
+
+    lines = [f"policy {decision.policy_name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
+    names = list(policy.checked.outputs)
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        resolved = decision.resolutions[name]
+        if name in decision.conflicts:
+            shown = "CONFLICT: " + ", ".join(f"{rule} says {_show(v)}" for rule, v in decision.conflicts[name])
+            lines.append(f"  {name.ljust(width)}  {shown}")
+            continue
+        if name not in decision.outputs:
+            lines.append(f"  {name.ljust(width)}  -  (no rule matched, no default)")
+            continue
+        value = _show(decision.outputs[name])
+        if resolved.status == "default":
+            origin = "(default)"
+        else:
+            strategy = policy.checked.outputs[name].resolution
+            origin = f"<- {', '.join(resolved.winners)}" + (
+                f" (resolve {strategy})" if len(resolved.winners) > 1 or resolved.overridden else ""
+            )
+        lines.append(f"  {name.ljust(width)}  {value}  {origin}")
+    lines.append("fired: " + (", ".join(decision.fired) if decision.fired else "none"))
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    from policylang.evaluator import to_json_value
+
+    shown = to_json_value(value)
+    if isinstance(shown, list):
+        return "{" + ", ".join(str(v) for v in shown) + "}"
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return str(shown)

@@ -1,0 +1,155 @@
+"""Reading facts for the CLI: JSON, YAML or JSON lines from a file or standard input, plus `--set k=v`.
+
+A malformed file is reported like a policy error: file:line:column, the line, a caret and a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policylang import Code, Diagnostic
+from policylang.diagnostics import error
+from policylang.source import SourceFile
+
+
+class FactsInputError(Exception):
+    """Facts that cannot even be read; carries a diagnostic and the text to render it with."""
+
+    def __init__(self, diagnostic: Diagnostic, source: SourceFile | None = None) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+        self.source = source
+
+
+def read_text(path: str) -> tuple[str, str]:
+    """(display name, text) of a facts file, `-` meaning standard input."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        name = "<stdin>"
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise FactsInputError(error(Code.IO_ERROR, f"cannot read `{path}`: no such file", None)) from None
+        except OSError as exc:
+            raise FactsInputError(error(Code.IO_ERROR, f"cannot read `{path}`: {exc.strerror or exc}", None)) from None
+        name = path
+    try:
+        return name, data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FactsInputError(
+            error(
+                Code.IO_ERROR,
+                f"`{name}` is not UTF-8 text (bad byte on line {line})",
+                None,
+                hint="facts files are JSON or YAML in UTF-8",
+            )
+        ) from None
+
+
+def parse_document(name: str, text: str) -> dict[str, Any]:
+    """One facts object from JSON or YAML text (YAML is a superset of JSON, so JSON errors are checked first)."""
+    source = SourceFile(name, text)
+    stripped = text.lstrip()
+    if name.endswith(".json") or stripped.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FactsInputError(
+                error(
+                    Code.FACTS_ERROR,
+                    f"invalid JSON: {exc.msg.lower()}",
+                    source.span(exc.pos),
+                    hint='facts are a JSON object such as {"tier": "premium", "tenure": "3y"}',
+                ),
+                source,
+            ) from None
+    else:
+        try:
+            value = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            offset = source.offset_of_line(mark.line + 1) + mark.column if mark else 0
+            raise FactsInputError(
+                error(
+                    Code.FACTS_ERROR,
+                    f"invalid YAML: {exc.problem or exc.context}",
+                    source.span(offset),
+                    hint="facts are a mapping such as `tier: premium` on its own line",
+                ),
+                source,
+            ) from None
+        except yaml.YAMLError as exc:
+            raise FactsInputError(error(Code.FACTS_ERROR, f"invalid YAML: {exc}", None)) from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise FactsInputError(
+            error(
+                Code.FACTS_ERROR,
+                f"facts must be a mapping of names to values, not {type(value).__name__}",
+                source.span(0) if text else None,
+                hint="write `name: value` pairs (YAML) or a JSON object",
+            ),
+            source,
+        )
+    return {str(k): v for k, v in value.items()}
+
+
+def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] | FactsInputError]]:
+    """(line number, facts or the error for that line) for each non-blank line of a JSON-lines text."""
+    source = SourceFile(name, text)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            offset = source.offset_of_line(number) + exc.pos
+            yield (
+                number,
+                FactsInputError(
+                    error(Code.FACTS_ERROR, f"invalid JSON: {exc.msg.lower()}", source.span(offset)), source
+                ),
+            )
+            continue
+        if not isinstance(value, dict):
+            yield (
+                number,
+                FactsInputError(
+                    error(
+                        Code.FACTS_ERROR,
+                        "each line must be a JSON object of facts",
+                        source.span(source.offset_of_line(number)),
+                    ),
+                    source,
+                ),
+            )
+            continue
+        yield number, value
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`--set tier=premium`, `--set tags=[a,b]`, `--set vip=true`: values read as YAML scalars."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise FactsInputError(
+            error(
+                Code.FACTS_ERROR,
+                f"`--set {text}` is not `name=value`",
+                None,
+                hint="write for example --set tier=premium",
+            )
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return name.strip(), value

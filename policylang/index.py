@@ -1,0 +1,243 @@
+"""Indexes rules by their discriminating facts: a small decision tree that sends each decision to the few
+rules that can match.
+
+Each rule's top-level `and` is read for constraints on single facts: equality and membership
+(`tier == premium`, `region in {eu, us}`) and ranges (`spend >= 1_000`, `tenure between 1y and 3y`).
+A node splits the rules on one fact, by its values or at a pivot of its range; a rule without a
+constraint on that fact goes down every branch. Leaves keep rules in rule order, so `fired` and
+`resolve first` are unchanged. Rules with no usable constraint are simply in every leaf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import checked as c
+from .datatypes import DURATION, INT, NUMBER, STRING, EnumOf, Type
+from .values import Duration
+
+LEAF_SIZE = 24
+"""Below this many rules a leaf is cheaper than another test."""
+MAX_DEPTH = 12
+MIN_GAIN = 0.85
+"""A split must leave its largest branch at most this share of the rules, or it is not worth a test."""
+
+
+@dataclass
+class Constraint:
+    """What a rule's condition requires of one fact: a set of allowed values, and/or a range of keys."""
+
+    values: frozenset[Any] | None = None
+    low: Any = None
+    low_closed: bool = True
+    high: Any = None
+    high_closed: bool = True
+
+
+@dataclass
+class RuleConstraints:
+    rule: int
+    facts: dict[str, Constraint] = field(default_factory=dict)
+
+
+@dataclass
+class Leaf:
+    rules: list[int]
+
+
+@dataclass
+class ValueSplit:
+    """`if fact == v1: ... elif fact == v2: ... else: ...`"""
+
+    fact: str
+    branches: list[tuple[Any, Node]]
+    otherwise: Node
+
+
+@dataclass
+class RangeSplit:
+    """`if fact is missing: ... elif key(fact) < pivot: below else: at_or_above`"""
+
+    fact: str
+    pivot: Any
+    below: Node
+    above: Node
+    missing: Node
+
+
+Node = Leaf | ValueSplit | RangeSplit
+
+
+_EQUALITY_TYPES = (STRING, INT)
+_RANGE_TYPES = (INT, NUMBER, DURATION)
+
+
+def key_of(value: Any) -> Any:
+    """The comparable key of a constant: durations by total seconds, numbers as they are."""
+    if isinstance(value, Duration):
+        return value.total_seconds
+    return value
+
+
+def constraints(rule: c.CheckedRule, index: int) -> RuleConstraints:
+    """The single-fact constraints in a rule's top-level conjunction (others are ignored: safe, not exact)."""
+    found = RuleConstraints(index)
+    atoms = (
+        rule.condition.operands
+        if isinstance(rule.condition, c.Logical) and rule.condition.op == "and"
+        else (rule.condition,)
+    )
+    for atom in atoms:
+        _read_atom(atom, found.facts)
+    return found
+
+
+def _fact_type(expr: c.CheckedExpr) -> Type | None:
+    return expr.type if isinstance(expr, c.FactRef) else None
+
+
+def _equality_fact(t: Type | None) -> bool:
+    return t is not None and (t in _EQUALITY_TYPES or isinstance(t, EnumOf))
+
+
+def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
+    if isinstance(atom, c.Comparison) and isinstance(atom.left, c.FactRef) and isinstance(atom.right, c.Const):
+        fact, value, op = atom.left.name, atom.right.value, atom.op
+    elif isinstance(atom, c.Comparison) and isinstance(atom.right, c.FactRef) and isinstance(atom.left, c.Const):
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+        fact, value, op = atom.right.name, atom.left.value, flipped[atom.op]
+        atom = c.Comparison(op, atom.right, atom.left, atom.type)
+    elif (
+        isinstance(atom, c.MembershipTest)
+        and atom.op == "in"
+        and isinstance(atom.left, c.FactRef)
+        and isinstance(atom.right, c.Const)
+    ):
+        if _equality_fact(atom.left.type):
+            _narrow_values(facts, atom.left.name, frozenset(atom.right.value))
+        return
+    elif (
+        isinstance(atom, c.Range)
+        and isinstance(atom.value, c.FactRef)
+        and isinstance(atom.low, c.Const)
+        and isinstance(atom.high, c.Const)
+    ):
+        if atom.value.type in _RANGE_TYPES and atom.value.type == atom.low.type == atom.high.type:
+            _narrow_range(facts, atom.value.name, key_of(atom.low.value), True, key_of(atom.high.value), True)
+        return
+    else:
+        return
+    fact_type = _fact_type(atom.left)
+    if op == "==" and _equality_fact(fact_type):
+        _narrow_values(facts, fact, frozenset({value}))
+    elif op in ("<", "<=", ">", ">=") and fact_type in _RANGE_TYPES and fact_type == atom.right.type:
+        key = key_of(value)
+        if op in (">", ">="):
+            _narrow_range(facts, fact, key, op == ">=", None, True)
+        else:
+            _narrow_range(facts, fact, None, True, key, op == "<=")
+
+
+def _narrow_values(facts: dict[str, Constraint], fact: str, values: frozenset[Any]) -> None:
+    current = facts.setdefault(fact, Constraint())
+    current.values = values if current.values is None else current.values & values
+
+
+def _narrow_range(
+    facts: dict[str, Constraint], fact: str, low: Any, low_closed: bool, high: Any, high_closed: bool
+) -> None:
+    current = facts.setdefault(fact, Constraint())
+    if low is not None and (current.low is None or low > current.low or (low == current.low and not low_closed)):
+        current.low, current.low_closed = low, low_closed
+    if high is not None and (current.high is None or high < current.high or (high == current.high and not high_closed)):
+        current.high, current.high_closed = high, high_closed
+
+
+def build(rules: list[RuleConstraints], maybe_missing: set[str]) -> Node:
+    """The index tree over `rules` (in rule order)."""
+    return _build(rules, maybe_missing, 0)
+
+
+def _build(rules: list[RuleConstraints], maybe_missing: set[str], depth: int) -> Node:
+    if len(rules) <= LEAF_SIZE or depth >= MAX_DEPTH:
+        return Leaf([r.rule for r in rules])
+    best = _best_split(rules)
+    if best is None:
+        return Leaf([r.rule for r in rules])
+    kind, fact, detail = best
+    if kind == "values":
+        branches = []
+        for value in detail:
+            subset = [r for r in rules if _allows(r.facts.get(fact), value)]
+            branches.append((value, _build(subset, maybe_missing, depth + 1)))
+        rest = [r for r in rules if fact not in r.facts or r.facts[fact].values is None]
+        return ValueSplit(fact, branches, _build(rest, maybe_missing, depth + 1))
+    pivot = detail
+    below = [r for r in rules if _reaches_below(r.facts.get(fact), pivot)]
+    above = [r for r in rules if _reaches_above(r.facts.get(fact), pivot)]
+    unconstrained = [
+        r for r in rules if fact not in r.facts or (r.facts[fact].low is None and r.facts[fact].high is None)
+    ]
+    missing: Node = _build(unconstrained, maybe_missing, depth + 1) if fact in maybe_missing else Leaf([])
+    return RangeSplit(
+        fact, pivot, _build(below, maybe_missing, depth + 1), _build(above, maybe_missing, depth + 1), missing
+    )
+
+
+def _allows(constraint: Constraint | None, value: Any) -> bool:
+    """Can the fact having `value` satisfy the rule's allowed values?"""
+    return constraint is None or constraint.values is None or value in constraint.values
+
+
+def _reaches_below(constraint: Constraint | None, pivot: Any) -> bool:
+    """Can a value under the pivot satisfy the rule's range?"""
+    return constraint is None or constraint.low is None or constraint.low < pivot
+
+
+def _reaches_above(constraint: Constraint | None, pivot: Any) -> bool:
+    """Can a value at or above the pivot satisfy the rule's range?"""
+    if constraint is None or constraint.high is None:
+        return True
+    return constraint.high > pivot or (constraint.high == pivot and constraint.high_closed)
+
+
+def _best_split(rules: list[RuleConstraints]) -> tuple[str, str, Any] | None:
+    """The split whose largest branch is smallest (ties: fewer branches), if it gains enough."""
+    total = len(rules)
+    candidates: list[tuple[float, int, str, str, Any]] = []
+    value_facts: dict[str, set[Any]] = {}
+    range_keys: dict[str, list[Any]] = {}
+    for r in rules:
+        for fact, constraint in r.facts.items():
+            if constraint.values is not None:
+                value_facts.setdefault(fact, set()).update(constraint.values)
+            for bound in (constraint.low, constraint.high):
+                if bound is not None:
+                    range_keys.setdefault(fact, []).append(bound)
+    for fact, values in value_facts.items():
+        if len(values) > 64:
+            continue  # an if-chain that long costs more than it saves
+        free = sum(1 for r in rules if fact not in r.facts or r.facts[fact].values is None)
+        per_value = {v: free for v in values}
+        for r in rules:
+            found = r.facts.get(fact)
+            if found is not None and found.values is not None:
+                for v in found.values:
+                    per_value[v] += 1
+        largest = max([free, *per_value.values()])
+        candidates.append((largest / total, len(values), "values", fact, sorted(values, key=repr)))
+    for fact, keys in range_keys.items():
+        ordered = sorted(set(keys))
+        if not ordered:
+            continue
+        pivot = ordered[len(ordered) // 2]
+        below = sum(1 for r in rules if _reaches_below(r.facts.get(fact), pivot))
+        above = sum(1 for r in rules if _reaches_above(r.facts.get(fact), pivot))
+        candidates.append((max(below, above) / total, 2, "range", fact, pivot))
+    if not candidates:
+        return None
+    share, _, kind, fact, detail = min(candidates, key=lambda x: (x[0], x[1]))
+    if share > MIN_GAIN:
+        return None
+    return kind, fact, detail
