@@ -353,7 +353,7 @@ class ExpressionChecker:
             elif isinstance(ctype, SetOf) and not comparable(ctype.element, element.type):
                 self._error(
                     Code.TYPE_MISMATCH,
-                    f"`{self._text(expr.left)}` holds {ctype.element} values, "
+                    f"`{self._text(expr.left)}` is a {ctype}, "
                     f"but `{self._text(expr.right)}` is {describe(element.type)}",
                     expr.right.span,
                     label=describe(element.type),
