@@ -13,12 +13,12 @@ from typing import Any
 from .diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
 from .facade import CheckReport, PolicyError, check_file, check_source, format_file, format_source, load
 from .facade import compile_source as compile  # the design sketch's name: policylang.compile
-from .formatter import FormatResult
 from .parser import ParseResult, parse
 
 # The evaluator pulls in networkx and pydantic (about 0.3 s); `policy check` and `policy fmt` never
 # need them, so these names load on first use.
 _LAZY = {
+    "FormatResult": ("formatter", "FormatResult"),
     "Decision": ("evaluator", "Decision"),
     "Policy": ("evaluator", "Policy"),
     "MISSING": ("facts", "MISSING"),

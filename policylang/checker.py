@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import graphlib
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,9 +62,10 @@ def check(text: str, filename: str = "<policy>", directory: Path | None = None) 
     after syntax errors, on whatever parsed, but drops `unknown-name` findings in files with syntax
     errors, since those are mostly echoes of the broken declarations.
     """
-    modules, diagnostics = load(text, filename, directory)
-    state = _Checker(modules, diagnostics)
-    policy = state.run()
+    with collector_paused():
+        modules, diagnostics = load(text, filename, directory)
+        state = _Checker(modules, diagnostics)
+        policy = state.run()
     # An item dropped for a syntax error may have declared a name that later uses now miss; such
     # unknown-name findings are echoes. Only names that appear in a dropped item are suppressed.
     broken_names: dict[str, set[str]] = {}
@@ -72,6 +75,22 @@ def check(text: str, filename: str = "<policy>", directory: Path | None = None) 
             broken_names.setdefault(module.name, set()).update(_IDENTIFIER.findall(text, start, end))
     kept = [d for d in state.diagnostics if not _echo_of_broken_item(d, broken_names, modules)]
     return CheckResult(policy, tuple(sort_and_cap(kept)), tuple(modules))
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building trees.
+
+    Syntax trees and checked expressions hold no reference cycles, yet every collection of the older
+    generations walks all of them again: at 10,000 rules that was 40% of the check time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

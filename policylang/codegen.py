@@ -112,7 +112,11 @@ class CodeGen:
                 return self._range(expr)
             case c.PresenceTest():
                 if not self.maybe(expr.target):
-                    return "False" if expr.missing else "True"  # a value that can never be missing
+                    # Never missing; still evaluated, so an error inside it (a division) is raised.
+                    answer = "False" if expr.missing else "True"
+                    if isinstance(expr.target, c.Const | c.FactRef | c.OutputRef | c.DerivedRef | c.NowRef):
+                        return answer
+                    return f"(({self.value(expr.target)},) and {answer})"
                 target = self.value(expr.target)
                 absent = "None" if expr.target.type == BOOL else "MISSING"
                 return f"({target} is {absent})" if expr.missing else f"({target} is not {absent})"

@@ -196,7 +196,9 @@ class _Builder:
                 yield from self._rule_block(rule, 1)
             return
         by_index = {self.rule_index[rule.id]: rule for rule in run}
-        tree = index.build([index.constraints(rule, i) for i, rule in by_index.items()], self._missing_facts())
+        tree = index.build(
+            [index.constraints(rule, i, self.policy.derived) for i, rule in by_index.items()], self._missing_facts()
+        )
         yield from self._tree(tree, by_index, 1)
 
     def _missing_facts(self) -> set[str]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import formatter
 from .checked import CheckedPolicy
 from .checker import check
 from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
@@ -15,6 +14,7 @@ from .source import SourceFile
 
 if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not when one is checked
     from .evaluator import Policy
+    from .formatter import FormatResult
 
 
 class PolicyError(Exception):
@@ -122,8 +122,10 @@ def _policy_from(report: CheckReport, unknown_facts: str) -> Policy:
     return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts)
 
 
-def format_source(text: str, filename: str = "<policy>") -> formatter.FormatResult:
+def format_source(text: str, filename: str = "<policy>") -> FormatResult:
     """Canonical formatting; see `formatter.format_source`."""
+    from . import formatter
+
     return formatter.format_source(text, filename)
 
 
@@ -132,6 +134,8 @@ def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnos
     text, problem = read_policy(path)
     if problem is not None or text is None:
         return None, None, (problem,) if problem else ()
+    from . import formatter
+
     result = formatter.format_source(text, str(path))
     return text, result.text, result.diagnostics
 

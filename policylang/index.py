@@ -80,17 +80,29 @@ def key_of(value: Any) -> Any:
     return value
 
 
-def constraints(rule: c.CheckedRule, index: int) -> RuleConstraints:
-    """The single-fact constraints in a rule's top-level conjunction (others are ignored: safe, not exact)."""
+def constraints(rule: c.CheckedRule, index: int, derived: dict[str, c.Derived] | None = None) -> RuleConstraints:
+    """The single-fact constraints in a rule's top-level conjunction, looking into the segments it
+    names there (anything else is ignored: the index is safe, not exact)."""
     found = RuleConstraints(index)
-    atoms = (
-        rule.condition.operands
-        if isinstance(rule.condition, c.Logical) and rule.condition.op == "and"
-        else (rule.condition,)
-    )
-    for atom in atoms:
-        _read_atom(atom, found.facts)
+    pending: list[tuple[c.CheckedExpr, int]] = [(rule.condition, 0)]
+    while pending:
+        expr, depth = pending.pop()
+        if isinstance(expr, c.Logical) and expr.op == "and":
+            pending.extend((operand, depth) for operand in expr.operands)
+        elif isinstance(expr, c.DerivedRef) and derived and expr.key in derived and depth < 8:
+            segment = derived[expr.key]
+            if segment.kind == "segment":
+                pending.append((segment.expr, depth + 1))
+        else:
+            _read_atom(expr, found.facts)
     return found
+
+
+def _same_kind(fact_type: Type | None, other: Type) -> bool:
+    """Whether a constant of type `other` orders against the fact (int and number mix)."""
+    if fact_type in (INT, NUMBER):
+        return other in (INT, NUMBER)
+    return fact_type == other
 
 
 def _fact_type(expr: c.CheckedExpr) -> Type | None:
@@ -123,7 +135,8 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
         and isinstance(atom.low, c.Const)
         and isinstance(atom.high, c.Const)
     ):
-        if atom.value.type in _RANGE_TYPES and atom.value.type == atom.low.type == atom.high.type:
+        ranged = _same_kind(atom.value.type, atom.low.type) and _same_kind(atom.value.type, atom.high.type)
+        if atom.value.type in _RANGE_TYPES and ranged:
             _narrow_range(facts, atom.value.name, key_of(atom.low.value), True, key_of(atom.high.value), True)
         return
     else:
@@ -131,7 +144,7 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
     fact_type = _fact_type(atom.left)
     if op == "==" and _equality_fact(fact_type):
         _narrow_values(facts, fact, frozenset({value}))
-    elif op in ("<", "<=", ">", ">=") and fact_type in _RANGE_TYPES and fact_type == atom.right.type:
+    elif op in ("<", "<=", ">", ">=") and fact_type in _RANGE_TYPES and _same_kind(fact_type, atom.right.type):
         key = key_of(value)
         if op in (">", ">="):
             _narrow_range(facts, fact, key, op == ">=", None, True)

@@ -113,7 +113,7 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
                 continue
             try:
                 node = builder.build(child)
-            except Exception as exc:  # noqa: BLE001  # a builder bug becomes internal-error, never a traceback
+            except Exception as exc:  # a builder bug becomes internal-error, never a traceback
                 diagnostics.append(_internal(exc, source, child))
                 continue
             if isinstance(node, n.Header):

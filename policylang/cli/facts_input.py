@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from policylang import Code, Diagnostic
 from policylang.diagnostics import error
 from policylang.source import SourceFile
@@ -72,6 +70,8 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
                 source,
             ) from None
     else:
+        import yaml  # imported here: `policy check` and `policy fmt` never read YAML
+
         try:
             value = yaml.safe_load(text)
         except yaml.MarkedYAMLError as exc:
@@ -138,6 +138,8 @@ def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     """`--set tier=premium`, `--set tags=[a,b]`, `--set vip=true`: values read as YAML scalars."""
+    import yaml
+
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
         raise FactsInputError(
