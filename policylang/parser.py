@@ -14,7 +14,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
-from .diagnostics import Code, Diagnostic, Label, error
+from .diagnostics import Code, Diagnostic, Label, Severity, error
 from .source import SourceFile, Span
 from .syntax_errors import describe_syntax_error
 from .values import (
@@ -98,7 +98,18 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
                 # If the region before the broken item fails too, its error is already reported.
                 with contextlib.suppress(UnexpectedInput):
                     trees.append(_lark().parse(good))
-            if next_start >= len(text) or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+            if next_start < len(text) and len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                diagnostics.append(
+                    Diagnostic(
+                        code=Code.SYNTAX_ERROR,
+                        severity=Severity.INFO,
+                        message=f"stopped after {MAX_SYNTAX_ERRORS} syntax errors; the rest of the file was not read",
+                        span=source.span(next_start, next_start),
+                        hint="fix the errors above and check again",
+                    )
+                )
+                break
+            if next_start >= len(text):
                 break
             position = next_start
     builder = _Builder(source)

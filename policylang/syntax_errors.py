@@ -161,6 +161,10 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
             span,
             hint=f'put it in double quotes: because "{token} ..."',
         )
+    if token.type in _ITEM_KEYWORDS and _inside_brackets(source, token.start_pos or 0):
+        unclosed = _unclosed_brace(source, token.start_pos or 0, span)
+        if unclosed is not None:
+            return unclosed
     keyword_as_name = token.type in _KEYWORD_TYPES and "NAME" in expected
     if keyword_as_name and previous not in ("then", ",") and not (expected & (_EXPRESSION_START - {"NAME"})):
         return error(

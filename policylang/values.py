@@ -181,13 +181,13 @@ def parse_string_literal(text: str) -> str:
         esc = match.group(1)
         if esc in _ESCAPES:
             return _ESCAPES[esc]
-        if esc.startswith("u"):
+        if esc.startswith("u") and len(esc) > 1:
             code = int(esc[1:].strip("{}"), 16)
-            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            if code > 0x10FFFF:  # lone surrogates stay allowed: raw text can hold them, so escapes may too
                 raise ValueParseError(f"`\\{esc}` is not a valid character", "use a code point below 10FFFF")
             return chr(code)
         raise ValueParseError(
-            f"unknown escape `\\{esc}` in a string",
+            f"unknown escape `\\{esc}` in a string" if esc != "u" else "`\\u` needs hex digits, as in `\\u00e9` or `\\u{1F600}`",
             'use one of \\" \\\\ \\n \\t \\r \\0 \\uXXXX, or write the character itself',
         )
 

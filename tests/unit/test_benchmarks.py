@@ -1,0 +1,100 @@
+"""The parse + check benchmark runs and returns well-formed results; nothing here asserts a timing."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from policylang.checker import check
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name: str) -> ModuleType:
+    """A module from benchmarks/ (a folder of scripts, not a package), imported by path."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))  # run.py imports its neighbours by plain name
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generate() -> ModuleType:
+    return _load("generate")
+
+
+@pytest.fixture(scope="module")
+def run() -> ModuleType:
+    return _load("run")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_generated_policy_checks_without_diagnostics(generate: ModuleType, seed: int) -> None:
+    text = generate.generate_policy(40, seed)
+    result = check(text, "generated.policy")
+    assert result.diagnostics == ()
+    assert result.policy is not None
+    assert len(result.policy.rules) == 40
+    named = [r for r in result.policy.rules if r.name is not None]
+    assert named and len(named) < 40  # a mix of named and one-line anonymous rules
+
+
+def test_generator_is_deterministic_and_seeded(generate: ModuleType) -> None:
+    assert generate.generate_policy(30, 3) == generate.generate_policy(30, 3)
+    assert generate.generate_policy(30, 3) != generate.generate_policy(30, 4)
+
+
+def test_generated_policy_uses_the_promised_constructs(generate: ModuleType) -> None:
+    text = generate.generate_policy(200, 0)
+    for construct in ("segment ", "let ", " priority ", "because ", " between ", " in {", " or ", "not ", "+= {"):
+        assert construct in text, construct
+    assert text.count("\nif ") > 20  # one-line anonymous rules
+
+
+def test_measure_size_returns_a_well_formed_entry(run: ModuleType) -> None:
+    entry = run.measure_size(50, repeats=2)
+    assert entry["rules"] == 50
+    assert entry["diagnostics"] == 0
+    assert entry["lines"] > 50
+    for key in ("parse", "parse_check"):
+        for clock in ("wall", "cpu"):
+            stats = entry[key][clock]
+            assert stats["runs"] == 2
+            assert 0 <= stats["min"] <= stats["median"] <= stats["max"]
+    assert entry["rules_per_second"] > 0
+    assert isinstance(entry["check_only_seconds"], float)
+    assert isinstance(entry["check_only_cpu_seconds"], float)
+    assert entry["peak_memory_bytes"] > 0
+
+
+def test_results_render_as_a_table_and_a_doc_section(run: ModuleType) -> None:
+    results = {
+        "machine": run.machine_info(),
+        "sizes": [run.measure_size(20, repeats=1, memory=True)],
+    }
+    results["aims"] = run._aims(results)
+    assert results["aims"] == {}  # neither 10,000 rules nor the CLI were measured
+    section = run.render_section(results)
+    assert section.startswith("## Parse and check")
+    assert "| 20 |" in section
+    assert run.render_table(results).splitlines()[1].split()[0] == "20"
+
+
+def test_a_section_is_replaced_between_its_markers_and_nothing_else_changes() -> None:
+    report = _load("report")
+    begin, end = report.markers("parse_check")
+    other_begin, other_end = report.markers("evaluate")
+    document = f"# Performance\n\nintro\n\n{begin}\nold\n{end}\n\n{other_begin}\nkeep\n{other_end}\n"
+    updated = report.replace_section(document, "parse_check", "new")
+    assert updated == document.replace("\nold\n", "\nnew\n")
+    start, stop = report.markers("startup")
+    appended = report.replace_section("# Performance\n", "startup", "body")
+    assert appended == f"# Performance\n\n{start}\nbody\n{stop}\n"
