@@ -169,10 +169,12 @@ def make_resolver(output: c.Output, rules: tuple[c.CheckedRule, ...]) -> Callabl
         key = sort_key or _identity
 
         def extreme(proposals: list[tuple[int, Any]]) -> Resolved:
-            best = key(pick(proposals, key=lambda p: key(p[1]))[1])
-            winners = tuple(ids[i] for i, v in proposals if key(v) == best)
-            value = next(v for _, v in proposals if key(v) == best)
-            return Resolved("value", value, winners, tuple(ids[i] for i, v in proposals if key(v) != best))
+            keys = [key(value) for _, value in proposals]  # one key per proposal: keys may be costly
+            best = pick(keys)
+            chosen = proposals[keys.index(best)][1]
+            winners = tuple(ids[i] for (i, _), k in zip(proposals, keys, strict=True) if k == best)
+            losers = tuple(ids[i] for (i, _), k in zip(proposals, keys, strict=True) if k != best)
+            return Resolved("value", chosen, winners, losers)
 
         return single_or(extreme)
     if strategy in ("any", "all"):

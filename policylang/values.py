@@ -187,7 +187,9 @@ def parse_string_literal(text: str) -> str:
                 raise ValueParseError(f"`\\{esc}` is not a valid character", "use a code point below 10FFFF")
             return chr(code)
         raise ValueParseError(
-            f"unknown escape `\\{esc}` in a string" if esc != "u" else "`\\u` needs hex digits, as in `\\u00e9` or `\\u{1F600}`",
+            f"unknown escape `\\{esc}` in a string"
+            if esc != "u"
+            else "`\\u` needs hex digits, as in `\\u00e9` or `\\u{1F600}`",
             'use one of \\" \\\\ \\n \\t \\r \\0 \\uXXXX, or write the character itself',
         )
 
