@@ -20,8 +20,11 @@ from .values import Duration
 LEAF_SIZE = 24
 """Below this many rules a leaf is cheaper than another test."""
 MAX_DEPTH = 12
-MIN_GAIN = 0.85
+MIN_GAIN = 0.75
 """A split must leave its largest branch at most this share of the rules, or it is not worth a test."""
+BUDGET = 2
+"""The leaves together hold at most this many times the rules: rules a split cannot place (no
+constraint on its fact) go down every branch, and unbounded copying once took 1.5 GB."""
 
 
 @dataclass
@@ -169,33 +172,36 @@ def _narrow_range(
 
 def build(rules: list[RuleConstraints], maybe_missing: set[str]) -> Node:
     """The index tree over `rules` (in rule order)."""
-    return _build(rules, maybe_missing, 0)
+    return _build(rules, maybe_missing, 0, [BUDGET * len(rules)])
 
 
-def _build(rules: list[RuleConstraints], maybe_missing: set[str], depth: int) -> Node:
-    if len(rules) <= LEAF_SIZE or depth >= MAX_DEPTH:
+def _build(rules: list[RuleConstraints], maybe_missing: set[str], depth: int, budget: list[int]) -> Node:
+    """`budget` holds the leaf entries still allowed; a node that could not be split within it stays a leaf."""
+    if len(rules) <= LEAF_SIZE or depth >= MAX_DEPTH or budget[0] <= len(rules):
+        budget[0] -= len(rules)
         return Leaf([r.rule for r in rules])
     best = _best_split(rules)
     if best is None:
+        budget[0] -= len(rules)
         return Leaf([r.rule for r in rules])
     kind, fact, detail = best
     if kind == "values":
         branches = []
         for value in detail:
             subset = [r for r in rules if _allows(r.facts.get(fact), value)]
-            branches.append((value, _build(subset, maybe_missing, depth + 1)))
+            branches.append((value, _build(subset, maybe_missing, depth + 1, budget)))
         rest = [r for r in rules if fact not in r.facts or r.facts[fact].values is None]
-        return ValueSplit(fact, branches, _build(rest, maybe_missing, depth + 1))
+        return ValueSplit(fact, branches, _build(rest, maybe_missing, depth + 1, budget))
     pivot = detail
     below = [r for r in rules if _reaches_below(r.facts.get(fact), pivot)]
     above = [r for r in rules if _reaches_above(r.facts.get(fact), pivot)]
     unconstrained = [
         r for r in rules if fact not in r.facts or (r.facts[fact].low is None and r.facts[fact].high is None)
     ]
-    missing: Node = _build(unconstrained, maybe_missing, depth + 1) if fact in maybe_missing else Leaf([])
-    return RangeSplit(
-        fact, pivot, _build(below, maybe_missing, depth + 1), _build(above, maybe_missing, depth + 1), missing
-    )
+    missing: Node = _build(unconstrained, maybe_missing, depth + 1, budget) if fact in maybe_missing else Leaf([])
+    low_side = _build(below, maybe_missing, depth + 1, budget)
+    high_side = _build(above, maybe_missing, depth + 1, budget)
+    return RangeSplit(fact, pivot, low_side, high_side, missing)
 
 
 def _allows(constraint: Constraint | None, value: Any) -> bool:
