@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime
 import gc
 import json
 import os
-import platform
 import pstats
 import re
 import statistics
@@ -44,7 +42,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))  # peer_rules.py and peer_engines.py sit beside this file
+sys.path.insert(0, str(HERE))  # peer_rules.py, peer_engines.py and report.py sit beside this file
+
+import report  # noqa: E402  # found through the path set just above
 
 REQUIREMENTS = HERE / "requirements.txt"
 RESULTS_FILE = HERE / "results" / "peers.json"
@@ -117,29 +117,14 @@ def _imports(module: str) -> bool:
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
+    """The shared machine record of report.py, plus memory and the policylang source hash."""
+    info: dict[str, Any] = dict(report.machine_info())
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+        info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
-        memory_gib = None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": memory_gib,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "git_commit": _git_commit(),
-        "policylang_source_sha256": _source_hash(),
-        "load_average_before": _load(),
-    }
+        info["memory_gib"] = None
+    info["policylang_source_sha256"] = _source_hash()
+    return info
 
 
 def _source_hash() -> str:
@@ -152,32 +137,6 @@ def _source_hash() -> str:
             digest.update(path.relative_to(ROOT).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _load() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
-def _git_commit() -> str | None:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if head.returncode != 0:
-        return None
-    return head.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
 
 
 # --- memory of one build, in a fresh process ---
@@ -1094,7 +1053,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             return 1
         results["sizes"].append(size)
-    results["load_average_after"] = _load()
+    results["load_average_after"] = report.load_average()
     results["machine"]["load_average_after"] = results["load_average_after"]
     results["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     results["aims"] = evaluate_aims(results["sizes"], engines)
