@@ -88,7 +88,12 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, frozenset | set):
-        return sorted((to_json_value(v) for v in value), key=lambda v: (str(type(v)), v))
+        # In the values' own order (durations by length, dates by time), not by their text.
+        try:
+            ordered = sorted(value)
+        except TypeError:
+            ordered = sorted(value, key=lambda v: (str(type(v)), str(v)))
+        return [to_json_value(v) for v in ordered]
     if value is MISSING:
         return None
     return str(value)

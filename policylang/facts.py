@@ -265,7 +265,8 @@ class FactsValidator:
     @staticmethod
     def _default(fact: Fact) -> Any:
         if fact.has_default:
-            return fact.default
+            # Through the converter, so `spend: number = 0` gives Decimal 0 like a given fact would.
+            return converter_for(fact.type)(fact.default)
         if fact.optional:
             return MISSING
         return ...
