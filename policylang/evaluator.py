@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from .checked import CheckedPolicy
-from .checker import collector_paused
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .diagnostics import Diagnostic
 from .facts import MISSING, FactsValidator, convert_datetime
+from .parser import collector_paused
 from .resolution import Resolved
 from .runtime import ConflictError
 from .values import Duration, format_datetime, format_decimal, format_duration

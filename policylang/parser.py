@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -65,12 +67,33 @@ class ParseResult:
         return not any(d.is_error for d in self.diagnostics)
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building trees.
+
+    Syntax trees and checked expressions hold no reference cycles, yet every collection of the older
+    generations walks all of them again: at 10,000 rules that was 40% of the check time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse(text: str, filename: str = "<policy>") -> ParseResult:
     """Parse policy text into a PolicyFile.
 
     Never raises for bad input: syntax errors, malformed literals and too-deep nesting come back
     as diagnostics, and the tree holds every item that did parse, so later stages can still run.
     """
+    with collector_paused():
+        return _parse(text, filename)
+
+
+def _parse(text: str, filename: str) -> ParseResult:
     source = SourceFile(filename, text)
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a UTF-8 byte-order mark is not content; a space keeps every offset
