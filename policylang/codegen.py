@@ -123,7 +123,7 @@ class CodeGen:
             case c.Logical():
                 parts = [self.cond(e) for e in expr.operands]
                 if any(self.maybe(e) for e in expr.operands):
-                    return self._kleene(expr.op, parts)
+                    return self._balanced_kleene(expr.op, parts)
                 return "(" + f" {expr.op} ".join(parts) + ")"
             case c.Negation():
                 inner = self.cond(expr.operand)
@@ -135,6 +135,15 @@ class CodeGen:
                 raise TypeError(f"not a condition: {type(expr).__name__}")
             case _:
                 assert_never(expr)
+
+    def _balanced_kleene(self, op: str, parts: list[str]) -> str:
+        """Long chains are split in halves, each half a three-valued group: the same answer and order
+        (both operators are associative), but Python's 200-level limit on nested parentheses is
+        reached only by chains of astronomical length."""
+        if len(parts) <= 4:
+            return self._kleene(op, parts)
+        middle = len(parts) // 2
+        return self._kleene(op, [self._balanced_kleene(op, parts[:middle]), self._balanced_kleene(op, parts[middle:])])
 
     def _kleene(self, op: str, parts: list[str]) -> str:
         """Three-valued `and` / `or`, left to right, stopping at the first operand that decides

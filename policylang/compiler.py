@@ -40,6 +40,10 @@ class DecisionGraph:
     """atom local name -> the atom's source text, for the graph export."""
 
 
+class CompileError(Exception):
+    """A checked policy the generated Python cannot express (nesting past Python's own limits)."""
+
+
 def compile_policy(policy: c.CheckedPolicy) -> DecisionGraph:
     """Build the decision graph and generate its decision function.
 
@@ -105,7 +109,12 @@ class _Builder:
         namespace = runtime.namespace(self.policy, self.rule_index)
         namespace.update(self.codegen.constants)
         # The source is built only from the checked IR (see codegen.py), never from policy text.
-        exec(compile(source, f"<policy {policy.name}>", "exec"), namespace)
+        try:
+            code = compile(source, f"<policy {policy.name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+            raise CompileError(f"this policy is too deeply nested for the evaluator ({detail})") from exc
+        exec(code, namespace)
         return DecisionGraph(
             policy=policy,
             graph=self.graph,

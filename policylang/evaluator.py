@@ -6,6 +6,7 @@ serve many threads at once.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -17,13 +18,15 @@ from typing import Any
 from .checked import CheckedPolicy
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .diagnostics import Diagnostic
-from .facts import MISSING, FactsValidator, convert_datetime
+from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
 from .parser import collector_paused
 from .resolution import Resolved
-from .runtime import ConflictError
+from .runtime import ConflictError, EvaluationError
 from .values import Duration, format_datetime, format_decimal, format_duration
 
 CONFLICT_MODES = ("raise", "mark")
+ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
+"""Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
 _CHUNK = 256
 """decide_many decides this many fact sets at a time with the garbage collector paused."""
 
@@ -80,7 +83,11 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
         return value
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(format_decimal(value))
+        # A JSON number only where it is exact; otherwise the exact decimal as text, never a rounded float.
+        if value == value.to_integral_value():
+            return int(value) if abs(value) < 2**53 else format_decimal(value).removesuffix(".0")
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else format_decimal(value)
     if isinstance(value, Duration):
         return format_duration(value)
     if isinstance(value, datetime):
@@ -205,7 +212,11 @@ class Policy:
                 return
 
     def _finish(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
-        fired_indexes, resolved = self._run(values, moment, strict)
+        try:
+            with decimal.localcontext(ARITHMETIC):
+                fired_indexes, resolved = self._run(values, moment, strict)
+        except decimal.DecimalException as exc:
+            raise EvaluationError(f"number out of range in this decision ({type(exc).__name__})") from exc
         fired_indexes.sort()  # rules that read outputs run later, but `fired` is in rule order
         outputs: dict[str, Any] = {}
         conflicts: dict[str, tuple[tuple[str, Any], ...]] = {}
@@ -234,7 +245,17 @@ class Policy:
 def _moment(as_of: datetime | str | None) -> datetime:
     if as_of is None:
         return datetime.now(UTC)
-    return convert_datetime(as_of)
+    try:
+        return convert_datetime(as_of)
+    except ValueError as exc:
+        message = getattr(exc, "message", str(exc))
+        raise FactsError(
+            [
+                FactProblem(
+                    "as_of", f"`as_of`: {message}", "a date and time with a zone", as_of, getattr(exc, "hint", None)
+                )
+            ]
+        ) from None
 
 
 def _strict(on_conflict: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,8 +64,12 @@ def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
     """A policy file's text, or an `io-error` diagnostic saying why it cannot be read."""
     path = Path(path)
     name = str(path)
+    if not name or name == ".":
+        return None, error(Code.IO_ERROR, "no policy file named", None, hint="give the path of a `.policy` file")
     try:
         data = path.read_bytes()
+    except (ValueError, RuntimeError) as exc:  # a NUL byte in the name; a symlink loop
+        return None, error(Code.IO_ERROR, f"cannot read `{name}`: {exc}", None)
     except FileNotFoundError:
         siblings = {p.stem: p.name for p in path.parent.glob("*.policy")} if path.parent.is_dir() else {}
         close = did_you_mean(path.stem, siblings)
@@ -76,6 +81,8 @@ def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
             hint=hint or "check the path; policies usually end in `.policy`",
         )
     except IsADirectoryError:
+        if not os.access(path, os.R_OK | os.X_OK):
+            return None, error(Code.IO_ERROR, f"cannot read the folder `{name}`: permission denied", None)
         return None, error(Code.IO_ERROR, f"`{name}` is a folder, not a policy file", None)
     except OSError as exc:
         return None, error(Code.IO_ERROR, f"cannot read `{name}`: {exc.strerror or exc}", None)
@@ -117,9 +124,19 @@ def load(path: str | Path, *, unknown_facts: str = "reject") -> Policy:
 def _policy_from(report: CheckReport, unknown_facts: str) -> Policy:
     if not report.ok or report.policy is None:
         raise PolicyError(report.diagnostics, report.sources)
+    from .compiler import CompileError
     from .evaluator import Policy
 
-    return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts)
+    try:
+        return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts)
+    except CompileError as exc:
+        diagnostic = error(
+            Code.SYNTAX_ERROR,
+            str(exc),
+            None,
+            hint="split deeply nested conditions into named parts with `segment` or `let`",
+        )
+        raise PolicyError((diagnostic,), report.sources) from None
 
 
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:

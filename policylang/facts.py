@@ -8,6 +8,7 @@ exact Decimals. Optional facts that are not given are MISSING; defaults are fill
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -77,8 +78,14 @@ class _Invalid(ValueError):
         self.hint = hint
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+
+
 def _shown(value: Any) -> str:
-    text = repr(value)
+    """A given value for a message, bounded however large or deeply nested it is."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -93,13 +100,13 @@ def convert_int(value: Any) -> int:
         raise _Invalid(f"expected a whole number, got {_shown(value)}")
     if isinstance(value, int):
         return value
-    if isinstance(value, float | Decimal) and value == value and value == int(value):
-        return int(value)
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, float | Decimal) and value == value and value == int(value):
+            return int(value)
+        if isinstance(value, str):
             return int(value.replace("_", ""), 10)
-        except ValueError:
-            pass
+    except (ValueError, OverflowError, ArithmeticError):
+        pass  # infinities, NaN, signalling NaN, digits past Python's limit: all "not a whole number"
     raise _Invalid(f"expected a whole number, got {_shown(value)}")
 
 
@@ -116,13 +123,18 @@ def convert_number(value: Any) -> Decimal:
     elif isinstance(value, str):
         try:
             result = Decimal(value.strip().replace("_", ""))
-        except InvalidOperation:
+        except (InvalidOperation, ValueError):
             raise _Invalid(f"expected a number, got {_shown(value)}") from None
     else:
         raise _Invalid(f"expected a number, got {_shown(value)}")
     if not result.is_finite():
         raise _Invalid(f"expected a finite number, got {_shown(value)}")
+    if abs(result.adjusted()) > _MAX_EXPONENT:
+        raise _Invalid(f"{_shown(value)} is too large or too small for a fact", "numbers stay within 1e-100 to 1e100")
     return result
+
+
+_MAX_EXPONENT = 100
 
 
 def convert_string(value: Any) -> str:

@@ -151,7 +151,7 @@ class _Loader:
         try:
             path = (module.directory / (item.path or "")).resolve()
             exists = path.is_file()
-        except (ValueError, OSError) as exc:  # a NUL byte, a name too long for the file system
+        except (ValueError, OSError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop
             self.diagnostics.append(
                 error(Code.IMPORT_ERROR, f"`{item.path}` is not a usable file path ({exc})", item.span)
             )

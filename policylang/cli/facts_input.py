@@ -6,8 +6,10 @@ A malformed file is reported like a policy error: file:line:column, the line, a 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,50 @@ class FactsInputError(Exception):
         self.source = source
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a fact can have")
+
+
+def exact_yaml_loader() -> Any:
+    """A SafeLoader that reads YAML the way JSON reads: numbers exactly (decimals, not binary floats),
+    and without YAML 1.1's surprises: `012` is twelve, not octal ten; `3:00` is text, not 180;
+    `yes`, `no`, `on`, `off` are text (only `true` and `false` are booleans)."""
+    import yaml
+
+    loader = _EXACT_LOADER.get("loader")
+    if loader is not None:
+        return loader
+
+    class ExactLoader(yaml.SafeLoader):
+        pass
+
+    resolvers = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [
+            (tag, regexp)
+            for tag, regexp in entries
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        ]
+        resolvers[first] = kept
+    ExactLoader.yaml_implicit_resolvers = resolvers
+    ExactLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    ExactLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    ExactLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
+        list("-+0123456789."),
+    )
+    ExactLoader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(node.value))
+    ExactLoader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: Decimal(node.value))
+    _EXACT_LOADER["loader"] = ExactLoader
+    return ExactLoader
+
+
+_EXACT_LOADER: dict[str, Any] = {}
+
+
 def read_text(path: str) -> tuple[str, str]:
     """(display name, text) of a facts file, `-` meaning standard input."""
     if path == "-":
@@ -39,7 +85,7 @@ def read_text(path: str) -> tuple[str, str]:
             raise FactsInputError(error(Code.IO_ERROR, f"cannot read `{path}`: {exc.strerror or exc}", None)) from None
         name = path
     try:
-        return name, data.decode("utf-8")
+        return name, data.decode("utf-8-sig")  # a byte-order mark is not part of the facts
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise FactsInputError(
@@ -58,7 +104,7 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
     stripped = text.lstrip()
     if name.endswith(".json") or stripped.startswith("{"):
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise FactsInputError(
                 error(
@@ -73,7 +119,7 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
         import yaml  # imported here: `policy check` and `policy fmt` never read YAML
 
         try:
-            value = yaml.safe_load(text)
+            value = yaml.load(text, Loader=exact_yaml_loader())  # a SafeLoader subclass
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             offset = source.offset_of_line(mark.line + 1) + mark.column if mark else 0
@@ -106,11 +152,13 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
 def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] | FactsInputError]]:
     """(line number, facts or the error for that line) for each non-blank line of a JSON-lines text."""
     source = SourceFile(name, text)
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a JSON line: str.splitlines would also split inside strings holding U+2028.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_float=Decimal, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             offset = source.offset_of_line(number) + exc.pos
             yield (
@@ -151,7 +199,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
             )
         )
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=exact_yaml_loader()) if raw.strip() else ""  # a SafeLoader subclass
     except yaml.YAMLError:
         value = raw
     return name.strip(), value

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 
 def expand_policy_paths(paths: tuple[str, ...]) -> list[str]:
-    """Each argument as given, except that a folder becomes its `*.policy` files (sorted, recursive)."""
+    """Each argument as given, except that a folder becomes its `*.policy` files (sorted, recursive).
+
+    A folder that cannot be read stays in the list as itself, so that reading it fails loudly
+    (io-error, exit 2) instead of its policies being skipped in silence.
+    """
     expanded: list[str] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            expanded.extend(str(p) for p in sorted(path.rglob("*.policy")))
+        if raw and path.is_dir():
+            unreadable: list[str] = []
+            found: list[str] = []
+            for folder, _dirs, files in os.walk(path, onerror=_collect(unreadable)):
+                found.extend(os.path.join(folder, f) for f in files if f.endswith(".policy"))
+            expanded.extend(sorted(found))
+            expanded.extend(unreadable)
         else:
             expanded.append(raw)
     return expanded
+
+
+def _collect(unreadable: list[str]) -> Callable[[OSError], None]:
+    """An os.walk error handler that remembers each folder it could not read."""
+
+    def note(exc: OSError) -> None:
+        unreadable.append(str(exc.filename))
+
+    return note

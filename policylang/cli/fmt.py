@@ -73,8 +73,12 @@ def _format_path(path: str, check_only: bool, show_diff: bool) -> ExitCode:
     if check_only or show_diff:
         click.echo(f"would reformat {path}", err=True)
         return ExitCode.FINDINGS
+    target = Path(path).resolve()  # write through a symbolic link to the file it names
+    if not os.access(target, os.W_OK) or not os.access(target.parent, os.W_OK):
+        click.echo(f"error[io-error]: cannot write `{path}`: permission denied", err=True)
+        return ExitCode.USAGE
     try:
-        _replace_atomically(Path(path), formatted)
+        _replace_atomically(target, formatted)
     except OSError as exc:
         click.echo(f"error[io-error]: cannot write `{path}`: {exc.strerror or exc}", err=True)
         return ExitCode.USAGE
