@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 SUPPORT = ROOT / "examples" / "support" / "support.policy"
@@ -117,9 +116,14 @@ def test_conflict_fails_unless_marked(tmp_path: Path) -> None:
     failed = policy("eval", str(path), "--set", "a=true", "--set", "b=true")
     assert failed.returncode == 1
     assert "conflict on output `sla`" in failed.stderr and "c:1" in failed.stderr and "c:2" in failed.stderr
-    marked = policy("eval", str(path), "--set", "a=true", "--set", "b=true", "--on-conflict", "mark", "--format", "json")
+    marked = policy(
+        "eval", str(path), "--set", "a=true", "--set", "b=true", "--on-conflict", "mark", "--format", "json"
+    )
     assert marked.returncode == 0
-    assert json.loads(marked.stdout)["conflicts"]["sla"] == [{"rule": "c:1", "value": "4h"}, {"rule": "c:2", "value": "2h"}]
+    assert json.loads(marked.stdout)["conflicts"]["sla"] == [
+        {"rule": "c:1", "value": "4h"},
+        {"rule": "c:2", "value": "2h"},
+    ]
 
 
 def test_unknown_facts_are_rejected_unless_ignored() -> None:
@@ -148,7 +152,11 @@ def test_graph_dot_has_every_node_and_edge() -> None:
     assert result.returncode == 0
     dot = result.stdout
     assert dot.startswith('digraph "support_levels" {') and dot.rstrip().endswith("}")
-    for label in ('"tier: enum(basic, standard, premium, key)"', '"key_accounts\\npriority 100"', '"sla: duration\\nresolve min"'):
+    for label in (
+        '"tier: enum(basic, standard, premium, key)"',
+        '"key_accounts\\npriority 100"',
+        '"sla: duration\\nresolve min"',
+    ):
         assert f"label={label}" in dot, label
     graph = json.loads(policy("graph", str(SUPPORT), "--format", "json").stdout)
     assert dot.count(" -> ") == len(graph["edges"])

@@ -11,9 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import policylang
-from conftest import ROOT
 
 SUPPORT = ROOT / "examples" / "support" / "support.policy"
 
@@ -40,7 +40,9 @@ def test_yaml_reads_like_yaml_1_2_no_octal_no_sexagesimal_no_yes_no(tmp_path: Pa
     decision = json.loads(policy("eval", str(SUPPORT), "-i", str(facts), "--format", "json").stdout)
     assert decision["outputs"]["queue"] == "key_accounts"  # twelve thousand, not octal 5120
     enum_policy = tmp_path / "yn.policy"
-    enum_policy.write_text("input { answer: enum(yes, no) }\noutput { said_no: bool = false resolve any }\nif answer == no then said_no\n")
+    enum_policy.write_text(
+        "input { answer: enum(yes, no) }\noutput { said_no: bool = false resolve any }\nif answer == no then said_no\n"
+    )
     said = json.loads(policy("eval", str(enum_policy), "--set", "answer=no", "--format", "json").stdout)
     assert said["outputs"]["said_no"] is True
 
@@ -52,7 +54,9 @@ def test_numbers_in_json_output_are_exact(tmp_path: Path) -> None:
     outputs = json.loads(policy("eval", str(path), "--set", "a=3002399751580331", "--format", "json").stdout)["outputs"]
     assert outputs["total"] == "9007199254740993"  # past 2**53: exact text, not a rounded float
     assert outputs["half"] == 0.5  # exactly representable: a JSON number
-    outputs = json.loads(policy("eval", str(path), "--set", "a=123456789.123456789", "--format", "json").stdout)["outputs"]
+    outputs = json.loads(policy("eval", str(path), "--set", "a=123456789.123456789", "--format", "json").stdout)[
+        "outputs"
+    ]
     assert outputs["price"] == "123456789.123456789"
 
 
@@ -90,7 +94,9 @@ def test_bad_as_of_is_a_usage_error_not_a_bug() -> None:
                     "--as-of", "garbage")  # fmt: skip
     assert result.returncode == 2 and "`as_of`: expected a date and time" in result.stderr
     with pytest.raises(policylang.FactsError):
-        policylang.load(SUPPORT).decide({"tier": "basic", "tenure": "1y", "monthly_spend": 1}, as_of="2026-01-01T00:00:00")
+        policylang.load(SUPPORT).decide(
+            {"tier": "basic", "tenure": "1y", "monthly_spend": 1}, as_of="2026-01-01T00:00:00"
+        )
 
 
 def test_long_three_valued_chains_compile() -> None:
@@ -115,7 +121,9 @@ def test_symlink_loops_and_nul_bytes_are_io_or_import_errors(tmp_path: Path) -> 
 def test_json_lines_end_only_at_newlines(tmp_path: Path) -> None:
     lines = tmp_path / "u.jsonl"
     record = {"tier": "premium", "tenure": "3y", "monthly_spend": 1, "region": "a\u2028b"}
-    lines.write_text("\ufeff" + json.dumps(record, ensure_ascii=False) + "\n" + json.dumps(record, ensure_ascii=False) + "\n")
+    lines.write_text(
+        "\ufeff" + json.dumps(record, ensure_ascii=False) + "\n" + json.dumps(record, ensure_ascii=False) + "\n"
+    )
     result = policy("eval", str(SUPPORT), "-i", str(lines), "--format", "json")
     assert [json.loads(line)["line"] for line in result.stdout.splitlines()] == [1, 2]
     assert all("outputs" in json.loads(line) for line in result.stdout.splitlines())

@@ -51,12 +51,16 @@ def conditions(draw: st.DrawFn) -> str:
         parts.append("region in {" + ", ".join(f'"{r}"' for r in chosen) + "}")
     if draw(st.booleans()):
         low = draw(st.integers(0, 20)) * 250
-        parts.append(draw(st.sampled_from([f"spend >= {low}", f"spend < {low}", f"spend between {low} and {low + 1500}"])))
+        parts.append(
+            draw(st.sampled_from([f"spend >= {low}", f"spend < {low}", f"spend between {low} and {low + 1500}"]))
+        )
     if draw(st.booleans()):
         days = draw(st.integers(0, 40)) * 30
         parts.append(draw(st.sampled_from([f"tenure > {days}d", f"tenure <= {days}d"])))
     if draw(st.integers(0, 4)) == 0:
-        parts.append(draw(st.sampled_from(["big", "complaints > 2", "complaints is missing", "(tier == key or spend > 900)"])))
+        parts.append(
+            draw(st.sampled_from(["big", "complaints > 2", "complaints is missing", "(tier == key or spend > 900)"]))
+        )
     return " and ".join(parts) if parts else "spend >= 0"
 
 
@@ -149,9 +153,13 @@ def _leaves(node: index.Node) -> list[list[int]]:
 
 @pytest.mark.parametrize("missing_tier", [False, True])
 def test_missing_optional_fact_takes_only_unkeyed_rules(missing_tier: bool) -> None:
-    text = "input { tier: enum(a, b)?\n spend: number }\noutput { hit: set[string] = {} resolve union }\n" + "\n".join(
-        f"rule k{i}: if tier == {'a' if i % 2 else 'b'} and spend > {i} then hit += {{k{i}}}" for i in range(60)
-    ) + "\nrule free: if spend > 0 then hit += {free}\n"
+    text = (
+        "input { tier: enum(a, b)?\n spend: number }\noutput { hit: set[string] = {} resolve union }\n"
+        + "\n".join(
+            f"rule k{i}: if tier == {'a' if i % 2 else 'b'} and spend > {i} then hit += {{k{i}}}" for i in range(60)
+        )
+        + "\nrule free: if spend > 0 then hit += {free}\n"
+    )
     facts_given: dict[str, Any] = {"spend": 100}
     if not missing_tier:
         facts_given["tier"] = "a"
