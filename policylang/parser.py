@@ -35,6 +35,7 @@ MAX_DEPTH = 100
 MAX_SYNTAX_ERRORS = 50
 """Recovery stops after this many syntax errors in one file (the rest would mostly be echoes)."""
 
+_LONE_CR = re.compile(r"\r(?!\n)")
 _ITEM_START = re.compile(r"^(?:policy|import|input|output|segment|let|rule|if)\b", re.MULTILINE)
 _BLANK = re.compile(r"[^\n]")
 _COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
@@ -94,6 +95,10 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
 
 
 def _parse(text: str, filename: str) -> ParseResult:
+    # A lone carriage return (old Mac line ends) ends a line as an editor shows it; without this a
+    # `# comment` would run on over the next rule and silently swallow it. Same length, same offsets.
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
     source = SourceFile(filename, text)
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a UTF-8 byte-order mark is not content; a space keeps every offset

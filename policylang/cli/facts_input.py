@@ -27,6 +27,23 @@ class FactsInputError(Exception):
         self.source = source
 
 
+def _json_problem(exc: ValueError, base: int) -> tuple[str, int | None]:
+    """The message and offset of a JSON error (a fact given twice has no offset of its own)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg.lower()}", base + exc.pos
+    return str(exc), None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: a fact given twice is an error, not "the last wins"."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the fact `{key}` is given twice")
+        result[key] = value
+    return result
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a fact can have")
 
@@ -42,7 +59,16 @@ def exact_yaml_loader() -> Any:
         return loader
 
     class ExactLoader(yaml.SafeLoader):
-        pass
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the fact `{key}` is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 
     resolvers = {}
     for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
@@ -104,13 +130,14 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
     stripped = text.lstrip()
     if name.endswith(".json") or stripped.startswith("{"):
         try:
-            value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-        except json.JSONDecodeError as exc:
+            value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        except ValueError as exc:  # JSONDecodeError, or a fact given twice
+            message, where = _json_problem(exc, 0)
             raise FactsInputError(
                 error(
                     Code.FACTS_ERROR,
-                    f"invalid JSON: {exc.msg.lower()}",
-                    source.span(exc.pos),
+                    message,
+                    source.span(where) if where is not None else None,
                     hint='facts are a JSON object such as {"tier": "premium", "tenure": "3y"}',
                 ),
                 source,
@@ -158,15 +185,11 @@ def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] 
         if not line.strip():
             continue
         try:
-            value = json.loads(line, parse_float=Decimal, parse_constant=_no_constant)
-        except json.JSONDecodeError as exc:
-            offset = source.offset_of_line(number) + exc.pos
-            yield (
-                number,
-                FactsInputError(
-                    error(Code.FACTS_ERROR, f"invalid JSON: {exc.msg.lower()}", source.span(offset)), source
-                ),
-            )
+            value = json.loads(line, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        except ValueError as exc:  # JSONDecodeError, or a fact given twice
+            message, where = _json_problem(exc, source.offset_of_line(number))
+            span = source.span(where if where is not None else source.offset_of_line(number))
+            yield number, FactsInputError(error(Code.FACTS_ERROR, message, span), source)
             continue
         if not isinstance(value, dict):
             yield (

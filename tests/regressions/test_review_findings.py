@@ -136,3 +136,24 @@ def test_fmt_writes_through_symlinks(tmp_path: Path) -> None:
     policy("fmt", str(tmp_path / "link.policy"))
     assert (tmp_path / "link.policy").is_symlink()
     assert target.read_text() == "if a then x\n"
+
+
+def test_a_lone_carriage_return_ends_a_line_so_comments_swallow_nothing() -> None:
+    compiled = policylang.compile("if a then x # c\rif b then y\n", filename="cr.policy")
+    assert [rule for rule in compiled.checked.rules if rule.id == "cr:2"]
+    assert compiled.decide({"a": False, "b": True})["y"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("dup.json", '{"tier": "premium", "tenure": "3y", "monthly_spend": 500, "tier": "basic"}'),
+        ("dup.yaml", "tier: premium\ntenure: 3y\ntier: basic\nmonthly_spend: 1\n"),
+    ],
+)
+def test_a_fact_given_twice_is_an_error_not_last_one_wins(tmp_path: Path, name: str, text: str) -> None:
+    facts = tmp_path / name
+    facts.write_text(text)
+    result = policy("eval", str(SUPPORT), "-i", str(facts))
+    assert result.returncode == 2
+    assert "the fact `tier` is given twice" in result.stderr
