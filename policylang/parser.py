@@ -95,11 +95,12 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
 
 
 def _parse(text: str, filename: str) -> ParseResult:
-    # A lone carriage return (old Mac line ends) ends a line as an editor shows it; without this a
-    # `# comment` would run on over the next rule and silently swallow it. Same length, same offsets.
+    source = SourceFile(filename, text)  # the text exactly as given; SourceFile knows lone CRs end lines
+    # A lone carriage return (old Mac line ends) ends a line as an editor shows it; Lark gets a copy
+    # where it is a newline, else a `# comment` would run on over the next rule and swallow it.
+    # Same length, so every offset and position agrees with `source`.
     if "\r" in text:
         text = _LONE_CR.sub("\n", text)
-    source = SourceFile(filename, text)
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a UTF-8 byte-order mark is not content; a space keeps every offset
     diagnostics: list[Diagnostic] = []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +40,16 @@ class SourceFile:
     _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # "\n", "\r\n" and a lone "\r" (old Mac files) each end a line, as in an editor.
         starts = [0]
-        find = self.text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
+        if "\r" in self.text:
+            starts.extend(m.end() for m in _LINE_BREAK.finditer(self.text))
+        else:
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     @property
@@ -68,10 +75,8 @@ class SourceFile:
         if line < 1 or line > len(self._line_starts):
             return ""
         start = self._line_starts[line - 1]
-        end = self.text.find("\n", start)
-        if end == -1:
-            end = len(self.text)
-        return self.text[start:end].rstrip("\r")
+        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
 
     def offset_of_line(self, line: int) -> int:
         """Offset of the first character of a 1-based line."""
