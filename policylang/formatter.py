@@ -55,18 +55,14 @@ def _expr(expr: n.Expr, needed: int) -> str:
         case n.Not():
             # `not (a == b)`, never `not a == b`: same tree, but the bare form reads as `(not a) == b`.
             return _wrap(f"not {_expr(expr.operand, _UNARY)}", _NOT, needed)
-        case n.Compare():
-            text = f"{_expr(expr.left, _SUM)} {expr.op} {_expr(expr.right, _SUM)}"
-            return _wrap(text, _COMPARE, needed + 1 if needed == _COMPARE else needed)
-        case n.Membership():
-            text = f"{_expr(expr.left, _SUM)} {expr.op} {_expr(expr.right, _SUM)}"
-            return _wrap(text, _COMPARE, needed + 1 if needed == _COMPARE else needed)
+        case n.Compare() | n.Membership():
+            return _comparison(f"{_expr(expr.left, _SUM)} {expr.op} {_expr(expr.right, _SUM)}", needed)
         case n.Between():
-            text = f"{_expr(expr.value, _SUM)} between {_expr(expr.low, _SUM)} and {_expr(expr.high, _SUM)}"
-            return _wrap(text, _COMPARE, needed + 1 if needed == _COMPARE else needed)
+            return _comparison(
+                f"{_expr(expr.value, _SUM)} between {_expr(expr.low, _SUM)} and {_expr(expr.high, _SUM)}", needed
+            )
         case n.Presence():
-            text = f"{_expr(expr.target, _SUM)} is {'missing' if expr.missing else 'present'}"
-            return _wrap(text, _COMPARE, needed + 1 if needed == _COMPARE else needed)
+            return _comparison(f"{_expr(expr.target, _SUM)} is {'missing' if expr.missing else 'present'}", needed)
         case n.Arithmetic():
             own = _SUM if expr.op in ("+", "-") else _PRODUCT
             text = f"{_expr(expr.left, own)} {expr.op} {_expr(expr.right, own + 1)}"
@@ -79,6 +75,11 @@ def _expr(expr: n.Expr, needed: int) -> str:
             return _wrap(f"-{inner}", _UNARY, needed)
         case _:
             assert_never(expr)
+
+
+def _comparison(text: str, needed: int) -> str:
+    """Comparisons do not chain (`a < b < c` is no expression), so one inside another is parenthesised."""
+    return _wrap(text, _COMPARE, needed + 1 if needed == _COMPARE else needed)
 
 
 def unparse_literal(lit: n.Literal) -> str:
