@@ -217,6 +217,13 @@ class Policy:
                 fired_indexes, resolved = self._run(values, moment, strict)
         except decimal.DecimalException as exc:
             raise EvaluationError(f"number out of range in this decision ({type(exc).__name__})") from exc
+        except (TypeError, AttributeError) as exc:
+            if self._checked.facts_declared:
+                raise  # with declared facts every value is converted first: this would be a bug
+            # Schema-less facts are taken as given; ones the rules cannot combine are the caller's error.
+            raise EvaluationError(
+                f"facts of types the rules cannot combine ({exc}); declare them in an `input` block"
+            ) from exc
         fired_indexes.sort()  # rules that read outputs run later, but `fired` is in rule order
         outputs: dict[str, Any] = {}
         conflicts: dict[str, tuple[tuple[str, Any], ...]] = {}

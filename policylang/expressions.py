@@ -305,6 +305,9 @@ class ExpressionChecker:
     def _compare(self, expr: n.Compare) -> c.CheckedExpr:
         before = len(self.diagnostics)
         left, right = self._pair(expr.left, expr.right)
+        # Schema-less `a + b > 0.3`: the sum is a number, so both facts are numbers.
+        self._refine_operands(left, self._current_type(right))
+        self._refine_operands(right, self._current_type(left))
         lt, rt = self._current_type(left), self._current_type(right)
         if len(self.diagnostics) > before:
             pass  # the operands were already reported (a schema-less fact used two ways)
@@ -457,6 +460,16 @@ class ExpressionChecker:
         return c.Minus(operand, otype, expr)
 
     # --- schema-less inference ---
+
+    def _refine_operands(self, result: c.CheckedExpr, other: Type) -> None:
+        """Give the schema-less facts inside an untyped `+`/`-` the type its result is compared with."""
+        if not isinstance(result, c.Calculation) or result.type != UNKNOWN or other == UNKNOWN:
+            return
+        operand_type = other if result.op in ("+", "-") else NUMBER
+        for operand in (result.left, result.right):
+            if self._current_type(operand) == UNKNOWN:
+                self._refine(operand, operand_type)
+                self._refine_operands(operand, operand_type)
 
     def _is_unbound(self, expr: n.Expr) -> bool:
         if not isinstance(expr, n.Name) or len(expr.parts) != 1:

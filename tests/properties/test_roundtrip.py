@@ -87,12 +87,13 @@ def test_format_source_is_idempotent_on_formatted_trees(tree: n.PolicyFile) -> N
 
 # --- comments ---------------------------------------------------------------------------------------
 
-# Comment bodies: any character but a newline, including `#`, quotes, control characters and unicode.
+# Comment bodies: any character but a line break ("\n", or a lone "\r", which also ends a line),
+# including `#`, quotes, control characters and unicode.
 _comment_texts = st.builds(
     lambda body: "#" + body,
     st.text(
         alphabet=st.one_of(
-            st.characters(exclude_categories=["Cs"], exclude_characters="\n"),
+            st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"),
             st.sampled_from(['"', "\\", "#", "{", "}", " ", "\t"]),
         ),
         max_size=15,
