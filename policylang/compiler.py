@@ -106,7 +106,10 @@ class _Builder:
                 self.graph.add_edge(node, ("output", action.output))
         schedule = self._schedule()
         source = self._generate(schedule, shared)
-        namespace = runtime.namespace(self.policy, self.rule_index)
+        # Proposals reach a resolver out of rule order only when some rule runs after an output
+        # it reads; otherwise the resolvers skip the check.
+        reads_outputs = any(kind == "output" and target[0] == "rule" for (kind, _), target in self.graph.edges())
+        namespace = runtime.namespace(self.policy, self.rule_index, reads_outputs)
         namespace.update(self.codegen.constants)
         # The source is built only from the checked IR (see codegen.py), never from policy text.
         try:

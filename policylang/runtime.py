@@ -5,6 +5,7 @@ Kept apart from codegen so that the generated module's namespace is exactly this
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, DivisionByZero, InvalidOperation
@@ -125,7 +126,9 @@ def _present(resolved: Resolved, strict: bool, is_bool: bool, output: str) -> An
     return None if is_bool else MISSING
 
 
-def make_resolver(output: c.Output, rules: tuple[c.CheckedRule, ...]) -> Callable[[list[tuple[int, Any]]], Resolved]:
+def make_resolver(
+    output: c.Output, rules: tuple[c.CheckedRule, ...], may_reorder: bool = True
+) -> Callable[[list[tuple[int, Any]]], Resolved]:
     """The resolver of one output: proposals (rule index, value) in rule order -> Resolved.
 
     The common strategies work directly on the proposal tuples (this runs once per output per
@@ -160,7 +163,7 @@ def make_resolver(output: c.Output, rules: tuple[c.CheckedRule, ...]) -> Callabl
             if len(proposals) == 1:
                 index, value = proposals[0]
                 return Resolved("value", value, (ids[index],))
-            return fast(in_rule_order(proposals))
+            return fast(in_rule_order(proposals) if may_reorder else proposals)
 
         return resolver
 
@@ -195,7 +198,8 @@ def make_resolver(output: c.Output, rules: tuple[c.CheckedRule, ...]) -> Callabl
         def union(proposals: list[tuple[int, Any]]) -> Resolved:
             if not proposals:
                 return none_matched
-            proposals = in_rule_order(proposals)
+            if may_reorder:
+                proposals = in_rule_order(proposals)
             return Resolved("value", frozenset().union(*(v for _, v in proposals)), tuple(ids[i] for i, _ in proposals))
 
         return union
@@ -240,15 +244,14 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _total_seconds(value: Duration) -> int:
-    return value.total_seconds
+_total_seconds = operator.attrgetter("total_seconds")
 
 
 def _moment(value: date | datetime) -> datetime:
     return as_datetime(value)
 
 
-def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int]) -> dict[str, Any]:
+def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: bool = True) -> dict[str, Any]:
     """The globals of a generated decision module."""
     rules = policy.rules
     names: dict[str, Any] = {
@@ -268,5 +271,5 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int]) -> dict[str, 
         "_present": _present,
     }
     for i, output in enumerate(policy.outputs.values()):
-        names[f"_resolve{i}"] = make_resolver(output, rules)
+        names[f"_resolve{i}"] = make_resolver(output, rules, may_reorder)
     return names

@@ -8,7 +8,7 @@ month, and compare by their exact total of seconds, so comparisons never round.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
@@ -42,10 +42,11 @@ class Duration:
 
     months: int = 0
     seconds: int = 0
+    total_seconds: int = field(init=False, repr=False, compare=False)
+    """The exact length in seconds (a month is 2,629,746 s), computed once: it is every comparison's key."""
 
-    @property
-    def total_seconds(self) -> int:
-        return self.months * SECONDS_PER_MONTH + self.seconds
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_seconds", self.months * SECONDS_PER_MONTH + self.seconds)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Duration):
