@@ -12,6 +12,7 @@ reading this file takes.
 from __future__ import annotations
 
 import calendar
+import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -485,6 +486,25 @@ def reference_run(
     extremes: "late" resolves an output only when something waiting needs it (and the rest at the
     end), "early" resolves each output as soon as every rule that sets it has been evaluated.
     """
+    # docs/evaluation.md section 6: numbers compute with 60 significant digits; leaving the range is
+    # an EvaluationError.
+    context = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
+    try:
+        with decimal.localcontext(context):
+            return _reference_run(text, filename, facts, as_of, on_conflict, unknown_facts, conflict_timing)
+    except decimal.DecimalException as exc:
+        raise policylang.EvaluationError(f"number out of range ({type(exc).__name__})") from exc
+
+
+def _reference_run(
+    text: str,
+    filename: str,
+    facts: Mapping[str, Any],
+    as_of: datetime | str | None,
+    on_conflict: str,
+    unknown_facts: str,
+    conflict_timing: str,
+) -> ReferenceDecision:
     report = policylang.check_source(text, filename)
     if not report.ok or report.policy is None:
         raise policylang.PolicyError(report.diagnostics, report.sources)
