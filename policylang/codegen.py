@@ -162,9 +162,15 @@ class CodeGen:
             return self.names.outputs[expr.name]
         return self.names.derived[expr.key]
 
-    def _guarded(self, operands: list[c.CheckedExpr], build: Any, when_missing: str = "None") -> str:
-        """`build(codes)` where the codes are temporaries checked for MISSING first, if any may be missing."""
-        if not any(self.maybe(e) for e in operands):
+    def _guarded(
+        self, operands: list[c.CheckedExpr], build: Any, when_missing: str = "None", evaluate_all: bool = False
+    ) -> str:
+        """`build(codes)` where the codes are temporaries checked for MISSING first, if any may be missing.
+
+        `evaluate_all` evaluates every operand first even when none may be missing, for a `build`
+        that would otherwise skip one (Python's chained `a <= b <= c` stops at the first false part).
+        """
+        if not evaluate_all and not any(self.maybe(e) for e in operands):
             return str(build([self.value(e) for e in operands]))
         # Every operand is evaluated (left to right) before a missing one makes the result missing, so
         # an error in any operand (a division by zero) is never hidden by a missing neighbour.
@@ -178,6 +184,8 @@ class CodeGen:
             if self.maybe(operand):
                 absent = "None" if operand.type == BOOL else "MISSING"
                 checks.append(f"{t} is {absent}")
+        if not checks:
+            return f"(({', '.join(assigns)},) and {build(temps)})"
         return f"(({', '.join(assigns)},) and ({when_missing} if {' or '.join(checks)} else {build(temps)}))"
 
     def _comparison(self, expr: c.Comparison) -> str:
@@ -197,6 +205,7 @@ class CodeGen:
                 f"({key_low(codes[1], expr.low)} <= {key_value(codes[0], expr.value)}"
                 f" <= {key_high(codes[2], expr.high)})"
             ),
+            evaluate_all=any(not isinstance(bound, c.Const) for bound in (expr.low, expr.high)),
         )
 
     def _membership(self, expr: c.MembershipTest) -> str:

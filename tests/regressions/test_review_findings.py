@@ -157,3 +157,15 @@ def test_a_fact_given_twice_is_an_error_not_last_one_wins(tmp_path: Path, name: 
     result = policy("eval", str(SUPPORT), "-i", str(facts))
     assert result.returncode == 2
     assert "the fact `tier` is given twice" in result.stderr
+
+
+def test_between_evaluates_all_three_operands_like_every_other_operator() -> None:
+    # Python's chained `low <= value <= high` stops at the first false part; the language evaluates
+    # every operand (docs/evaluation.md), so the division by zero in `high` is an error.
+    compiled = policylang.compile(
+        "input { a: int = 0 }\noutput { o: bool = false resolve any }\nif 0.5 between 19.99 and (1 / a) then o\n",
+        filename="b.policy",
+    )
+    with pytest.raises(policylang.EvaluationError):
+        compiled.decide({})
+    assert compiled.decide({"a": 1}).outputs == {"o": False}
