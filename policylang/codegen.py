@@ -13,8 +13,7 @@ runtime value or MISSING. Bool-typed values are always in condition form (None =
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any, assert_never
 
 from . import checked as c
@@ -303,15 +302,3 @@ class CodeGen:
         if op == "/" and left == DURATION:
             return f"_scale_down({a}, {b})"
         return f"_arith_any({op!r}, {a}, {b})"
-
-
-def literal_type_of(value: Any) -> str:
-    """A short name of a constant's Python type, for debugging the generated module."""
-    for t, name in ((bool, "bool"), (int, "int"), (Decimal, "number"), (str, "string"), (Duration, "duration")):
-        if isinstance(value, t):
-            return name
-    if isinstance(value, datetime):
-        return "datetime"
-    if isinstance(value, date):
-        return "date"
-    return type(value).__name__

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+import policylang
+from policylang.checker import CheckResult, check
+
 # In CI (CI=true), property tests replay a fixed, derandomized set of examples, so a submission's
 # CI result is the one its author saw; everywhere else they explore new random examples each run.
 settings.register_profile(
@@ -16,9 +19,6 @@ settings.register_profile(
 )
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-import policylang
-from policylang.checker import CheckResult, check
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIGN_SKETCH = ROOT.parent / "shared" / "design" / "policy-language.md"
