@@ -12,12 +12,15 @@ runtime value or MISSING. Bool-typed values are always in condition form (None =
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, assert_never
 
 from . import checked as c
-from .datatypes import BOOL, DATE, DATETIME, DURATION, UNKNOWN, EnumOf, Type, is_numeric
+from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
 from .values import Duration, as_datetime
 
 _ATOM_TYPES = (c.Comparison, c.MembershipTest, c.Range, c.PresenceTest)
@@ -34,6 +37,8 @@ class Names:
     derived: dict[str, str] = field(default_factory=dict)
     maybe_missing: set[str] = field(default_factory=set)
     """Local names whose value may be MISSING (or None for bools)."""
+    seconds: dict[str, str] = field(default_factory=dict)
+    """Duration locals that are never missing -> the local holding their length in seconds."""
 
 
 class CodeGen:
@@ -61,6 +66,20 @@ class CodeGen:
             self._constant_ids[key] = name
             self.constants[name] = value
         return self._constant_ids[key]
+
+    @contextlib.contextmanager
+    def atoms_known(self, known: dict[c.CheckedExpr, str]) -> Iterator[None]:
+        """Within the block, these atoms are the given code (a constant or a local); then as before."""
+        saved = {atom: self.atoms.get(atom) for atom in known}
+        self.atoms.update(known)
+        try:
+            yield
+        finally:
+            for atom, previous in saved.items():
+                if previous is None:
+                    self.atoms.pop(atom, None)
+                else:
+                    self.atoms[atom] = previous
 
     def temp(self) -> str:
         self._temps += 1
@@ -120,12 +139,16 @@ class CodeGen:
                 absent = "None" if expr.target.type == BOOL else "MISSING"
                 return f"({target} is {absent})" if expr.missing else f"({target} is not {absent})"
             case c.Logical():
-                parts = [self.cond(e) for e in expr.operands]
-                if any(self.maybe(e) for e in expr.operands):
+                operands, parts = _folded(expr.op, list(expr.operands), [self.cond(e) for e in expr.operands])
+                if len(parts) == 1:
+                    return parts[0]
+                if any(self.maybe(e) for e in operands):
                     return self._balanced_kleene(expr.op, parts)
                 return "(" + f" {expr.op} ".join(parts) + ")"
             case c.Negation():
                 inner = self.cond(expr.operand)
+                if inner in ("True", "False"):
+                    return "False" if inner == "True" else "True"
                 if self.maybe(expr.operand):
                     t = self.temp()
                     return f"(None if ({t} := {inner}) is None else not {t})"
@@ -222,7 +245,15 @@ class CodeGen:
         def seconds(code: str, expr: c.CheckedExpr) -> str:
             if isinstance(expr, c.Const) and isinstance(expr.value, Duration):
                 return repr(expr.value.total_seconds)
+            if code in self.names.seconds:
+                return self.names.seconds[code]
             return f"{code}.total_seconds"
+
+        def number(code: str, expr: c.CheckedExpr) -> str:
+            # Decimal against Decimal compares about twice as fast as Decimal against int, and the same.
+            if isinstance(expr, c.Const) and type(expr.value) is int:
+                return self.constant(Decimal(expr.value))
+            return code
 
         def moment(code: str, expr: c.CheckedExpr) -> str:
             if isinstance(expr, c.Const) and isinstance(expr.value, date):
@@ -235,6 +266,8 @@ class CodeGen:
             return moment, moment
         if ordering and isinstance(left, EnumOf):
             return self._enum_key(left.members), self._enum_key(left.members)
+        if NUMBER in (left, right) and {left, right} <= {NUMBER, INT}:
+            return number, number
         return plain, plain
 
     def _enum_key(self, members: tuple[str, ...]) -> Any:
@@ -302,3 +335,33 @@ class CodeGen:
         if op == "/" and left == DURATION:
             return f"_scale_down({a}, {b})"
         return f"_arith_any({op!r}, {a}, {b})"
+
+
+def _folded(op: str, operands: list[c.CheckedExpr], parts: list[str]) -> tuple[list[c.CheckedExpr], list[str]]:
+    """An and/or with its constant operands folded away, keeping evaluation order and errors.
+
+    Constants appear where the index tree already knows an atom's answer (`tier == premium` under
+    the `tier == premium` branch). `True` in an `and` (`False` in an `or`) changes nothing and is
+    dropped; `False` in an `and` (`True` in an `or`) decides, so the operands after it, which
+    short-circuiting never reaches, are dropped, and the operands before it are kept, since one
+    of them may still raise (a division by zero).
+    """
+    neutral, decisive = ("True", "False") if op == "and" else ("False", "True")
+    kept_operands: list[c.CheckedExpr] = []
+    kept: list[str] = []
+    for operand, part in zip(operands, parts, strict=True):
+        if part == neutral:
+            continue
+        if part == decisive:
+            if not kept:
+                return [], [decisive]
+            # The earlier operands run first and may be unknown; `x and False` is False either way,
+            # but x must still be evaluated (for its errors), so the constant stays as the last operand.
+            kept_operands.append(operand)
+            kept.append(part)
+            return kept_operands, kept
+        kept_operands.append(operand)
+        kept.append(part)
+    if not kept:
+        return [], [neutral]
+    return kept_operands, kept

@@ -33,7 +33,14 @@ class DecisionGraph:
     graph: nx.DiGraph[Node]
     schedule: tuple[Node, ...]
     source: str
-    run: Callable[[dict[str, Any], Any, bool], tuple[list[int], tuple[Resolved, ...]]]
+    run: Callable[
+        [dict[str, Any], Any, bool],
+        tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None],
+    ]
+    """(facts, now, strict) -> (fired rule indexes, each output's proposals, the outputs that have a
+    value, the indexes of the outputs whose rules conflicted or None)."""
+    resolvers: tuple[Callable[[list[tuple[int, Any]]], Resolved], ...]
+    """Each output's full resolver, for the winners and overridden rules a Decision builds on demand."""
     rule_ids: tuple[str, ...]
     output_names: tuple[str, ...]
     atoms: dict[str, str]
@@ -63,6 +70,7 @@ class _Builder:
         self.output_index = {name: i for i, name in enumerate(policy.outputs)}
         self.rule_index = {rule.id: i for i, rule in enumerate(policy.rules)}
         self.atom_text: dict[str, str] = {}
+        self.eager_names: list[str] = []
 
     # --- the graph ---
 
@@ -124,6 +132,7 @@ class _Builder:
             schedule=schedule,
             source=source,
             run=namespace["decide"],
+            resolvers=tuple(namespace[f"_resolve{i}"] for i in range(len(policy.outputs))),
             rule_ids=tuple(rule.id for rule in policy.rules),
             output_names=tuple(policy.outputs),
             atoms=self.atom_text,
@@ -171,17 +180,22 @@ class _Builder:
                 lines.append(f"    {local} = _bool3(facts[{name!r}])")
             else:
                 lines.append(f"    {local} = facts[{name!r}]")
+            if fact.type == DURATION and local not in self.names.maybe_missing:
+                # Durations compare by length: read it once, not in every comparison.
+                self.names.seconds[local] = f"{local}s"
+                lines.append(f"    {local}s = {local}.total_seconds")
         lines.append("    fired = []")
         for i in range(len(policy.outputs)):
             lines.append(f"    c{i} = []")
         # Shared atoms are computed on first use and remembered: at most once per decision, and never
         # when no rule that needs them is reached.
-        if shared:
-            lines.append("    " + " = ".join(shared.values()) + " = UNSET")
-        for atom, name in shared.items():
+        # Pure atoms (no arithmetic, no schema-less values: nothing that can raise) are computed where
+        # a run of rules starts (_block), which costs less than remembering them.
+        lazy = {atom: name for atom, name in shared.items() if not _pure(atom)}
+        if lazy:
+            lines.append("    " + " = ".join(lazy.values()) + " = UNSET")
+        for atom, name in lazy.items():
             gen.atoms[atom] = f"({name} if {name} is not UNSET else ({name} := {gen.cond(atom)}))"
-            if gen.maybe(atom):
-                self.names.maybe_missing.add(name)
         run: list[c.CheckedRule] = []
         for kind, name in schedule:
             if kind == "rule":
@@ -194,18 +208,37 @@ class _Builder:
             elif kind == "output":
                 i = self.output_index[name]
                 is_bool = policy.outputs[name].type == BOOL
-                lines.append(f"    r{i} = _resolve{i}(c{i})")
-                lines.append(f"    o{i} = _present(r{i}, strict, {is_bool}, {name!r})")
+                output = policy.outputs[name]
+                nothing = gen.constant(output.default) if output.has_default else "NO_VALUE"
+                # One proposal is every strategy's answer by itself; the picker runs only for two or more.
+                lines.append(f"    r{i} = (c{i}[0][1] if len(c{i}) == 1 else _pick{i}(c{i})) if c{i} else {nothing}")
+                if self.graph.out_degree(("output", name)):
+                    lines.append(f"    o{i} = _present(r{i}, c{i}, _resolve{i}, strict, {is_bool}, {name!r})")
         lines.extend(self._rules(run))
-        resolved = ", ".join(f"r{i}" for i in range(len(policy.outputs)))
-        lines.append(f"    return fired, ({resolved}{',' if len(policy.outputs) == 1 else ''})")
+        lines.extend(self._outputs_dict())
+        comma = "," if len(policy.outputs) == 1 else ""
+        proposals = ", ".join(f"c{i}" for i in range(len(policy.outputs)))
+        lines.append(f"    return fired, ({proposals}{comma}), out, bad")
         return "\n".join(lines) + "\n"
+
+    def _outputs_dict(self) -> Iterator[str]:
+        """`out`: the outputs that have a value, in declaration order; `bad`: the indexes of conflicted ones."""
+        yield "    out = {}"
+        yield "    bad = None"
+        for i, (name, output) in enumerate(self.policy.outputs.items()):
+            always = output.has_default and output.resolution not in ("unique", "priority")
+            if always:
+                yield f"    out[{name!r}] = r{i}"
+                continue
+            yield f"    if r{i} is CONFLICTED:"
+            yield f"        bad = [{i}] if bad is None else bad + [{i}]"
+            yield f"    elif r{i} is not NO_VALUE:"
+            yield f"        out[{name!r}] = r{i}"
 
     def _rules(self, run: list[c.CheckedRule]) -> Iterator[str]:
         """A run of rules with nothing scheduled between them: in order, or through the index tree."""
         if len(run) < INDEX_THRESHOLD:
-            for rule in run:
-                yield from self._rule_block(rule, 1)
+            yield from self._block(run, 1)
             return
         by_index = {self.rule_index[rule.id]: rule for rule in run}
         tree = index.build(
@@ -220,10 +253,8 @@ class _Builder:
         pad = "    " * depth
         gen = self.codegen
         if isinstance(node, index.Leaf):
-            if not node.rules:
-                yield f"{pad}pass"
-            for i in node.rules:
-                yield from self._rule_block(rules[i], depth)
+            block = list(self._block([rules[i] for i in node.rules], depth))
+            yield from block or [f"{pad}pass"]
             return
         fact = self.names.facts[node.fact]
         fact_type = self.policy.facts[node.fact].type
@@ -233,18 +264,12 @@ class _Builder:
                 yield f"{pad}{keyword} {fact} == {gen.constant(value)}:"
                 # Under this branch the fact's equality atoms are known: each is evaluated once, here.
                 known = self._known_atoms(node.fact, value, [rules[i] for i in _leaf_rules(child)])
-                saved = {atom: gen.atoms.get(atom) for atom in known}
-                gen.atoms.update(known)
-                yield from self._tree(child, rules, depth + 1)
-                for atom, code in saved.items():
-                    if code is None:
-                        gen.atoms.pop(atom, None)
-                    else:
-                        gen.atoms[atom] = code
+                with gen.atoms_known(known):
+                    yield from self._tree(child, rules, depth + 1)
             yield f"{pad}else:"
             yield from self._tree(node.otherwise, rules, depth + 1)
             return
-        key = f"{fact}.total_seconds" if fact_type == DURATION else fact
+        key = self.names.seconds.get(fact, f"{fact}.total_seconds") if fact_type == DURATION else fact
         pivot = gen.constant(node.pivot)
         if node.fact in self._missing_facts():
             yield f"{pad}if {fact} is MISSING:"
@@ -280,11 +305,37 @@ class _Builder:
                     known[atom] = "True" if inside == (atom.op == "in") else "False"
         return known
 
+    def _block(self, rules: list[c.CheckedRule], depth: int) -> Iterator[str]:
+        """Rules that run one after another, every one of them reached: the pure atoms two or more
+        of them test are computed once, first, into locals; the rest are tested where they stand."""
+        gen = self.codegen
+        # An atom is certainly evaluated when it comes first in a condition (short-circuiting may
+        # skip the others): computing one up front pays when two rules lead with it.
+        counts: Counter[c.CheckedExpr] = Counter()
+        for rule in rules:
+            leading = next((a for a in _atoms(rule.condition) if gen.atoms.get(a) not in ("True", "False")), None)
+            if leading is not None:
+                counts[leading] += 1
+        eager: dict[c.CheckedExpr, str] = {}
+        for atom, count in counts.items():
+            if count < 2 or not _pure(atom) or gen.atoms.get(atom) in ("True", "False"):
+                continue
+            code = gen.cond(atom)
+            local = f"e{len(self.eager_names)}"
+            self.eager_names.append(local)
+            yield f"{'    ' * depth}{local} = {code}"
+            eager[atom] = local
+        with gen.atoms_known(eager):
+            for rule in rules:
+                yield from self._rule_block(rule, depth)
+
     def _rule_block(self, rule: c.CheckedRule, depth: int) -> Iterator[str]:
         pad = "    " * depth
         gen = self.codegen
         index_ = self.rule_index[rule.id]
         condition = gen.cond(rule.condition)
+        if condition == "False":
+            return  # the index tree already knows this rule cannot match here
         test = f"{condition} is True" if gen.maybe(rule.condition) else condition
         yield f"{pad}if {test}:  # rule {index_}"
         yield f"{pad}    fired.append({index_})"
@@ -351,6 +402,21 @@ def _children(node: Any) -> Iterator[Any]:
             yield child
     yield from getattr(node, "operands", ())
     yield from getattr(node, "elements", ())
+
+
+def _pure(atom: c.CheckedExpr) -> bool:
+    """Whether evaluating an atom can neither raise nor cost more than a few comparisons: only
+    references and constants of declared types, so it may be computed before any rule asks for it."""
+    if index.may_raise(atom):
+        return False
+    stack: list[Any] = [atom]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c.SetBuild):
+            return False
+        if not isinstance(node, c.Const):
+            stack.extend(_children(node))
+    return True
 
 
 def _has_division(expr: c.CheckedExpr) -> bool:

@@ -10,12 +10,11 @@ import decimal
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .checked import CheckedPolicy
+from .checked import Calculation, CheckedPolicy, Const, Minus
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .diagnostics import Diagnostic
 from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
@@ -27,27 +26,133 @@ from .values import Duration, format_datetime, format_decimal, format_duration
 CONFLICT_MODES = ("raise", "mark")
 ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
 """Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
+_now = datetime.now
 _CHUNK = 256
 """decide_many decides this many fact sets at a time with the garbage collector paused."""
 
 
-@dataclass(frozen=True)
 class Decision:
-    """The outcome of one `decide()`.
+    """The outcome of one `decide()`. Immutable.
 
     `outputs` holds every output that got a value (from rules or its default); an output with no
     value is absent, and one whose rules conflicted (with `on_conflict="mark"`) is listed in
     `conflicts` instead. `fired` lists the ids of the rules that matched, in rule order.
+    `resolutions` says, per output, which rules won and which were overridden. `fired` and
+    `resolutions` are built on first use from what the decision recorded (the matching rules and
+    every output's proposals), since most callers on a hot path read only `outputs`.
     """
 
+    __slots__ = ("_conflicts", "_fired", "_origin", "_record", "_resolutions", "as_of", "facts", "outputs")
     outputs: dict[str, Any]
-    fired: tuple[str, ...]
     as_of: datetime
-    policy_name: str
-    policy_hash: str
-    resolutions: dict[str, Resolved] = field(repr=False)
-    facts: dict[str, Any] = field(repr=False)
-    conflicts: dict[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
+    facts: dict[str, Any]
+    _origin: tuple[str, str, DecisionGraph | None]
+    _record: tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None]
+    _conflicts: dict[str, tuple[tuple[str, Any], ...]]
+    _fired: tuple[str, ...]
+    _resolutions: dict[str, Resolved]
+
+    def __init__(
+        self,
+        outputs: dict[str, Any],
+        fired: tuple[str, ...],
+        as_of: datetime,
+        policy_name: str,
+        policy_hash: str,
+        resolutions: dict[str, Resolved],
+        facts: dict[str, Any],
+        conflicts: dict[str, tuple[tuple[str, Any], ...]] | None = None,
+    ) -> None:
+        for name, value in (
+            ("outputs", outputs),
+            ("as_of", as_of),
+            ("facts", facts),
+            ("_origin", (policy_name, policy_hash, None)),
+            ("_fired", tuple(fired)),
+            ("_resolutions", resolutions),
+            ("_conflicts", conflicts or {}),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Decision is immutable; cannot set `{name}`")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Decision is immutable; cannot delete `{name}`")
+
+    @property
+    def policy_name(self) -> str:
+        return self._origin[0]
+
+    @property
+    def policy_hash(self) -> str:
+        """The content hash of the policy that decided (`Policy.content_hash`)."""
+        return self._origin[1]
+
+    @property
+    def conflicts(self) -> dict[str, tuple[tuple[str, Any], ...]]:
+        """Outputs whose matching rules disagreed (with `on_conflict="mark"`): output -> (rule, value) pairs."""
+        return getattr(self, "_conflicts", None) or {}
+
+    @property
+    def fired(self) -> tuple[str, ...]:
+        """The ids of the rules that matched, in rule order."""
+        try:
+            return self._fired
+        except AttributeError:
+            graph = self._origin[2]
+            assert graph is not None  # set whenever _fired is not
+            ids = graph.rule_ids
+            fired = tuple([ids[i] for i in sorted(self._record[0])])
+            object.__setattr__(self, "_fired", fired)
+            return fired
+
+    @property
+    def resolutions(self) -> dict[str, Resolved]:
+        """Per output: its status, value, winning rules and overridden rules."""
+        try:
+            return self._resolutions
+        except AttributeError:
+            graph = self._origin[2]
+            assert graph is not None  # set whenever _resolutions is not
+            resolutions = {
+                name: resolve(proposals)
+                for name, resolve, proposals in zip(graph.output_names, graph.resolvers, self._record[1], strict=True)
+            }
+            object.__setattr__(self, "_resolutions", resolutions)
+            return resolutions
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.outputs, self.fired, self.as_of, self.policy_name, self.policy_hash, self.conflicts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(outputs={self.outputs!r}, fired={self.fired!r}, as_of={self.as_of!r}, "
+            f"policy_name={self.policy_name!r}, policy_hash={self.policy_hash!r}, conflicts={self.conflicts!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plain data only: the lazily built parts are built now, the compiled policy is left behind.
+        return (
+            Decision,
+            (
+                self.outputs,
+                self.fired,
+                self.as_of,
+                self.policy_name,
+                self.policy_hash,
+                self.resolutions,
+                self.facts,
+                self.conflicts,
+            ),
+        )
 
     def __getitem__(self, name: str) -> Any:
         return self.outputs[name]
@@ -124,10 +229,12 @@ class Policy:
         self._checked = checked
         self._graph = compile_policy(checked)
         self._validator = FactsValidator(checked, unknown_facts)
+        self._validate = self._validator.validate
         self._diagnostics = diagnostics
         self._run = self._graph.run
-        self._rule_ids = self._graph.rule_ids
         self._output_names = self._graph.output_names
+        self._origin = (checked.name, checked.content_hash, self._graph)
+        self._needs_context = _computes(checked)
 
     @property
     def name(self) -> str:
@@ -176,10 +283,9 @@ class Policy:
         ConflictError, or with `on_conflict="mark"` leaves the output out of `outputs` and lists it
         in `conflicts`. Bad facts raise FactsError, naming the fact, what was expected and what was given.
         """
-        moment = _moment(as_of)
-        strict = _strict(on_conflict)
-        values = self._validator.validate(facts)
-        return self._finish(values, moment, strict)
+        moment = _now(UTC) if as_of is None else _moment(as_of)
+        strict = True if on_conflict == "raise" else _strict(on_conflict)
+        return self._finish(self._validate(facts), moment, strict)
 
     def decide_many(
         self, batch: Iterable[Mapping[str, Any]], *, as_of: datetime | str | None = None, on_conflict: str = "raise"
@@ -213,8 +319,11 @@ class Policy:
 
     def _finish(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
         try:
-            with decimal.localcontext(ARITHMETIC):
-                fired_indexes, resolved = self._run(values, moment, strict)
+            if self._needs_context:
+                with decimal.localcontext(ARITHMETIC):
+                    record = self._run(values, moment, strict)
+            else:
+                record = self._run(values, moment, strict)
         except decimal.DecimalException as exc:
             raise EvaluationError(f"number out of range in this decision ({type(exc).__name__})") from exc
         except (TypeError, AttributeError) as exc:
@@ -224,29 +333,37 @@ class Policy:
             raise EvaluationError(
                 f"facts of types the rules cannot combine ({exc}); declare them in an `input` block"
             ) from exc
-        fired_indexes.sort()  # rules that read outputs run later, but `fired` is in rule order
-        outputs: dict[str, Any] = {}
-        conflicts: dict[str, tuple[tuple[str, Any], ...]] = {}
-        resolutions = dict(zip(self._output_names, resolved, strict=True))
-        for name, result in resolutions.items():
-            status = result.status
-            if status == "value" or status == "default":
-                outputs[name] = result.value
-            elif status == "conflict":
+        # record: (fired rule indexes, every output's proposals, the outputs that have a value,
+        # the indexes of the outputs whose rules conflicted or None)
+        decision = _new_decision(Decision)
+        _set_outputs(decision, record[2])
+        _set_as_of(decision, moment)
+        _set_facts(decision, values)
+        _set_origin(decision, self._origin)
+        _set_record(decision, record)
+        if record[3] is not None:
+            conflicts: dict[str, tuple[tuple[str, Any], ...]] = {}
+            for index in record[3]:
+                name = self._output_names[index]
+                result = self._graph.resolvers[index](record[1][index])
                 if strict:
                     raise ConflictError(name, result)
                 conflicts[name] = tuple((x.rule, x.value) for x in result.conflicting)
-        rule_ids = self._rule_ids
-        return Decision(
-            outputs=outputs,
-            fired=tuple(rule_ids[i] for i in fired_indexes),
-            as_of=moment,
-            policy_name=self._checked.name,
-            policy_hash=self._checked.content_hash,
-            resolutions=resolutions,
-            facts=values,
-            conflicts=conflicts,
-        )
+            _set_conflicts(decision, conflicts)
+        return decision
+
+
+# The hot path builds a Decision through its slots' own setters, the same immutable object the
+# constructor gives without a call through __init__ and __setattr__ per field; `fired`,
+# `resolutions` and `conflicts` stay unset until first read.
+_new_decision = object.__new__
+_SLOTS: dict[str, Any] = dict(vars(Decision))
+_set_outputs = _SLOTS["outputs"].__set__
+_set_as_of = _SLOTS["as_of"].__set__
+_set_facts = _SLOTS["facts"].__set__
+_set_origin = _SLOTS["_origin"].__set__
+_set_record = _SLOTS["_record"].__set__
+_set_conflicts = _SLOTS["_conflicts"].__set__
 
 
 def _moment(as_of: datetime | str | None) -> datetime:
@@ -269,3 +386,24 @@ def _strict(on_conflict: str) -> bool:
     if on_conflict not in CONFLICT_MODES:
         raise ValueError(f"on_conflict must be one of {CONFLICT_MODES}, got {on_conflict!r}")
     return on_conflict == "raise"
+
+
+def _computes(policy: CheckedPolicy) -> bool:
+    """Whether any expression of the policy does arithmetic, the only thing the decimal context
+    affects (comparisons of decimals are exact in any context); a policy that only compares skips
+    entering the context on every decision."""
+    stack: list[Any] = [d.expr for d in policy.derived.values()]
+    for rule in policy.rules:
+        stack.append(rule.condition)
+        stack.extend(action.value for action in rule.actions)
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, Calculation | Minus):
+            return True
+        for attr in ("left", "right", "operand", "value", "low", "high", "target"):
+            child = getattr(expr, attr, None)
+            if child is not None and not isinstance(expr, Const):
+                stack.append(child)
+        stack.extend(getattr(expr, "operands", ()))
+        stack.extend(getattr(expr, "elements", ()))
+    return False

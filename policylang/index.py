@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import checked as c
-from .datatypes import DURATION, INT, NUMBER, STRING, EnumOf, Type
+from .datatypes import DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type
 from .values import Duration
 
 LEAF_SIZE = 24
@@ -87,18 +87,57 @@ def constraints(rule: c.CheckedRule, index: int, derived: dict[str, c.Derived] |
     """The single-fact constraints in a rule's top-level conjunction, looking into the segments it
     names there (anything else is ignored: the index is safe, not exact)."""
     found = RuleConstraints(index)
+    # Operands are read in evaluation order, and reading stops at the first one that may raise (a
+    # division by zero): it runs whatever the later operands say, so their constraints must not
+    # keep the rule from being evaluated. A segment was computed before any rule, so all of it counts.
     pending: list[tuple[c.CheckedExpr, int]] = [(rule.condition, 0)]
     while pending:
         expr, depth = pending.pop()
         if isinstance(expr, c.Logical) and expr.op == "and":
-            pending.extend((operand, depth) for operand in expr.operands)
+            pending.extend((operand, depth) for operand in reversed(expr.operands))
         elif isinstance(expr, c.DerivedRef) and derived and expr.key in derived and depth < 8:
             segment = derived[expr.key]
             if segment.kind == "segment":
-                pending.append((segment.expr, depth + 1))
+                _read_segment(segment.expr, derived, depth + 1, found.facts)
+        elif depth == 0 and may_raise(expr):
+            break
         else:
             _read_atom(expr, found.facts)
     return found
+
+
+def _read_segment(expr: c.CheckedExpr, derived: dict[str, c.Derived], depth: int, facts: dict[str, Constraint]) -> None:
+    """The constraints of a segment's top-level conjunction, every operand counted."""
+    pending = [expr]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, c.Logical) and current.op == "and":
+            pending.extend(current.operands)
+        elif isinstance(current, c.DerivedRef) and current.key in derived and depth < 8:
+            segment = derived[current.key]
+            if segment.kind == "segment":
+                _read_segment(segment.expr, derived, depth + 1, facts)
+        else:
+            _read_atom(current, facts)
+
+
+def may_raise(expr: c.CheckedExpr) -> bool:
+    """Whether evaluating the expression can raise: arithmetic (a division by zero, a date out of
+    range) or values of unknown type (schema-less facts the rules cannot compare)."""
+    pending: list[Any] = [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, c.Calculation | c.Minus) or getattr(node, "type", None) == UNKNOWN:
+            return True
+        if isinstance(node, c.Const | c.DerivedRef):
+            continue  # a derived value was computed (and raised, if it could) before any rule
+        for attr in ("left", "right", "operand", "value", "low", "high", "target"):
+            child = getattr(node, attr, None)
+            if child is not None:
+                pending.append(child)
+        pending.extend(getattr(node, "operands", ()))
+        pending.extend(getattr(node, "elements", ()))
+    return False
 
 
 def _same_kind(fact_type: Type | None, other: Type) -> bool:

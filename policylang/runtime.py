@@ -113,17 +113,40 @@ def _arith_any(op: str, a: Any, b: Any) -> Any:
         raise EvaluationError(f"cannot compute {_shown(a)} {op} {_shown(b)}") from exc
 
 
-def _present(resolved: Resolved, strict: bool, is_bool: bool, output: str) -> Any:
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NO_VALUE = _Marker("NO_VALUE")
+"""A picker's answer for an output no rule set and that has no default."""
+CONFLICTED = _Marker("CONFLICTED")
+"""A picker's answer for an output whose matching rules disagree and whose resolution cannot decide."""
+
+
+def _present(
+    picked: Any,
+    proposals: list[tuple[int, Any]],
+    resolver: Callable[..., Resolved],
+    strict: bool,
+    is_bool: bool,
+    output: str,
+) -> Any:
     """An output's value as later rules read it: MISSING (None for bools) when absent or conflicted.
 
     A conflict raises here when the caller asked for conflicts to raise, since a rule reading a
     conflicted output cannot decide anything either.
     """
-    if resolved.status in ("value", "default"):
-        return resolved.value
-    if resolved.status == "conflict" and strict:
-        raise ConflictError(output, resolved)
-    return None if is_bool else MISSING
+    if picked is CONFLICTED:
+        if strict:
+            raise ConflictError(output, resolver(proposals))
+        return None if is_bool else MISSING
+    if picked is NO_VALUE:
+        return None if is_bool else MISSING
+    return picked
 
 
 def make_resolver(
@@ -236,6 +259,107 @@ def make_resolver(
     return single_or(unique)
 
 
+def make_picker(
+    output: c.Output, rules: tuple[c.CheckedRule, ...], may_reorder: bool = True
+) -> Callable[[list[tuple[int, Any]]], Any]:
+    """The value-only resolver of one output, for the hot path: proposals -> value, NO_VALUE or CONFLICTED.
+
+    It answers what `make_resolver` would put in `Resolved.value` (the default when nothing matched)
+    without building the winners and overridden rules; a Decision builds those from the proposals
+    only when asked. Tests check that the two agree for every strategy.
+    """
+    priorities = [rule.priority for rule in rules]
+    strategy = output.resolution
+    nothing = output.default if output.has_default else NO_VALUE
+    key: Callable[[Any], Any] | None = None
+    if isinstance(output.type, EnumOf):
+        rank = {m: i for i, m in enumerate(output.type.members)}.__getitem__
+
+        def key(pair: tuple[int, Any]) -> Any:
+            return rank(pair[1])
+
+    elif output.type == DURATION:
+
+        def key(pair: tuple[int, Any]) -> Any:
+            return pair[1].total_seconds
+
+    elif str(output.type) in ("date", "datetime"):
+
+        def key(pair: tuple[int, Any]) -> Any:
+            return as_datetime(pair[1])
+
+    else:
+        key = _second
+
+    def ordered(proposals: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        # Rules that read outputs run after them, so proposals may arrive out of rule order.
+        return sorted(proposals, key=_first) if may_reorder else proposals
+
+    if strategy in ("min", "max"):
+        pick = min if strategy == "min" else max
+
+        def extreme(proposals: list[tuple[int, Any]]) -> Any:
+            if len(proposals) < 2:
+                return proposals[0][1] if proposals else nothing
+            return pick(ordered(proposals), key=key)[1]  # min/max keep the first of equal keys: rule order
+
+        return extreme
+    if strategy in ("any", "all"):
+        fold = all if strategy == "all" else any
+
+        def boolean(proposals: list[tuple[int, Any]]) -> Any:
+            if not proposals:
+                return nothing
+            return fold([v for _, v in proposals])
+
+        return boolean
+    if strategy == "union":
+
+        def union(proposals: list[tuple[int, Any]]) -> Any:
+            if len(proposals) < 2:
+                return proposals[0][1] if proposals else nothing
+            return frozenset().union(*[v for _, v in proposals])
+
+        return union
+    if strategy == "first":
+
+        def first(proposals: list[tuple[int, Any]]) -> Any:
+            if len(proposals) < 2:
+                return proposals[0][1] if proposals else nothing
+            return min(proposals, key=_first)[1] if may_reorder else proposals[0][1]
+
+        return first
+
+    def agreeing(candidates: list[tuple[int, Any]]) -> Any:
+        value = candidates[0][1]
+        kind = isinstance(value, bool)
+        for _, other in candidates:
+            if other != value or isinstance(other, bool) != kind:
+                return CONFLICTED
+        return value
+
+    if strategy == "priority":
+
+        def by_priority(proposals: list[tuple[int, Any]]) -> Any:
+            if len(proposals) < 2:
+                return proposals[0][1] if proposals else nothing
+            top = max([priorities[i] for i, _ in proposals])
+            return agreeing(ordered([p for p in proposals if priorities[p[0]] == top]))
+
+        return by_priority
+
+    def unique(proposals: list[tuple[int, Any]]) -> Any:
+        if len(proposals) < 2:
+            return proposals[0][1] if proposals else nothing
+        return agreeing(ordered(proposals))
+
+    return unique
+
+
+def _second(pair: tuple[int, Any]) -> Any:
+    return pair[1]
+
+
 def _first(pair: tuple[int, Any]) -> int:
     return pair[0]
 
@@ -255,7 +379,7 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: 
     """The globals of a generated decision module."""
     rules = policy.rules
     names: dict[str, Any] = {
-        "__builtins__": {"frozenset": frozenset, "True": True, "False": False, "None": None},
+        "__builtins__": {"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
         "MISSING": MISSING,
         "UNSET": UNSET,
         "_bool3": _bool3,
@@ -272,4 +396,7 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: 
     }
     for i, output in enumerate(policy.outputs.values()):
         names[f"_resolve{i}"] = make_resolver(output, rules, may_reorder)
+        names[f"_pick{i}"] = make_picker(output, rules, may_reorder)
+    names["CONFLICTED"] = CONFLICTED
+    names["NO_VALUE"] = NO_VALUE
     return names

@@ -120,7 +120,7 @@ def assert_agree(text: str, given: dict[str, Any], as_of: Any) -> None:
         assert normalise_conflicts(decision.conflicts) == normalise_conflicts(ref.conflicts), (
             f"conflicts: evaluator {decision.conflicts!r}, reference {ref.conflicts!r}{where}"
         )
-        _assert_resolution_module_agrees(policy, ref, where)
+        _assert_resolution_module_agrees(policy, ref, where, decision)
         _assert_rendering(decision, ref, where)
 
     # on_conflict="raise": the same error type, or neither. When a decision has both a conflict and
@@ -141,8 +141,11 @@ def assert_agree(text: str, given: dict[str, Any], as_of: Any) -> None:
         assert not decision.conflicts and not ref.conflicts, where
 
 
-def _assert_resolution_module_agrees(policy: policylang.Policy, ref: Any, where: str) -> None:
-    """policylang.resolution (the shared single source) on the reference's proposals = the reference's own."""
+def _assert_resolution_module_agrees(
+    policy: policylang.Policy, ref: Any, where: str, decision: policylang.Decision
+) -> None:
+    """policylang.resolution (the shared single source) on the reference's proposals = the reference's own,
+    and = the winners and overridden rules the decision builds on demand from its own proposals."""
     for name, output in policy.checked.outputs.items():
         contributions = [resolution.Contribution(r, o, p, v) for r, o, p, v in ref.proposals[name]]
         sort_key = None
@@ -154,6 +157,10 @@ def _assert_resolution_module_agrees(policy: policylang.Policy, ref: Any, where:
         )
         mine = ref.outcomes[name]
         assert shared.status == mine.status, f"resolution.py says {shared!r}, reference {mine!r} for `{name}`{where}"
+        built = decision.resolutions[name]
+        assert (built.status, built.winners, built.overridden) == (shared.status, shared.winners, shared.overridden), (
+            f"`{name}`: the decision's resolution {built!r}, resolution.py {shared!r}{where}"
+        )
         if mine.status in ("value", "default"):
             assert key(shared.value) == key(mine.value), f"`{name}`: {shared.value!r} != {mine.value!r}{where}"
 
