@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from . import checked as c
-from . import index, runtime
+from . import first_hit, index, runtime
 from .codegen import CodeGen, Names
 from .datatypes import BOOL, DURATION
 from .resolution import Resolved
@@ -39,6 +39,10 @@ class DecisionGraph:
     ]
     """(facts, now, strict) -> (fired rule indexes, each output's proposals, the outputs that have a
     value, the indexes of the outputs whose rules conflicted or None)."""
+    outputs_source: str | None
+    decide_outputs: Callable[[dict[str, Any], Any], dict[str, Any] | None] | None
+    """(facts, now) -> the outputs, or None where the full function must decide (first_hit.py);
+    None when this policy has no such function."""
     resolvers: tuple[Callable[[list[tuple[int, Any]]], Resolved], ...]
     """Each output's full resolver, for the winners and overridden rules a Decision builds on demand."""
     rule_ids: tuple[str, ...]
@@ -71,6 +75,7 @@ class _Builder:
         self.rule_index = {rule.id: i for i, rule in enumerate(policy.rules)}
         self.atom_text: dict[str, str] = {}
         self.eager_names: list[str] = []
+        self.header: list[str] = []
 
     # --- the graph ---
 
@@ -114,6 +119,8 @@ class _Builder:
                 self.graph.add_edge(node, ("output", action.output))
         schedule = self._schedule()
         source = self._generate(schedule, shared)
+        read_outputs = {name for kind, name in schedule if kind == "output" and self.graph.out_degree(("output", name))}
+        outputs_source = first_hit.generate(policy, self.names, self.codegen, schedule, self.header, read_outputs)
         # Proposals reach a resolver out of rule order only when some rule runs after an output
         # it reads; otherwise the resolvers skip the check.
         reads_outputs = any(kind == "output" and target[0] == "rule" for (kind, _), target in self.graph.edges())
@@ -126,12 +133,22 @@ class _Builder:
             detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
             raise CompileError(f"this policy is too deeply nested for the evaluator ({detail})") from exc
         exec(code, namespace)
+        decide_outputs = None
+        if outputs_source is not None:
+            outputs_namespace = dict(namespace)
+            try:
+                exec(compile(outputs_source, f"<policy {policy.name}, outputs only>", "exec"), outputs_namespace)
+                decide_outputs = outputs_namespace["decide_outputs"]
+            except (SyntaxError, RecursionError, MemoryError):
+                outputs_source = None  # the full function serves alone
         return DecisionGraph(
             policy=policy,
             graph=self.graph,
             schedule=schedule,
             source=source,
             run=namespace["decide"],
+            outputs_source=outputs_source,
+            decide_outputs=decide_outputs,
             resolvers=tuple(namespace[f"_resolve{i}"] for i in range(len(policy.outputs))),
             rule_ids=tuple(rule.id for rule in policy.rules),
             output_names=tuple(policy.outputs),
@@ -174,6 +191,7 @@ class _Builder:
         gen = self.codegen
         policy = self.policy
         lines = ["def decide(facts, now, strict):"]
+        start = len(lines)
         for name, local in self.names.facts.items():
             fact = policy.facts[name]
             if fact.type == BOOL and local in self.names.maybe_missing:
@@ -184,9 +202,6 @@ class _Builder:
                 # Durations compare by length: read it once, not in every comparison.
                 self.names.seconds[local] = f"{local}s"
                 lines.append(f"    {local}s = {local}.total_seconds")
-        lines.append("    fired = []")
-        for i in range(len(policy.outputs)):
-            lines.append(f"    c{i} = []")
         # Shared atoms are computed on first use and remembered: at most once per decision, and never
         # when no rule that needs them is reached.
         # Pure atoms (no arithmetic, no schema-less values: nothing that can raise) are computed where
@@ -196,6 +211,10 @@ class _Builder:
             lines.append("    " + " = ".join(lazy.values()) + " = UNSET")
         for atom, name in lazy.items():
             gen.atoms[atom] = f"({name} if {name} is not UNSET else ({name} := {gen.cond(atom)}))"
+        self.header = lines[start:]
+        lines.append("    fired = []")
+        for i in range(len(policy.outputs)):
+            lines.append(f"    c{i} = []")
         run: list[c.CheckedRule] = []
         for kind, name in schedule:
             if kind == "rule":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import decimal
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,9 @@ CONFLICT_MODES = ("raise", "mark")
 ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
 """Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
 _now = datetime.now
+Record = tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None]
+"""What the full decision function returns: the fired rules' indexes, every output's proposals
+(rule index, value), the outputs that have a value, the indexes of conflicted outputs or None."""
 _CHUNK = 256
 """decide_many decides this many fact sets at a time with the garbage collector paused."""
 
@@ -46,8 +49,8 @@ class Decision:
     outputs: dict[str, Any]
     as_of: datetime
     facts: dict[str, Any]
-    _origin: tuple[str, str, DecisionGraph | None]
-    _record: tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None]
+    _origin: tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None]
+    _record: Record
     _conflicts: dict[str, tuple[tuple[str, Any], ...]]
     _fired: tuple[str, ...]
     _resolutions: dict[str, Resolved]
@@ -67,7 +70,7 @@ class Decision:
             ("outputs", outputs),
             ("as_of", as_of),
             ("facts", facts),
-            ("_origin", (policy_name, policy_hash, None)),
+            ("_origin", (policy_name, policy_hash, None, None)),
             ("_fired", tuple(fired)),
             ("_resolutions", resolutions),
             ("_conflicts", conflicts or {}),
@@ -103,7 +106,7 @@ class Decision:
             graph = self._origin[2]
             assert graph is not None  # set whenever _fired is not
             ids = graph.rule_ids
-            fired = tuple([ids[i] for i in sorted(self._record[0])])
+            fired = tuple([ids[i] for i in sorted(self._recorded()[0])])
             object.__setattr__(self, "_fired", fired)
             return fired
 
@@ -117,10 +120,24 @@ class Decision:
             assert graph is not None  # set whenever _resolutions is not
             resolutions = {
                 name: resolve(proposals)
-                for name, resolve, proposals in zip(graph.output_names, graph.resolvers, self._record[1], strict=True)
+                for name, resolve, proposals in zip(
+                    graph.output_names, graph.resolvers, self._recorded()[1], strict=True
+                )
             }
             object.__setattr__(self, "_resolutions", resolutions)
             return resolutions
+
+    def _recorded(self) -> Record:
+        """What the full decision function recorded; a decision made by the outputs-only function
+        (first_hit.py) runs it now, on the same facts and time, which gives the same outputs."""
+        try:
+            return self._record
+        except AttributeError:
+            rerun = self._origin[3]
+            assert rerun is not None  # set whenever _record is not
+            record = rerun(self.facts, self.as_of)
+            object.__setattr__(self, "_record", record)
+            return record
 
     def _key(self) -> tuple[Any, ...]:
         return (self.outputs, self.fired, self.as_of, self.policy_name, self.policy_hash, self.conflicts)
@@ -233,7 +250,8 @@ class Policy:
         self._diagnostics = diagnostics
         self._run = self._graph.run
         self._output_names = self._graph.output_names
-        self._origin = (checked.name, checked.content_hash, self._graph)
+        self._origin = (checked.name, checked.content_hash, self._graph, self._full_record)
+        self._decide_outputs = self._graph.decide_outputs
         self._needs_context = _computes(checked)
 
     @property
@@ -285,7 +303,7 @@ class Policy:
         """
         moment = _now(UTC) if as_of is None else _moment(as_of)
         strict = True if on_conflict == "raise" else _strict(on_conflict)
-        return self._finish(self._validate(facts), moment, strict)
+        return self._decide_validated(self._validate(facts), moment, strict)
 
     def decide_many(
         self, batch: Iterable[Mapping[str, Any]], *, as_of: datetime | str | None = None, on_conflict: str = "raise"
@@ -297,7 +315,7 @@ class Policy:
         moment = _moment(as_of)
         strict = _strict(on_conflict)
         validate = self._validator.validate
-        finish = self._finish
+        finish = self._decide_validated
         iterator = iter(batch)
         while True:
             chunk: list[Decision] = []
@@ -317,13 +335,27 @@ class Policy:
             if len(chunk) < _CHUNK:
                 return
 
-    def _finish(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
+    def _decide_validated(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
+        if self._decide_outputs is not None:
+            outputs = self._evaluate(self._decide_outputs, values, moment)
+            if outputs is not None:
+                decision = _new_decision(Decision)
+                _set_outputs(decision, outputs)
+                _set_as_of(decision, moment)
+                _set_facts(decision, values)
+                _set_origin(decision, self._origin)
+                return decision
+        return self._finish(values, moment, strict)
+
+    def _evaluate(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Runs a generated decision function in the policy's decimal context, with its errors made
+        the caller's: EvaluationError for numbers out of range and for schema-less facts of types the
+        rules cannot combine."""
         try:
             if self._needs_context:
                 with decimal.localcontext(ARITHMETIC):
-                    record = self._run(values, moment, strict)
-            else:
-                record = self._run(values, moment, strict)
+                    return function(*args)
+            return function(*args)
         except decimal.DecimalException as exc:
             raise EvaluationError(f"number out of range in this decision ({type(exc).__name__})") from exc
         except (TypeError, AttributeError) as exc:
@@ -333,6 +365,13 @@ class Policy:
             raise EvaluationError(
                 f"facts of types the rules cannot combine ({exc}); declare them in an `input` block"
             ) from exc
+
+    def _full_record(self, values: dict[str, Any], moment: datetime) -> Record:
+        record: Record = self._evaluate(self._run, values, moment, False)
+        return record
+
+    def _finish(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
+        record: Record = self._evaluate(self._run, values, moment, strict)
         # record: (fired rule indexes, every output's proposals, the outputs that have a value,
         # the indexes of the outputs whose rules conflicted or None)
         decision = _new_decision(Decision)

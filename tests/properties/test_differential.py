@@ -63,6 +63,9 @@ def _rendered_matches(rendered: Any, value: Any) -> bool:
     """Whether one `to_dict()` output value is the documented JSON form of a runtime value."""
     if isinstance(value, bool):
         return rendered is value
+    if isinstance(value, Decimal) and isinstance(rendered, str):
+        # A decimal no JSON float holds exactly is rendered as its exact text (docs/evaluation.md).
+        return Decimal(rendered) == value and Decimal(repr(float(value))) != value
     if isinstance(value, int | Decimal):
         return (
             isinstance(rendered, int | float | Decimal)
@@ -121,6 +124,7 @@ def assert_agree(text: str, given: dict[str, Any], as_of: Any) -> None:
             f"conflicts: evaluator {decision.conflicts!r}, reference {ref.conflicts!r}{where}"
         )
         _assert_resolution_module_agrees(policy, ref, where, decision)
+        _assert_outputs_only_function_agrees(policy, decision, where)
         _assert_rendering(decision, ref, where)
 
     # on_conflict="raise": the same error type, or neither. When a decision has both a conflict and
@@ -139,6 +143,23 @@ def assert_agree(text: str, given: dict[str, Any], as_of: Any) -> None:
         assert normalise_outputs(decision.outputs) == normalise_outputs(ref.outputs), where
         assert list(decision.fired) == ref.fired, where
         assert not decision.conflicts and not ref.conflicts, where
+
+
+def _assert_outputs_only_function_agrees(policy: policylang.Policy, decision: policylang.Decision, where: str) -> None:
+    """The outputs-only function (first_hit.py), where the policy has one, gives the full function's
+    outputs, or None (hand over to the full function) exactly when the full function found a conflict."""
+    graph = policy.decision_graph
+    if graph.decide_outputs is None:
+        event("no outputs-only function")
+        return
+    event("outputs-only function")
+    full = graph.run(decision.facts, decision.as_of, False)
+    fast = graph.decide_outputs(decision.facts, decision.as_of)
+    if full[3] is not None:
+        assert fast is None, f"the outputs-only function missed a conflict: {fast!r}{where}"
+    else:
+        assert fast is not None, f"the outputs-only function handed over without a conflict{where}"
+        assert normalise_outputs(fast) == normalise_outputs(full[2]), f"{fast!r} != {full[2]!r}{where}"
 
 
 def _assert_resolution_module_agrees(

@@ -288,3 +288,123 @@ def test_folding_drops_what_short_circuiting_never_reaches() -> None:
     assert policy.decide({"tier": "basic", "spend": 5})["n"] == 3  # the division is never reached
     with pytest.raises(policylang.EvaluationError, match="division by zero"):
         policy.decide({"tier": "premium", "spend": 5})
+
+
+# --- the outputs-only function (first_hit.py) ---------------------------------------------------------
+
+FIRST_HIT_INPUT = """\
+input {
+    tier: enum(basic, premium, key)
+    spend: number
+    zero: number = 0
+}
+"""
+
+
+def _first_hit(outputs: str, rules: str) -> policylang.Policy:
+    return policylang.compile(FIRST_HIT_INPUT + "output {\n" + outputs + "\n}\n" + rules, filename="fh.policy")
+
+
+@pytest.mark.parametrize(
+    ("declaration", "facts", "expected", "winners"),
+    [
+        # min: the smallest matching value; the order of the file does not matter
+        ("sla: duration = 72h resolve min", {"tier": "key", "spend": 50}, Duration(0, 3600), ("b",)),
+        ("sla: duration = 72h resolve min", {"tier": "basic", "spend": 50}, Duration(0, 4 * 3600), ("c",)),
+        ("sla: duration = 72h resolve min", {"tier": "basic", "spend": 1}, Duration(0, 72 * 3600), ()),
+    ],
+)
+def test_min_tries_the_smallest_value_first(
+    declaration: str, facts: dict[str, Any], expected: Any, winners: Any
+) -> None:
+    policy = _first_hit(
+        "    " + declaration,
+        "rule a: if spend > 10 then sla = 8h\nrule b: if tier == key then sla = 1h\nrule c: if spend > 20 then sla = 4h\n",
+    )
+    assert policy.decision_graph.decide_outputs is not None
+    decision = policy.decide(facts)
+    assert decision["sla"] == expected
+    assert decision.resolutions["sla"].winners == winners
+
+
+def test_equal_lengths_keep_the_first_rule_in_file_order() -> None:
+    policy = _first_hit(
+        "    sla: duration resolve min",
+        "rule late: if spend > 1 then sla = 24h\nrule early: if spend > 1 then sla = 1d\n",
+    )
+    # Reordered by length the two tie; the earlier rule in the file gives the value, as the picker does.
+    assert policy.decide({"tier": "key", "spend": 5})["sla"] == Duration(0, 86_400)
+    assert policy.decide({"tier": "key", "spend": 5}).resolutions["sla"].winners == ("late", "early")
+
+
+def test_priority_ties_that_disagree_hand_over_to_the_full_function() -> None:
+    policy = _first_hit(
+        "    queue: enum(general, priority, urgent) = general resolve priority",
+        "rule a priority 10: if tier == key then queue = priority\n"
+        "rule b priority 10: if spend > 100 then queue = urgent\n"
+        "rule c priority 5: if spend > 0 then queue = general\n",
+    )
+    assert policy.decide({"tier": "key", "spend": 5})["queue"] == "priority"
+    assert policy.decide({"tier": "basic", "spend": 500})["queue"] == "urgent"
+    with pytest.raises(policylang.ConflictError, match="`a` says 'priority', `b` says 'urgent'"):
+        policy.decide({"tier": "key", "spend": 500})
+    marked = policy.decide({"tier": "key", "spend": 500}, on_conflict="mark")
+    assert "queue" not in marked.outputs and set(marked.conflicts) == {"queue"}
+
+
+@pytest.mark.parametrize(
+    ("declaration", "facts", "expected"),
+    [
+        ("flag: bool resolve any", {"tier": "key", "spend": 0}, False),
+        ("flag: bool resolve any", {"tier": "key", "spend": 50}, True),
+        ("flag: bool resolve all", {"tier": "key", "spend": 50}, False),
+        ("flag: bool resolve all", {"tier": "basic", "spend": 50}, True),
+        ("flag: bool resolve all", {"tier": "basic", "spend": 0}, None),
+    ],
+)
+def test_any_and_all_try_the_deciding_value_first(declaration: str, facts: dict[str, Any], expected: Any) -> None:
+    policy = _first_hit("    " + declaration, "if tier == key then flag = false\nif spend > 10 then flag = true\n")
+    assert policy.decision_graph.decide_outputs is not None
+    assert policy.decide(facts).get("flag") == expected
+
+
+def test_unique_with_disagreeing_rules_still_conflicts() -> None:
+    policy = _first_hit("    note: string", 'if tier == key then note = "a"\nif spend > 10 then note = "b"\n')
+    assert policy.decide({"tier": "key", "spend": 1})["note"] == "a"
+    with pytest.raises(policylang.ConflictError):
+        policy.decide({"tier": "key", "spend": 50})
+
+
+@pytest.mark.parametrize(
+    ("outputs", "rules"),
+    [
+        ("    perks: set[string] = {} resolve union", "if spend > 1 then perks += {a}\n"),
+        ("    n: number = 0 resolve max", "if spend > 1 then n = spend * 2\n"),
+        ("    n: number = 0 resolve max", "if spend / zero > 1 then n = 1\n"),
+    ],
+    ids=["union needs every match", "a computed value", "a condition that can raise"],
+)
+def test_policies_without_an_outputs_only_function(outputs: str, rules: str) -> None:
+    policy = _first_hit(outputs, rules)
+    assert policy.decision_graph.decide_outputs is None
+    assert policy.decision_graph.outputs_source is None
+
+
+def test_a_decision_made_outputs_first_builds_fired_from_the_full_function() -> None:
+    policy = _first_hit(
+        "    sla: duration = 72h resolve min",
+        "rule a: if spend > 10 then sla = 8h\nrule b: if tier == key then sla = 1h\n",
+    )
+    decision = policy.decide({"tier": "key", "spend": 50}, as_of=AS_OF)
+    assert not hasattr(decision, "_record")  # nothing recorded yet: the outputs-only function decided
+    assert decision.fired == ("a", "b")
+    assert decision.resolutions["sla"].overridden == ("a",)
+    assert decision.to_dict()["fired"] == ["a", "b"]
+
+
+def test_thousands_of_rules_on_one_output_compile_into_a_flat_loop() -> None:
+    rules = "".join(f"if spend > {i} then n = {i}\n" for i in range(3000))
+    policy = _first_hit("    n: number = 0 resolve max", rules)
+    assert policy.decision_graph.decide_outputs is not None
+    assert policy.decide({"tier": "key", "spend": 1500})["n"] == 1499
+    assert len(policy.decide({"tier": "key", "spend": 10}).fired) == 10

@@ -1,0 +1,162 @@
+"""The outputs-only decision function: per output, its rules in the order its resolution prefers, stopping
+at the first that matches.
+
+`decide()` must give every output's value; which rules matched (`fired`) and who won and lost
+(`resolutions`) are wanted far less often, and finding every matching rule costs time in
+proportion to the rules that match, which grows with the policy. So alongside the full decision
+function (compiler.py) a policy gets this one when it can: for `resolve min` the rules setting
+the output are tried from the smallest value up, for `priority` from the highest priority down,
+for `any` the rules proposing true first, and so on; the first rule that matches gives the
+answer. A Decision made this way builds `fired` and `resolutions` with the full function when
+first asked (evaluation is deterministic, so the answer is the same).
+
+It is generated only where it gives exactly the full function's outputs without evaluating
+every rule: every action sets a constant; no rule condition can raise (a division, a schema-less
+value), because an error the full function would meet must not be skipped; no output resolves
+by `union`, which needs every match. When two matching rules could conflict (`unique`, or a
+`priority` tie), the function checks the rules that could disagree with the first match and, if
+one matches, returns None: the caller then runs the full function, which reports the conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import checked as c
+from . import index
+from .codegen import CodeGen, Names
+from .datatypes import BOOL, DURATION, EnumOf
+from .values import as_datetime
+
+MAX_CONFLICT_CHECKS = 4
+"""Per proposal, on average, at most this many conflict checks; more and the output is not worth it."""
+
+
+class _Entry:
+    """One rule's constant proposal for one output."""
+
+    __slots__ = ("priority", "rule", "value")
+
+    def __init__(self, rule: int, priority: int, value: Any) -> None:
+        self.rule = rule
+        self.priority = priority
+        self.value = value
+
+
+def generate(
+    policy: c.CheckedPolicy,
+    names: Names,
+    gen: CodeGen,
+    schedule: tuple[tuple[str, str], ...],
+    header: list[str],
+    read_outputs: set[str],
+) -> str | None:
+    """The source of `decide_outputs(facts, now)` -> the outputs dict, or None (run the full function);
+    or None when this policy cannot have one (see the module docstring)."""
+    for rule in policy.rules:
+        if index.may_raise(rule.condition) or any(not isinstance(a.value, c.Const) for a in rule.actions):
+            return None
+    chains: dict[str, list[_Entry]] = {name: [] for name in policy.outputs}
+    for i, rule in enumerate(policy.rules):
+        for action in rule.actions:
+            output = policy.outputs[action.output]
+            value = action.value.value  # type: ignore[union-attr]  # every action value is a Const (above)
+            if action.op == "add" and output.has_default:
+                value = output.default | value
+            chains[action.output].append(_Entry(i, rule.priority, value))
+    lines = ["def decide_outputs(facts, now):", *header]
+    output_index = {name: i for i, name in enumerate(policy.outputs)}
+    for kind, name in schedule:
+        if kind == "derived":
+            lines.append(f"    {names.derived[name]} = {gen.value(policy.derived[name].expr)}")
+        elif kind == "output":
+            block = _output_block(policy, gen, name, output_index[name], chains[name])
+            if block is None:
+                return None
+            lines.extend(block)
+            if name in read_outputs:
+                i = output_index[name]
+                absent = "None" if policy.outputs[name].type == BOOL else "MISSING"
+                lines.append(f"    o{i} = {absent} if r{i} is NO_VALUE else r{i}")
+    lines.append("    out = {}")
+    for i, (name, output) in enumerate(policy.outputs.items()):
+        if output.has_default:
+            lines.append(f"    out[{name!r}] = r{i}")
+        else:
+            lines.append(f"    if r{i} is not NO_VALUE:")
+            lines.append(f"        out[{name!r}] = r{i}")
+    lines.append("    return out")
+    return "\n".join(lines) + "\n"
+
+
+def _output_block(policy: c.CheckedPolicy, gen: CodeGen, name: str, i: int, entries: list[_Entry]) -> list[str] | None:
+    output = policy.outputs[name]
+    strategy = output.resolution
+    if strategy == "union":
+        return None
+    ordered = _ordered(strategy, output, entries)
+    checks = [_conflicts_after(strategy, ordered, position) for position in range(len(ordered))]
+    if sum(len(found) for found in checks) > MAX_CONFLICT_CHECKS * max(1, len(ordered)):
+        return None
+    nothing = gen.constant(output.default) if output.has_default else "NO_VALUE"
+    # A flat loop with `break`, not an if/elif chain: CPython nests elif, and 10,000 of them
+    # overflow its compiler.
+    lines = ["    while True:"]
+    for entry, conflicts in zip(ordered, checks, strict=True):
+        lines.append(f"        if {_matches(policy, gen, entry.rule)}:")
+        lines.append(f"            r{i} = {gen.constant(entry.value)}")
+        if conflicts:
+            tests = " or ".join(_matches(policy, gen, other.rule) for other in conflicts)
+            lines.append(f"            if {tests}:")
+            lines.append("                return None  # matching rules disagree: the full function reports it")
+        lines.append("            break")
+    lines.append(f"        r{i} = {nothing}")
+    lines.append("        break")
+    return lines
+
+
+def _matches(policy: c.CheckedPolicy, gen: CodeGen, rule_index: int) -> str:
+    condition = policy.rules[rule_index].condition
+    code = gen.cond(condition)
+    return f"({code} is True)" if gen.maybe(condition) else code
+
+
+def _ordered(strategy: str, output: c.Output, entries: list[_Entry]) -> list[_Entry]:
+    """The proposals in the order the resolution prefers them; among equals, in rule order."""
+    in_rule_order = sorted(entries, key=lambda e: e.rule)
+    if strategy in ("min", "max"):
+        key = _sort_key(output)
+        return sorted(in_rule_order, key=lambda e: key(e.value), reverse=strategy == "max")  # stable
+    if strategy == "priority":
+        return sorted(in_rule_order, key=lambda e: -e.priority)
+    if strategy in ("any", "all"):
+        first = strategy == "any"  # `any`: a true proposal decides; `all`: a false one does
+        deciding = [e for e in in_rule_order if bool(e.value) == first]
+        if output.has_default and output.default is (not first):
+            return deciding  # the others can only give what the default gives anyway
+        return deciding + [e for e in in_rule_order if bool(e.value) != first]
+    return in_rule_order  # first, unique
+
+
+def _conflicts_after(strategy: str, ordered: list[_Entry], position: int) -> list[_Entry]:
+    """The later proposals that would make a conflict if they matched along with the one at `position`."""
+    if strategy not in ("unique", "priority"):
+        return []
+    chosen = ordered[position]
+    found = []
+    for other in ordered[position + 1 :]:
+        if strategy == "priority" and other.priority != chosen.priority:
+            break  # ordered by priority: none after this one ties
+        if other.value != chosen.value or isinstance(other.value, bool) != isinstance(chosen.value, bool):
+            found.append(other)
+    return found
+
+
+def _sort_key(output: c.Output) -> Any:
+    if isinstance(output.type, EnumOf):
+        return {m: i for i, m in enumerate(output.type.members)}.__getitem__
+    if output.type == DURATION:
+        return lambda value: value.total_seconds
+    if str(output.type) in ("date", "datetime"):
+        return as_datetime
+    return lambda value: value
