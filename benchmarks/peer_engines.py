@@ -94,6 +94,27 @@ def load_policylang(text: str, rules: pr.RuleSet) -> Built:
     )
 
 
+def load_policylang_explained(text: str, rules: pr.RuleSet) -> Built:
+    """`decide()` and then every rule that matched and every output's winners and overridden rules:
+    what an explained or logged decision costs."""
+    built = load_policylang(text, rules)
+    decide = built.keep_alive.decide
+
+    def explained(facts: dict[str, Any]) -> Any:
+        decision = decide(facts)
+        decision.fired  # noqa: B018  # built on first read: that is what is timed
+        decision.resolutions  # noqa: B018
+        return decision
+
+    return Built(
+        decide=explained,
+        prepare=built.prepare,
+        normalise=built.normalise,
+        fired=built.fired,
+        keep_alive=built.keep_alive,
+    )
+
+
 # --- the hand-written function ---
 
 
@@ -192,11 +213,24 @@ ENGINES: tuple[Engine, ...] = (
         "policylang",
         pr.to_policylang,
         load_policylang,
-        "`policy.decide(facts)` with no `as_of`: validating the facts against the `input` block (pydantic; "
-        'the tenure literal `"400d"` parsed, the spend float read as an exact decimal), reading the clock, '
-        "running the generated decision function, resolving every output, building the `Decision` "
-        "(outputs, fired rules, per-output resolutions). Build = `policylang.compile` on the text: parse, "
-        "check (names, types, conflicts), decision graph, code generation.",
+        "`policy.decide(facts)` with no `as_of`: validating the facts against the `input` block (the tenure "
+        'literal `"400d"` parsed, the spend float read as an exact decimal), reading the clock, running the '
+        "generated outputs-only function (per output, the rules in the order its resolution prefers, up to the "
+        "first match), building the `Decision`. Its `fired` and per-output resolutions are built when first "
+        "read (next line). Build = `policylang.compile` on the text: parse, check (names, types, conflicts), "
+        "decision graph, code generation of both decision functions.",
+        is_peer=False,
+    ),
+    Engine(
+        "policylang_explained",
+        "policylang decide() + fired and resolutions",
+        "policylang",
+        "policylang",
+        pr.to_policylang,
+        load_policylang_explained,
+        "As above, then reading `decision.fired` and `decision.resolutions`: the full decision function runs "
+        "on the same facts, finding every matching rule and each output's winners and overridden rules, "
+        "as an explained or logged decision needs. Comparable in work to zen-engine's collect table.",
         is_peer=False,
     ),
     Engine(
@@ -234,8 +268,8 @@ ENGINES: tuple[Engine, ...] = (
         "`engine.evaluate(key, facts)` on four decision tables with hit policy `first`, one per output, whose "
         "rows are sorted by the value they set so that the first match is the resolved value (a catch-all "
         "row gives the default): the table stops at its first match. Same conversions as above. This encoding "
-        "only computes the outputs: it never learns which other rules matched, which policylang's `fired` and "
-        "per-output resolutions (winners, overridden rules) record for every decision, so it can skip most rows.",
+        "only computes the outputs: like policylang's outputs-only function, it never learns which other rules "
+        "matched, so it can skip most rows.",
     ),
     Engine(
         "rule_engine",

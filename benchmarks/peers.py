@@ -752,6 +752,7 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
     styles = {
         "policylang": ("C0", "-", "o", 2.6),
         "policylang_many": ("C0", "--", "o", 1.6),
+        "policylang_explained": ("C0", "-.", "^", 1.6),
         "python": ("0.35", ":", "s", 1.6),
     }
     colours = iter(["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"])
