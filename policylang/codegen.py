@@ -50,6 +50,7 @@ class CodeGen:
         self._constant_ids: dict[tuple[str, Any], str] = {}
         self._temps = 0
         self.atoms: dict[c.CheckedExpr, str] = {}
+        self._maybe_memo: dict[c.CheckedExpr, bool] = {}
         """Shared condition atoms, already computed into locals (structural key -> local name)."""
 
     # --- bookkeeping ---
@@ -88,6 +89,15 @@ class CodeGen:
     # --- may an expression be missing? ---
 
     def maybe(self, expr: c.CheckedExpr) -> bool:
+        """Whether the expression's value may be missing (None for a condition). Remembered per
+        expression: the compiler asks again for every copy of a rule in the index tree."""
+        try:
+            return self._maybe_memo[expr]
+        except KeyError:
+            answer = self._maybe_memo[expr] = self._maybe(expr)
+            return answer
+
+    def _maybe(self, expr: c.CheckedExpr) -> bool:
         match expr:
             case c.Const() | c.NowRef() | c.PresenceTest():
                 return False

@@ -7,6 +7,7 @@ generated function and never walks networkx or the AST.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -423,9 +424,11 @@ def _children(node: Any) -> Iterator[Any]:
     yield from getattr(node, "elements", ())
 
 
+@functools.lru_cache(maxsize=4096)
 def _pure(atom: c.CheckedExpr) -> bool:
     """Whether evaluating an atom can neither raise nor cost more than a few comparisons: only
-    references and constants of declared types, so it may be computed before any rule asks for it."""
+    references and constants of declared types, so it may be computed before any rule asks for it.
+    Remembered (atoms repeat across the index tree's leaves), in a bounded cache."""
     if index.may_raise(atom):
         return False
     stack: list[Any] = [atom]

@@ -65,12 +65,13 @@ def generate(
                 value = output.default | value
             chains[action.output].append(_Entry(i, rule.priority, value))
     lines = ["def decide_outputs(facts, now):", *header]
+    matches = _Conditions(policy, gen)
     output_index = {name: i for i, name in enumerate(policy.outputs)}
     for kind, name in schedule:
         if kind == "derived":
             lines.append(f"    {names.derived[name]} = {gen.value(policy.derived[name].expr)}")
         elif kind == "output":
-            block = _output_block(policy, gen, name, output_index[name], chains[name])
+            block = _output_block(policy, gen, matches, name, output_index[name], chains[name])
             if block is None:
                 return None
             lines.extend(block)
@@ -89,7 +90,9 @@ def generate(
     return "\n".join(lines) + "\n"
 
 
-def _output_block(policy: c.CheckedPolicy, gen: CodeGen, name: str, i: int, entries: list[_Entry]) -> list[str] | None:
+def _output_block(
+    policy: c.CheckedPolicy, gen: CodeGen, matches: _Conditions, name: str, i: int, entries: list[_Entry]
+) -> list[str] | None:
     output = policy.outputs[name]
     strategy = output.resolution
     if strategy == "union":
@@ -103,10 +106,10 @@ def _output_block(policy: c.CheckedPolicy, gen: CodeGen, name: str, i: int, entr
     # overflow its compiler.
     lines = ["    while True:"]
     for entry, conflicts in zip(ordered, checks, strict=True):
-        lines.append(f"        if {_matches(policy, gen, entry.rule)}:")
+        lines.append(f"        if {matches(entry.rule)}:")
         lines.append(f"            r{i} = {gen.constant(entry.value)}")
         if conflicts:
-            tests = " or ".join(_matches(policy, gen, other.rule) for other in conflicts)
+            tests = " or ".join(matches(other.rule) for other in conflicts)
             lines.append(f"            if {tests}:")
             lines.append("                return None  # matching rules disagree: the full function reports it")
         lines.append("            break")
@@ -115,10 +118,21 @@ def _output_block(policy: c.CheckedPolicy, gen: CodeGen, name: str, i: int, entr
     return lines
 
 
-def _matches(policy: c.CheckedPolicy, gen: CodeGen, rule_index: int) -> str:
-    condition = policy.rules[rule_index].condition
-    code = gen.cond(condition)
-    return f"({code} is True)" if gen.maybe(condition) else code
+class _Conditions:
+    """Each rule's condition as code, generated once however many outputs' chains test it."""
+
+    def __init__(self, policy: c.CheckedPolicy, gen: CodeGen) -> None:
+        self.policy = policy
+        self.gen = gen
+        self.codes: dict[int, str] = {}
+
+    def __call__(self, rule_index: int) -> str:
+        code = self.codes.get(rule_index)
+        if code is None:
+            condition = self.policy.rules[rule_index].condition
+            code = self.gen.cond(condition)
+            code = self.codes[rule_index] = f"({code} is True)" if self.gen.maybe(condition) else code
+        return code
 
 
 def _ordered(strategy: str, output: c.Output, entries: list[_Entry]) -> list[_Entry]:
