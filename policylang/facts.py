@@ -420,25 +420,23 @@ def _fast_validator(
         lines.append("        else:")
         lines.append("            found += 1")
         t = fact.type
+        # The common types are taken as they are when exactly right; the others go through their converter.
+        inline: dict[Type, str] = {
+            STRING: f"{local}.__class__ is not str",
+            BOOL: f"{local} is not True and {local} is not False",
+            INT: f"{local}.__class__ is not int",
+            UNKNOWN: f"{local} is MISSING",
+        }
+        rejected = inline.get(t)
         if isinstance(t, EnumOf):
             namespace[f"E{i}"] = frozenset(t.members)
-            lines.append(f"            if {local}.__class__ is not str or {local} not in E{i}:")
-            lines.append("                return None")
-        elif t == STRING:
-            lines.append(f"            if {local}.__class__ is not str:")
-            lines.append("                return None")
-        elif t == BOOL:
-            lines.append(f"            if {local} is not True and {local} is not False:")
-            lines.append("                return None")
-        elif t == INT:
-            lines.append(f"            if {local}.__class__ is not int:")
-            lines.append("                return None")
-        elif t == UNKNOWN:
-            lines.append(f"            if {local} is MISSING:")
-            lines.append("                return None")
-        else:
+            rejected = f"{local}.__class__ is not str or {local} not in E{i}"
+        if rejected is None:
             namespace[f"C{i}"] = converter_for(t)
             lines.append(f"            {local} = C{i}({local})")
+        else:
+            lines.append(f"            if {rejected}:")
+            lines.append("                return None")
     lines.append("    except Exception:")
     lines.append("        return None  # the pydantic model says what is wrong")
     if reject_unknown:
