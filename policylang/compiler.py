@@ -124,7 +124,10 @@ class _Builder:
         outputs_source = first_hit.generate(policy, self.names, self.codegen, schedule, self.header, read_outputs)
         # Proposals reach a resolver out of rule order only when some rule runs after an output
         # it reads; otherwise the resolvers skip the check.
-        reads_outputs = any(kind == "output" and target[0] == "rule" for (kind, _), target in self.graph.edges())
+        # (directly, or through a shared atom or a let).
+        reads_outputs = any(
+            node[0] == "rule" for name in policy.outputs for node in nx.descendants(self.graph, ("output", name))
+        )
         namespace = runtime.namespace(self.policy, self.rule_index, reads_outputs)
         namespace.update(self.codegen.constants)
         # The source is built only from the checked IR (see codegen.py), never from policy text.
@@ -262,7 +265,8 @@ class _Builder:
             return
         by_index = {self.rule_index[rule.id]: rule for rule in run}
         tree = index.build(
-            [index.constraints(rule, i, self.policy.derived) for i, rule in by_index.items()], self._missing_facts()
+            [index.constraints(rule, i, self.policy.derived, self._missing_facts()) for i, rule in by_index.items()],
+            self._missing_facts(),
         )
         yield from self._tree(tree, by_index, 1)
 

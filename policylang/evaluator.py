@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from .checked import Calculation, CheckedPolicy, Const, Minus
@@ -45,10 +46,10 @@ class Decision:
     every output's proposals), since most callers on a hot path read only `outputs`.
     """
 
-    __slots__ = ("_conflicts", "_fired", "_origin", "_record", "_resolutions", "as_of", "facts", "outputs")
+    __slots__ = ("_conflicts", "_facts", "_fired", "_origin", "_record", "_resolutions", "as_of", "outputs")
     outputs: dict[str, Any]
     as_of: datetime
-    facts: dict[str, Any]
+    _facts: dict[str, Any]
     _origin: tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None]
     _record: Record
     _conflicts: dict[str, tuple[tuple[str, Any], ...]]
@@ -69,7 +70,7 @@ class Decision:
         for name, value in (
             ("outputs", outputs),
             ("as_of", as_of),
-            ("facts", facts),
+            ("_facts", dict(facts)),
             ("_origin", (policy_name, policy_hash, None, None)),
             ("_fired", tuple(fired)),
             ("_resolutions", resolutions),
@@ -82,6 +83,12 @@ class Decision:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"a Decision is immutable; cannot delete `{name}`")
+
+    @property
+    def facts(self) -> Mapping[str, Any]:
+        """The facts as the policy saw them (validated, defaults filled), read-only: `fired` and
+        `resolutions` may be built from them later, so they must stay as they were."""
+        return MappingProxyType(self._facts)
 
     @property
     def policy_name(self) -> str:
@@ -135,7 +142,7 @@ class Decision:
         except AttributeError:
             rerun = self._origin[3]
             assert rerun is not None  # set whenever _record is not
-            record = rerun(self.facts, self.as_of)
+            record = rerun(self._facts, self.as_of)
             object.__setattr__(self, "_record", record)
             return record
 
@@ -166,7 +173,7 @@ class Decision:
                 self.policy_name,
                 self.policy_hash,
                 self.resolutions,
-                self.facts,
+                self._facts,
                 self.conflicts,
             ),
         )
@@ -337,7 +344,11 @@ class Policy:
 
     def _decide_validated(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
         if self._decide_outputs is not None:
-            outputs = self._evaluate(self._decide_outputs, values, moment)
+            if self._needs_context or not self._checked.facts_declared:
+                outputs = self._evaluate(self._decide_outputs, values, moment)
+            else:
+                # Nothing to guard: no arithmetic, and declared facts were all converted.
+                outputs = self._decide_outputs(values, moment)
             if outputs is not None:
                 decision = _new_decision(Decision)
                 _set_outputs(decision, outputs)
@@ -399,7 +410,7 @@ _new_decision = object.__new__
 _SLOTS: dict[str, Any] = dict(vars(Decision))
 _set_outputs = _SLOTS["outputs"].__set__
 _set_as_of = _SLOTS["as_of"].__set__
-_set_facts = _SLOTS["facts"].__set__
+_set_facts = _SLOTS["_facts"].__set__
 _set_origin = _SLOTS["_origin"].__set__
 _set_record = _SLOTS["_record"].__set__
 _set_conflicts = _SLOTS["_conflicts"].__set__

@@ -311,6 +311,9 @@ class FactsValidator:
         fast = self._fast(given)
         if fast is not None:
             return fast
+        if any(value is MISSING for value in given.values()):
+            # MISSING given for a fact is the fact not given: its default, missing, or an error.
+            given = {name: value for name, value in given.items() if value is not MISSING}
         try:
             model = self._model.model_validate(given)
         except pydantic.ValidationError as exc:
@@ -396,6 +399,10 @@ def _fast_validator(
         "int": int,
         "len": len,
         "Exception": Exception,
+        "Decimal": Decimal,
+        "repr": repr,
+        "float": float,
+        "PD": _parse_duration_text,
     }
     lines = [
         "def validate(given):",
@@ -433,7 +440,22 @@ def _fast_validator(
             rejected = f"{local}.__class__ is not str or {local} not in E{i}"
         if rejected is None:
             namespace[f"C{i}"] = converter_for(t)
-            lines.append(f"            {local} = C{i}({local})")
+            if t == NUMBER:
+                # A float read through its decimal text, as convert_number does; the rare cases
+                # (infinities, NaN, out of range) return None and the model reports them.
+                lines.append(f"            if {local}.__class__ is float:")
+                lines.append(f"                {local} = Decimal(repr({local}))")
+                bound = _MAX_EXPONENT
+                lines.append(
+                    f"                if not {local}.is_finite() or not -{bound} <= {local}.adjusted() <= {bound}:"
+                )
+                lines.append("                    return None")
+                lines.append("            else:")
+                lines.append(f"                {local} = C{i}({local})")
+            elif t == DURATION:
+                lines.append(f"            {local} = PD({local}) if {local}.__class__ is str else C{i}({local})")
+            else:
+                lines.append(f"            {local} = C{i}({local})")
         else:
             lines.append(f"            if {rejected}:")
             lines.append("                return None")

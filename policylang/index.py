@@ -83,7 +83,12 @@ def key_of(value: Any) -> Any:
     return value
 
 
-def constraints(rule: c.CheckedRule, index: int, derived: dict[str, c.Derived] | None = None) -> RuleConstraints:
+def constraints(
+    rule: c.CheckedRule,
+    index: int,
+    derived: dict[str, c.Derived] | None = None,
+    missing: set[str] | frozenset[str] = frozenset(),
+) -> RuleConstraints:
     """The single-fact constraints in a rule's top-level conjunction, looking into the segments it
     names there (anything else is ignored: the index is safe, not exact)."""
     found = RuleConstraints(index)
@@ -100,6 +105,10 @@ def constraints(rule: c.CheckedRule, index: int, derived: dict[str, c.Derived] |
             if segment.kind == "segment":
                 _read_segment(segment.expr, derived, depth + 1, found.facts)
         elif depth == 0 and may_raise(expr):
+            # A constraint on a fact that may be missing is unknown, not false, when the fact is
+            # missing, and `and` goes on to this operand: such a rule must stay in the missing branch.
+            for fact in missing:
+                found.facts.pop(fact, None)
             break
         else:
             _read_atom(expr, found.facts)

@@ -408,3 +408,73 @@ def test_thousands_of_rules_on_one_output_compile_into_a_flat_loop() -> None:
     assert policy.decision_graph.decide_outputs is not None
     assert policy.decide({"tier": "key", "spend": 1500})["n"] == 1499
     assert len(policy.decide({"tier": "key", "spend": 10}).fired) == 10
+
+
+# --- found in review -------------------------------------------------------------------------------
+
+
+def test_the_facts_a_decision_keeps_are_read_only() -> None:
+    # fired and resolutions may be built later from these facts, so they must not change.
+    policy = policylang.compile(
+        "input {\n    tier: enum(basic, premium)\n}\noutput {\n    sla: duration = 72h resolve min\n}\n"
+        "rule a: if tier == premium then sla = 4h\n",
+        filename="ro.policy",
+    )
+    decision = policy.decide({"tier": "premium"})
+    with pytest.raises(TypeError):
+        decision.facts["tier"] = "basic"  # type: ignore[index]
+    assert decision.fired == ("a",)
+    assert decision.resolutions["sla"].winners == ("a",)
+
+
+def test_missing_given_explicitly_is_a_fact_not_given() -> None:
+    policy = policylang.compile(
+        "input {\n    tenure: duration\n    grace: duration = 30d\n}\noutput {\n    x: bool = false resolve any\n}\n"
+        "rule b: if tenure is missing then x\n",
+        filename="missing.policy",
+    )
+    assert policy.decide({"tenure": "1y", "grace": MISSING}).outputs == {"x": False}
+    assert policy.validate_facts({"tenure": "1y", "grace": MISSING})["grace"] == Duration(0, 30 * 86_400)
+    with pytest.raises(FactsError, match="fact `tenure` is missing"):
+        policy.decide({"tenure": MISSING})
+
+
+@pytest.mark.parametrize("extra", ["", "    p: set[string] = {} resolve union\n"], ids=["outputs-only", "full only"])
+def test_a_rule_reading_an_output_through_a_shared_atom_keeps_rule_order(extra: str) -> None:
+    text = (
+        "input {\n    a: bool\n    b: bool\n}\n"
+        "output {\n    o0: bool resolve first\n    q: string resolve first\n    c: string resolve unique\n"
+        + extra
+        + "}\n"
+        'rule r0: if o0 is missing then q = "r0", c = "x"\n'
+        'rule r1: if a then q = "r1"\n'
+        'rule r1b: if b then c = "y"\n'
+        'rule r2: if o0 is missing then q = "r2"\n'
+    )
+    policy = policylang.compile(text, filename="order.policy")
+    decision = policy.decide({"a": True, "b": False})
+    assert decision["q"] == "r0"
+    assert decision.resolutions["q"].winners == ("r0",)
+    marked = policy.decide({"a": True, "b": True}, on_conflict="mark")
+    assert marked.conflicts["c"] == (("r0", "x"), ("r1b", "y"))
+
+
+@pytest.mark.parametrize("other_rules", [5, 60], ids=["no index", "index tree"])
+def test_a_missing_indexed_fact_still_reaches_an_operand_that_raises(other_rules: int) -> None:
+    members = [f"m{i}" for i in range(10)]
+    lines = [
+        "input {",
+        f"    tier: enum({', '.join(members)})?",
+        "    n: number",
+        "}",
+        "output {",
+        "    x: number = 0 resolve max",
+        "}",
+    ]
+    lines += [f"rule r{i}: if tier == m{i % 10} then x = {i}" for i in range(other_rules)]
+    lines.append("rule boom: if tier == m3 and 10 / n > 1 then x = 1000")
+    policy = policylang.compile("\n".join(lines) + "\n", filename="boom.policy")
+    # `tier == m3` is unknown when tier is missing, so `and` goes on to the division (docs, section 2).
+    with pytest.raises(policylang.EvaluationError, match="division by zero"):
+        policy.decide({"n": 0})
+    assert policy.decide({"n": 0, "tier": "m1"})["x"] == max([i for i in range(other_rules) if i % 10 == 1], default=0)
