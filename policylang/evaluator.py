@@ -260,6 +260,8 @@ class Policy:
         self._origin = (checked.name, checked.content_hash, self._graph, self._full_record)
         self._decide_outputs = self._graph.decide_outputs
         self._needs_context = _computes(checked)
+        # With no arithmetic and declared (so converted) facts there is nothing for _evaluate to guard.
+        self._outputs_unguarded = self._decide_outputs if not self._needs_context and checked.facts_declared else None
 
     @property
     def name(self) -> str:
@@ -343,12 +345,10 @@ class Policy:
                 return
 
     def _decide_validated(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
-        if self._decide_outputs is not None:
-            if self._needs_context or not self._checked.facts_declared:
-                outputs = self._evaluate(self._decide_outputs, values, moment)
-            else:
-                # Nothing to guard: no arithmetic, and declared facts were all converted.
-                outputs = self._decide_outputs(values, moment)
+        guarded = self._decide_outputs
+        if guarded is not None:
+            unguarded = self._outputs_unguarded
+            outputs = unguarded(values, moment) if unguarded is not None else self._evaluate(guarded, values, moment)
             if outputs is not None:
                 decision = _new_decision(Decision)
                 _set_outputs(decision, outputs)
