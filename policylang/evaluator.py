@@ -292,6 +292,13 @@ class Policy:
         """The decision graph as JSON-ready data (`policy graph --format json`)."""
         return to_json_graph(self._graph)
 
+    def analyse(self) -> list[Diagnostic]:
+        """Conflicts, unreachable rules and coverage gaps, each proven by a witness (docs/analysis.md),
+        and `analysis-incomplete` notes where the analysis could not decide."""
+        from .analysis import analyse
+
+        return analyse(self)
+
     def check(self) -> list[Diagnostic]:
         """The diagnostics found when the policy was loaded (warnings and notes; errors prevent loading)."""
         return list(self._diagnostics)

@@ -60,6 +60,23 @@ def check_source(text: str, filename: str = "<policy>") -> CheckReport:
     return CheckReport(filename, result.diagnostics, sources, result.policy)
 
 
+def with_analysis(report: CheckReport) -> CheckReport:
+    """The report plus the static analysis's findings (analysis.py), for a policy that checked
+    without errors; a report with errors is returned as it is."""
+    if not report.ok or report.policy is None:
+        return report
+    from .analysis import analyse
+    from .compiler import CompileError
+    from .evaluator import Policy
+
+    try:
+        policy = Policy(report.policy, report.diagnostics)
+    except CompileError:
+        return report  # compile_source reports this; the checker's findings stand
+    findings = tuple(sorted(analyse(policy), key=Diagnostic.sort_key))
+    return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
+
+
 def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
     """A policy file's text, or an `io-error` diagnostic saying why it cannot be read."""
     path = Path(path)
@@ -167,4 +184,5 @@ __all__ = [
     "format_file",
     "format_source",
     "load",
+    "with_analysis",
 ]

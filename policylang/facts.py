@@ -459,6 +459,8 @@ def _fast_validator(
         else:
             lines.append(f"            if {rejected}:")
             lines.append("                return None")
+    if not facts:
+        lines.append("        pass  # a policy that reads no facts")
     lines.append("    except Exception:")
     lines.append("        return None  # the pydantic model says what is wrong")
     if reject_unknown:

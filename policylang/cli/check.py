@@ -8,6 +8,7 @@ import click
 
 from policylang import CheckReport, ExitCode, check_file, render_json, summary_line
 from policylang.diagnostics import Severity, to_dict
+from policylang.facade import with_analysis
 
 from .files import expand_policy_paths
 
@@ -16,7 +17,13 @@ from .files import expand_policy_paths
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as failures (exit 1).")
-def check_command(files: tuple[str, ...], output_format: str, strict: bool) -> int:
+@click.option(
+    "--analysis/--no-analysis",
+    default=True,
+    show_default=True,
+    help="Look for conflicts, unreachable rules and coverage gaps (each with a witness).",
+)
+def check_command(files: tuple[str, ...], output_format: str, strict: bool, analysis: bool) -> int:
     """Check policy files (and their imports) for errors and warnings.
 
     Exit codes: 0 clean, 1 findings (errors, or warnings with --strict), 2 a file could not be read.
@@ -24,6 +31,8 @@ def check_command(files: tuple[str, ...], output_format: str, strict: bool) -> i
     from . import use_color
 
     reports = [check_file(path) for path in expand_policy_paths(files)]
+    if analysis:
+        reports = [with_analysis(report) for report in reports]
     if not reports:
         click.echo("error[io-error]: no `.policy` files found in the given folders", err=True)
         return ExitCode.USAGE

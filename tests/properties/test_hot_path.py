@@ -478,3 +478,10 @@ def test_a_missing_indexed_fact_still_reaches_an_operand_that_raises(other_rules
     with pytest.raises(policylang.EvaluationError, match="division by zero"):
         policy.decide({"n": 0})
     assert policy.decide({"n": 0, "tier": "m1"})["x"] == max([i for i in range(other_rules) if i % 10 == 1], default=0)
+
+
+def test_a_policy_that_reads_no_facts_validates_an_empty_dict() -> None:
+    policy = policylang.compile("output {\n    n: number = 1\n}\n", filename="nofacts.policy")
+    assert policy._validator._fast({}) == {}
+    assert policy.decide({}).outputs == {"n": 1}
+    assert policy.decide({"x": 1}).outputs == {"n": 1}  # without an `input` block any facts are taken

@@ -1,0 +1,314 @@
+"""Static analysis of a compiled policy: conflicts, unreachable rules and coverage gaps, each with proof.
+
+For each output, the rules that can affect it are the rules that set it and, transitively, the
+rules setting the outputs they read. The facts those rules read are enumerated over their
+representatives (domains.py), every combination run through the policy's own full decision
+function, so what the analysis reports is what `decide()` would do. Findings carry a witness:
+concrete facts, rendered as a facts file would give them, that are decided once more through
+`Policy.decide` before they are reported; one that does not show what is claimed is never reported.
+
+The enumeration is exhaustive where every rule involved stays in the fragment domains.py
+describes and the combinations number at most MAX_COMBINATIONS; otherwise it samples, reports
+what it found (still proven), and adds an `analysis-incomplete` note naming the rules, since the
+absence of a finding was not proven there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from . import checked as c
+from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
+from .domains import constants_by_fact, reads, representatives
+from .facts import MISSING
+from .runtime import EvaluationError
+
+if TYPE_CHECKING:
+    from .evaluator import Policy
+
+MAX_COMBINATIONS = 20_000
+"""Per output, combinations of representative facts decided; beyond this the analysis samples."""
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+"""The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
+
+
+@dataclass
+class _Scope:
+    """What one output's analysis enumerates: its rules, their facts, and why it may be inexact."""
+
+    output: str
+    rules: list[int]
+    facts: list[str]
+    outside: dict[int, list[str]] = field(default_factory=dict)
+
+
+def analyse(policy: Policy) -> list[Diagnostic]:
+    """Every conflict, unreachable rule and coverage gap the analysis can prove, plus notes where
+    it could not decide. The policy must have checked without errors."""
+    return _Analysis(policy).run()
+
+
+class _Analysis:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.checked: c.CheckedPolicy = policy.checked
+        self.rules = self.checked.rules
+        constants = constants_by_fact(self.checked)
+        self.domains: dict[str, list[Any]] = {}
+        self.inexact_facts: set[str] = set()
+        for name, fact in self.checked.facts.items():
+            values, exact = representatives(fact, constants[name])
+            self.domains[name] = values
+            if not exact:
+                self.inexact_facts.add(name)
+        self.setters: dict[str, list[int]] = {name: [] for name in self.checked.outputs}
+        for i, rule in enumerate(self.rules):
+            for action in rule.actions:
+                if i not in self.setters[action.output]:
+                    self.setters[action.output].append(i)
+        self.reached: set[int] = set()
+        self.exact_for: set[int] = set()
+        """Rules whose reachability some exhaustive enumeration covered."""
+
+    # --- scopes ---
+
+    def _scope(self, output: str) -> _Scope:
+        rules: list[int] = []
+        facts: set[str] = set()
+        outside: dict[int, list[str]] = {}
+        pending = list(self.setters[output])
+        seen_outputs = {output}
+        seen_derived: set[str] = set()
+        while pending:
+            index = pending.pop()
+            if index in rules:
+                continue
+            rules.append(index)
+            rule = self.rules[index]
+            found = reads(rule.condition)
+            for action in rule.actions:
+                value = reads(action.value)
+                found.facts |= value.facts
+                found.outputs |= value.outputs
+                found.derived |= value.derived
+                if not isinstance(action.value, c.Const):
+                    found.outside.append("an action computes its value")
+            derived = list(found.derived)
+            while derived:
+                key = derived.pop()
+                if key in seen_derived:
+                    continue
+                seen_derived.add(key)
+                item = self.checked.derived[key]
+                inner = reads(item.expr)
+                if item.kind == "let" and not isinstance(item.expr, c.FactRef | c.Const):
+                    inner.outside.append(f"it reads the let `{key}`, which computes")
+                found.facts |= inner.facts
+                found.outputs |= inner.outputs
+                found.outside.extend(inner.outside)
+                derived.extend(inner.derived)
+            facts |= found.facts
+            reasons = list(dict.fromkeys(found.outside))
+            reasons += [f"`{f}` takes too many values to try them all" for f in found.facts & self.inexact_facts]
+            if reasons:
+                outside[index] = reasons
+            for read in found.outputs - seen_outputs:
+                seen_outputs.add(read)
+                pending.extend(self.setters[read])
+        return _Scope(output, sorted(rules), sorted(facts), outside)
+
+    # --- running ---
+
+    def run(self) -> list[Diagnostic]:
+        findings: list[Diagnostic] = []
+        for output in self.checked.outputs:
+            if self.setters[output]:
+                findings.extend(self._output(self._scope(output)))
+        findings.extend(self._unreachable())
+        return findings
+
+    def _combinations(self, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
+        """Fact dictionaries (runtime values) to decide, and whether they are every combination."""
+        base = {name: self._base(name) for name in self.checked.facts}
+        axes = [self.domains[name] for name in scope.facts]
+        total = 1
+        for axis in axes:
+            total *= len(axis)
+        if total <= MAX_COMBINATIONS:
+            products: Iterator[tuple[Any, ...]] = itertools.product(*axes)
+            exhaustive = True
+        else:
+            rng = random.Random(0)  # the same policy always gets the same sample
+            products = (tuple(rng.choice(axis) for axis in axes) for _ in range(MAX_COMBINATIONS))
+            exhaustive = False
+
+        def facts() -> Iterator[dict[str, Any]]:
+            for values in products:
+                yield {**base, **dict(zip(scope.facts, values, strict=True))}
+
+        return facts(), exhaustive
+
+    def _base(self, name: str) -> Any:
+        fact = self.checked.facts[name]
+        if fact.has_default:
+            return _default_value(self.policy, name)
+        if fact.optional:
+            return MISSING
+        return self.domains[name][0]
+
+    def _output(self, scope: _Scope) -> list[Diagnostic]:
+        output = self.checked.outputs[scope.output]
+        index = list(self.checked.outputs).index(scope.output)
+        resolver = self.policy.decision_graph.resolvers[index]
+        combinations, exhaustive = self._combinations(scope)
+        pairs: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
+        gap: dict[str, Any] | None = None
+        failures = 0
+        for values in combinations:
+            try:
+                fired, proposals, outputs, conflicted = self.policy._full_record(values, AS_OF)
+            except EvaluationError:
+                failures += 1
+                continue
+            self.reached.update(fired)
+            if conflicted is not None and index in conflicted:
+                contributions = resolver(proposals[index]).conflicting
+                for a, b in itertools.combinations(contributions, 2):
+                    if a.rule != b.rule and (
+                        a.value != b.value or isinstance(a.value, bool) != isinstance(b.value, bool)
+                    ):
+                        pairs.setdefault((a.rule, b.rule), (values, a.value, b.value))
+            elif gap is None and output.declared and not output.has_default and scope.output not in outputs:
+                # (an output a schema-less policy only infers has no place to declare a default)
+                gap = values
+        inexact = {i: r for i, r in scope.outside.items()}
+        if exhaustive and failures == 0:
+            self.exact_for.update(i for i in scope.rules if i not in inexact)
+        diagnostics: list[Diagnostic] = []
+        for (first, second), (values, first_value, second_value) in pairs.items():
+            finding = self._conflict(scope.output, first, second, first_value, second_value, values)
+            if finding is not None:
+                diagnostics.append(finding)
+        if gap is not None:
+            finding = self._gap(scope.output, gap)
+            if finding is not None:
+                diagnostics.append(finding)
+        if not exhaustive or inexact or failures:
+            diagnostics.append(self._incomplete(scope, inexact, exhaustive, failures))
+        return diagnostics
+
+    # --- findings ---
+
+    def _rule(self, rule_id: str) -> c.CheckedRule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
+    def _conflict(
+        self, output: str, first: str, second: str, first_value: Any, second_value: Any, values: dict[str, Any]
+    ) -> Diagnostic | None:
+        witness = render_witness(self.checked, values)
+        decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
+        shown = {rule for rule, _ in decision.conflicts.get(output, ())}
+        if not {first, second} <= shown:
+            return None  # never report what the real evaluator does not show
+        resolution = self.checked.outputs[output].resolution
+        a, b = self._rule(first), self._rule(second)
+        why = "equal priorities" if resolution == "priority" else f"`resolve {resolution}`"
+        return error(
+            Code.CONFLICT,
+            f"rules `{first}` and `{second}` can both match and set `{output}` to different values "
+            f"({_shown(first_value)} and {_shown(second_value)}); {why} cannot decide between them",
+            b.span,
+            label=f"sets `{output}` = {_shown(second_value)}",
+            labels=(Label(a.span, f"sets `{output}` = {_shown(first_value)}"),),
+            hint=f"make their conditions exclude each other, or give `{output}` a resolution that decides "
+            "(`resolve first`, `min`, `max`, or `priority` with different priorities)",
+            rules=(first, second),
+            witness=witness,
+        )
+
+    def _gap(self, output: str, values: dict[str, Any]) -> Diagnostic | None:
+        witness = render_witness(self.checked, values)
+        decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
+        if output in decision.outputs or output in decision.conflicts:
+            return None
+        declared = self.checked.outputs[output]
+        return warning(
+            Code.COVERAGE_GAP,
+            f"output `{output}` has no default, and no rule sets it for some facts",
+            declared.span,
+            hint=f"give `{output}` a default, or add a rule for facts like the witness",
+            rules=tuple(self.rules[i].id for i in self.setters[output]),
+            witness=witness,
+        )
+
+    def _unreachable(self) -> list[Diagnostic]:
+        found = []
+        for i in sorted(self.exact_for - self.reached):
+            rule = self.rules[i]
+            found.append(
+                warning(
+                    Code.UNREACHABLE_RULE,
+                    f"rule `{rule.id}` can never match: no facts within the declared types satisfy its condition",
+                    rule.span,
+                    hint="its comparisons exclude each other; check the constants and `and` / `or`",
+                    rules=(rule.id,),
+                )
+            )
+        return found
+
+    def _incomplete(self, scope: _Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int) -> Diagnostic:
+        reasons = []
+        if not exhaustive:
+            reasons.append(
+                f"its rules read facts with too many combinations to try them all; {MAX_COMBINATIONS:,} were sampled"
+            )
+        if failures:
+            reasons.append(
+                f"{failures} combinations of facts could not be decided (an error such as a division by zero)"
+            )
+        for i, why in inexact.items():
+            reasons.append(f"rule `{self.rules[i].id}`: {', '.join(why)}")
+        named = tuple(self.rules[i].id for i in (inexact or scope.rules))
+        return Diagnostic(
+            code=Code.ANALYSIS_INCOMPLETE,
+            severity=Severity.INFO,
+            message=f"the analysis of `{scope.output}` is incomplete: what it reports is proven, "
+            "but it cannot promise there is nothing more",
+            span=self.checked.outputs[scope.output].span,
+            notes=tuple(reasons),
+            rules=named,
+        )
+
+
+def _default_value(policy: Policy, name: str) -> Any:
+    return policy._validator._default(policy.checked.facts[name])
+
+
+def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str, Any]:
+    """Runtime fact values as a facts file gives them (durations as literals, dates ISO 8601, sets as
+    lists); facts that are missing or at their default are left out."""
+    from .evaluator import to_json_value
+
+    witness = {}
+    for name, value in values.items():
+        fact = policy.facts[name]
+        if value is MISSING or (fact.has_default and value == fact.default and type(value) is type(fact.default)):
+            continue
+        witness[name] = to_json_value(value)
+    return witness
+
+
+def _shown(value: Any) -> str:
+    from .evaluator import to_json_value
+
+    shown = to_json_value(value)
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    if isinstance(shown, list):
+        return "{" + ", ".join(map(str, shown)) + "}"
+    return str(shown)

@@ -1,0 +1,216 @@
+"""Each fact's values, cut into the few classes that no condition of the policy can tell apart.
+
+A condition in the analysable fragment compares one fact with constants (`tenure > 2y`,
+`tier in {premium, key}`, `spend between 100 and 500`, `vip`, `grace is missing`). Such a
+condition gives the same answer for every value between two neighbouring constants, so a fact
+compared with the constants c1 < c2 < ... < ck needs only one value per point and per open
+interval: below c1, c1, between c1 and c2, c2, ..., above ck. Enums need their members, strings
+each constant and one other string, bools both, sets every combination of the elements tested,
+optional facts also "missing". Trying every combination of these representatives over the facts
+some rules read is then exhaustive for those rules: what holds for the representatives holds for
+all facts.
+
+Anything outside the fragment (arithmetic, two facts compared with each other, lets that compute,
+`now`) is listed as a reason the analysis is incomplete for the rules that use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from . import checked as c
+from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
+from .facts import MISSING
+from .values import Duration
+
+MAX_SET_ELEMENTS = 8
+"""A set fact tested for more elements than this is sampled, not enumerated (2^8 = 256 combinations)."""
+
+
+@dataclass
+class Reads:
+    """What an expression reads: facts, outputs and derived values, and why it is outside the fragment."""
+
+    facts: set[str] = field(default_factory=set)
+    outputs: set[str] = field(default_factory=set)
+    derived: set[str] = field(default_factory=set)
+    outside: list[str] = field(default_factory=list)
+
+
+def reads(expr: c.CheckedExpr) -> Reads:
+    """The facts, outputs and derived values an expression reads, and whatever takes it outside the fragment."""
+    found = Reads()
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        match node:
+            case c.FactRef():
+                found.facts.add(node.name)
+            case c.OutputRef():
+                found.outputs.add(node.name)
+            case c.DerivedRef():
+                found.derived.add(node.key)
+            case c.NowRef():
+                found.outside.append("it reads `now`")
+            case c.Calculation() | c.Minus():
+                found.outside.append("it computes (arithmetic)")
+                stack.extend(_children(node))
+            case c.Comparison() | c.MembershipTest():
+                if not (_is_const(node.left) or _is_const(node.right)):
+                    found.outside.append("it compares two values that are not constants")
+                stack.extend((node.left, node.right))
+            case c.Range():
+                if not (_is_const(node.low) and _is_const(node.high)):
+                    found.outside.append("`between` has a bound that is not a constant")
+                stack.extend((node.value, node.low, node.high))
+            case c.SetBuild():
+                found.outside.append("a set is built from values that are not constants")
+                stack.extend(node.elements)
+            case _:
+                stack.extend(_children(node))
+        if getattr(node, "type", None) == UNKNOWN:
+            found.outside.append("a fact's type is not declared")
+    return found
+
+
+def _is_const(expr: c.CheckedExpr) -> bool:
+    return isinstance(expr, c.Const)
+
+
+def _children(node: Any) -> list[Any]:
+    out = []
+    for attr in ("left", "right", "operand", "value", "low", "high", "target"):
+        child = getattr(node, attr, None)
+        if child is not None and not isinstance(node, c.Const):
+            out.append(child)
+    out.extend(getattr(node, "operands", ()))
+    out.extend(getattr(node, "elements", ()))
+    return out
+
+
+def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
+    """Every constant each fact is compared with, anywhere in the policy (including output defaults
+    and values, which rules reading outputs compare against)."""
+    found: dict[str, list[Any]] = {name: [] for name in policy.facts}
+    stack: list[Any] = [d.expr for d in policy.derived.values()] + [r.condition for r in policy.rules]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c.Comparison | c.MembershipTest):
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(side, c.FactRef) and isinstance(other, c.Const):
+                    value = other.value
+                    if isinstance(value, frozenset):
+                        found[side.name].extend(value)
+                    else:
+                        found[side.name].append(value)
+        elif isinstance(node, c.Range) and isinstance(node.value, c.FactRef):
+            for bound in (node.low, node.high):
+                if isinstance(bound, c.Const):
+                    found[node.value.name].append(bound.value)
+        stack.extend(_children(node))
+    return found
+
+
+def representatives(fact: c.Fact, constants: list[Any]) -> tuple[list[Any], bool]:
+    """One value for each class of the fact's values, and whether they cover the classes exactly."""
+    values, exact = _values_of(fact.type, constants)
+    if fact.optional and not fact.has_default:
+        values.append(MISSING)
+    return values, exact
+
+
+def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
+    if t == BOOL:
+        return [False, True], True
+    if isinstance(t, EnumOf):
+        return list(t.members), True
+    if t == STRING:
+        strings = sorted({v for v in constants if isinstance(v, str)})
+        other = "other"
+        while other in strings:
+            other += "_"
+        return [*strings, other], True
+    if t == INT:
+        # A fractional constant splits the whole numbers between its floor and its ceiling.
+        whole = [v for v in constants if isinstance(v, int | Decimal) and not isinstance(v, bool)]
+        integers = sorted({math.floor(v) for v in whole} | {math.ceil(v) for v in whole})
+        return _ordered(integers or [0], lambda a: a - 1, lambda a: a + 1, lambda a, b: a + 1), True
+    if t == NUMBER:
+        numbers = sorted({Decimal(v) for v in constants if isinstance(v, int | Decimal) and not isinstance(v, bool)})
+        return _ordered(numbers or [Decimal(0)], lambda a: a - 1, lambda a: a + 1, lambda a, b: (a + b) / 2), True
+    if t == DURATION:
+        # The constants themselves (as written: 2y, not 63113904s), and round values between them.
+        by_length: dict[int, Duration] = {}
+        for v in constants:
+            if isinstance(v, Duration):
+                by_length.setdefault(v.total_seconds, v)
+        lengths = [by_length[k] for k in sorted(by_length)] or [Duration(0, 0)]
+        return _ordered(lengths, _shorter, _longer, _duration_between), True
+    if t == DATE:
+        days = sorted({v for v in constants if isinstance(v, date) and not isinstance(v, datetime)})
+        one = timedelta(days=1)
+        return _ordered(days or [date(2026, 1, 1)], lambda a: a - one, lambda a: a + one, lambda a, b: a + one), True
+    if t == DATETIME:
+        moments = sorted({_aware(v) for v in constants if isinstance(v, date)})
+        one = timedelta(seconds=1)
+        start = [datetime(2026, 1, 1, tzinfo=UTC)]
+        return _ordered(moments or start, lambda a: a - one, lambda a: a + one, lambda a, b: a + one), True
+    if isinstance(t, SetOf):
+        elements = sorted({v for v in constants if not isinstance(v, frozenset)}, key=repr)
+        if len(elements) > MAX_SET_ELEMENTS:
+            chosen = [frozenset(), frozenset(elements)] + [frozenset([e]) for e in elements]
+            return chosen, False
+        subsets = [
+            frozenset(combo) for size in range(len(elements) + 1) for combo in itertools.combinations(elements, size)
+        ]
+        return subsets, True
+    return [None], False  # not declared: nothing to enumerate
+
+
+def _aware(value: date) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _ordered(points: list[Any], below: Any, above: Any, between: Any) -> list[Any]:
+    """The points, one value below the first, one above the last, and one strictly between each
+    neighbouring pair where there is room (for whole numbers, days and seconds there may be none)."""
+    values = [below(points[0])]
+    for a, b in itertools.pairwise(points):
+        values.append(a)
+        middle = between(a, b)
+        if a < middle < b:
+            values.append(middle)
+    values.append(points[-1])
+    values.append(above(points[-1]))
+    return values
+
+
+_UNITS = (86_400, 3_600, 60, 1)
+"""Representatives are whole days where there is room, else hours, minutes, seconds: witnesses read well."""
+
+
+def _duration_between(a: Duration, b: Duration) -> Duration:
+    for unit in _UNITS:
+        candidate = (a.total_seconds // unit + 1) * unit
+        if candidate < b.total_seconds:
+            return Duration(0, candidate)
+    return a  # no whole second between them: no class to represent
+
+
+def _shorter(a: Duration) -> Duration:
+    for unit in _UNITS:
+        candidate = ((a.total_seconds - 1) // unit) * unit
+        if 0 <= candidate < a.total_seconds:
+            return Duration(0, candidate)
+    return Duration(0, a.total_seconds - 1)
+
+
+def _longer(a: Duration) -> Duration:
+    return Duration(0, (a.total_seconds // _UNITS[0] + 1) * _UNITS[0])
