@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import checked as c
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
-from .domains import constants_by_fact, reads, representatives
+from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
 from .facts import MISSING
 from .runtime import EvaluationError
 
@@ -47,22 +47,24 @@ class _Scope:
     outside: dict[int, list[str]] = field(default_factory=dict)
 
 
-def analyse(policy: Policy) -> list[Diagnostic]:
-    """Every conflict, unreachable rule and coverage gap the analysis can prove, plus notes where
-    it could not decide. The policy must have checked without errors."""
-    return _Analysis(policy).run()
+def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
+    """Every conflict, unreachable, shadowed and redundant rule and coverage gap the analysis can
+    prove, plus notes where it could not decide; with `overlaps`, also which rule wins over which
+    (info). The policy must have checked without errors."""
+    return _Analysis(policy, overlaps).run()
 
 
 class _Analysis:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, overlaps: bool = False) -> None:
         self.policy = policy
         self.checked: c.CheckedPolicy = policy.checked
         self.rules = self.checked.rules
         constants = constants_by_fact(self.checked)
+        computed = facts_in_arithmetic(self.checked)
         self.domains: dict[str, list[Any]] = {}
         self.inexact_facts: set[str] = set()
         for name, fact in self.checked.facts.items():
-            values, exact = representatives(fact, constants[name])
+            values, exact = representatives(fact, constants[name], name in computed)
             self.domains[name] = values
             if not exact:
                 self.inexact_facts.add(name)
@@ -71,7 +73,15 @@ class _Analysis:
             for action in rule.actions:
                 if i not in self.setters[action.output]:
                     self.setters[action.output].append(i)
+        self.position = {rule.id: i for i, rule in enumerate(self.rules)}
+        self.overlaps = overlaps
         self.reached: set[int] = set()
+        self.won: set[int] = set()
+        """Rules that won an output (or took part in a conflict) for some facts: they can change a decision."""
+        self.overridden: dict[int, tuple[str, dict[str, Any], tuple[str, ...]]] = {}
+        """Rule -> the first (output, facts, winners) where it matched and lost."""
+        self.exact_outputs: set[str] = set()
+        self.redundant: set[int] = set()
         self.exact_for: set[int] = set()
         """Rules whose reachability some exhaustive enumeration covered."""
 
@@ -130,6 +140,7 @@ class _Analysis:
             if self.setters[output]:
                 findings.extend(self._output(self._scope(output)))
         findings.extend(self._unreachable())
+        findings.extend(self._shadowed())
         return findings
 
     def _combinations(self, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
@@ -167,6 +178,10 @@ class _Analysis:
         resolver = self.policy.decision_graph.resolvers[index]
         combinations, exhaustive = self._combinations(scope)
         pairs: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
+        overlaps: dict[tuple[str, str], dict[str, Any]] = {}
+        implied: dict[int, set[int]] = {}
+        """rule -> the rules setting this output that matched every time it matched"""
+        setters = self.setters[scope.output]
         gap: dict[str, Any] | None = None
         failures = 0
         for values in combinations:
@@ -176,6 +191,21 @@ class _Analysis:
                 failures += 1
                 continue
             self.reached.update(fired)
+            matched = [i for i in setters if i in fired]
+            for i in matched:
+                implied[i] = implied[i] & set(matched) if i in implied else set(matched)
+            if conflicted is None or index not in conflicted:
+                resolved = resolver(proposals[index])
+                for winner in resolved.winners:
+                    self.won.add(self.position[winner])
+                for loser in resolved.overridden:
+                    place = self.position[loser]
+                    self.overridden.setdefault(place, (scope.output, values, resolved.winners))
+                    if resolved.winners:
+                        overlaps.setdefault((resolved.winners[0], loser), values)
+            else:
+                for contribution in resolver(proposals[index]).conflicting:
+                    self.won.add(self.position[contribution.rule])  # a conflict changes the decision
             if conflicted is not None and index in conflicted:
                 contributions = resolver(proposals[index]).conflicting
                 for a, b in itertools.combinations(contributions, 2):
@@ -187,9 +217,14 @@ class _Analysis:
                 # (an output a schema-less policy only infers has no place to declare a default)
                 gap = values
         inexact = {i: r for i, r in scope.outside.items()}
+        diagnostics: list[Diagnostic] = []
         if exhaustive and failures == 0:
             self.exact_for.update(i for i in scope.rules if i not in inexact)
-        diagnostics: list[Diagnostic] = []
+            if not inexact:
+                self.exact_outputs.add(scope.output)
+                diagnostics.extend(self._redundant(scope.output, implied))
+        if self.overlaps:
+            diagnostics.extend(self._overlap(scope.output, pair, values) for pair, values in overlaps.items())
         for (first, second), (values, first_value, second_value) in pairs.items():
             finding = self._conflict(scope.output, first, second, first_value, second_value, values)
             if finding is not None:
@@ -261,6 +296,78 @@ class _Analysis:
             )
         return found
 
+    def _outputs_of(self, i: int) -> list[str]:
+        return list(dict.fromkeys(action.output for action in self.rules[i].actions))
+
+    def _shadowed(self) -> list[Diagnostic]:
+        """Rules that match for some facts but, wherever they match, lose every output they set."""
+        found = []
+        for i, (output, values, winners) in sorted(self.overridden.items()):
+            rule = self.rules[i]
+            if i in self.won or i in self.redundant or i not in self.exact_for:
+                continue
+            if not set(self._outputs_of(i)) <= self.exact_outputs:
+                continue
+            witness = render_witness(self.checked, values)
+            decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
+            if rule.id not in decision.fired or rule.id not in decision.resolutions[output].overridden:
+                continue  # never report what the real evaluator does not show
+            names = ", ".join(f"`{w}`" for w in winners)
+            found.append(
+                warning(
+                    Code.SHADOWED_RULE,
+                    f"rule `{rule.id}` never changes a decision: whenever it matches, other rules decide "
+                    f"everything it sets (here {names} on `{output}`)",
+                    rule.span,
+                    hint="remove it, or change its condition or values so that it matters",
+                    rules=(rule.id, *winners),
+                    witness=witness,
+                )
+            )
+        return found
+
+    def _redundant(self, output: str, implied: dict[int, set[int]]) -> list[Diagnostic]:
+        """A rule that another rule with exactly the same actions always accompanies."""
+        found = []
+        for i, others in sorted(implied.items()):
+            rule = self.rules[i]
+            actions = _actions(rule)
+            for j in sorted(others - {i}):
+                other = self.rules[j]
+                if _actions(other) != actions or j in self.redundant:
+                    continue
+                if i in implied.get(j, set()) and j > i:
+                    continue  # the two always match together: report the later one only
+                if output != self._outputs_of(i)[0]:
+                    continue  # reported once, for the rule's first output
+                self.redundant.add(i)
+                found.append(
+                    warning(
+                        Code.REDUNDANT_RULE,
+                        f"rule `{rule.id}` is redundant: whenever it matches, `{other.id}` matches too and "
+                        "sets exactly the same values",
+                        rule.span,
+                        labels=(Label(other.span, "this rule already does it"),),
+                        hint=f"remove `{rule.id}`, or merge its reason into `{other.id}`",
+                        rules=(rule.id, other.id),
+                    )
+                )
+                break
+        return found
+
+    def _overlap(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic:
+        winner, loser = pair
+        resolution = self.checked.outputs[output].resolution
+        return Diagnostic(
+            code=Code.OVERLAP,
+            severity=Severity.INFO,
+            message=f"`{winner}` overrides `{loser}` on `{output}` by `resolve {resolution}` when both match",
+            span=self._rule(loser).span,
+            labels=(Label(self._rule(winner).span, "wins"),),
+            rules=(winner, loser),
+            witness=render_witness(self.checked, values),
+        )
+
     def _incomplete(self, scope: _Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int) -> Diagnostic:
         reasons = []
         if not exhaustive:
@@ -283,6 +390,13 @@ class _Analysis:
             notes=tuple(reasons),
             rules=named,
         )
+
+
+def _actions(rule: c.CheckedRule) -> frozenset[tuple[str, str, Any]]:
+    return frozenset(
+        (a.output, a.op, (type(a.value.value).__name__, a.value.value) if isinstance(a.value, c.Const) else id(a))
+        for a in rule.actions
+    )
 
 
 def _default_value(policy: Policy, name: str) -> Any:

@@ -27,6 +27,7 @@ class Code(StrEnum):
     COVERAGE_GAP = "coverage-gap"
     REDUNDANT_RULE = "redundant-rule"
     ANALYSIS_INCOMPLETE = "analysis-incomplete"
+    OVERLAP = "overlap"
     IO_ERROR = "io-error"
     FACTS_ERROR = "facts-error"
     INTERNAL_ERROR = "internal-error"

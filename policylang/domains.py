@@ -116,15 +116,54 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
     return found
 
 
-def representatives(fact: c.Fact, constants: list[Any]) -> tuple[list[Any], bool]:
-    """One value for each class of the fact's values, and whether they cover the classes exactly."""
+def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
+    """Facts that some calculation reads: their classes are not known, so they get spread-out values."""
+    found: set[str] = set()
+    stack: list[Any] = [d.expr for d in policy.derived.values()]
+    for rule in policy.rules:
+        stack.append(rule.condition)
+        stack.extend(a.value for a in rule.actions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c.Calculation | c.Minus):
+            found |= reads(node).facts
+        stack.extend(_children(node))
+    return found
+
+
+_SPREAD: dict[Type, list[Any]] = {
+    INT: [-1, 1, *(10**k for k in range(1, 10))],
+    NUMBER: [Decimal(-1), Decimal("0.5"), *(Decimal(10) ** k for k in range(0, 10))],
+    DURATION: [Duration(0, s) for s in (3_600, 86_400, 30 * 86_400, 365 * 86_400, 3_650 * 86_400)],
+}
+"""Values of very different sizes, tried (not proven) for facts that conditions compute with."""
+
+
+def representatives(fact: c.Fact, constants: list[Any], computed: bool = False) -> tuple[list[Any], bool]:
+    """One value for each class of the fact's values, and whether they cover the classes exactly.
+    A fact that conditions compute with (`computed`) also gets values of very different sizes: the
+    analysis is then incomplete anyway, but more likely to find what it can prove."""
     values, exact = _values_of(fact.type, constants)
+    if computed:
+        values += [v for v in _SPREAD.get(fact.type, []) if v not in values]
     if fact.optional and not fact.has_default:
         values.append(MISSING)
     return values, exact
 
 
+_PLAIN: dict[Type, Any] = {
+    INT: 0,
+    NUMBER: Decimal(0),
+    DURATION: Duration(0, 30 * 86_400),
+    DATE: date(2026, 1, 1),
+    DATETIME: datetime(2026, 1, 1, tzinfo=UTC),
+}
+"""The one value a fact of an ordered type needs when no condition compares it with a constant."""
+
+
 def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
+    if t in _PLAIN and not constants:
+        return [_PLAIN[t]], True
     if t == BOOL:
         return [False, True], True
     if isinstance(t, EnumOf):

@@ -292,12 +292,13 @@ class Policy:
         """The decision graph as JSON-ready data (`policy graph --format json`)."""
         return to_json_graph(self._graph)
 
-    def analyse(self) -> list[Diagnostic]:
-        """Conflicts, unreachable rules and coverage gaps, each proven by a witness (docs/analysis.md),
-        and `analysis-incomplete` notes where the analysis could not decide."""
+    def analyse(self, *, overlaps: bool = False) -> list[Diagnostic]:
+        """Conflicts, coverage gaps, unreachable, shadowed and redundant rules, proven by witnesses
+        (docs/analysis.md), and `analysis-incomplete` notes where the analysis could not decide; with
+        `overlaps`, also which rule overrides which (info)."""
         from .analysis import analyse
 
-        return analyse(self)
+        return analyse(self, overlaps=overlaps)
 
     def check(self) -> list[Diagnostic]:
         """The diagnostics found when the policy was loaded (warnings and notes; errors prevent loading)."""

@@ -60,7 +60,7 @@ def check_source(text: str, filename: str = "<policy>") -> CheckReport:
     return CheckReport(filename, result.diagnostics, sources, result.policy)
 
 
-def with_analysis(report: CheckReport) -> CheckReport:
+def with_analysis(report: CheckReport, *, overlaps: bool = False) -> CheckReport:
     """The report plus the static analysis's findings (analysis.py), for a policy that checked
     without errors; a report with errors is returned as it is."""
     if not report.ok or report.policy is None:
@@ -73,7 +73,7 @@ def with_analysis(report: CheckReport) -> CheckReport:
         policy = Policy(report.policy, report.diagnostics)
     except CompileError:
         return report  # compile_source reports this; the checker's findings stand
-    findings = tuple(sorted(analyse(policy), key=Diagnostic.sort_key))
+    findings = tuple(sorted(analyse(policy, overlaps=overlaps), key=Diagnostic.sort_key))
     return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
 
 
@@ -133,9 +133,24 @@ def compile_source(text: str, filename: str = "<policy>", *, unknown_facts: str 
     return _policy_from(report, unknown_facts)
 
 
-def load(path: str | Path, *, unknown_facts: str = "reject") -> Policy:
-    """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too)."""
-    return _policy_from(check_file(path), unknown_facts)
+def load(path: str | Path, *, unknown_facts: str = "reject", refuse_conflicts: bool = True) -> Policy:
+    """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
+
+    By default a policy whose rules can conflict (a `conflict` finding of the static analysis,
+    with its witness) is refused too: such a policy would fail at run time on some facts. The
+    verdict is cached by the policy's content hash (analysis_cache.py), so a policy that was once
+    found clean loads without analysing it again. `refuse_conflicts=False` skips the analysis, for
+    example for a very large policy analysed in CI instead; a conflict that then happens at run
+    time raises ConflictError as always.
+    """
+    policy = _policy_from(check_file(path), unknown_facts)
+    if refuse_conflicts:
+        from . import analysis_cache
+
+        conflicts = analysis_cache.conflicts(policy)
+        if conflicts:
+            raise PolicyError(tuple(conflicts), policy.checked.sources)
+    return policy
 
 
 def _policy_from(report: CheckReport, unknown_facts: str) -> Policy:

@@ -21,6 +21,15 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _analysis_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`policylang.load` caches clean analyses on disk; tests use a folder of their own, not ~/.cache
+    (subprocesses started by the tests inherit it)."""
+    os.environ["POLICYLANG_CACHE_DIR"] = str(tmp_path_factory.mktemp("policylang-cache"))
+
+
 DESIGN_SKETCH = ROOT.parent / "shared" / "design" / "policy-language.md"
 
 

@@ -23,7 +23,8 @@ from .files import expand_policy_paths
     show_default=True,
     help="Look for conflicts, unreachable rules and coverage gaps (each with a witness).",
 )
-def check_command(files: tuple[str, ...], output_format: str, strict: bool, analysis: bool) -> int:
+@click.option("--overlaps", is_flag=True, help="Also list which rule overrides which, and for which facts (info).")
+def check_command(files: tuple[str, ...], output_format: str, strict: bool, analysis: bool, overlaps: bool) -> int:
     """Check policy files (and their imports) for errors and warnings.
 
     Exit codes: 0 clean, 1 findings (errors, or warnings with --strict), 2 a file could not be read.
@@ -32,7 +33,7 @@ def check_command(files: tuple[str, ...], output_format: str, strict: bool, anal
 
     reports = [check_file(path) for path in expand_policy_paths(files)]
     if analysis:
-        reports = [with_analysis(report) for report in reports]
+        reports = [with_analysis(report, overlaps=overlaps) for report in reports]
     if not reports:
         click.echo("error[io-error]: no `.policy` files found in the given folders", err=True)
         return ExitCode.USAGE

@@ -59,7 +59,9 @@ def eval_command(
     the exit code is that of the worst line.
     """
     try:
-        policy = load(file, unknown_facts=unknown_facts)
+        # eval shows what deciding these facts does, even for a policy `policy check` would reject
+        # for a conflict: a conflict on these facts is reported as at run time.
+        policy = load(file, unknown_facts=unknown_facts, refuse_conflicts=False)
     except PolicyError as exc:
         click.echo(render_text(exc.diagnostics, exc.sources), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

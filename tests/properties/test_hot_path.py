@@ -485,3 +485,57 @@ def test_a_policy_that_reads_no_facts_validates_an_empty_dict() -> None:
     assert policy._validator._fast({}) == {}
     assert policy.decide({}).outputs == {"n": 1}
     assert policy.decide({"x": 1}).outputs == {"n": 1}  # without an `input` block any facts are taken
+
+
+# --- load refuses conflicts (analysis_cache.py) -------------------------------------------------------
+
+CONFLICTING = """\
+input {
+    tier: enum(basic, premium)
+    spend: number
+}
+output {
+    sla: duration = 72h
+}
+rule premium_sla: if tier == premium then sla = 4h
+rule big_spender: if spend > 100 then sla = 8h
+"""
+
+
+def test_load_refuses_a_policy_whose_rules_can_conflict(tmp_path: Any) -> None:
+    path = tmp_path / "conflicting.policy"
+    path.write_text(CONFLICTING)
+    with pytest.raises(policylang.PolicyError) as raised:
+        policylang.load(path)
+    (finding,) = raised.value.diagnostics
+    assert finding.code is policylang.Code.CONFLICT
+    assert set(finding.rules) == {"premium_sla", "big_spender"}
+    assert finding.witness is not None and finding.witness["tier"] == "premium"
+    # The caller may opt out; the conflict then surfaces at run time, for the witness's facts.
+    policy = policylang.load(path, refuse_conflicts=False)
+    with pytest.raises(policylang.ConflictError):
+        policy.decide(finding.witness)
+
+
+def test_a_clean_policy_is_analysed_once_then_remembered(tmp_path: Any, monkeypatch: Any) -> None:
+    from policylang import analysis_cache
+
+    monkeypatch.setenv("POLICYLANG_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "clean.policy"
+    path.write_text(CONFLICTING.replace("if spend > 100", "if tier == basic"))
+    calls = []
+    original = policylang.Policy.analyse
+
+    def counting(self: Any) -> Any:
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(policylang.Policy, "analyse", counting)
+    policylang.load(path)
+    policylang.load(path)
+    assert len(calls) == 1
+    assert list((tmp_path / "cache" / "analysis").iterdir())
+    path.write_text(path.read_text() + "# edited\n")  # a new content hash: analysed again
+    policylang.load(path)
+    assert len(calls) == 2
+    assert analysis_cache.cache_dir() == tmp_path / "cache"
