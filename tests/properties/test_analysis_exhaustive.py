@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +62,14 @@ REQUIRED = {"a": "x", "b": False, "n": 0}
 OUTPUTS = {
     "out0": ("int", ("1", "2", "3")),
     "out1": ("enum(lo, mid, hi)", ("lo", "mid", "hi")),
+    "out2": ("bool", ("true", "false")),
 }
-RESOLUTIONS = (None, "unique", "priority", "first", "min", "max")
+ORDERED_RESOLUTIONS = (None, "unique", "priority", "first", "min", "max")
+RESOLUTIONS = {
+    "out0": ORDERED_RESOLUTIONS,
+    "out1": ORDERED_RESOLUTIONS,
+    "out2": (None, "priority", "first", "any", "all"),
+}
 
 # --- the policies ----------------------------------------------------------------------------------
 
@@ -111,6 +117,8 @@ def _atom(draw: st.DrawFn, reads: tuple[str, ...]) -> str:
     form = draw(st.integers(0, 2))
     if form == 0:
         return f"{read} is {draw(st.sampled_from(('missing', 'present')))}"
+    if OUTPUTS[read][0] == "bool":
+        return (read, f"not {read}")[form - 1]
     if form == 1:
         return f"{read} >= {draw(st.sampled_from(OUTPUTS[read][1]))}"
     return f"{read} == {draw(st.sampled_from(OUTPUTS[read][1]))}"
@@ -126,9 +134,15 @@ def _condition(draw: st.DrawFn, depth: int, reads: tuple[str, ...]) -> str:
     return "(" + f" {kind} ".join(operands) + ")"
 
 
+def _action(draw: st.DrawFn, output: str) -> str:
+    if OUTPUTS[output][0] == "bool":
+        return draw(st.sampled_from((output, f"not {output}", f"{output} = true", f"{output} = false")))
+    return f"{output} = {draw(st.sampled_from(OUTPUTS[output][1]))}"
+
+
 @st.composite
 def small_policies(draw: st.DrawFn) -> Generated:
-    """A policy over INPUT_BLOCK: 1-2 outputs (each set by at least one rule), maybe a segment, 2-6 rules."""
+    """A policy over INPUT_BLOCK: 1-2 of OUTPUTS (each set by at least one rule), maybe a segment, 2-6 rules."""
     names = sorted(draw(st.sets(st.sampled_from(tuple(OUTPUTS)), min_size=1, max_size=2)))
     lines = []
     for name in names:
@@ -136,7 +150,7 @@ def small_policies(draw: st.DrawFn) -> Generated:
         line = f"    {name}: {type_text}"
         if draw(st.booleans()):
             line += f" = {draw(st.sampled_from(values))}"
-        resolution = draw(st.sampled_from(RESOLUTIONS))
+        resolution = draw(st.sampled_from(RESOLUTIONS[name]))
         if resolution is not None:
             line += f" resolve {resolution}"
         lines.append(line)
@@ -148,8 +162,7 @@ def small_policies(draw: st.DrawFn) -> Generated:
     count = draw(st.integers(2, 6))
     # every output is set by some rule; then each rule sets one or two outputs
     sets = [[name] for name in names] + [
-        draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))
-        for _ in range(count - len(names))
+        draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)) for _ in range(count - len(names))
     ]
     sets = draw(st.permutations(sets))
     rules = []
@@ -159,7 +172,7 @@ def small_policies(draw: st.DrawFn) -> Generated:
         if not draw(st.integers(0, 3)):
             reads = ()
         cond = _condition(draw, 2, reads)
-        actions = ", ".join(f"{o} = {draw(st.sampled_from(OUTPUTS[o][1]))}" for o in sorted(outputs))
+        actions = ", ".join(_action(draw, o) for o in sorted(outputs))
         priority = draw(st.sampled_from(("", "", " priority 1", " priority 2")))
         rule_id = f"r{i}"
         rules.append(rule_id)
@@ -223,8 +236,9 @@ def _named(pattern: re.Pattern[str], message: str) -> str:
     return found.group(1)
 
 
-def check_against_brute_force(text: str, generated: Generated) -> None:
-    note(text)
+def check_against_brute_force(text: str, generated: Generated, log: Callable[[str], object] = print) -> list[str]:
+    """Assert properties 1-4 for one policy; returns what kind of policy it was (for `event`)."""
+    log(text)
     policy = policylang.compile(text, filename="generated.policy")
     defaults = {name for name, output in policy.checked.outputs.items() if output.has_default}
     findings = policy.analyse()
@@ -236,7 +250,7 @@ def check_against_brute_force(text: str, generated: Generated) -> None:
     incomplete_outputs: set[str] = set()
     incomplete_rules: set[str] = set()
     for finding in findings:
-        note(f"{finding.code}: {finding.message} rules={finding.rules} witness={finding.witness}")
+        log(f"{finding.code}: {finding.message} rules={finding.rules} witness={finding.witness}")
         if finding.code == Code.CONFLICT:
             output = _named(_CONFLICT, finding.message)
             assert len(set(finding.rules)) == 2
@@ -261,8 +275,10 @@ def check_against_brute_force(text: str, generated: Generated) -> None:
         elif finding.code == Code.ANALYSIS_INCOMPLETE:
             incomplete_outputs.add(_named(_INCOMPLETE, finding.message))
             incomplete_rules.update(finding.rules)
-    event(f"incomplete outputs: {len(incomplete_outputs)}")
-    event(f"conflicts: {bool(truth.conflicts)}, gaps: {bool(truth.gaps)}, unfired: {bool(set(generated.rules) - truth.fired)}")
+    kinds = [
+        f"incomplete outputs: {len(incomplete_outputs)}",
+        f"conflicts: {bool(truth.conflicts)}, gaps: {bool(truth.gaps)}, unfired: {bool(set(generated.rules) - truth.fired)}",
+    ]
 
     # 1. conflicts: sound everywhere, complete where the analysis claims to be
     assert reported <= set(truth.conflicts), f"false conflicts: {reported - set(truth.conflicts)}"
@@ -272,13 +288,14 @@ def check_against_brute_force(text: str, generated: Generated) -> None:
 
     # 3. unreachable rules: exactly the rules nothing fires
     never = set(generated.rules) - truth.fired
-    assert unreachable <= never, f"reported unreachable but fires: {unreachable - truth.fired}"
+    assert unreachable <= never, f"reported unreachable but fires: {unreachable - never}"
     assert never - incomplete_rules <= unreachable, f"never fire but not reported: {never - unreachable}"
 
     # 4. coverage gaps: exactly the outputs without a default that some facts leave without a value
     assert gaps <= set(truth.gaps), f"false gaps: {gaps - set(truth.gaps)}"
     missed_gaps = {o: f for o, f in truth.gaps.items() if o not in gaps and o not in incomplete_outputs}
     assert not missed_gaps, f"missed gaps (with facts that show them): {missed_gaps}"
+    return kinds
 
 
 # --- the tests -------------------------------------------------------------------------------------
@@ -287,4 +304,15 @@ def check_against_brute_force(text: str, generated: Generated) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_policies())
 def test_analysis_agrees_with_brute_force(generated: Generated) -> None:
-    check_against_brute_force(generated.text, generated)
+    for kind in check_against_brute_force(generated.text, generated, note):
+        event(kind)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="analysis skips outputs no rule sets (`if self.setters[output]` in _Analysis.run), so an output "
+    "without a default that no rule sets is absent from every decision but gets no coverage-gap",
+)
+def test_output_no_rule_sets_is_a_coverage_gap() -> None:
+    text = INPUT_BLOCK + "output {\n    out0: int\n    out1: int\n}\nrule r0:\n    if b\n    then out1 = 1\n"
+    check_against_brute_force(text, Generated(text, ("out0", "out1"), ("r0",)))
