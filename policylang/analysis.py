@@ -136,9 +136,13 @@ class _Analysis:
 
     def run(self) -> list[Diagnostic]:
         findings: list[Diagnostic] = []
-        for output in self.checked.outputs:
+        for output, declared in self.checked.outputs.items():
             if self.setters[output]:
                 findings.extend(self._output(self._scope(output)))
+            elif declared.declared and not declared.has_default:
+                # No rule sets it at all: any facts show the gap.
+                gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
+                findings.extend([gap] if gap is not None else [])
         findings.extend(self._unreachable())
         findings.extend(self._shadowed())
         return findings
