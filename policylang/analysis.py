@@ -116,8 +116,8 @@ class _Analysis:
                 seen_derived.add(key)
                 item = self.checked.derived[key]
                 inner = reads(item.expr)
-                if item.kind == "let" and not isinstance(item.expr, c.FactRef | c.Const):
-                    inner.outside.append(f"it reads the let `{key}`, which computes")
+                if item.kind == "let" and inner.outside:
+                    inner.outside = [f"it reads the let `{key}`, which computes"]
                 found.facts |= inner.facts
                 found.outputs |= inner.outputs
                 found.outside.extend(inner.outside)
@@ -217,7 +217,13 @@ class _Analysis:
                         a.value != b.value or isinstance(a.value, bool) != isinstance(b.value, bool)
                     ):
                         pairs.setdefault((a.rule, b.rule), (values, a.value, b.value))
-            elif gap is None and output.declared and not output.has_default and scope.output not in outputs:
+            elif (
+                gap is None
+                and conflicted is None
+                and output.declared
+                and not output.has_default
+                and scope.output not in outputs
+            ):
                 # (an output a schema-less policy only infers has no place to declare a default)
                 gap = values
         inexact = {i: r for i, r in scope.outside.items()}
@@ -249,21 +255,24 @@ class _Analysis:
     def _conflict(
         self, output: str, first: str, second: str, first_value: Any, second_value: Any, values: dict[str, Any]
     ) -> Diagnostic | None:
-        witness = render_witness(self.checked, values)
-        decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-        shown = {rule for rule, _ in decision.conflicts.get(output, ())}
-        if not {first, second} <= shown:
+        def shows_it(witness: dict[str, Any]) -> bool:
+            decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
+            return {first, second} <= {rule for rule, _ in decision.conflicts.get(output, ())}
+
+        witness = self._minimal(values, shows_it)
+        if witness is None:
             return None  # never report what the real evaluator does not show
         resolution = self.checked.outputs[output].resolution
         a, b = self._rule(first), self._rule(second)
-        why = "equal priorities" if resolution == "priority" else f"`resolve {resolution}`"
+        why = f"equal priorities ({a.priority})" if resolution == "priority" else f"`resolve {resolution}`"
+        first_text, second_text = _written(a, output, first_value), _written(b, output, second_value)
         return error(
             Code.CONFLICT,
             f"rules `{first}` and `{second}` can both match and set `{output}` to different values "
-            f"({_shown(first_value)} and {_shown(second_value)}); {why} cannot decide between them",
+            f"({first_text} and {second_text}); {why} cannot decide between them",
             b.span,
-            label=f"sets `{output}` = {_shown(second_value)}",
-            labels=(Label(a.span, f"sets `{output}` = {_shown(first_value)}"),),
+            label=f"sets `{output}` = {second_text}",
+            labels=(Label(a.span, f"sets `{output}` = {first_text}"),),
             hint=f"make their conditions exclude each other, or give `{output}` a resolution that decides "
             "(`resolve first`, `min`, `max`, or `priority` with different priorities)",
             rules=(first, second),
@@ -271,19 +280,37 @@ class _Analysis:
         )
 
     def _gap(self, output: str, values: dict[str, Any]) -> Diagnostic | None:
-        witness = render_witness(self.checked, values)
-        decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-        if output in decision.outputs or output in decision.conflicts:
+        def shows_it(witness: dict[str, Any]) -> bool:
+            decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
+            return output not in decision.outputs and not decision.conflicts
+
+        witness = self._minimal(values, shows_it)
+        if witness is None:
             return None
         declared = self.checked.outputs[output]
-        return warning(
-            Code.COVERAGE_GAP,
-            f"output `{output}` has no default, and no rule sets it for some facts",
-            declared.span,
-            hint=f"give `{output}` a default, or add a rule for facts like the witness",
-            rules=tuple(self.rules[i].id for i in self.setters[output]),
-            witness=witness,
-        )
+        setters = tuple(self.rules[i].id for i in self.setters[output])
+        if not setters:
+            message = f"output `{output}` has no default and no rule sets it: no decision ever has it"
+            hint = f"give `{output}` a default, or add the rules that set it"
+        else:
+            message = f"output `{output}` has no default, and no rule sets it for some facts"
+            hint = f"give `{output}` a default, or add a rule for facts like the witness"
+        return warning(Code.COVERAGE_GAP, message, declared.span, hint=hint, rules=setters, witness=witness)
+
+    def _minimal(self, values: dict[str, Any], shows_it: Any) -> dict[str, Any] | None:
+        """The facts as a facts file gives them, with every fact that the finding does not need put
+        back to its plain value; None if even the full witness does not show it (never reported)."""
+        if not shows_it(render_witness(self.checked, values)):
+            return None
+        current = dict(values)
+        for name in self.checked.facts:
+            plain = self._base(name)
+            if current[name] is plain or current[name] == plain:
+                continue
+            trial = {**current, name: plain}
+            if shows_it(render_witness(self.checked, trial)):
+                current = trial
+        return render_witness(self.checked, current)
 
     def _unreachable(self) -> list[Diagnostic]:
         found = []
@@ -294,7 +321,12 @@ class _Analysis:
                     Code.UNREACHABLE_RULE,
                     f"rule `{rule.id}` can never match: no facts within the declared types satisfy its condition",
                     rule.span,
-                    hint="its comparisons exclude each other; check the constants and `and` / `or`",
+                    hint=(
+                        "it reads outputs that never take the values it compares them with; check the rules "
+                        "that set them"
+                        if reads(rule.condition).outputs
+                        else "its comparisons exclude each other; check the constants and `and` / `or`"
+                    ),
                     rules=(rule.id,),
                 )
             )
@@ -312,9 +344,13 @@ class _Analysis:
                 continue
             if not set(self._outputs_of(i)) <= self.exact_outputs:
                 continue
-            witness = render_witness(self.checked, values)
-            decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-            if rule.id not in decision.fired or rule.id not in decision.resolutions[output].overridden:
+
+            def shows_it(witness: dict[str, Any], rule_id: str = rule.id, output: str = output) -> bool:
+                decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
+                return rule_id in decision.fired and rule_id in decision.resolutions[output].overridden
+
+            witness = self._minimal(values, shows_it)
+            if witness is None:
                 continue  # never report what the real evaluator does not show
             names = ", ".join(f"`{w}`" for w in winners)
             found.append(
@@ -403,6 +439,16 @@ def _actions(rule: c.CheckedRule) -> frozenset[tuple[str, str, Any]]:
     )
 
 
+def _written(rule: c.CheckedRule, output: str, value: Any) -> str:
+    """A rule's value for an output as the policy writes it (`24h`, not `1d`; strings quoted)."""
+    from .formatter import unparse_expr
+
+    for action in rule.actions:
+        if action.output == output and isinstance(action.value, c.Const) and action.value.node is not None:
+            return unparse_expr(action.value.node)
+    return _shown(value)
+
+
 def _default_value(policy: Policy, name: str) -> Any:
     return policy._validator._default(policy.checked.facts[name])
 
@@ -413,7 +459,7 @@ def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str,
     from .evaluator import to_json_value
 
     witness = {}
-    for name, value in values.items():
+    for name, value in sorted(values.items()):
         fact = policy.facts[name]
         if value is MISSING or (fact.has_default and value == fact.default and type(value) is type(fact.default)):
             continue
