@@ -3,9 +3,10 @@
     python benchmarks/analysis.py            # 10, 100 and 1,000 rules; writes its section of docs/performance.md
     python benchmarks/analysis.py --quick    # 10 and 100 rules; prints, writes nothing
 
-Two kinds of policy at each size: the peer benchmark's (`peer_rules.py`: six facts, four outputs,
-every rule compared with many constants) and `generate.py`'s (segments, lets, sets). For each: CPU time of one `Policy.analyse()` (one run: the analysis is deterministic and
-slow enough that one run is steady), and what it found. Timings are reported, never asserted.
+Two kinds of policy at each size: the peer benchmark's (`peer_rules.py`: six facts, four
+outputs, every rule compared with many constants) and `generate.py`'s (segments, lets, sets).
+For each: CPU time of one `Policy.analyse()` (one run: the analysis is deterministic and slow
+enough that one run is steady), and what it found. Timings are reported, never asserted.
 """
 
 from __future__ import annotations

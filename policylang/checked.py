@@ -258,3 +258,35 @@ class CheckedPolicy:
     facts_declared: bool
     outputs_declared: bool
     content_hash: str
+
+
+def children(node: Any) -> list[Any]:
+    """The sub-expressions of a checked expression (none for a constant)."""
+    if isinstance(node, Const):
+        return []
+    found = [
+        child
+        for attr in ("left", "right", "operand", "value", "low", "high", "target")
+        if (child := getattr(node, attr, None)) is not None and hasattr(child, "type")
+    ]
+    found.extend(getattr(node, "operands", ()))
+    found.extend(getattr(node, "elements", ()))
+    return found
+
+
+def policy_expressions(policy: CheckedPolicy) -> list[Any]:
+    """Every top-level expression of a policy: derived values, rule conditions, action values."""
+    found: list[Any] = [d.expr for d in policy.derived.values()]
+    for rule in policy.rules:
+        found.append(rule.condition)
+        found.extend(action.value for action in rule.actions)
+    return found
+
+
+def walk(roots: list[Any]) -> Any:
+    """Every node under the given expressions, depth first, without recursion."""
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))

@@ -416,16 +416,7 @@ def _references(expr: c.CheckedExpr) -> Iterator[Node]:
             yield ("output", node.name)
         elif isinstance(node, c.DerivedRef):
             yield ("derived", node.key)
-        stack.extend(_children(node))
-
-
-def _children(node: Any) -> Iterator[Any]:
-    for attr in ("left", "right", "operand", "value", "low", "high", "target"):
-        child = getattr(node, attr, None)
-        if child is not None and hasattr(child, "type") and not isinstance(node, c.Const):
-            yield child
-    yield from getattr(node, "operands", ())
-    yield from getattr(node, "elements", ())
+        stack.extend(c.children(node))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -441,7 +432,7 @@ def _pure(atom: c.CheckedExpr) -> bool:
         if isinstance(node, c.SetBuild):
             return False
         if not isinstance(node, c.Const):
-            stack.extend(_children(node))
+            stack.extend(c.children(node))
     return True
 
 
@@ -451,7 +442,7 @@ def _has_division(expr: c.CheckedExpr) -> bool:
         node = stack.pop()
         if isinstance(node, c.Calculation) and node.op == "/":
             return True
-        stack.extend(_children(node))
+        stack.extend(c.children(node))
     return False
 
 

@@ -59,7 +59,7 @@ def reads(expr: c.CheckedExpr) -> Reads:
                 found.outside.append("it reads `now`")
             case c.Calculation() | c.Minus():
                 found.outside.append("it computes (arithmetic)")
-                stack.extend(_children(node))
+                stack.extend(c.children(node))
             case c.Comparison() | c.MembershipTest():
                 if not (_is_const(node.left) or _is_const(node.right)):
                     found.outside.append("it compares two values that are not constants")
@@ -72,7 +72,7 @@ def reads(expr: c.CheckedExpr) -> Reads:
                 found.outside.append("a set is built from values that are not constants")
                 stack.extend(node.elements)
             case _:
-                stack.extend(_children(node))
+                stack.extend(c.children(node))
         if getattr(node, "type", None) == UNKNOWN:
             found.outside.append("a fact's type is not declared")
     return found
@@ -80,17 +80,6 @@ def reads(expr: c.CheckedExpr) -> Reads:
 
 def _is_const(expr: c.CheckedExpr) -> bool:
     return isinstance(expr, c.Const)
-
-
-def _children(node: Any) -> list[Any]:
-    out = []
-    for attr in ("left", "right", "operand", "value", "low", "high", "target"):
-        child = getattr(node, attr, None)
-        if child is not None and not isinstance(node, c.Const):
-            out.append(child)
-    out.extend(getattr(node, "operands", ()))
-    out.extend(getattr(node, "elements", ()))
-    return out
 
 
 def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
@@ -112,22 +101,16 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
             for bound in (node.low, node.high):
                 if isinstance(bound, c.Const):
                     found[node.value.name].append(bound.value)
-        stack.extend(_children(node))
+        stack.extend(c.children(node))
     return found
 
 
 def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
     """Facts that some calculation reads: their classes are not known, so they get spread-out values."""
     found: set[str] = set()
-    stack: list[Any] = [d.expr for d in policy.derived.values()]
-    for rule in policy.rules:
-        stack.append(rule.condition)
-        stack.extend(a.value for a in rule.actions)
-    while stack:
-        node = stack.pop()
+    for node in c.walk(c.policy_expressions(policy)):
         if isinstance(node, c.Calculation | c.Minus):
             found |= reads(node).facts
-        stack.extend(_children(node))
     return found
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from .checked import Calculation, CheckedPolicy, Const, Minus
+from .checked import Calculation, CheckedPolicy, Minus, policy_expressions, walk
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .diagnostics import Diagnostic
 from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
@@ -450,18 +450,4 @@ def _computes(policy: CheckedPolicy) -> bool:
     """Whether any expression of the policy does arithmetic, the only thing the decimal context
     affects (comparisons of decimals are exact in any context); a policy that only compares skips
     entering the context on every decision."""
-    stack: list[Any] = [d.expr for d in policy.derived.values()]
-    for rule in policy.rules:
-        stack.append(rule.condition)
-        stack.extend(action.value for action in rule.actions)
-    while stack:
-        expr = stack.pop()
-        if isinstance(expr, Calculation | Minus):
-            return True
-        for attr in ("left", "right", "operand", "value", "low", "high", "target"):
-            child = getattr(expr, attr, None)
-            if child is not None and not isinstance(expr, Const):
-                stack.append(child)
-        stack.extend(getattr(expr, "operands", ()))
-        stack.extend(getattr(expr, "elements", ()))
-    return False
+    return any(isinstance(node, Calculation | Minus) for node in walk(policy_expressions(policy)))
