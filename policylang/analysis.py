@@ -45,6 +45,8 @@ class _Scope:
     rules: list[int]
     facts: list[str]
     outside: dict[int, list[str]] = field(default_factory=dict)
+    reads: frozenset[str] = frozenset()
+    """The outputs its rules read, transitively: a conflict on one of them leaves this output unset."""
 
 
 def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
@@ -130,7 +132,7 @@ class _Analysis:
             for read in found.outputs - seen_outputs:
                 seen_outputs.add(read)
                 pending.extend(self.setters[read])
-        return _Scope(output, sorted(rules), sorted(facts), outside)
+        return _Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
 
     # --- running ---
 
@@ -186,6 +188,8 @@ class _Analysis:
         implied: dict[int, set[int]] = {}
         """rule -> the rules setting this output that matched every time it matched"""
         setters = self.setters[scope.output]
+        names = list(self.checked.outputs)
+        reads_indexes = {names.index(read) for read in scope.reads}
         gap: dict[str, Any] | None = None
         failures = 0
         for values in combinations:
@@ -219,7 +223,7 @@ class _Analysis:
                         pairs.setdefault((a.rule, b.rule), (values, a.value, b.value))
             elif (
                 gap is None
-                and conflicted is None
+                and not (conflicted and reads_indexes.intersection(conflicted))
                 and output.declared
                 and not output.has_default
                 and scope.output not in outputs
@@ -240,7 +244,7 @@ class _Analysis:
             if finding is not None:
                 diagnostics.append(finding)
         if gap is not None:
-            finding = self._gap(scope.output, gap)
+            finding = self._gap(scope.output, gap, scope.reads)
             if finding is not None:
                 diagnostics.append(finding)
         if not exhaustive or inexact or failures:
@@ -279,10 +283,11 @@ class _Analysis:
             witness=witness,
         )
 
-    def _gap(self, output: str, values: dict[str, Any]) -> Diagnostic | None:
+    def _gap(self, output: str, values: dict[str, Any], reads: frozenset[str] = frozenset()) -> Diagnostic | None:
         def shows_it(witness: dict[str, Any]) -> bool:
+            # Unset, and not because it or an output its rules read conflicted (that is the conflict).
             decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-            return output not in decision.outputs and not decision.conflicts
+            return output not in decision.outputs and not set(decision.conflicts) & (reads | {output})
 
         witness = self._minimal(values, shows_it)
         if witness is None:
