@@ -76,7 +76,7 @@ class _Analysis:
                 if i not in self.setters[action.output]:
                     self.setters[action.output].append(i)
         self.position = {rule.id: i for i, rule in enumerate(self.rules)}
-        self.overlaps = overlaps
+        self.want_overlaps = overlaps
         self.reached: set[int] = set()
         self.won: set[int] = set()
         """Rules that won an output (or took part in a conflict) for some facts: they can change a decision."""
@@ -230,14 +230,14 @@ class _Analysis:
             ):
                 # (an output a schema-less policy only infers has no place to declare a default)
                 gap = values
-        inexact = {i: r for i, r in scope.outside.items()}
+        inexact = scope.outside
         diagnostics: list[Diagnostic] = []
         if exhaustive and failures == 0:
             self.exact_for.update(i for i in scope.rules if i not in inexact)
             if not inexact:
                 self.exact_outputs.add(scope.output)
                 diagnostics.extend(self._redundant(scope.output, implied))
-        if self.overlaps:
+        if self.want_overlaps:
             diagnostics.extend(self._overlap(scope.output, pair, values) for pair, values in overlaps.items())
         for (first, second), (values, first_value, second_value) in pairs.items():
             finding = self._conflict(scope.output, first, second, first_value, second_value, values)
@@ -254,7 +254,7 @@ class _Analysis:
     # --- findings ---
 
     def _rule(self, rule_id: str) -> c.CheckedRule:
-        return next(rule for rule in self.rules if rule.id == rule_id)
+        return self.rules[self.position[rule_id]]
 
     def _conflict(
         self, output: str, first: str, second: str, first_value: Any, second_value: Any, values: dict[str, Any]
