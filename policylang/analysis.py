@@ -26,7 +26,20 @@ from . import checked as c
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
 from .facts import MISSING
-from .runtime import EvaluationError
+from .regions import (
+    EVERYTHING,
+    Box,
+    Conditions,
+    Region,
+    RuleRegions,
+    TooComplex,
+    contains,
+    difference,
+    hull,
+    intersect,
+    meets,
+)
+from .runtime import EvaluationError, value_order
 
 if TYPE_CHECKING:
     from .evaluator import Policy
@@ -70,6 +83,16 @@ class _Analysis:
             self.domains[name] = values
             if not exact:
                 self.inexact_facts.add(name)
+        # Each fact's plain value is one of its representatives (another of its class, if need be),
+        # so witnesses leave every fact they do not need at that value.
+        self.base_class: list[int] = []
+        for name in self.checked.facts:
+            base, values = self._base(name), self.domains[name]
+            found = [k for k, v in enumerate(values) if v is base or (type(v) is type(base) and v == base)]
+            if not found:
+                values.append(base)
+            self.base_class.append(found[0] if found else len(values) - 1)
+        self.conditions = Conditions(self.checked, self.domains, self.inexact_facts)
         self.setters: dict[str, list[int]] = {name: [] for name in self.checked.outputs}
         for i, rule in enumerate(self.rules):
             for action in rule.actions:
@@ -140,7 +163,9 @@ class _Analysis:
         findings: list[Diagnostic] = []
         for output, declared in self.checked.outputs.items():
             if self.setters[output]:
-                findings.extend(self._output(self._scope(output)))
+                scope = self._scope(output)
+                truths = self._truths(scope)
+                findings.extend(self._output(scope) if truths is None else self._by_regions(scope, truths))
             elif declared.declared and not declared.has_default:
                 # No rule sets it at all: any facts show the gap.
                 gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
@@ -148,6 +173,176 @@ class _Analysis:
         findings.extend(self._unreachable())
         findings.extend(self._shadowed())
         return findings
+
+    # --- regions: the exact fragment, decided without enumerating ---
+
+    def _truths(self, scope: _Scope) -> dict[int, Region] | None:
+        """Where each of the output's rules matches, or None when one of them is outside the region
+        fragment (it reads an output, computes, or sets this output to a computed value)."""
+        if scope.reads:
+            return None
+        truths: dict[int, Region] = {}
+        for i in scope.rules:
+            rule = self.rules[i]
+            if any(a.output == scope.output and not isinstance(a.value, c.Const) for a in rule.actions):
+                return None
+            truth = self.conditions.truth(rule.condition)
+            if truth is None:
+                return None
+            truths[i] = truth.true
+        return truths
+
+    def _by_regions(self, scope: _Scope, truths: dict[int, Region]) -> list[Diagnostic]:
+        """One output's findings from where its rules match: each question is an intersection or
+        a difference of regions, and each answer a class of facts, one of which is the witness."""
+        name = scope.output
+        output = self.checked.outputs[name]
+        live = [i for i in scope.rules if truths[i]]
+        self.reached.update(live)
+        self.exact_for.update(scope.rules)
+        self.exact_outputs.add(name)
+        values = {i: self._constant(i, name) for i in live}
+        rank = self._ranks(name, values)
+        index = RuleRegions({i: truths[i] for i in live}, self.full, rank)
+        undecided: set[int] = set()
+        diagnostics: list[Diagnostic] = []
+
+        # Rules that can change the decision: somewhere they match and nothing beats them.
+        for i in live:
+            if i in self.won:
+                continue
+            try:
+                point = self._point_outside(truths[i], index.stronger(i, index.hulls[i]))
+            except TooComplex:
+                undecided.add(i)
+                self.won.add(i)  # not proven to lose: never reported as shadowed
+                continue
+            if point is not None:
+                self.won.add(i)
+            else:
+                self.overridden.setdefault(i, (name, self._values(self._point(truths[i][0])), ()))
+        diagnostics.extend(self._redundant_by_regions(name, live, index))
+
+        def together(i: int, j: int) -> list[int] | None:
+            """Facts where rules i and j both match and no rule beats i, if there are any."""
+            both = intersect(truths[i], truths[j], self.full)
+            return self._point_outside(both, index.stronger(i, hull(both))) if both else None
+
+        if output.resolution in ("unique", "priority"):
+            for i, j in index.meeting_pairs(live):
+                first, second = values[i], values[j]
+                if _agree(first, second) or rank[i] != rank[j]:
+                    continue
+                try:
+                    point = together(i, j)
+                except TooComplex:
+                    undecided.update((i, j))
+                    continue
+                if point is not None:
+                    a, b = self.rules[i], self.rules[j]
+                    found = self._conflict(name, a.id, b.id, first, second, self._values(point))
+                    diagnostics.extend([found] if found is not None else [])
+        if self.want_overlaps:
+            for i, j in index.meeting_pairs(live):
+                if rank[i] == rank[j]:
+                    continue
+                winner, loser = (i, j) if rank[i] > rank[j] else (j, i)
+                try:
+                    point = together(winner, loser)
+                except TooComplex:
+                    continue  # an overlap is information, not a verdict: nothing is claimed
+                if point is not None:
+                    found = self._overlap(name, (self.rules[winner].id, self.rules[loser].id), self._values(point))
+                    diagnostics.extend([found] if found is not None else [])
+        if output.declared and not output.has_default:
+            try:
+                point = self._point_outside(EVERYTHING, [truths[k] for k in live])
+            except TooComplex:
+                undecided.update(live)
+                point = None
+            if point is not None:
+                found = self._gap(name, self._values(point), scope.reads)
+                diagnostics.extend([found] if found is not None else [])
+        if undecided:
+            why = "the regions of facts where it matches, beside the other rules', grew too large to decide"
+            diagnostics.append(self._incomplete(scope, {i: [why] for i in sorted(undecided)}, True, 0))
+        return diagnostics
+
+    def _redundant_by_regions(self, output: str, live: list[int], index: RuleRegions) -> list[Diagnostic]:
+        """A rule that another rule with exactly the same actions matches wherever it matches."""
+        groups: dict[Any, list[int]] = {}
+        for i in live:
+            groups.setdefault(_actions(self.rules[i]), []).append(i)
+        implied: dict[int, set[int]] = {}
+        for members in groups.values():
+            for i in members:
+                if output != self._outputs_of(i)[0]:
+                    continue
+                covering = {i}
+                for j in members:
+                    if j == i or not meets(index.hulls[i], index.hulls[j]):
+                        continue
+                    try:
+                        if not difference(index.truths[i], [index.truths[j]], self.full):
+                            covering.add(j)
+                    except TooComplex:
+                        continue  # not proven: not reported
+                implied[i] = covering
+        return self._redundant(output, implied)
+
+    def _ranks(self, output: str, values: dict[int, Any]) -> dict[int, int]:
+        """Each rule's strength on the output: whenever two rules match together, the one of higher
+        rank wins and the other is overridden (by the output's resolution); equal ranks tie."""
+        declared = self.checked.outputs[output]
+        strategy = declared.resolution
+        if strategy == "first":
+            return {i: -i for i in values}
+        if strategy == "priority":
+            return {i: self.rules[i].priority for i in values}
+        if strategy in ("min", "max"):
+            order = value_order(declared) or (lambda v: v)
+            keys = sorted({order(v) for v in values.values()})
+            place = {key: k for k, key in enumerate(keys)}
+            sign = -1 if strategy == "min" else 1
+            return {i: sign * place[order(v)] for i, v in values.items()}
+        if strategy in ("any", "all"):
+            winning = strategy == "any"
+            return {i: int(bool(v) is winning) for i, v in values.items()}
+        return dict.fromkeys(values, 0)  # unique and union: nothing is overridden
+
+    def _constant(self, i: int, output: str) -> Any:
+        """The value rule i sets the output to (the last action on it, as the rule itself does)."""
+        value = None
+        for action in self.rules[i].actions:
+            if action.output == output and isinstance(action.value, c.Const):
+                value = action.value.value
+        return value
+
+    @property
+    def full(self) -> list[int]:
+        return self.conditions.full
+
+    def _point_outside(self, region: Region, others: list[Region]) -> list[int] | None:
+        """A class combination in the region and in none of the others, or None if they cover it.
+        The plain point of each box is tried first: usually one is outside, and then no region is cut."""
+        for box in region[:8]:
+            point = self._point(box)
+            if not any(contains(other, point) for other in others):
+                return point
+        rest = difference(region, others, self.full)
+        return self._point(rest[0]) if rest else None
+
+    def _point(self, box: Box) -> list[int]:
+        """The box's combination nearest the plain facts: each fact at its plain class if the box
+        allows it, else at the first class it allows."""
+        point = list(self.base_class)
+        for fact, mask in box.items():
+            if not mask >> point[fact] & 1:
+                point[fact] = (mask & -mask).bit_length() - 1
+        return point
+
+    def _values(self, point: list[int]) -> dict[str, Any]:
+        return {name: self.domains[name][cls] for name, cls in zip(self.checked.facts, point, strict=True)}
 
     def _combinations(self, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
         """Fact dictionaries (runtime values) to decide, and whether they are every combination."""
@@ -238,7 +433,9 @@ class _Analysis:
                 self.exact_outputs.add(scope.output)
                 diagnostics.extend(self._redundant(scope.output, implied))
         if self.want_overlaps:
-            diagnostics.extend(self._overlap(scope.output, pair, values) for pair, values in overlaps.items())
+            for pair, values in overlaps.items():
+                found = self._overlap(scope.output, pair, values)
+                diagnostics.extend([found] if found is not None else [])
         for (first, second), (values, first_value, second_value) in pairs.items():
             finding = self._conflict(scope.output, first, second, first_value, second_value, values)
             if finding is not None:
@@ -357,6 +554,7 @@ class _Analysis:
             witness = self._minimal(values, shows_it)
             if witness is None:
                 continue  # never report what the real evaluator does not show
+            winners = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark").resolutions[output].winners
             names = ", ".join(f"`{w}`" for w in winners)
             found.append(
                 warning(
@@ -400,8 +598,16 @@ class _Analysis:
                 break
         return found
 
-    def _overlap(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic:
+    def _overlap(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic | None:
         winner, loser = pair
+
+        def shows_it(witness: dict[str, Any]) -> bool:
+            resolved = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark").resolutions[output]
+            return winner in resolved.winners and loser in resolved.overridden
+
+        witness = self._minimal(values, shows_it)
+        if witness is None:
+            return None  # never report what the real evaluator does not show
         resolution = self.checked.outputs[output].resolution
         return Diagnostic(
             code=Code.OVERLAP,
@@ -410,7 +616,7 @@ class _Analysis:
             span=self._rule(loser).span,
             labels=(Label(self._rule(winner).span, "wins"),),
             rules=(winner, loser),
-            witness=render_witness(self.checked, values),
+            witness=witness,
         )
 
     def _incomplete(self, scope: _Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int) -> Diagnostic:
@@ -435,6 +641,11 @@ class _Analysis:
             notes=tuple(reasons),
             rules=named,
         )
+
+
+def _agree(a: Any, b: Any) -> bool:
+    """Two proposed values that a `unique` output accepts together (a bool never equals a number)."""
+    return bool(a == b and isinstance(a, bool) == isinstance(b, bool))
 
 
 def _actions(rule: c.CheckedRule) -> frozenset[tuple[str, str, Any]]:

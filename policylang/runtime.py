@@ -149,6 +149,18 @@ def _present(
     return picked
 
 
+def value_order(output: c.Output) -> Callable[[Any], Any] | None:
+    """How min/max compare an output's values: enums by declaration order, durations by length,
+    dates as moments; None for the natural order."""
+    if isinstance(output.type, EnumOf):
+        return {m: i for i, m in enumerate(output.type.members)}.__getitem__
+    if output.type == DURATION:
+        return _total_seconds
+    if str(output.type) in ("date", "datetime"):
+        return _moment
+    return None
+
+
 def make_resolver(
     output: c.Output, rules: tuple[c.CheckedRule, ...], may_reorder: bool = True
 ) -> Callable[[list[tuple[int, Any]]], Resolved]:
@@ -162,13 +174,7 @@ def make_resolver(
     priorities = [rule.priority for rule in rules]
     strategy = output.resolution
     none_matched = resolve(strategy, (), has_default=output.has_default, default=output.default)
-    sort_key: Callable[[Any], Any] | None = None
-    if isinstance(output.type, EnumOf):
-        sort_key = {m: i for i, m in enumerate(output.type.members)}.__getitem__
-    elif output.type == DURATION:
-        sort_key = _total_seconds
-    elif str(output.type) in ("date", "datetime"):
-        sort_key = _moment
+    sort_key = value_order(output)
 
     def in_rule_order(proposals: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
         # Rules that read outputs run after them, so proposals may arrive out of rule order.

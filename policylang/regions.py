@@ -1,0 +1,349 @@
+"""Conditions as regions: where in the space of facts a condition is true, and where it is false.
+
+Each fact's values are cut into the classes domains.py describes (no condition of the policy can
+tell two values of one class apart), so a set of facts is a set of class combinations. A *box*
+allows, per fact, a set of classes (a bitmask; a fact it does not name may take any class), and
+a *region* is a union of boxes. A comparison of one fact with constants is one box; `and` is the
+intersection of regions, `or` their union, `not` swaps where a condition is true and where it is
+false (three-valued logic: a condition reading a missing fact is neither). Every question the
+analysis asks (can these two rules match together? does this rule match anywhere no better rule
+does?) is then an intersection or a difference of a few regions, decided without enumerating
+the facts. A region that would grow past MAX_BOXES is given up on (`TooComplex`): the analysis
+then falls back to trying combinations, and says when that is not exhaustive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import checked as c
+from .codegen import CodeGen, Names
+from .datatypes import BOOL
+from .domains import reads
+from .facts import MISSING
+from .runtime import _bool3, _present
+
+MAX_BOXES = 4_096
+"""A region of more boxes than this is not pursued: the question is answered by enumeration instead."""
+
+Box = dict[int, int]
+"""Fact position -> the bitmask of its classes allowed; a fact not named may take any class."""
+Region = list[Box]
+"""A union of boxes; the empty list is the empty region, [{}] every combination of facts."""
+
+EVERYTHING: Region = [{}]
+
+
+class TooComplex(Exception):
+    """A region grew past MAX_BOXES: the question is left to enumeration."""
+
+
+def meet(a: Box, b: Box, full: Sequence[int]) -> Box | None:
+    """The intersection of two boxes, or None when it is empty."""
+    if len(b) > len(a):
+        a, b = b, a
+    out = dict(a)
+    for fact, mask in b.items():
+        if fact in out:
+            mask &= out[fact]
+            if not mask:
+                return None
+        out[fact] = mask
+    return out
+
+
+def meets(a: Box, b: Box) -> bool:
+    """Whether two boxes share a combination (meet() without building the intersection)."""
+    if len(b) > len(a):
+        a, b = b, a
+    for fact, mask in b.items():
+        other = a.get(fact)
+        if other is not None and not other & mask:
+            return False
+    return True
+
+
+def intersect(first: Region, second: Region, full: Sequence[int]) -> Region:
+    """Where both regions hold."""
+    out = []
+    for a in first:
+        for b in second:
+            box = meet(a, b, full)
+            if box is not None:
+                out.append(box)
+    if len(out) > MAX_BOXES:
+        raise TooComplex
+    return _merged(out, full)
+
+
+def union(regions: Iterable[Region], full: Sequence[int]) -> Region:
+    out: Region = []
+    for region in regions:
+        out.extend(region)
+    if len(out) > MAX_BOXES:
+        raise TooComplex
+    return _merged(out, full)
+
+
+def subtract(region: Region, box: Box, full: Sequence[int]) -> Region:
+    """The region without the box: each overlapping box is cut into the disjoint pieces outside it."""
+    out: Region = []
+    for a in region:
+        if meet(a, box, full) is None:
+            out.append(a)
+            continue
+        rest = dict(a)
+        for fact, mask in box.items():
+            allowed = rest.get(fact, full[fact])
+            outside = allowed & ~mask
+            if outside:
+                piece = dict(rest)
+                piece[fact] = outside
+                out.append(piece)
+            rest[fact] = allowed & mask
+    if len(out) > MAX_BOXES:
+        raise TooComplex
+    return out
+
+
+def difference(region: Region, others: Iterable[Region], full: Sequence[int]) -> Region:
+    """The region without any of the others (empty as soon as they cover it)."""
+    for other in others:
+        for box in other:
+            region = subtract(region, box, full)
+            if not region:
+                return region
+    return region
+
+
+def contains(region: Region, point: Sequence[int]) -> bool:
+    """Whether the class combination `point` (one class per fact position) lies in the region."""
+    return any(all(mask >> point[fact] & 1 for fact, mask in box.items()) for box in region)
+
+
+def hull(region: Region) -> Box:
+    """The smallest box holding the region: per fact, every class some box allows (a fact one box
+    leaves free is free)."""
+    if not region:
+        return {}
+    out = dict(region[0])
+    for box in region[1:]:
+        for fact in list(out):
+            if fact in box:
+                out[fact] |= box[fact]
+            else:
+                del out[fact]
+    return out
+
+
+def _merged(region: Region, full: Sequence[int]) -> Region:
+    """Boxes that name one and the same single fact become one box (`tier == a or tier == b`);
+    a box allowing every class of a fact stops naming it; a box holding everything is everything."""
+    singles: dict[int, int] = {}
+    out: Region = []
+    for box in region:
+        for fact in [f for f, mask in box.items() if mask == full[f]]:
+            box = {k: v for k, v in box.items() if k != fact}
+        if not box:
+            return [{}]
+        if len(box) == 1:
+            ((fact, mask),) = box.items()
+            singles[fact] = singles.get(fact, 0) | mask
+        else:
+            out.append(box)
+    for fact, mask in singles.items():
+        if mask == full[fact]:
+            return [{}]
+        out.append({fact: mask})
+    return out
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Where a condition is true and where it is false; elsewhere it is unknown (a missing fact)."""
+
+    true: Region
+    false: Region
+
+
+class Conditions:
+    """Regions of the policy's conditions over its facts' classes, or None for a condition outside
+    the fragment (arithmetic, two facts compared, `now`, outputs, lets that compute)."""
+
+    def __init__(self, policy: c.CheckedPolicy, domains: dict[str, list[Any]], inexact: set[str]) -> None:
+        self.policy = policy
+        self.facts = list(policy.facts)
+        self.position = {name: i for i, name in enumerate(self.facts)}
+        self.domains = domains
+        self.inexact = inexact
+        self.full = [(1 << len(domains[name])) - 1 for name in self.facts]
+        self._memo: dict[Any, Truth | None] = {}
+
+    def truth(self, expr: c.CheckedExpr) -> Truth | None:
+        key = expr
+        if key in self._memo:
+            return self._memo[key]
+        try:
+            found = self._truth(expr)
+        except TooComplex:
+            found = None
+        self._memo[key] = found
+        return found
+
+    def _truth(self, expr: c.CheckedExpr) -> Truth | None:
+        full = self.full
+        match expr:
+            case c.Const():
+                return Truth(EVERYTHING, []) if expr.value else Truth([], EVERYTHING)
+            case c.Logical():
+                parts = [self.truth(operand) for operand in expr.operands]
+                if any(part is None for part in parts):
+                    return None
+                known = [p for p in parts if p is not None]
+                if expr.op == "and":
+                    true = known[0].true
+                    for part in known[1:]:
+                        true = intersect(true, part.true, full)
+                    return Truth(true, union((p.false for p in known), full))
+                false = known[0].false
+                for part in known[1:]:
+                    false = intersect(false, part.false, full)
+                return Truth(union((p.true for p in known), full), false)
+            case c.Negation():
+                inner = self.truth(expr.operand)
+                return None if inner is None else Truth(inner.false, inner.true)
+            case c.DerivedRef():
+                derived = self.policy.derived[expr.key]
+                return self.truth(derived.expr) if derived.type == BOOL else None
+        return self._atom(expr)
+
+    def _atom(self, expr: c.CheckedExpr) -> Truth | None:
+        """A condition reading one fact and constants only: tried on one value of each class."""
+        found = reads(expr)
+        if found.outputs or found.derived or found.outside or len(found.facts) != 1:
+            return None
+        (name,) = found.facts
+        if name in self.inexact:
+            return None
+        test = _compiled(expr, name, self.policy.facts[name])
+        true = false = 0
+        for cls, value in enumerate(self.domains[name]):
+            answer = test(value)
+            if answer is True:
+                true |= 1 << cls
+            elif answer is False:
+                false |= 1 << cls
+        position = self.position[name]
+        return Truth(_box(position, true, self.full), _box(position, false, self.full))
+
+
+def _box(position: int, mask: int, full: Sequence[int]) -> Region:
+    if not mask:
+        return []
+    return [{}] if mask == full[position] else [{position: mask}]
+
+
+def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
+    """The condition as a function of the one fact's runtime value (MISSING when missing), made
+    by the decision function's own code generator, so it answers exactly as a decision would."""
+    names = Names(facts={name: "v"})
+    if fact.optional and not fact.has_default:
+        names.maybe_missing.add("v")
+    generator = CodeGen(names)
+    code = generator.cond(expr)
+    namespace: dict[str, Any] = {
+        "__builtins__": {"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
+        "MISSING": MISSING,
+        "_bool3": _bool3,
+        "_present": _present,
+        **generator.constants,
+    }
+    function: Any = eval(compile(f"lambda v: {code}", "<analysed condition>", "eval"), namespace)
+    if fact.type == BOOL:
+        return lambda value: function(_bool3(value))
+    return function
+
+
+class RuleRegions:
+    """Where each of one output's rules matches, indexed for the questions asked of every rule:
+    which rules beat it and can match where it does, and which pairs can match together.
+
+    Rules are bucketed by the classes they allow of the fact that splits them best, and each
+    bucket is kept strongest first, so a rule meets only the rules of its own buckets and, of
+    those, only the stronger prefix: not every other rule of the output.
+    """
+
+    def __init__(self, truths: dict[int, Region], full: Sequence[int], rank: dict[int, int]) -> None:
+        self.truths = truths
+        self.full = full
+        self.rank = rank
+        """rule -> its strength for the output: a rule beats every rule of lower rank (equal ranks tie)."""
+        self.rules = sorted(truths, key=lambda i: (-rank[i], i))
+        self.hulls = {i: hull(truths[i]) for i in self.rules}
+        self.fact = _splitting_fact(self.rules, self.hulls, full)
+        self.buckets: dict[int, list[int]] = {}
+        if self.fact is None:
+            self.buckets[0] = self.rules
+        else:
+            for i in self.rules:
+                for cls in _classes(self._allowed(self.hulls[i])):
+                    self.buckets.setdefault(cls, []).append(i)
+
+    def _allowed(self, box: Box) -> int:
+        """The classes of the splitting fact the box allows (every rule is in bucket 0 without one)."""
+        return 1 if self.fact is None else box.get(self.fact, self.full[self.fact])
+
+    def stronger(self, i: int, where: Box) -> list[Region]:
+        """The regions of the rules that beat rule i and whose hulls meet the box `where`."""
+        hulls, rank = self.hulls, self.rank[i]
+        seen: set[int] = set()
+        found: list[Region] = []
+        for cls in _classes(self._allowed(where)):
+            for k in self.buckets.get(cls, ()):
+                if self.rank[k] <= rank:
+                    break  # strongest first: the rest do not beat i
+                if k not in seen:
+                    seen.add(k)
+                    if meets(hulls[k], where):
+                        found.append(self.truths[k])
+        return found
+
+    def meeting_pairs(self, rules: Iterable[int]) -> list[tuple[int, int]]:
+        """The pairs (i, j), i < j, of the given rules whose hulls meet (only they can match
+        together), each found once: in the bucket of the lowest class both allow."""
+        chosen = set(rules)
+        hulls = self.hulls
+        pairs: list[tuple[int, int]] = []
+        for cls, bucket in self.buckets.items():
+            members = [i for i in bucket if i in chosen]
+            for x, a in enumerate(members):
+                allowed_a = self._allowed(hulls[a])
+                for b in members[x + 1 :]:
+                    common = allowed_a & self._allowed(hulls[b])
+                    if (common & -common).bit_length() - 1 != cls:
+                        continue
+                    if meets(hulls[a], hulls[b]):
+                        pairs.append((a, b) if a < b else (b, a))
+        return sorted(pairs)
+
+
+def _classes(mask: int) -> list[int]:
+    return [cls for cls in range(mask.bit_length()) if mask >> cls & 1]
+
+
+def _splitting_fact(rules: list[int], hulls: dict[int, Box], full: Sequence[int]) -> int | None:
+    """The fact whose classes split the rules into the smallest buckets (sum of squared sizes)."""
+    named = sorted({fact for i in rules for fact in hulls[i]})
+    if not named:
+        return None
+
+    def crowding(fact: int) -> int:
+        sizes = [0] * full[fact].bit_length()
+        for i in rules:
+            for cls in _classes(hulls[i].get(fact, full[fact])):
+                sizes[cls] += 1
+        return sum(n * n for n in sizes)
+
+    return min(named, key=crowding)
