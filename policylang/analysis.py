@@ -93,6 +93,10 @@ class _Analysis:
                 values.append(base)
             self.base_class.append(found[0] if found else len(values) - 1)
         self.conditions = Conditions(self.checked, self.domains, self.inexact_facts)
+        self.readable = [
+            sorted(range(len(self.domains[name])), key=self._plainness(name)) for name in self.checked.facts
+        ]
+        """Per fact, its classes from the one whose value reads best in a witness (short, not negative)."""
         self.setters: dict[str, list[int]] = {name: [] for name in self.checked.outputs}
         for i, rule in enumerate(self.rules):
             for action in rule.actions:
@@ -334,12 +338,23 @@ class _Analysis:
 
     def _point(self, box: Box) -> list[int]:
         """The box's combination nearest the plain facts: each fact at its plain class if the box
-        allows it, else at the first class it allows."""
+        allows it, else at the allowed class whose value reads best."""
         point = list(self.base_class)
         for fact, mask in box.items():
             if not mask >> point[fact] & 1:
-                point[fact] = (mask & -mask).bit_length() - 1
+                point[fact] = next(cls for cls in self.readable[fact] if mask >> cls & 1)
         return point
+
+    def _plainness(self, name: str) -> Any:
+        from .evaluator import to_json_value
+
+        values = self.domains[name]
+
+        def key(cls: int) -> tuple[bool, int, int]:
+            text = str(to_json_value(values[cls]))
+            return (text.startswith("-"), len(text), cls)
+
+        return key
 
     def _values(self, point: list[int]) -> dict[str, Any]:
         return {name: self.domains[name][cls] for name, cls in zip(self.checked.facts, point, strict=True)}

@@ -84,25 +84,92 @@ def _is_const(expr: c.CheckedExpr) -> bool:
 
 def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
     """Every constant each fact is compared with, anywhere in the policy (including output defaults
-    and values, which rules reading outputs compare against)."""
+    and values, which rules reading outputs compare against). A value computed from one fact by
+    adding and multiplying constants (`monthly_spend * 0.9 >= 100`) is compared with a constant
+    as that fact is with the value where they are equal (about 111.11)."""
     found: dict[str, list[Any]] = {name: [] for name in policy.facts}
     stack: list[Any] = [d.expr for d in policy.derived.values()] + [r.condition for r in policy.rules]
+
+    def compared(side: c.CheckedExpr, value: Any) -> None:
+        values = list(value) if isinstance(value, frozenset) else [value]
+        if isinstance(side, c.FactRef):
+            found[side.name].extend(values)
+        elif (form := affine(side, policy)) is not None:
+            found[form.fact].extend(t for t in map(form.solve, values) if t is not None)
+
     while stack:
         node = stack.pop()
         if isinstance(node, c.Comparison | c.MembershipTest):
             for side, other in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(side, c.FactRef) and isinstance(other, c.Const):
-                    value = other.value
-                    if isinstance(value, frozenset):
-                        found[side.name].extend(value)
-                    else:
-                        found[side.name].append(value)
-        elif isinstance(node, c.Range) and isinstance(node.value, c.FactRef):
+                if isinstance(other, c.Const):
+                    compared(side, other.value)
+        elif isinstance(node, c.Range):
             for bound in (node.low, node.high):
                 if isinstance(bound, c.Const):
-                    found[node.value.name].append(bound.value)
+                    compared(node.value, bound.value)
         stack.extend(c.children(node))
     return found
+
+
+@dataclass(frozen=True)
+class Affine:
+    """A value computed from one fact as `scale * fact + offset` (for a duration, in seconds)."""
+
+    fact: str
+    type: Type
+    scale: Decimal
+    offset: Decimal
+
+    def solve(self, value: Any) -> Any:
+        """The fact's value at which the computed value equals `value` (None if there is none)."""
+        if self.type == DURATION:
+            if not isinstance(value, Duration):
+                return None
+            return Duration(0, int((Decimal(value.total_seconds) - self.offset) / self.scale))
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            return None
+        return (Decimal(value) - self.offset) / self.scale
+
+
+def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
+    """`expr` as `scale * fact + offset` over one int, number or duration fact (lets followed), or
+    None. Durations are only shifted (`tenure + 1y`): scaling one rounds to whole seconds."""
+    match expr:
+        case c.FactRef() if expr.type in (INT, NUMBER, DURATION):
+            return Affine(expr.name, expr.type, Decimal(1), Decimal(0))
+        case c.DerivedRef():
+            derived = policy.derived[expr.key]
+            return affine(derived.expr, policy) if derived.kind == "let" else None
+        case c.Minus():
+            inner = affine(expr.operand, policy)
+            return None if inner is None else Affine(inner.fact, inner.type, -inner.scale, -inner.offset)
+        case c.Calculation():
+            left, right = affine(expr.left, policy), affine(expr.right, policy)
+            if (left is None) == (right is None):
+                return None  # constants only, or two computed values
+            form = left if left is not None else right
+            constant = expr.right if left is not None else expr.left
+            if form is None or not isinstance(constant, c.Const):
+                return None
+            k = constant.value
+            if form.type == DURATION:
+                if expr.op not in "+-" or not isinstance(k, Duration):
+                    return None
+                k = Decimal(k.total_seconds)
+            elif isinstance(k, bool) or not isinstance(k, int | Decimal):
+                return None
+            k = Decimal(k)
+            if expr.op == "+":
+                return Affine(form.fact, form.type, form.scale, form.offset + k)
+            if expr.op == "-" and left is not None:
+                return Affine(form.fact, form.type, form.scale, form.offset - k)
+            if expr.op == "-":
+                return Affine(form.fact, form.type, -form.scale, k - form.offset)
+            if expr.op == "*" and k != 0:
+                return Affine(form.fact, form.type, form.scale * k, form.offset * k)
+            if expr.op == "/" and left is not None and k != 0:
+                return Affine(form.fact, form.type, form.scale / k, form.offset / k)
+    return None
 
 
 def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:

@@ -21,12 +21,10 @@ from .diagnostics import Diagnostic
 from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
 from .parser import collector_paused
 from .resolution import Resolved
-from .runtime import ConflictError, EvaluationError
+from .runtime import ARITHMETIC, ConflictError, EvaluationError
 from .values import Duration, format_datetime, format_decimal, format_duration
 
 CONFLICT_MODES = ("raise", "mark")
-ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
-"""Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
 _now = datetime.now
 Record = tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None]
 """What the full decision function returns: the fired rules' indexes, every output's proposals

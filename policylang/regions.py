@@ -14,6 +14,8 @@ then falls back to trying combinations, and says when that is not exhaustive.
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +23,8 @@ from typing import Any
 from . import checked as c
 from .codegen import CodeGen, Names
 from .datatypes import BOOL
-from .domains import reads
-from .facts import MISSING
-from .runtime import _bool3, _present
+from .domains import affine, reads
+from .runtime import ARITHMETIC, _bool3, helpers
 
 MAX_BOXES = 4_096
 """A region of more boxes than this is not pursued: the question is answered by enumeration instead."""
@@ -220,9 +221,14 @@ class Conditions:
         return self._atom(expr)
 
     def _atom(self, expr: c.CheckedExpr) -> Truth | None:
-        """A condition reading one fact and constants only: tried on one value of each class."""
+        """A condition reading one fact and constants only: tried on one value of each class.
+        Lets are read through; a value computed from the fact is allowed where domains.affine
+        put the points where it crosses the constants among the fact's classes."""
+        expr = self._inlined(expr)
         found = reads(expr)
-        if found.outputs or found.derived or found.outside or len(found.facts) != 1:
+        if found.outputs or found.derived or len(found.facts) != 1:
+            return None
+        if found.outside and (set(found.outside) != {"it computes (arithmetic)"} or not self._affine_atom(expr)):
             return None
         (name,) = found.facts
         if name in self.inexact:
@@ -237,6 +243,41 @@ class Conditions:
                 false |= 1 << cls
         position = self.position[name]
         return Truth(_box(position, true, self.full), _box(position, false, self.full))
+
+    def _affine_atom(self, expr: c.CheckedExpr) -> bool:
+        """A comparison of an affine value of one fact with constants (their thresholds are classes)."""
+        match expr:
+            case c.Comparison() | c.MembershipTest():
+                sides = (expr.left, expr.right)
+            case c.Range():
+                if not (isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const)):
+                    return False
+                sides = (expr.value, expr.low)
+            case _:
+                return False
+        computed = [side for side in sides if not isinstance(side, c.Const)]
+        return len(computed) == 1 and affine(computed[0], self.policy) is not None
+
+    def _inlined(self, expr: c.CheckedExpr) -> c.CheckedExpr:
+        """The expression with every let and segment it reads replaced by its definition."""
+        if isinstance(expr, c.DerivedRef):
+            return self._inlined(self.policy.derived[expr.key].expr)
+        changes: dict[str, Any] = {}
+        for item in dataclasses.fields(expr):
+            value = getattr(expr, item.name)
+            if isinstance(value, tuple) and value and all(_is_expr(v) for v in value):
+                new = tuple(self._inlined(v) for v in value)
+                if new != value:
+                    changes[item.name] = new
+            elif item.init and item.name not in ("type", "node") and _is_expr(value):
+                inner = self._inlined(value)
+                if inner is not value:
+                    changes[item.name] = inner
+        return dataclasses.replace(expr, **changes) if changes else expr
+
+
+def _is_expr(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and hasattr(value, "type") and not isinstance(value, type)
 
 
 def _box(position: int, mask: int, full: Sequence[int]) -> Region:
@@ -253,17 +294,14 @@ def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
         names.maybe_missing.add("v")
     generator = CodeGen(names)
     code = generator.cond(expr)
-    namespace: dict[str, Any] = {
-        "__builtins__": {"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
-        "MISSING": MISSING,
-        "_bool3": _bool3,
-        "_present": _present,
-        **generator.constants,
-    }
+    namespace = {**helpers(), **generator.constants}
     function: Any = eval(compile(f"lambda v: {code}", "<analysed condition>", "eval"), namespace)
-    if fact.type == BOOL:
-        return lambda value: function(_bool3(value))
-    return function
+
+    def test(value: Any) -> Any:
+        with decimal.localcontext(ARITHMETIC):  # as a decision computes
+            return function(_bool3(value) if fact.type == BOOL else value)
+
+    return test
 
 
 class RuleRegions:

@@ -5,6 +5,7 @@ Kept apart from codegen so that the generated module's namespace is exactly this
 
 from __future__ import annotations
 
+import decimal
 import operator
 from collections.abc import Callable
 from datetime import date, datetime
@@ -16,6 +17,9 @@ from .datatypes import DURATION, EnumOf
 from .facts import MISSING
 from .resolution import Contribution, Resolved, resolve
 from .values import Duration, as_datetime, difference, shift_date, shift_datetime
+
+ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
+"""Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
 
 
 class _Unset:
@@ -384,7 +388,18 @@ def _moment(value: date | datetime) -> datetime:
 def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: bool = True) -> dict[str, Any]:
     """The globals of a generated decision module."""
     rules = policy.rules
-    names: dict[str, Any] = {
+    names = helpers()
+    for i, output in enumerate(policy.outputs.values()):
+        names[f"_resolve{i}"] = make_resolver(output, rules, may_reorder)
+        names[f"_pick{i}"] = make_picker(output, rules, may_reorder)
+    names["CONFLICTED"] = CONFLICTED
+    names["NO_VALUE"] = NO_VALUE
+    return names
+
+
+def helpers() -> dict[str, Any]:
+    """The globals generated code may use besides the policy's constants (the runtime's helpers)."""
+    return {
         "__builtins__": {"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
         "MISSING": MISSING,
         "UNSET": UNSET,
@@ -400,9 +415,3 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: 
         "_arith_any": _arith_any,
         "_present": _present,
     }
-    for i, output in enumerate(policy.outputs.values()):
-        names[f"_resolve{i}"] = make_resolver(output, rules, may_reorder)
-        names[f"_pick{i}"] = make_picker(output, rules, may_reorder)
-    names["CONFLICTED"] = CONFLICTED
-    names["NO_VALUE"] = NO_VALUE
-    return names
