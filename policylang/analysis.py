@@ -35,7 +35,6 @@ from .regions import (
     TooComplex,
     contains,
     difference,
-    hull,
     intersect,
     meets,
 )
@@ -107,8 +106,8 @@ class _Analysis:
         self.reached: set[int] = set()
         self.won: set[int] = set()
         """Rules that won an output (or took part in a conflict) for some facts: they can change a decision."""
-        self.overridden: dict[int, tuple[str, dict[str, Any], tuple[str, ...]]] = {}
-        """Rule -> the first (output, facts, winners) where it matched and lost."""
+        self.overridden: dict[int, tuple[str, dict[str, Any]]] = {}
+        """Rule -> the first (output, facts) where it matched and lost."""
         self.exact_outputs: set[str] = set()
         self.redundant: set[int] = set()
         self.exact_for: set[int] = set()
@@ -210,13 +209,20 @@ class _Analysis:
         index = RuleRegions({i: truths[i] for i in live}, self.full, rank)
         undecided: set[int] = set()
         diagnostics: list[Diagnostic] = []
+        stronger: dict[int, list[Region]] = {}
+
+        def beating(i: int) -> list[Region]:
+            """The regions of the rules that beat rule i somewhere it matches (computed once)."""
+            if i not in stronger:
+                stronger[i] = index.stronger(i, index.hulls[i])
+            return stronger[i]
 
         # Rules that can change the decision: somewhere they match and nothing beats them.
         for i in live:
             if i in self.won:
                 continue
             try:
-                point = self._point_outside(truths[i], index.stronger(i, index.hulls[i]))
+                point = self._point_outside(truths[i], beating(i))
             except TooComplex:
                 undecided.add(i)
                 self.won.add(i)  # not proven to lose: never reported as shadowed
@@ -224,13 +230,13 @@ class _Analysis:
             if point is not None:
                 self.won.add(i)
             else:
-                self.overridden.setdefault(i, (name, self._values(self._point(truths[i][0])), ()))
+                self.overridden.setdefault(i, (name, self._values(self._point(truths[i][0]))))
         diagnostics.extend(self._redundant_by_regions(name, live, index))
 
         def together(i: int, j: int) -> list[int] | None:
             """Facts where rules i and j both match and no rule beats i, if there are any."""
             both = intersect(truths[i], truths[j], self.full)
-            return self._point_outside(both, index.stronger(i, hull(both))) if both else None
+            return self._point_outside(both, beating(i)) if both else None
 
         if output.resolution in ("unique", "priority"):
             for i, j in index.meeting_pairs(live):
@@ -251,8 +257,17 @@ class _Analysis:
                 if rank[i] == rank[j]:
                     continue
                 winner, loser = (i, j) if rank[i] > rank[j] else (j, i)
+                # The winner must not be caught in a tie that conflicts (equal priorities).
+                tied = [
+                    truths[k]
+                    for k in live
+                    if rank[k] == rank[winner]
+                    and not _agree(values[k], values[winner])
+                    and meets(index.hulls[k], index.hulls[winner])
+                ]
                 try:
-                    point = together(winner, loser)
+                    both = intersect(truths[winner], truths[loser], self.full)
+                    point = self._point_outside(both, beating(winner) + tied) if both else None
                 except TooComplex:
                     continue  # an overlap is information, not a verdict: nothing is claimed
                 if point is not None:
@@ -328,13 +343,16 @@ class _Analysis:
 
     def _point_outside(self, region: Region, others: list[Region]) -> list[int] | None:
         """A class combination in the region and in none of the others, or None if they cover it.
-        The plain point of each box is tried first: usually one is outside, and then no region is cut."""
-        for box in region[:8]:
-            point = self._point(box)
-            if not any(contains(other, point) for other in others):
+        Only the regions that cover a candidate are cut away, one at a time: usually the first
+        candidate, the plainest facts in the region, is already outside all of them."""
+        rest = region
+        while rest:
+            point = self._point(rest[0])
+            covering = next((other for other in others if contains(other, point)), None)
+            if covering is None:
                 return point
-        rest = difference(region, others, self.full)
-        return self._point(rest[0]) if rest else None
+            rest = difference(rest, [covering], self.full)
+        return None
 
     def _point(self, box: Box) -> list[int]:
         """The box's combination nearest the plain facts: each fact at its plain class if the box
@@ -418,12 +436,15 @@ class _Analysis:
                     self.won.add(self.position[winner])
                 for loser in resolved.overridden:
                     place = self.position[loser]
-                    self.overridden.setdefault(place, (scope.output, values, resolved.winners))
+                    self.overridden.setdefault(place, (scope.output, values))
                     if resolved.winners:
                         overlaps.setdefault((resolved.winners[0], loser), values)
             else:
-                for contribution in resolver(proposals[index]).conflicting:
+                resolved = resolver(proposals[index])
+                for contribution in resolved.conflicting:
                     self.won.add(self.position[contribution.rule])  # a conflict changes the decision
+                for loser in resolved.overridden:  # below a tie that conflicts: it changes nothing
+                    self.overridden.setdefault(self.position[loser], (scope.output, values))
             if conflicted is not None and index in conflicted:
                 contributions = resolver(proposals[index]).conflicting
                 for a, b in itertools.combinations(contributions, 2):
@@ -555,7 +576,7 @@ class _Analysis:
     def _shadowed(self) -> list[Diagnostic]:
         """Rules that match for some facts but, wherever they match, lose every output they set."""
         found = []
-        for i, (output, values, winners) in sorted(self.overridden.items()):
+        for i, (output, values) in sorted(self.overridden.items()):
             rule = self.rules[i]
             if i in self.won or i in self.redundant or i not in self.exact_for:
                 continue
@@ -569,8 +590,9 @@ class _Analysis:
             witness = self._minimal(values, shows_it)
             if witness is None:
                 continue  # never report what the real evaluator does not show
-            winners = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark").resolutions[output].winners
-            names = ", ".join(f"`{w}`" for w in winners)
+            resolved = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark").resolutions[output]
+            deciding = resolved.winners or tuple(dict.fromkeys(x.rule for x in resolved.conflicting))
+            names = ", ".join(f"`{w}`" for w in deciding) + ("" if resolved.winners else " in conflict")
             found.append(
                 warning(
                     Code.SHADOWED_RULE,
@@ -578,7 +600,7 @@ class _Analysis:
                     f"everything it sets (here {names} on `{output}`)",
                     rule.span,
                     hint="remove it, or change its condition or values so that it matters",
-                    rules=(rule.id, *winners),
+                    rules=(rule.id, *deciding),
                     witness=witness,
                 )
             )
@@ -592,10 +614,10 @@ class _Analysis:
             actions = _actions(rule)
             for j in sorted(others - {i}):
                 other = self.rules[j]
-                if _actions(other) != actions or j in self.redundant:
+                if _actions(other) != actions or j in self.redundant or not self._as_strong(j, i):
                     continue
-                if i in implied.get(j, set()) and j > i:
-                    continue  # the two always match together: report the later one only
+                if i in implied.get(j, set()) and j > i and self._as_strong(i, j):
+                    continue  # the two always match together and stand in for each other: report the later only
                 if output != self._outputs_of(i)[0]:
                     continue  # reported once, for the rule's first output
                 self.redundant.add(i)
@@ -612,6 +634,18 @@ class _Analysis:
                 )
                 break
         return found
+
+    def _as_strong(self, j: int, i: int) -> bool:
+        """Whether rule j stands wherever rule i would on every output i sets: earlier under
+        `resolve first`, of at least i's priority under `resolve priority`. Without i a rule
+        between them could otherwise win (or break a tie) where i did."""
+        for output in self._outputs_of(i):
+            resolution = self.checked.outputs[output].resolution
+            if resolution == "first" and not j < i:
+                return False
+            if resolution == "priority" and self.rules[j].priority < self.rules[i].priority:
+                return False
+        return True
 
     def _overlap(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic | None:
         winner, loser = pair
