@@ -1,21 +1,26 @@
-"""Static analysis of a compiled policy: conflicts, unreachable rules and coverage gaps, each with proof.
+"""Static analysis of a compiled policy: conflicts, unreachable, shadowed and redundant rules,
+coverage gaps and overlaps, each with proof.
 
 For each output, the rules that can affect it are the rules that set it and, transitively, the
-rules setting the outputs they read. The facts those rules read are enumerated over their
-representatives (domains.py), every combination run through the policy's own full decision
-function, so what the analysis reports is what `decide()` would do. Findings carry a witness:
-concrete facts, rendered as a facts file would give them, that are decided once more through
-`Policy.decide` before they are reported; one that does not show what is claimed is never reported.
+rules setting the outputs they read. Where all of them stay in the fragment (conditions comparing
+one fact, or a value computed from one fact, with constants; constant actions; no outputs read),
+each rule's condition is a region over the facts' classes (regions.py) and every finding is an
+intersection or difference of regions (`_by_regions`): exact, and without enumerating facts.
+Otherwise the facts those rules read are enumerated over their representatives (domains.py),
+every combination run through the policy's own full decision function (`_output`): exhaustive up
+to MAX_COMBINATIONS, sampled beyond, with an `analysis-incomplete` note naming the rules wherever
+the absence of a finding was not proven.
 
-The enumeration is exhaustive where every rule involved stays in the fragment domains.py
-describes and the combinations number at most MAX_COMBINATIONS; otherwise it samples, reports
-what it found (still proven), and adds an `analysis-incomplete` note naming the rules, since the
-absence of a finding was not proven there.
+Findings carry a witness: concrete facts, rendered as a facts file would give them, that are
+decided once more through `Policy.decide` before they are reported; one that does not show what
+is claimed is never reported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import checked as c
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
-from .facts import MISSING
+from .facts import MISSING, FactsError
 from .regions import (
     EVERYTHING,
     Box,
@@ -38,6 +43,7 @@ from .regions import (
     intersect,
     meets,
 )
+from .resolution import Resolved
 from .runtime import EvaluationError, value_order
 
 if TYPE_CHECKING:
@@ -66,6 +72,28 @@ def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
     prove, plus notes where it could not decide; with `overlaps`, also which rule wins over which
     (info). The policy must have checked without errors."""
     return _Analysis(policy, overlaps).run()
+
+
+class _Replayed:
+    """One witness's decision, as much of it as the findings' checks read."""
+
+    def __init__(self, policy: Policy, record: Any) -> None:
+        fired, self.proposals, self.outputs, conflicted = record
+        self.graph = policy.decision_graph
+        self.names = list(policy.checked.outputs)
+        self.fired = {policy.checked.rules[i].id for i in fired}
+        self.conflicted = {self.names[i] for i in conflicted or ()}
+
+    def resolution(self, output: str) -> Resolved:
+        index = self.names.index(output)
+        resolved: Resolved = self.graph.resolvers[index](self.proposals[index])
+        return resolved
+
+    def conflicting(self, output: str) -> set[str]:
+        """The rules whose values for the output conflict in this decision."""
+        if output not in self.conflicted:
+            return set()
+        return {contribution.rule for contribution in self.resolution(output).conflicting}
 
 
 class _Analysis:
@@ -109,6 +137,7 @@ class _Analysis:
         self.overridden: dict[int, tuple[str, dict[str, Any]]] = {}
         """Rule -> the first (output, facts) where it matched and lost."""
         self.exact_outputs: set[str] = set()
+        self.replayed: dict[str, _Replayed | None] = {}
         self.redundant: set[int] = set()
         self.exact_for: set[int] = set()
         """Rules whose reachability some exhaustive enumeration covered."""
@@ -233,16 +262,32 @@ class _Analysis:
                 self.overridden.setdefault(i, (name, self._values(self._point(truths[i][0]))))
         diagnostics.extend(self._redundant_by_regions(name, live, index))
 
+        top: dict[int, Region | None] = {}
+
         def together(i: int, j: int) -> list[int] | None:
-            """Facts where rules i and j both match and no rule beats i, if there are any."""
+            """Facts where rules i and j both match and no rule beats i, if there are any. Where
+            nothing beats i is worked out once per rule (i meets many rules of its rank), unless
+            that region is too complex; then each pair is cut on its own."""
+            if i not in top:
+                try:
+                    top[i] = difference(truths[i], beating(i), self.full)
+                except TooComplex:
+                    top[i] = None
+            where = top[i]
+            if where is not None:
+                with contextlib.suppress(TooComplex):
+                    both = intersect(where, truths[j], self.full)
+                    return self._point(both[0]) if both else None
             both = intersect(truths[i], truths[j], self.full)
             return self._point_outside(both, beating(i)) if both else None
 
         if output.resolution in ("unique", "priority"):
-            for i, j in index.meeting_pairs(live):
+
+            def disagree(i: int, j: int) -> bool:
+                return rank[i] == rank[j] and not _agree(values[i], values[j])
+
+            for i, j in index.meeting_pairs(live, disagree):
                 first, second = values[i], values[j]
-                if _agree(first, second) or rank[i] != rank[j]:
-                    continue
                 try:
                     point = together(i, j)
                 except TooComplex:
@@ -253,9 +298,7 @@ class _Analysis:
                     found = self._conflict(name, a.id, b.id, first, second, self._values(point))
                     diagnostics.extend([found] if found is not None else [])
         if self.want_overlaps:
-            for i, j in index.meeting_pairs(live):
-                if rank[i] == rank[j]:
-                    continue
+            for i, j in index.meeting_pairs(live, lambda i, j: rank[i] != rank[j]):
                 winner, loser = (i, j) if rank[i] > rank[j] else (j, i)
                 # The winner must not be caught in a tie that conflicts (equal priorities).
                 tied = [
@@ -493,8 +536,8 @@ class _Analysis:
         self, output: str, first: str, second: str, first_value: Any, second_value: Any, values: dict[str, Any]
     ) -> Diagnostic | None:
         def shows_it(witness: dict[str, Any]) -> bool:
-            decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-            return {first, second} <= {rule for rule, _ in decision.conflicts.get(output, ())}
+            replayed = self._replay(witness)
+            return replayed is not None and {first, second} <= replayed.conflicting(output)
 
         witness = self._minimal(values, shows_it)
         if witness is None:
@@ -519,8 +562,10 @@ class _Analysis:
     def _gap(self, output: str, values: dict[str, Any], reads: frozenset[str] = frozenset()) -> Diagnostic | None:
         def shows_it(witness: dict[str, Any]) -> bool:
             # Unset, and not because it or an output its rules read conflicted (that is the conflict).
-            decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-            return output not in decision.outputs and not set(decision.conflicts) & (reads | {output})
+            replayed = self._replay(witness)
+            return (
+                replayed is not None and output not in replayed.outputs and not replayed.conflicted & (reads | {output})
+            )
 
         witness = self._minimal(values, shows_it)
         if witness is None:
@@ -534,6 +579,21 @@ class _Analysis:
             message = f"output `{output}` has no default, and no rule sets it for some facts"
             hint = f"give `{output}` a default, or add a rule for facts like the witness"
         return warning(Code.COVERAGE_GAP, message, declared.span, hint=hint, rules=setters, witness=witness)
+
+    def _replay(self, witness: dict[str, Any]) -> _Replayed | None:
+        """The witness decided by the real evaluator: the facts the policy's validator makes of it
+        (as of a facts file), through the full decision function `decide()` runs, conflicts
+        marked. None if it is not valid facts or cannot be decided (never reported). Findings
+        often share a witness, so each is decided once."""
+        key = json.dumps(witness, sort_keys=True)
+        if key not in self.replayed:
+            try:
+                record = self.policy._full_record(self.policy.validate_facts(witness), AS_OF)
+            except (FactsError, EvaluationError):
+                self.replayed[key] = None
+            else:
+                self.replayed[key] = _Replayed(self.policy, record)
+        return self.replayed[key]
 
     def _minimal(self, values: dict[str, Any], shows_it: Any) -> dict[str, Any] | None:
         """The facts as a facts file gives them, with every fact that the finding does not need put
@@ -584,13 +644,19 @@ class _Analysis:
                 continue
 
             def shows_it(witness: dict[str, Any], rule_id: str = rule.id, output: str = output) -> bool:
-                decision = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark")
-                return rule_id in decision.fired and rule_id in decision.resolutions[output].overridden
+                replayed = self._replay(witness)
+                return (
+                    replayed is not None
+                    and rule_id in replayed.fired
+                    and rule_id in replayed.resolution(output).overridden
+                )
 
             witness = self._minimal(values, shows_it)
             if witness is None:
                 continue  # never report what the real evaluator does not show
-            resolved = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark").resolutions[output]
+            replayed = self._replay(witness)
+            assert replayed is not None  # it has just shown the finding
+            resolved = replayed.resolution(output)
             deciding = resolved.winners or tuple(dict.fromkeys(x.rule for x in resolved.conflicting))
             names = ", ".join(f"`{w}`" for w in deciding) + ("" if resolved.winners else " in conflict")
             found.append(
@@ -651,7 +717,10 @@ class _Analysis:
         winner, loser = pair
 
         def shows_it(witness: dict[str, Any]) -> bool:
-            resolved = self.policy.decide(witness, as_of=AS_OF, on_conflict="mark").resolutions[output]
+            replayed = self._replay(witness)
+            if replayed is None:
+                return False
+            resolved = replayed.resolution(output)
             return winner in resolved.winners and loser in resolved.overridden
 
         witness = self._minimal(values, shows_it)

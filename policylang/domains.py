@@ -10,8 +10,11 @@ optional facts also "missing". Trying every combination of these representatives
 some rules read is then exhaustive for those rules: what holds for the representatives holds for
 all facts.
 
-Anything outside the fragment (arithmetic, two facts compared with each other, lets that compute,
-`now`) is listed as a reason the analysis is incomplete for the rules that use it.
+A value computed from one fact by adding and multiplying constants (`monthly_spend * 12`,
+`tenure + 1y`, through lets) is `affine` in that fact: compared with a constant, it splits the
+fact where the two are equal, and that point joins the fact's constants. Anything else outside the
+fragment (arithmetic over two facts, two facts compared with each other, `now`) is listed as a
+reason the analysis is incomplete for the rules that use it.
 """
 
 from __future__ import annotations

@@ -335,12 +335,12 @@ class RuleRegions:
 
     def stronger(self, i: int, where: Box) -> list[Region]:
         """The regions of the rules that beat rule i and whose hulls meet the box `where`."""
-        hulls, rank = self.hulls, self.rank[i]
+        hulls, rank, ranks = self.hulls, self.rank[i], self.rank
         seen: set[int] = set()
         found: list[Region] = []
         for cls in _classes(self._allowed(where)):
             for k in self.buckets.get(cls, ()):
-                if self.rank[k] <= rank:
+                if ranks[k] <= rank:
                     break  # strongest first: the rest do not beat i
                 if k not in seen:
                     seen.add(k)
@@ -348,22 +348,24 @@ class RuleRegions:
                         found.append(self.truths[k])
         return found
 
-    def meeting_pairs(self, rules: Iterable[int]) -> list[tuple[int, int]]:
+    def meeting_pairs(self, rules: Iterable[int], wanted: Any = None) -> list[tuple[int, int]]:
         """The pairs (i, j), i < j, of the given rules whose hulls meet (only they can match
-        together), each found once: in the bucket of the lowest class both allow."""
+        together) and, if given, for which `wanted(i, j)` holds; each pair is found once, in the
+        bucket of the lowest class both allow."""
         chosen = set(rules)
         hulls = self.hulls
+        allowed = {i: self._allowed(hulls[i]) for i in chosen}
         pairs: list[tuple[int, int]] = []
         for cls, bucket in self.buckets.items():
-            members = [i for i in bucket if i in chosen]
+            lower = (1 << cls) - 1
+            members = sorted(i for i in bucket if i in chosen)
             for x, a in enumerate(members):
-                allowed_a = self._allowed(hulls[a])
+                allowed_a, hull_a = allowed[a], hulls[a]
                 for b in members[x + 1 :]:
-                    common = allowed_a & self._allowed(hulls[b])
-                    if (common & -common).bit_length() - 1 != cls:
-                        continue
-                    if meets(hulls[a], hulls[b]):
-                        pairs.append((a, b) if a < b else (b, a))
+                    if allowed_a & allowed[b] & lower:
+                        continue  # they meet in the bucket of a lower class
+                    if (wanted is None or wanted(a, b)) and meets(hull_a, hulls[b]):
+                        pairs.append((a, b))
         return sorted(pairs)
 
 
