@@ -77,12 +77,16 @@ def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
 class _Replayed:
     """One witness's decision, as much of it as the findings' checks read."""
 
-    def __init__(self, policy: Policy, record: Any) -> None:
+    def __init__(self, policy: Policy, record: Any, position: dict[str, int]) -> None:
         fired, self.proposals, self.outputs, conflicted = record
         self.graph = policy.decision_graph
         self.names = list(policy.checked.outputs)
-        self.fired = {policy.checked.rules[i].id for i in fired}
+        self.position = position
+        self._fired = set(fired)
         self.conflicted = {self.names[i] for i in conflicted or ()}
+
+    def fired(self, rule: str) -> bool:
+        return self.position[rule] in self._fired
 
     def resolution(self, output: str) -> Resolved:
         index = self.names.index(output)
@@ -592,7 +596,7 @@ class _Analysis:
             except (FactsError, EvaluationError):
                 self.replayed[key] = None
             else:
-                self.replayed[key] = _Replayed(self.policy, record)
+                self.replayed[key] = _Replayed(self.policy, record, self.position)
         return self.replayed[key]
 
     def _minimal(self, values: dict[str, Any], shows_it: Any) -> dict[str, Any] | None:
@@ -647,7 +651,7 @@ class _Analysis:
                 replayed = self._replay(witness)
                 return (
                     replayed is not None
-                    and rule_id in replayed.fired
+                    and replayed.fired(rule_id)
                     and rule_id in replayed.resolution(output).overridden
                 )
 
