@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 MAX_COMBINATIONS = 20_000
 """Per output, combinations of representative facts decided; beyond this the analysis samples."""
+SHARED_WITNESSES = 32
+"""How many recent conflict witnesses of an output a new conflict tries before making its own."""
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 """The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
 
@@ -84,20 +86,25 @@ class _Replayed:
         self.position = position
         self._fired = set(fired)
         self.conflicted = {self.names[i] for i in conflicted or ()}
+        self._resolved: dict[str, Resolved] = {}
+        self._conflicting: dict[str, set[str]] = {}
 
     def fired(self, rule: str) -> bool:
         return self.position[rule] in self._fired
 
     def resolution(self, output: str) -> Resolved:
-        index = self.names.index(output)
-        resolved: Resolved = self.graph.resolvers[index](self.proposals[index])
-        return resolved
+        if output not in self._resolved:
+            index = self.names.index(output)
+            self._resolved[output] = self.graph.resolvers[index](self.proposals[index])
+        return self._resolved[output]
 
     def conflicting(self, output: str) -> set[str]:
         """The rules whose values for the output conflict in this decision."""
         if output not in self.conflicted:
             return set()
-        return {contribution.rule for contribution in self.resolution(output).conflicting}
+        if output not in self._conflicting:
+            self._conflicting[output] = {contribution.rule for contribution in self.resolution(output).conflicting}
+        return self._conflicting[output]
 
 
 class _Analysis:
@@ -267,6 +274,9 @@ class _Analysis:
         diagnostics.extend(self._redundant_by_regions(name, live, index))
 
         top: dict[int, Region | None] = {}
+        shown: list[list[int]] = []
+        """Witnesses of this output's conflicts so far, newest first: a pair whose facts hold at
+        one of them reuses it, and its replay is already done."""
 
         def together(i: int, j: int) -> list[int] | None:
             """Facts where rules i and j both match and no rule beats i, if there are any. Where
@@ -281,7 +291,9 @@ class _Analysis:
             if where is not None:
                 with contextlib.suppress(TooComplex):
                     both = intersect(where, truths[j], self.full)
-                    return self._point(both[0]) if both else None
+                    if not both:
+                        return None
+                    return next((p for p in shown if contains(both, p)), None) or self._point(both[0])
             both = intersect(truths[i], truths[j], self.full)
             return self._point_outside(both, beating(i)) if both else None
 
@@ -301,6 +313,10 @@ class _Analysis:
                     a, b = self.rules[i], self.rules[j]
                     found = self._conflict(name, a.id, b.id, first, second, self._values(point))
                     diagnostics.extend([found] if found is not None else [])
+                    if point in shown:
+                        shown.remove(point)
+                    shown.insert(0, point)
+                    del shown[SHARED_WITNESSES:]
         if self.want_overlaps:
             for i, j in index.meeting_pairs(live, lambda i, j: rank[i] != rank[j]):
                 winner, loser = (i, j) if rank[i] > rank[j] else (j, i)
