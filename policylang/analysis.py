@@ -41,7 +41,6 @@ from .regions import (
     contains,
     difference,
     intersect,
-    meets,
 )
 from .resolution import Resolved
 from .runtime import EvaluationError, value_order
@@ -324,9 +323,7 @@ class _Analysis:
                 tied = [
                     truths[k]
                     for k in live
-                    if rank[k] == rank[winner]
-                    and not _agree(values[k], values[winner])
-                    and meets(index.hulls[k], index.hulls[winner])
+                    if rank[k] == rank[winner] and not _agree(values[k], values[winner]) and index.meets(k, winner)
                 ]
                 try:
                     both = intersect(truths[winner], truths[loser], self.full)
@@ -362,7 +359,7 @@ class _Analysis:
                     continue
                 covering = {i}
                 for j in members:
-                    if j == i or not meets(index.hulls[i], index.hulls[j]):
+                    if j == i or not index.meets(i, j):
                         continue
                     try:
                         if not difference(index.truths[i], [index.truths[j]], self.full):
