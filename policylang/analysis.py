@@ -19,6 +19,7 @@ is claimed is never reported.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import itertools
 import json
 import random
@@ -43,7 +44,7 @@ from .regions import (
     intersect,
 )
 from .resolution import Resolved
-from .runtime import EvaluationError, value_order
+from .runtime import ARITHMETIC, EvaluationError, value_order
 
 if TYPE_CHECKING:
     from .evaluator import Policy
@@ -72,7 +73,8 @@ def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
     """Every conflict, unreachable, shadowed and redundant rule and coverage gap the analysis can
     prove, plus notes where it could not decide; with `overlaps`, also which rule wins over which
     (info). The policy must have checked without errors."""
-    return _Analysis(policy, overlaps).run()
+    with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
+        return _Analysis(policy, overlaps).run()
 
 
 class _Replayed:
@@ -231,7 +233,10 @@ class _Analysis:
             truth = self.conditions.truth(rule.condition)
             if truth is None:
                 return None
-            truths[i] = truth.true
+            try:
+                truths[i] = truth.true
+            except TooComplex:
+                return None  # decided by enumeration instead, which says when it samples
         return truths
 
     def _by_regions(self, scope: _Scope, truths: dict[int, Region]) -> list[Diagnostic]:
@@ -247,6 +252,7 @@ class _Analysis:
         rank = self._ranks(name, values)
         index = RuleRegions({i: truths[i] for i in live}, self.full, rank)
         undecided: set[int] = set()
+        unreplayed: set[int] = set()
         diagnostics: list[Diagnostic] = []
         stronger: dict[int, list[Region]] = {}
 
@@ -270,7 +276,7 @@ class _Analysis:
                 self.won.add(i)
             else:
                 self.overridden.setdefault(i, (name, self._values(self._point(truths[i][0]))))
-        diagnostics.extend(self._redundant_by_regions(name, live, index))
+        diagnostics.extend(self._redundant_by_regions(name, live, index, undecided))
 
         top: dict[int, Region | None] = {}
         shown: list[list[int]] = []
@@ -311,7 +317,10 @@ class _Analysis:
                 if point is not None:
                     a, b = self.rules[i], self.rules[j]
                     found = self._conflict(name, a.id, b.id, first, second, self._values(point))
-                    diagnostics.extend([found] if found is not None else [])
+                    if found is None:
+                        unreplayed.update((i, j))  # the facts raise elsewhere: not proven either way
+                        continue
+                    diagnostics.append(found)
                     if point in shown:
                         shown.remove(point)
                     shown.insert(0, point)
@@ -341,13 +350,23 @@ class _Analysis:
                 point = None
             if point is not None:
                 found = self._gap(name, self._values(point), scope.reads)
+                if found is None:
+                    unreplayed.update(live)
                 diagnostics.extend([found] if found is not None else [])
-        if undecided:
-            why = "the regions of facts where it matches, beside the other rules', grew too large to decide"
-            diagnostics.append(self._incomplete(scope, {i: [why] for i in sorted(undecided)}, True, 0))
+        reasons: dict[int, list[str]] = {}
+        for i in sorted(undecided):
+            reasons[i] = ["the regions of facts where it matches, beside the other rules', grew too large to decide"]
+        for i in sorted(unreplayed):
+            reasons.setdefault(i, []).append(
+                "the facts that would show a finding about it cannot be decided (another rule raises an error there)"
+            )
+        if reasons:
+            diagnostics.append(self._incomplete(scope, dict(sorted(reasons.items())), True, 0))
         return diagnostics
 
-    def _redundant_by_regions(self, output: str, live: list[int], index: RuleRegions) -> list[Diagnostic]:
+    def _redundant_by_regions(
+        self, output: str, live: list[int], index: RuleRegions, undecided: set[int]
+    ) -> list[Diagnostic]:
         """A rule that another rule with exactly the same actions matches wherever it matches."""
         groups: dict[Any, list[int]] = {}
         for i in live:
@@ -365,7 +384,8 @@ class _Analysis:
                         if not difference(index.truths[i], [index.truths[j]], self.full):
                             covering.add(j)
                     except TooComplex:
-                        continue  # not proven: not reported
+                        undecided.add(i)  # not proven: not reported, and said so
+                        continue
                 implied[i] = covering
         return self._redundant(output, implied)
 
@@ -390,11 +410,15 @@ class _Analysis:
         return dict.fromkeys(values, 0)  # unique and union: nothing is overridden
 
     def _constant(self, i: int, output: str) -> Any:
-        """The value rule i sets the output to (the last action on it, as the rule itself does)."""
+        """The value rule i proposes for the output (its last action on it, as the rule itself
+        does; `+=` adds to the output's default, as the decision function does)."""
+        declared = self.checked.outputs[output]
         value = None
         for action in self.rules[i].actions:
             if action.output == output and isinstance(action.value, c.Const):
                 value = action.value.value
+                if action.op == "add" and declared.has_default:
+                    value = declared.default | value
         return value
 
     @property
@@ -669,8 +693,10 @@ class _Analysis:
                 )
 
             witness = self._minimal(values, shows_it)
-            if witness is None:
-                continue  # never report what the real evaluator does not show
+            if witness is None:  # never report what the real evaluator does not show, but say so
+                why = "the facts that would show it shadowed cannot be decided (another rule raises an error there)"
+                found.append(self._incomplete(_Scope(output, [i], []), {i: [why]}, True, 0))
+                continue
             replayed = self._replay(witness)
             assert replayed is not None  # it has just shown the finding
             resolved = replayed.resolution(output)
@@ -795,6 +821,8 @@ def _written(rule: c.CheckedRule, output: str, value: Any) -> str:
     from .formatter import unparse_expr
 
     for action in rule.actions:
+        if action.op == "add":
+            continue  # `+= {y}` proposes the default and y: shown as the value
         if action.output == output and isinstance(action.value, c.Const) and action.value.node is not None:
             return unparse_expr(action.value.node)
     return _shown(value)

@@ -19,16 +19,19 @@ reason the analysis is incomplete for the rules that use it.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from . import checked as c
 from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
 from .facts import MISSING
+from .runtime import ARITHMETIC
 from .values import Duration
 
 MAX_SET_ELEMENTS = 8
@@ -116,22 +119,30 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
 
 @dataclass(frozen=True)
 class Affine:
-    """A value computed from one fact as `scale * fact + offset` (for a duration, in seconds)."""
+    """A value computed from one fact as `scale * fact + offset` (for a duration, in seconds),
+    with exact fractions, so that `spend / 3 >= 2` splits `spend` at exactly 6."""
 
     fact: str
     type: Type
-    scale: Decimal
-    offset: Decimal
+    scale: Fraction
+    offset: Fraction
 
     def solve(self, value: Any) -> Any:
         """The fact's value at which the computed value equals `value` (None if there is none)."""
         if self.type == DURATION:
             if not isinstance(value, Duration):
                 return None
-            return Duration(0, int((Decimal(value.total_seconds) - self.offset) / self.scale))
+            return Duration(0, int((value.total_seconds - self.offset) / self.scale))
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             return None
-        return (Decimal(value) - self.offset) / self.scale
+        return _decimal((Fraction(value) - self.offset) / self.scale)
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """A fraction as a decimal: exact when it has a finite expansion, else to the 60 digits
+    decisions compute with."""
+    with decimal.localcontext(ARITHMETIC):
+        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
@@ -139,7 +150,7 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
     None. Durations are only shifted (`tenure + 1y`): scaling one rounds to whole seconds."""
     match expr:
         case c.FactRef() if expr.type in (INT, NUMBER, DURATION):
-            return Affine(expr.name, expr.type, Decimal(1), Decimal(0))
+            return Affine(expr.name, expr.type, Fraction(1), Fraction(0))
         case c.DerivedRef():
             derived = policy.derived[expr.key]
             return affine(derived.expr, policy) if derived.kind == "let" else None
@@ -158,10 +169,10 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
             if form.type == DURATION:
                 if expr.op not in "+-" or not isinstance(k, Duration):
                     return None
-                k = Decimal(k.total_seconds)
+                k = Fraction(k.total_seconds)
             elif isinstance(k, bool) or not isinstance(k, int | Decimal):
                 return None
-            k = Decimal(k)
+            k = Fraction(k)
             if expr.op == "+":
                 return Affine(form.fact, form.type, form.scale, form.offset + k)
             if expr.op == "-" and left is not None:

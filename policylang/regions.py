@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import checked as c
@@ -74,8 +73,8 @@ def intersect(first: Region, second: Region, full: Sequence[int]) -> Region:
             box = meet(a, b, full)
             if box is not None:
                 out.append(box)
-    if len(out) > MAX_BOXES:
-        raise TooComplex
+        if len(out) > MAX_BOXES:
+            raise TooComplex  # checked as it grows: the product of two large regions is never built
     return _merged(out, full)
 
 
@@ -161,12 +160,29 @@ def _merged(region: Region, full: Sequence[int]) -> Region:
     return out
 
 
-@dataclass(frozen=True)
 class Truth:
-    """Where a condition is true and where it is false; elsewhere it is unknown (a missing fact)."""
+    """Where a condition is true and where it is false; elsewhere it is unknown (a missing fact).
 
-    true: Region
-    false: Region
+    Each side is worked out only when asked for: rules need only where their conditions are
+    true, and the false side of a long `or` (the intersection of every part's false side) can be
+    far larger than its true side. Asking for a side can raise TooComplex."""
+
+    def __init__(self, true: Region | Callable[[], Region], false: Region | Callable[[], Region]) -> None:
+        self._sides: list[Region | Callable[[], Region]] = [true, false]
+
+    def _side(self, k: int) -> Region:
+        side = self._sides[k]
+        if callable(side):
+            side = self._sides[k] = side()
+        return side
+
+    @property
+    def true(self) -> Region:
+        return self._side(0)
+
+    @property
+    def false(self) -> Region:
+        return self._side(1)
 
 
 class Conditions:
@@ -203,18 +219,21 @@ class Conditions:
                 if any(part is None for part in parts):
                     return None
                 known = [p for p in parts if p is not None]
-                if expr.op == "and":
-                    true = known[0].true
+                side = 0 if expr.op == "and" else 1  # the side that intersects; the other joins
+
+                def meeting(k: int = side) -> Region:
+                    found = known[0]._side(k)
                     for part in known[1:]:
-                        true = intersect(true, part.true, full)
-                    return Truth(true, union((p.false for p in known), full))
-                false = known[0].false
-                for part in known[1:]:
-                    false = intersect(false, part.false, full)
-                return Truth(union((p.true for p in known), full), false)
+                        found = intersect(found, part._side(k), full)
+                    return found
+
+                def joined(k: int = 1 - side) -> Region:
+                    return union((p._side(k) for p in known), full)
+
+                return Truth(meeting, joined) if expr.op == "and" else Truth(joined, meeting)
             case c.Negation():
                 inner = self.truth(expr.operand)
-                return None if inner is None else Truth(inner.false, inner.true)
+                return None if inner is None else Truth(lambda: inner.false, lambda: inner.true)
             case c.DerivedRef():
                 derived = self.policy.derived[expr.key]
                 return self.truth(derived.expr) if derived.type == BOOL else None
