@@ -97,9 +97,13 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
     stack: list[Any] = [d.expr for d in policy.derived.values()] + [r.condition for r in policy.rules]
 
     def compared(side: c.CheckedExpr, value: Any) -> None:
+        while isinstance(side, c.DerivedRef) and policy.derived[side.key].kind == "let":
+            side = policy.derived[side.key].expr  # `let r = region`: r is compared as region is
         values = list(value) if isinstance(value, frozenset) else [value]
         if isinstance(side, c.FactRef):
             found[side.name].extend(values)
+            if isinstance(side.type, SetOf) and isinstance(value, frozenset):
+                found[side.name].append(WHOLE_SET)
         elif (form := affine(side, policy)) is not None:
             found[form.fact].extend(t for t in map(form.solve, values) if t is not None)
 
@@ -225,6 +229,11 @@ _PLAIN: dict[Type, Any] = {
 """The one value a fact of an ordered type needs when no condition compares it with a constant."""
 
 
+WHOLE_SET = object()
+"""Among a set fact's constants: it is compared with a whole set (`tags == {x}`), so an element
+no condition names matters too (`{x, other}` is not `{x}`)."""
+
+
 def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
     if t in _PLAIN and not constants:
         return [_PLAIN[t]], True
@@ -255,16 +264,25 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
         lengths = [by_length[k] for k in sorted(by_length)] or [Duration(0, 0)]
         return _ordered(lengths, _shorter, _longer, _duration_between), True
     if t == DATE:
-        days = sorted({v for v in constants if isinstance(v, date) and not isinstance(v, datetime)})
-        one = timedelta(days=1)
-        return _ordered(days or [date(2026, 1, 1)], lambda a: a - one, lambda a: a + one, lambda a, b: a + one), True
+        days = {v for v in constants if isinstance(v, date) and not isinstance(v, datetime)}
+        # A date compared with a moment: the day of the moment and the day after split it.
+        days |= {d for v in constants if isinstance(v, datetime) for d in (_aware(v).date(), _aware(v).date() + _DAY)}
+        ordered_days = sorted(days)
+        one = _DAY
+        return (
+            _ordered(ordered_days or [date(2026, 1, 1)], lambda a: a - one, lambda a: a + one, lambda a, b: a + one),
+            True,
+        )
     if t == DATETIME:
         moments = sorted({_aware(v) for v in constants if isinstance(v, date)})
         one = timedelta(seconds=1)
         start = [datetime(2026, 1, 1, tzinfo=UTC)]
-        return _ordered(moments or start, lambda a: a - one, lambda a: a + one, lambda a, b: a + one), True
+        # Between two moments: halfway (they may be less than a second apart).
+        return _ordered(moments or start, lambda a: a - one, lambda a: a + one, lambda a, b: a + (b - a) / 2), True
     if isinstance(t, SetOf):
-        elements = sorted({v for v in constants if not isinstance(v, frozenset)}, key=repr)
+        elements = sorted({v for v in constants if not isinstance(v, frozenset) and v is not WHOLE_SET}, key=repr)
+        if any(v is WHOLE_SET for v in constants):
+            elements += _another(t.element, elements)
         if len(elements) > MAX_SET_ELEMENTS:
             chosen = [frozenset(), frozenset(elements)] + [frozenset([e]) for e in elements]
             return chosen, False
@@ -273,6 +291,23 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
         ]
         return subsets, True
     return [None], False  # not declared: nothing to enumerate
+
+
+_DAY = timedelta(days=1)
+
+
+def _another(t: Type, taken: list[Any]) -> list[Any]:
+    """One element of type t that no condition names (none when every value is named)."""
+    if isinstance(t, EnumOf):
+        return [m for m in t.members if m not in taken][:1]
+    if t == STRING:
+        other = "other"
+        while other in taken:
+            other += "_"
+        return [other]
+    if t in (INT, NUMBER):
+        return [max([v for v in taken if isinstance(v, int | Decimal)], default=0) + 1]
+    return []
 
 
 def _aware(value: date) -> datetime:

@@ -343,11 +343,15 @@ class RuleRegions:
         self.packed = {i: self.packing.pack(self.hulls[i]) for i in self.rules}
         self.fact = _splitting_fact(self.rules, self.hulls, full)
         self.buckets: dict[int, list[int]] = {}
-        if self.fact is None:
-            self.buckets[0] = self.rules
-        else:
-            for i in self.rules:
-                for cls in _classes(self._allowed(self.hulls[i])):
+        self.anywhere: list[int] = []
+        """Rules that allow every class of the splitting fact: they meet every bucket, so they are
+        kept apart rather than copied into each."""
+        for i in self.rules:
+            allowed = self._allowed(self.hulls[i])
+            if self.fact is None or allowed == full[self.fact]:
+                self.anywhere.append(i)
+            else:
+                for cls in _classes(allowed):
                     self.buckets.setdefault(cls, []).append(i)
 
     def _allowed(self, box: Box) -> int:
@@ -365,8 +369,9 @@ class RuleRegions:
         place = self.packing.pack(where)
         seen: set[int] = set()
         found: list[Region] = []
-        for cls in _classes(self._allowed(where)):
-            for k in self.buckets.get(cls, ()):
+        groups = [self.buckets.get(cls, []) for cls in _classes(self._allowed(where))]
+        for group in [self.anywhere, *groups]:
+            for k in group:
                 if ranks[k] <= rank:
                     break  # strongest first: the rest do not beat i
                 if k not in seen:
@@ -394,6 +399,16 @@ class RuleRegions:
                         continue  # they meet in the bucket of a lower class
                     if ((packed_a & packed[b]) + carry) & guards == guards and (wanted is None or wanted(a, b)):
                         pairs.append((a, b))
+        # A rule that allows every class of the splitting fact may meet any rule.
+        everywhere = sorted(i for i in self.anywhere if i in chosen)
+        others = sorted(chosen - set(everywhere))
+        for x, a in enumerate(everywhere):
+            packed_a = packed[a]
+            for b in everywhere[x + 1 :] + others:
+                if ((packed_a & packed[b]) + carry) & guards == guards:
+                    pair = (a, b) if a < b else (b, a)
+                    if wanted is None or wanted(*pair):
+                        pairs.append(pair)
         return sorted(pairs)
 
 
