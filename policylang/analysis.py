@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 MAX_COMBINATIONS = 20_000
 """Per output, combinations of representative facts decided; beyond this the analysis samples."""
-SHARED_WITNESSES = 32
+SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 """The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
@@ -283,10 +283,11 @@ class _Analysis:
         """Witnesses of this output's conflicts so far, newest first: a pair whose facts hold at
         one of them reuses it, and its replay is already done."""
 
-        def together(i: int, j: int) -> list[int] | None:
-            """Facts where rules i and j both match and no rule beats i, if there are any. Where
-            nothing beats i is worked out once per rule (i meets many rules of its rank), unless
-            that region is too complex; then each pair is cut on its own."""
+        def together(i: int, j: int) -> tuple[list[int] | None, bool]:
+            """Facts where rules i and j both match and no rule beats i, if there are any, and
+            whether they are already as plain as that allows. Where nothing beats i is worked out
+            once per rule (i meets many rules of its rank), unless that region is too complex;
+            then each pair is cut on its own."""
             if i not in top:
                 try:
                     top[i] = difference(truths[i], beating(i), self.full)
@@ -297,10 +298,11 @@ class _Analysis:
                 with contextlib.suppress(TooComplex):
                     both = intersect(where, truths[j], self.full)
                     if not both:
-                        return None
-                    return next((p for p in shown if contains(both, p)), None) or self._point(both[0])
+                        return None, False
+                    point = next((p for p in shown if contains(both, p)), None) or self._point(both[0])
+                    return self._plainest(both, point), True
             both = intersect(truths[i], truths[j], self.full)
-            return self._point_outside(both, beating(i)) if both else None
+            return (self._point_outside(both, beating(i)) if both else None), False
 
         if output.resolution in ("unique", "priority"):
 
@@ -310,13 +312,13 @@ class _Analysis:
             for i, j in index.meeting_pairs(live, disagree):
                 first, second = values[i], values[j]
                 try:
-                    point = together(i, j)
+                    point, plainest = together(i, j)
                 except TooComplex:
                     undecided.update((i, j))
                     continue
                 if point is not None:
                     a, b = self.rules[i], self.rules[j]
-                    found = self._conflict(name, a.id, b.id, first, second, self._values(point))
+                    found = self._conflict(name, a.id, b.id, first, second, self._values(point), plainest)
                     if found is None:
                         unreplayed.update((i, j))  # the facts raise elsewhere: not proven either way
                         continue
@@ -447,6 +449,16 @@ class _Analysis:
                 point[fact] = next(cls for cls in self.readable[fact] if mask >> cls & 1)
         return point
 
+    def _plainest(self, region: Region, point: list[int]) -> list[int]:
+        """The point with every fact the region lets be plain put back to its plain class."""
+        point = list(point)
+        for fact, cls in enumerate(point):
+            if cls != self.base_class[fact]:
+                trial = [*point[:fact], self.base_class[fact], *point[fact + 1 :]]
+                if contains(region, trial):
+                    point = trial
+        return point
+
     def _plainness(self, name: str) -> Any:
         from .evaluator import to_json_value
 
@@ -574,13 +586,20 @@ class _Analysis:
         return self.rules[self.position[rule_id]]
 
     def _conflict(
-        self, output: str, first: str, second: str, first_value: Any, second_value: Any, values: dict[str, Any]
+        self,
+        output: str,
+        first: str,
+        second: str,
+        first_value: Any,
+        second_value: Any,
+        values: dict[str, Any],
+        plainest: bool = False,
     ) -> Diagnostic | None:
         def shows_it(witness: dict[str, Any]) -> bool:
             replayed = self._replay(witness)
             return replayed is not None and {first, second} <= replayed.conflicting(output)
 
-        witness = self._minimal(values, shows_it)
+        witness = self._minimal(values, shows_it, trials=not plainest)
         if witness is None:
             return None  # never report what the real evaluator does not show
         resolution = self.checked.outputs[output].resolution
@@ -636,11 +655,15 @@ class _Analysis:
                 self.replayed[key] = _Replayed(self.policy, record, self.position)
         return self.replayed[key]
 
-    def _minimal(self, values: dict[str, Any], shows_it: Any) -> dict[str, Any] | None:
+    def _minimal(self, values: dict[str, Any], shows_it: Any, trials: bool = True) -> dict[str, Any] | None:
         """The facts as a facts file gives them, with every fact that the finding does not need put
-        back to its plain value; None if even the full witness does not show it (never reported)."""
+        back to its plain value; None if even the full witness does not show it (never reported).
+        Without `trials` the facts are already as plain as the finding allows (chosen so within
+        its region): they are only replayed."""
         if not shows_it(render_witness(self.checked, values)):
             return None
+        if not trials:
+            return render_witness(self.checked, values)
         current = dict(values)
         for name in self.checked.facts:
             plain = self._base(name)
