@@ -213,7 +213,9 @@ class _Analysis:
             elif declared.declared and not declared.has_default:
                 # No rule sets it at all: any facts show the gap.
                 gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
-                findings.extend([gap] if gap is not None else [])
+                findings.append(
+                    gap if gap is not None else self._incomplete(_Scope(output, [], []), {}, True, 0, _UNDECIDED_GAP)
+                )
         findings.extend(self._unreachable())
         findings.extend(self._shadowed())
         return findings
@@ -353,7 +355,7 @@ class _Analysis:
             if point is not None:
                 found = self._gap(name, self._values(point), scope.reads)
                 if found is None:
-                    unreplayed.update(live)
+                    diagnostics.append(self._incomplete(scope, {}, True, 0, _UNDECIDED_GAP))
                 diagnostics.extend([found] if found is not None else [])
         reasons: dict[int, list[str]] = {}
         for i in sorted(undecided):
@@ -803,8 +805,10 @@ class _Analysis:
             witness=witness,
         )
 
-    def _incomplete(self, scope: _Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int) -> Diagnostic:
-        reasons = []
+    def _incomplete(
+        self, scope: _Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int, reason: str = ""
+    ) -> Diagnostic:
+        reasons = [reason] if reason else []
         if not exhaustive:
             reasons.append(
                 f"its rules read facts with too many combinations to try them all; {MAX_COMBINATIONS:,} were sampled"
@@ -825,6 +829,11 @@ class _Analysis:
             notes=tuple(reasons),
             rules=named,
         )
+
+
+_UNDECIDED_GAP = (
+    "the facts that would show it left without a value cannot be decided (another rule raises an error there)"
+)
 
 
 def _agree(a: Any, b: Any) -> bool:

@@ -229,8 +229,13 @@ class CodeGen:
         )
 
     def _range(self, expr: c.Range) -> str:
-        key_value, key_low = self._keys(expr.value.type, expr.low.type, ordering=True)
-        _, key_high = self._keys(expr.value.type, expr.high.type, ordering=True)
+        types = {expr.value.type, expr.low.type, expr.high.type}
+        if {DATE, DATETIME} <= types:  # one side a date, another a moment: all three as moments
+            key_value, key_low = self._keys(DATE, DATETIME, ordering=True)
+            key_high = key_low
+        else:
+            key_value, key_low = self._keys(expr.value.type, expr.low.type, ordering=True)
+            _, key_high = self._keys(expr.value.type, expr.high.type, ordering=True)
         return self._guarded(
             [expr.value, expr.low, expr.high],
             lambda codes: (

@@ -107,16 +107,22 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
         elif (form := affine(side, policy)) is not None:
             found[form.fact].extend(t for t in map(form.solve, values) if t is not None)
 
+    def constant(expr: c.CheckedExpr) -> c.Const | None:
+        """The constant an expression is, through lets that name one (`let limit = 5`)."""
+        while isinstance(expr, c.DerivedRef) and policy.derived[expr.key].kind == "let":
+            expr = policy.derived[expr.key].expr
+        return expr if isinstance(expr, c.Const) else None
+
     while stack:
         node = stack.pop()
         if isinstance(node, c.Comparison | c.MembershipTest):
             for side, other in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(other, c.Const):
-                    compared(side, other.value)
+                if (known := constant(other)) is not None:
+                    compared(side, known.value)
         elif isinstance(node, c.Range):
             for bound in (node.low, node.high):
-                if isinstance(bound, c.Const):
-                    compared(node.value, bound.value)
+                if (known := constant(bound)) is not None:
+                    compared(node.value, known.value)
         stack.extend(c.children(node))
     return found
 
@@ -294,6 +300,7 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
 
 
 _DAY = timedelta(days=1)
+_EPOCH = date(2026, 1, 1)
 
 
 def _another(t: Type, taken: list[Any]) -> list[Any]:
@@ -305,8 +312,17 @@ def _another(t: Type, taken: list[Any]) -> list[Any]:
         while other in taken:
             other += "_"
         return [other]
+    if t == BOOL:
+        return [b for b in (False, True) if b not in taken][:1]
     if t in (INT, NUMBER):
         return [max([v for v in taken if isinstance(v, int | Decimal)], default=0) + 1]
+    if t == DURATION:
+        return [Duration(0, max([v.total_seconds for v in taken if isinstance(v, Duration)], default=0) + 1)]
+    if t == DATE:
+        return [max([v for v in taken if isinstance(v, date) and not isinstance(v, datetime)], default=_EPOCH) + _DAY]
+    if t == DATETIME:
+        moments = [_aware(v) for v in taken if isinstance(v, date)]
+        return [max(moments, default=datetime(2026, 1, 1, tzinfo=UTC)) + timedelta(seconds=1)]
     return []
 
 
