@@ -53,6 +53,8 @@ MAX_COMBINATIONS = 20_000
 """Per output, combinations of representative facts decided; beyond this the analysis samples."""
 SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
+RETRIES = 12
+"""Other facts tried for a conflict whose plainest witness cannot be decided (another rule raises)."""
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 """The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
 
@@ -306,6 +308,17 @@ class _Analysis:
             both = intersect(truths[i], truths[j], self.full)
             return (self._point_outside(both, beating(i)) if both else None), False
 
+        def elsewhere(i: int, j: int, point: list[int]) -> Iterator[list[int]]:
+            """Other facts where rules i and j both match and nothing beats i: the point with one
+            fact moved to another of its best-reading classes."""
+            with contextlib.suppress(TooComplex):
+                both = intersect(truths[i], truths[j], self.full)
+                for fact, cls in enumerate(point):
+                    for other in self.readable[fact][:3]:
+                        moved = [*point[:fact], other, *point[fact + 1 :]]
+                        if other != cls and contains(both, moved) and not any(contains(o, moved) for o in beating(i)):
+                            yield moved
+
         if output.resolution in ("unique", "priority"):
 
             def disagree(i: int, j: int) -> bool:
@@ -321,6 +334,11 @@ class _Analysis:
                 if point is not None:
                     a, b = self.rules[i], self.rules[j]
                     found = self._conflict(name, a.id, b.id, first, second, self._values(point), plainest)
+                    for other in [] if found is not None else itertools.islice(elsewhere(i, j, point), RETRIES):
+                        # The plain facts make another rule raise (a division by a fact at 0): try others.
+                        found = self._conflict(name, a.id, b.id, first, second, self._values(other))
+                        if found is not None:
+                            break
                     if found is None:
                         unreplayed.update((i, j))  # the facts raise elsewhere: not proven either way
                         continue

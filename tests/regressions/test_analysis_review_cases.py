@@ -59,3 +59,26 @@ rule x: if dt between 2025-12-31 and 2026-01-01T12:00:00Z then o = 1
     assert policy.decide({"dt": "2026-01-01"}, as_of=AS_OF).outputs == {"o": 1}
     assert policy.decide({"dt": "2026-01-02"}, as_of=AS_OF).outputs == {"o": 0}
     assert policy.analyse() == []
+
+
+def test_a_conflict_whose_plain_facts_make_another_rule_raise_is_found_elsewhere() -> None:
+    text = """input {
+    tier: enum(basic, premium)
+    orders: int
+    spend: number
+}
+output {
+    discount: int
+    review: bool = false resolve any
+}
+rule premium: if tier == premium then discount = 10
+rule basic: if tier == basic then discount = 5
+rule loyal: if tier == premium then discount = 15
+rule odd: if spend / orders > 100 then review
+"""
+    policy = policylang.compile(text)
+    conflicts = [d for d in policy.analyse() if d.code == Code.CONFLICT]
+    assert [d.rules for d in conflicts] == [("premium", "loyal")]
+    witness = conflicts[0].witness
+    assert witness is not None and witness["orders"] != 0
+    assert "discount" in policy.decide(witness, as_of=AS_OF, on_conflict="mark").conflicts
