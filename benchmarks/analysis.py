@@ -63,6 +63,7 @@ def section(rows: list[dict[str, object]]) -> str:
     for row in rows:
         found = ", ".join(f"{n} {code}" for code, n in sorted(row["findings"].items())) or "none"  # type: ignore[union-attr]
         lines.append(f"| {row['rules']:,} | {row['policy']} | {row['cpu_seconds']:.2f} | {found} |")
+
     def verdict(rules: int, aim: float) -> str:
         times = [float(r["cpu_seconds"]) for r in rows if r["rules"] == rules]  # type: ignore[arg-type]
         if not times:
