@@ -7,7 +7,7 @@ one fact, or a value computed from one fact, with constants; constant actions; n
 each rule's condition is a region over the facts' classes (regions.py) and every finding is an
 intersection or difference of regions (`_by_regions`): exact, and without enumerating facts.
 Otherwise the facts those rules read are enumerated over their representatives (domains.py),
-every combination run through the policy's own full decision function (`_output`): exhaustive up
+every combination run through the policy's own full decision function (enumeration.py): exhaustive up
 to MAX_COMBINATIONS, sampled beyond, with an `analysis-incomplete` note naming the rules wherever
 the absence of a finding was not proven.
 
@@ -22,7 +22,6 @@ import contextlib
 import decimal
 import itertools
 import json
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import checked as c
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
+from .enumeration import MAX_COMBINATIONS, by_enumeration
 from .facts import MISSING, FactsError
 from .regions import (
     EVERYTHING,
@@ -49,8 +49,6 @@ from .runtime import ARITHMETIC, EvaluationError, value_order
 if TYPE_CHECKING:
     from .evaluator import Policy
 
-MAX_COMBINATIONS = 20_000
-"""Per output, combinations of representative facts decided; beyond this the analysis samples."""
 SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
 RETRIES = 12
@@ -211,7 +209,7 @@ class _Analysis:
             if self.setters[output]:
                 scope = self._scope(output)
                 truths = self._truths(scope)
-                findings.extend(self._output(scope) if truths is None else self._by_regions(scope, truths))
+                findings.extend(by_enumeration(self, scope) if truths is None else self._by_regions(scope, truths))
             elif declared.declared and not declared.has_default:
                 # No rule sets it at all: any facts show the gap.
                 gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
@@ -493,27 +491,6 @@ class _Analysis:
     def _values(self, point: list[int]) -> dict[str, Any]:
         return {name: self.domains[name][cls] for name, cls in zip(self.checked.facts, point, strict=True)}
 
-    def _combinations(self, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
-        """Fact dictionaries (runtime values) to decide, and whether they are every combination."""
-        base = {name: self._base(name) for name in self.checked.facts}
-        axes = [self.domains[name] for name in scope.facts]
-        total = 1
-        for axis in axes:
-            total *= len(axis)
-        if total <= MAX_COMBINATIONS:
-            products: Iterator[tuple[Any, ...]] = itertools.product(*axes)
-            exhaustive = True
-        else:
-            rng = random.Random(0)  # the same policy always gets the same sample
-            products = (tuple(rng.choice(axis) for axis in axes) for _ in range(MAX_COMBINATIONS))
-            exhaustive = False
-
-        def facts() -> Iterator[dict[str, Any]]:
-            for values in products:
-                yield {**base, **dict(zip(scope.facts, values, strict=True))}
-
-        return facts(), exhaustive
-
     def _base(self, name: str) -> Any:
         fact = self.checked.facts[name]
         if fact.has_default:
@@ -521,84 +498,6 @@ class _Analysis:
         if fact.optional:
             return MISSING
         return self.domains[name][0]
-
-    def _output(self, scope: _Scope) -> list[Diagnostic]:
-        output = self.checked.outputs[scope.output]
-        index = list(self.checked.outputs).index(scope.output)
-        resolver = self.policy.decision_graph.resolvers[index]
-        combinations, exhaustive = self._combinations(scope)
-        pairs: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
-        overlaps: dict[tuple[str, str], dict[str, Any]] = {}
-        implied: dict[int, set[int]] = {}
-        """rule -> the rules setting this output that matched every time it matched"""
-        setters = self.setters[scope.output]
-        names = list(self.checked.outputs)
-        reads_indexes = {names.index(read) for read in scope.reads}
-        gap: dict[str, Any] | None = None
-        failures = 0
-        for values in combinations:
-            try:
-                fired, proposals, outputs, conflicted = self.policy._full_record(values, AS_OF)
-            except EvaluationError:
-                failures += 1
-                continue
-            self.reached.update(fired)
-            matched = [i for i in setters if i in fired]
-            for i in matched:
-                implied[i] = implied[i] & set(matched) if i in implied else set(matched)
-            if conflicted is None or index not in conflicted:
-                resolved = resolver(proposals[index])
-                for winner in resolved.winners:
-                    self.won.add(self.position[winner])
-                for loser in resolved.overridden:
-                    place = self.position[loser]
-                    self.overridden.setdefault(place, (scope.output, values))
-                    if resolved.winners:
-                        overlaps.setdefault((resolved.winners[0], loser), values)
-            else:
-                resolved = resolver(proposals[index])
-                for contribution in resolved.conflicting:
-                    self.won.add(self.position[contribution.rule])  # a conflict changes the decision
-                for loser in resolved.overridden:  # below a tie that conflicts: it changes nothing
-                    self.overridden.setdefault(self.position[loser], (scope.output, values))
-            if conflicted is not None and index in conflicted:
-                contributions = resolver(proposals[index]).conflicting
-                for a, b in itertools.combinations(contributions, 2):
-                    if a.rule != b.rule and (
-                        a.value != b.value or isinstance(a.value, bool) != isinstance(b.value, bool)
-                    ):
-                        pairs.setdefault((a.rule, b.rule), (values, a.value, b.value))
-            elif (
-                gap is None
-                and not (conflicted and reads_indexes.intersection(conflicted))
-                and output.declared
-                and not output.has_default
-                and scope.output not in outputs
-            ):
-                # (an output a schema-less policy only infers has no place to declare a default)
-                gap = values
-        inexact = scope.outside
-        diagnostics: list[Diagnostic] = []
-        if exhaustive and failures == 0:
-            self.exact_for.update(i for i in scope.rules if i not in inexact)
-            if not inexact:
-                self.exact_outputs.add(scope.output)
-                diagnostics.extend(self._redundant(scope.output, implied))
-        if self.want_overlaps:
-            for pair, values in overlaps.items():
-                found = self._overlap(scope.output, pair, values)
-                diagnostics.extend([found] if found is not None else [])
-        for (first, second), (values, first_value, second_value) in pairs.items():
-            finding = self._conflict(scope.output, first, second, first_value, second_value, values)
-            if finding is not None:
-                diagnostics.append(finding)
-        if gap is not None:
-            finding = self._gap(scope.output, gap, scope.reads)
-            if finding is not None:
-                diagnostics.append(finding)
-        if not exhaustive or inexact or failures:
-            diagnostics.append(self._incomplete(scope, inexact, exhaustive, failures))
-        return diagnostics
 
     # --- findings ---
 

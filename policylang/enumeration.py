@@ -1,0 +1,128 @@
+"""The analysis of an output whose rules leave the region fragment: by enumerating facts.
+
+Rules that read other outputs, compute from two or more facts, or set a computed value are not
+regions (regions.py). For their outputs the facts those rules read are enumerated over their
+representatives (domains.py), every combination run through the policy's own full decision
+function, so what is found is what `decide()` does: exhaustive up to MAX_COMBINATIONS, a fixed
+sample beyond, with an `analysis-incomplete` note wherever the absence of a finding was not proven.
+The findings go through the same witness replay as the region analysis's (analysis.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .diagnostics import Diagnostic
+from .runtime import EvaluationError
+
+if TYPE_CHECKING:
+    from .analysis import _Analysis, _Scope
+
+MAX_COMBINATIONS = 20_000
+"""Per output, combinations of representative facts decided; beyond this the analysis samples."""
+
+
+def combinations(analysis: _Analysis, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
+    """Fact dictionaries (runtime values) to decide, and whether they are every combination."""
+    base = {name: analysis._base(name) for name in analysis.checked.facts}
+    axes = [analysis.domains[name] for name in scope.facts]
+    total = 1
+    for axis in axes:
+        total *= len(axis)
+    if total <= MAX_COMBINATIONS:
+        products: Iterator[tuple[Any, ...]] = itertools.product(*axes)
+        exhaustive = True
+    else:
+        rng = random.Random(0)  # the same policy always gets the same sample
+        products = (tuple(rng.choice(axis) for axis in axes) for _ in range(MAX_COMBINATIONS))
+        exhaustive = False
+
+    def facts() -> Iterator[dict[str, Any]]:
+        for values in products:
+            yield {**base, **dict(zip(scope.facts, values, strict=True))}
+
+    return facts(), exhaustive
+
+
+def by_enumeration(analysis: _Analysis, scope: _Scope) -> list[Diagnostic]:
+    """One output's findings from running the policy's full decision function on every
+    combination of its rules' facts' classes (or a fixed sample of them)."""
+    output = analysis.checked.outputs[scope.output]
+    index = list(analysis.checked.outputs).index(scope.output)
+    resolver = analysis.policy.decision_graph.resolvers[index]
+    from .analysis import AS_OF  # (analysis imports this module)
+
+    cases, exhaustive = combinations(analysis, scope)
+    pairs: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
+    overlaps: dict[tuple[str, str], dict[str, Any]] = {}
+    implied: dict[int, set[int]] = {}
+    """rule -> the rules setting this output that matched every time it matched"""
+    setters = analysis.setters[scope.output]
+    names = list(analysis.checked.outputs)
+    reads_indexes = {names.index(read) for read in scope.reads}
+    gap: dict[str, Any] | None = None
+    failures = 0
+    for values in cases:
+        try:
+            fired, proposals, outputs, conflicted = analysis.policy._full_record(values, AS_OF)
+        except EvaluationError:
+            failures += 1
+            continue
+        analysis.reached.update(fired)
+        matched = [i for i in setters if i in fired]
+        for i in matched:
+            implied[i] = implied[i] & set(matched) if i in implied else set(matched)
+        if conflicted is None or index not in conflicted:
+            resolved = resolver(proposals[index])
+            for winner in resolved.winners:
+                analysis.won.add(analysis.position[winner])
+            for loser in resolved.overridden:
+                place = analysis.position[loser]
+                analysis.overridden.setdefault(place, (scope.output, values))
+                if resolved.winners:
+                    overlaps.setdefault((resolved.winners[0], loser), values)
+        else:
+            resolved = resolver(proposals[index])
+            for contribution in resolved.conflicting:
+                analysis.won.add(analysis.position[contribution.rule])  # a conflict changes the decision
+            for loser in resolved.overridden:  # below a tie that conflicts: it changes nothing
+                analysis.overridden.setdefault(analysis.position[loser], (scope.output, values))
+        if conflicted is not None and index in conflicted:
+            contributions = resolver(proposals[index]).conflicting
+            for a, b in itertools.combinations(contributions, 2):
+                if a.rule != b.rule and (a.value != b.value or isinstance(a.value, bool) != isinstance(b.value, bool)):
+                    pairs.setdefault((a.rule, b.rule), (values, a.value, b.value))
+        elif (
+            gap is None
+            and not (conflicted and reads_indexes.intersection(conflicted))
+            and output.declared
+            and not output.has_default
+            and scope.output not in outputs
+        ):
+            # (an output a schema-less policy only infers has no place to declare a default)
+            gap = values
+    inexact = scope.outside
+    diagnostics: list[Diagnostic] = []
+    if exhaustive and failures == 0:
+        analysis.exact_for.update(i for i in scope.rules if i not in inexact)
+        if not inexact:
+            analysis.exact_outputs.add(scope.output)
+            diagnostics.extend(analysis._redundant(scope.output, implied))
+    if analysis.want_overlaps:
+        for pair, values in overlaps.items():
+            found = analysis._overlap(scope.output, pair, values)
+            diagnostics.extend([found] if found is not None else [])
+    for (first, second), (values, first_value, second_value) in pairs.items():
+        finding = analysis._conflict(scope.output, first, second, first_value, second_value, values)
+        if finding is not None:
+            diagnostics.append(finding)
+    if gap is not None:
+        finding = analysis._gap(scope.output, gap, scope.reads)
+        if finding is not None:
+            diagnostics.append(finding)
+    if not exhaustive or inexact or failures:
+        diagnostics.append(analysis._incomplete(scope, inexact, exhaustive, failures))
+    return diagnostics
