@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .checked import Calculation, CheckedPolicy, Minus, policy_expressions, walk
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
@@ -23,6 +23,9 @@ from .parser import collector_paused
 from .resolution import Resolved
 from .runtime import ARITHMETIC, ConflictError, EvaluationError
 from .values import Duration, format_datetime, format_decimal, format_duration
+
+if TYPE_CHECKING:
+    from .trace import Trace, Tracer
 
 CONFLICT_MODES = ("raise", "mark")
 _now = datetime.now
@@ -257,6 +260,7 @@ class Policy:
         self._output_names = self._graph.output_names
         self._origin = (checked.name, checked.content_hash, self._graph, self._full_record)
         self._decide_outputs = self._graph.decide_outputs
+        self._tracer: Tracer | None = None
         self._needs_context = _computes(checked)
         # With no arithmetic and declared (so converted) facts there is nothing for _evaluate to guard.
         self._outputs_unguarded = self._decide_outputs if not self._needs_context and checked.facts_declared else None
@@ -297,6 +301,18 @@ class Policy:
         from .analysis import analyse
 
         return analyse(self, overlaps=overlaps)
+
+    def trace(self, decision: Decision) -> Trace:
+        """What the decision did, as data (policylang/trace.py): for every output its value and
+        source, for every rule that could set it whether it matched and, part by part, why. Made
+        on request, never while deciding; the decision must come from this policy."""
+        if decision._origin[1] != self.content_hash:
+            raise ValueError("the decision was made by another policy (or another version of it)")
+        from .trace import Tracer
+
+        if self._tracer is None:
+            self._tracer = Tracer(self._checked)
+        return self._tracer.trace(decision)
 
     def check(self) -> list[Diagnostic]:
         """The diagnostics found when the policy was loaded (warnings and notes; errors prevent loading)."""

@@ -1,0 +1,272 @@
+"""Typed traces of a decision: for every output, where its value came from; for every rule that
+could set it, whether it matched and, part by part, why.
+
+Nothing here runs when `decide()` is called, so deciding pays nothing for it: a trace is made on
+request, by evaluating the policy's conditions once more on the decision's own facts and time
+(evaluation is deterministic, so it describes exactly the decision made). Each part of a condition
+is evaluated by code that the decision function's own generator makes for that part, so a trace
+and its decision cannot disagree. A trace is data (pydantic models, whose JSON schema tools can
+rely on); it never formats text: explanations are rendered from it.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from . import checked as c
+from .codegen import CodeGen, Names
+from .datatypes import BOOL
+from .facts import MISSING
+from .runtime import ARITHMETIC, _bool3, helpers
+
+if TYPE_CHECKING:
+    from .evaluator import Decision
+
+
+class ConditionPart(BaseModel):
+    """One part of a condition: its text as the policy writes it, its value, what it read."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    kind: Literal["and", "or", "not", "segment", "test"]
+    """`test` is a comparison, membership, range, presence test, flag or constant."""
+    result: bool | None
+    """True or False; None when it is unknown because it read a missing fact."""
+    reads: dict[str, Any] = {}
+    """The facts, segments, lets and outputs it reads, with their values (null when missing)."""
+    parts: list[ConditionPart] = []
+    """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`)."""
+    error: str | None = None
+    """Why this part has no value: on its own it raises (a division by zero), and the decision
+    never evaluated it because `and` / `or` had already decided."""
+
+
+class RuleTrace(BaseModel):
+    """A rule that could set an output: whether it matched, what it proposed, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    matched: bool
+    proposes: Any = None
+    """The value it proposed for the output (when it matched)."""
+    because: str | None = None
+    condition: ConditionPart
+    failed: list[str] = []
+    """For a rule that did not match: the texts of the smallest parts that were false or unknown."""
+
+
+class OutputTrace(BaseModel):
+    """An output's value and where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    output: str
+    status: Literal["value", "default", "absent", "conflict"]
+    value: Any = None
+    resolution: str
+    winners: list[str] = []
+    overridden: list[str] = []
+    conflicting: list[str] = []
+    rules: list[RuleTrace] = []
+    """Every rule that could set the output, in file order, matched or not."""
+
+
+class Trace(BaseModel):
+    """Everything a decision did, as data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy: str
+    content_hash: str
+    as_of: str
+    facts: dict[str, Any]
+    missing: list[str]
+    """Facts that were not given and have no default."""
+    derived: dict[str, Any]
+    """Segments and lets, with their values."""
+    outputs: list[OutputTrace]
+
+
+class Tracer:
+    """Evaluators for every part of a policy's conditions, made once per policy."""
+
+    def __init__(self, policy: c.CheckedPolicy) -> None:
+        self.policy = policy
+        names = Names()
+        for i, (name, fact) in enumerate(policy.facts.items()):
+            names.facts[name] = f"V[{i}]"
+            if fact.optional and not fact.has_default:
+                names.maybe_missing.add(f"V[{i}]")
+        for i, name in enumerate(policy.outputs):
+            names.outputs[name] = f"O[{i}]"
+            names.maybe_missing.add(f"O[{i}]")  # absent, or conflicted
+        self.gen = CodeGen(names)
+        for i, (key, derived) in enumerate(policy.derived.items()):
+            names.derived[key] = f"D[{i}]"
+            if self.gen.maybe(derived.expr):
+                names.maybe_missing.add(f"D[{i}]")
+        self.derived = [
+            (key, self._compile(self.gen.cond(d.expr) if d.type == BOOL else self.gen.value(d.expr)))
+            for key, d in policy.derived.items()
+        ]
+        self._parts: dict[int, Any] = {}
+
+    def _compile(self, code: str) -> Any:
+        namespace = {**helpers(), **self.gen.constants}
+        return eval(compile(f"lambda V, D, O, now: {code}", "<trace>", "eval"), namespace)
+
+    def _evaluator(self, expr: c.CheckedExpr, as_condition: bool = True) -> Any:
+        key = id(expr) * 2 + as_condition
+        if key not in self._parts:
+            self._parts[key] = self._compile(self.gen.cond(expr) if as_condition else self.gen.value(expr))
+        return self._parts[key]
+
+    def trace(self, decision: Decision) -> Trace:
+        from .evaluator import to_json_value
+
+        policy = self.policy
+        with decimal.localcontext(ARITHMETIC):
+            facts = [
+                _bool3(decision.facts.get(name, MISSING)) if fact.type == BOOL else decision.facts.get(name, MISSING)
+                for name, fact in policy.facts.items()
+            ]
+            outputs = [
+                decision.outputs.get(name, None if output.type == BOOL else MISSING)
+                for name, output in policy.outputs.items()
+            ]
+            derived: list[Any] = []
+            for _, evaluate in self.derived:
+                derived.append(evaluate(facts, derived, outputs, decision.as_of))
+            env = _Env(self, facts, derived, outputs, decision.as_of, to_json_value)
+            traces = []
+            resolutions = decision.resolutions
+            for name, output in policy.outputs.items():
+                resolved = resolutions[name]
+                rules = [env.rule(rule, name) for rule in policy.rules if any(a.output == name for a in rule.actions)]
+                traces.append(
+                    OutputTrace(
+                        output=name,
+                        status=resolved.status,  # type: ignore[arg-type]
+                        value=None if resolved.status in ("absent", "conflict") else to_json_value(resolved.value),
+                        resolution=output.resolution,
+                        winners=list(resolved.winners),
+                        overridden=list(resolved.overridden),
+                        conflicting=list(dict.fromkeys(x.rule for x in resolved.conflicting)),
+                        rules=rules,
+                    )
+                )
+        return Trace(
+            policy=policy.name,
+            content_hash=policy.content_hash,
+            as_of=str(to_json_value(decision.as_of)),
+            facts={name: to_json_value(value) for name, value in decision.facts.items() if value is not MISSING},
+            missing=[name for name in policy.facts if decision.facts.get(name, MISSING) is MISSING],
+            derived={key: env.json(value) for (key, _), value in zip(self.derived, derived, strict=True)},
+            outputs=traces,
+        )
+
+
+class _Env:
+    """One decision's values, and the parts of its conditions evaluated on them."""
+
+    def __init__(
+        self, tracer: Tracer, facts: list[Any], derived: list[Any], outputs: list[Any], now: Any, to_json: Any
+    ) -> None:
+        self.tracer, self.facts, self.derived, self.outputs, self.to_json = tracer, facts, derived, outputs, to_json
+        self.now = now
+        self.policy = tracer.policy
+        self.fact_index = {name: i for i, name in enumerate(self.policy.facts)}
+        self.output_index = {name: i for i, name in enumerate(self.policy.outputs)}
+        self.derived_index = {key: i for i, key in enumerate(self.policy.derived)}
+
+    def json(self, value: Any) -> Any:
+        return None if value is MISSING else self.to_json(value)
+
+    def run(self, expr: c.CheckedExpr, as_condition: bool = True) -> Any:
+        return self.tracer._evaluator(expr, as_condition)(self.facts, self.derived, self.outputs, self.now)
+
+    def rule(self, rule: c.CheckedRule, output: str) -> RuleTrace:
+        condition = self.part(rule.condition)
+        matched = condition.result is True
+        proposes = None
+        if matched:
+            declared = self.policy.outputs[output]
+            for action in rule.actions:
+                if action.output == output:
+                    proposes = self.run(action.value, as_condition=action.value.type == BOOL)
+                    if proposes is MISSING or proposes is None:
+                        proposes = None  # a value that reads a missing fact proposes nothing
+                    elif action.op == "add" and declared.has_default:
+                        proposes = declared.default | proposes
+        return RuleTrace(
+            rule=rule.id,
+            matched=matched,
+            proposes=self.json(proposes) if matched else None,
+            because=rule.because,
+            condition=condition,
+            failed=[] if matched else _failed(condition),
+        )
+
+    def part(self, expr: c.CheckedExpr) -> ConditionPart:
+        error = None
+        try:
+            result = self.run(expr)
+        except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
+            # The decision never evaluated this part: `and` / `or` stopped before it.
+            result, error = None, str(exc) or type(exc).__name__
+        parts: list[ConditionPart] = []
+        kind: Literal["and", "or", "not", "segment", "test"] = "test"
+        if isinstance(expr, c.Logical):
+            kind = "and" if expr.op == "and" else "or"
+            parts = [self.part(operand) for operand in expr.operands]
+        elif isinstance(expr, c.Negation):
+            kind = "not"
+            parts = [self.part(expr.operand)]
+        elif isinstance(expr, c.DerivedRef) and self.policy.derived[expr.key].kind == "segment":
+            kind = "segment"
+            parts = [self.part(self.policy.derived[expr.key].expr)]
+        return ConditionPart(
+            text=_text(expr), kind=kind, result=result, reads=self.reads(expr), parts=parts, error=error
+        )
+
+    def reads(self, expr: c.CheckedExpr) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for node in c.walk([expr]):
+            if isinstance(node, c.FactRef):
+                found[node.name] = self.json(self.facts[self.fact_index[node.name]])
+            elif isinstance(node, c.OutputRef):
+                found[node.name] = self.json(self.outputs[self.output_index[node.name]])
+            elif isinstance(node, c.DerivedRef):
+                found[node.key] = self.json(self.derived[self.derived_index[node.key]])
+        return found
+
+
+def _failed(part: ConditionPart) -> list[str]:
+    """The smallest parts that kept a condition from holding (false or unknown)."""
+    if part.result is True:
+        return []
+    if part.kind == "not" or not part.parts:
+        return [part.text]  # `not x` fails because x holds: the negation itself is the reason
+    found = [
+        text
+        for inner in part.parts
+        if inner.result is not True and inner.error is None  # an unevaluated part decided nothing
+        for text in _failed(inner)
+    ]
+    return list(dict.fromkeys(found)) or [part.text]
+
+
+def _text(expr: c.CheckedExpr) -> str:
+    from .formatter import unparse_expr
+
+    node = getattr(expr, "node", None)
+    if node is not None:
+        return unparse_expr(node)
+    if isinstance(expr, c.DerivedRef):
+        return expr.key
+    return type(expr).__name__
