@@ -12,6 +12,7 @@ rely on); it never formats text: explanations are rendered from it.
 from __future__ import annotations
 
 import decimal
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -115,10 +116,18 @@ class Tracer:
             for key, d in policy.derived.items()
         ]
         self._parts: dict[int, Any] = {}
+        self._shapes: dict[int, _Shape] = {}
 
     def _compile(self, code: str) -> Any:
         namespace = {**helpers(), **self.gen.constants}
         return eval(compile(f"lambda V, D, O, now: {code}", "<trace>", "eval"), namespace)
+
+    def shape(self, expr: c.CheckedExpr) -> _Shape:
+        """What does not change between decisions: a part's text, kind, operands and references."""
+        key = id(expr)
+        if key not in self._shapes:
+            self._shapes[key] = _Shape.of(expr, self.policy)
+        return self._shapes[key]
 
     def _evaluator(self, expr: c.CheckedExpr, as_condition: bool = True) -> Any:
         key = id(expr) * 2 + as_condition
@@ -171,6 +180,40 @@ class Tracer:
         )
 
 
+@dataclass(frozen=True)
+class _Shape:
+    text: str
+    kind: Literal["and", "or", "not", "segment", "test"]
+    operands: tuple[c.CheckedExpr, ...]
+    reads: tuple[tuple[str, str, int], ...]
+    """(name, "fact" / "output" / "derived", position) of everything the part reads."""
+
+    @staticmethod
+    def of(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> _Shape:
+        kind: Literal["and", "or", "not", "segment", "test"] = "test"
+        operands: tuple[c.CheckedExpr, ...] = ()
+        if isinstance(expr, c.Logical):
+            kind, operands = ("and" if expr.op == "and" else "or"), tuple(expr.operands)
+        elif isinstance(expr, c.Negation):
+            kind, operands = "not", (expr.operand,)
+        elif isinstance(expr, c.DerivedRef) and policy.derived[expr.key].kind == "segment":
+            kind, operands = "segment", (policy.derived[expr.key].expr,)
+        positions = {
+            "fact": {name: i for i, name in enumerate(policy.facts)},
+            "output": {name: i for i, name in enumerate(policy.outputs)},
+            "derived": {key: i for i, key in enumerate(policy.derived)},
+        }
+        reads: dict[str, tuple[str, str, int]] = {}
+        for node in c.walk([expr]):
+            if isinstance(node, c.FactRef):
+                reads[node.name] = (node.name, "fact", positions["fact"][node.name])
+            elif isinstance(node, c.OutputRef):
+                reads[node.name] = (node.name, "output", positions["output"][node.name])
+            elif isinstance(node, c.DerivedRef):
+                reads[node.key] = (node.key, "derived", positions["derived"][node.key])
+        return _Shape(_text(expr), kind, operands, tuple(sorted(reads.values())))
+
+
 class _Env:
     """One decision's values, and the parts of its conditions evaluated on them."""
 
@@ -179,10 +222,8 @@ class _Env:
     ) -> None:
         self.tracer, self.facts, self.derived, self.outputs, self.to_json = tracer, facts, derived, outputs, to_json
         self.now = now
+        self.parts: dict[int, ConditionPart] = {}
         self.policy = tracer.policy
-        self.fact_index = {name: i for i, name in enumerate(self.policy.facts)}
-        self.output_index = {name: i for i, name in enumerate(self.policy.outputs)}
-        self.derived_index = {key: i for i, key in enumerate(self.policy.derived)}
 
     def json(self, value: Any) -> Any:
         return None if value is MISSING else self.to_json(value)
@@ -203,7 +244,7 @@ class _Env:
                         proposes = None  # a value that reads a missing fact proposes nothing
                     elif action.op == "add" and declared.has_default:
                         proposes = declared.default | proposes
-        return RuleTrace(
+        return RuleTrace.model_construct(
             rule=rule.id,
             matched=matched,
             proposes=self.json(proposes) if matched else None,
@@ -213,37 +254,31 @@ class _Env:
         )
 
     def part(self, expr: c.CheckedExpr) -> ConditionPart:
+        """The part and all its operands, evaluated; once per trace (a rule that sets several
+        outputs, and a segment many rules read, are traced once)."""
+        key = id(expr)
+        if key not in self.parts:
+            self.parts[key] = self._part(expr)
+        return self.parts[key]
+
+    def _part(self, expr: c.CheckedExpr) -> ConditionPart:
         error = None
         try:
             result = self.run(expr)
         except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
             # The decision never evaluated this part: `and` / `or` stopped before it.
             result, error = None, str(exc) or type(exc).__name__
-        parts: list[ConditionPart] = []
-        kind: Literal["and", "or", "not", "segment", "test"] = "test"
-        if isinstance(expr, c.Logical):
-            kind = "and" if expr.op == "and" else "or"
-            parts = [self.part(operand) for operand in expr.operands]
-        elif isinstance(expr, c.Negation):
-            kind = "not"
-            parts = [self.part(expr.operand)]
-        elif isinstance(expr, c.DerivedRef) and self.policy.derived[expr.key].kind == "segment":
-            kind = "segment"
-            parts = [self.part(self.policy.derived[expr.key].expr)]
-        return ConditionPart(
-            text=_text(expr), kind=kind, result=result, reads=self.reads(expr), parts=parts, error=error
+        shape = self.tracer.shape(expr)
+        values = {"fact": self.facts, "output": self.outputs, "derived": self.derived}
+        # Built without validation: every field is made here, of the declared types.
+        return ConditionPart.model_construct(
+            text=shape.text,
+            kind=shape.kind,
+            result=result,
+            reads={name: self.json(values[kind][index]) for name, kind, index in shape.reads},
+            parts=[self.part(operand) for operand in shape.operands],
+            error=error,
         )
-
-    def reads(self, expr: c.CheckedExpr) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for node in c.walk([expr]):
-            if isinstance(node, c.FactRef):
-                found[node.name] = self.json(self.facts[self.fact_index[node.name]])
-            elif isinstance(node, c.OutputRef):
-                found[node.name] = self.json(self.outputs[self.output_index[node.name]])
-            elif isinstance(node, c.DerivedRef):
-                found[node.key] = self.json(self.derived[self.derived_index[node.key]])
-        return found
 
 
 def _failed(part: ConditionPart) -> list[str]:
