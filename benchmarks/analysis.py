@@ -11,7 +11,6 @@ enough that one run is steady), and what it found. Timings are reported, never a
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections import Counter
@@ -87,13 +86,7 @@ def section(rows: list[dict[str, object]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10 and 100 rules; print only")
-    args = parser.parse_args()
-    rows = measure(QUICK_SIZES if args.quick else FULL_SIZES)
-    if not args.quick:
-        report.write_section("analysis", section(rows))
-        print("wrote the analysis section of docs/performance.md")
+    report.sized_main("analysis", __doc__ or "", measure, section, FULL_SIZES, QUICK_SIZES)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@ sections are left as they are.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
 import re
 import subprocess
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -141,3 +144,22 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
     document = doc.read_text(encoding="utf-8") if doc.exists() else INTRO
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(replace_section(document, name, body), encoding="utf-8")
+
+
+def sized_main(
+    name: str,
+    doc: str,
+    measure: Callable[..., Any],
+    section: Callable[..., str],
+    full: tuple[int, ...],
+    quick: tuple[int, ...],
+) -> None:
+    """The command line of a benchmark measured at several policy sizes: `--quick` measures the
+    small sizes and prints; otherwise every size, and its section of docs/performance.md is rewritten."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=f"{', '.join(map(str, quick))} rules; print only")
+    args = parser.parse_args()
+    rows = measure(quick if args.quick else full)
+    if not args.quick:
+        write_section(name, section(rows))
+        print(f"wrote the {name} section of docs/performance.md")

@@ -12,7 +12,6 @@ what to read (these machines are noisy); nothing is asserted.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -90,13 +89,7 @@ def section(rows: list[dict[str, float]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10 and 100 rules; print only")
-    args = parser.parse_args()
-    rows = measure(QUICK_SIZES if args.quick else FULL_SIZES)
-    if not args.quick:
-        report.write_section("trace", section(rows))
-        print("wrote the trace section of docs/performance.md")
+    report.sized_main("trace", __doc__ or "", measure, section, FULL_SIZES, QUICK_SIZES)
 
 
 if __name__ == "__main__":
