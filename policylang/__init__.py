@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from .diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
-from .facade import CheckReport, PolicyError, check_file, check_source, format_file, format_source, load
+from .facade import (
+    CheckReport,
+    PolicyError,
+    check_file,
+    check_source,
+    compile_snapshot,
+    format_file,
+    format_source,
+    load,
+)
 from .facade import compile_source as compile  # the design sketch's name: policylang.compile
 from .parser import ParseResult, parse
 
@@ -60,6 +69,7 @@ __all__ = [
     "check_file",
     "check_source",
     "compile",
+    "compile_snapshot",
     "format_file",
     "format_source",
     "load",

@@ -258,6 +258,8 @@ class CheckedPolicy:
     facts_declared: bool
     outputs_declared: bool
     content_hash: str
+    snapshot: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The files as loaded (modules.Snapshot): what a decision log stores to replay the policy."""
 
 
 def children(node: Any) -> list[Any]:

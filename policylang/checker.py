@@ -31,7 +31,7 @@ from .datatypes import (
 )
 from .diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
 from .expressions import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
-from .modules import Module, load
+from .modules import Module, Snapshot, load, snapshot_of
 from .parser import collector_paused
 
 _TYPE_ALIASES = {
@@ -54,7 +54,9 @@ class CheckResult:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def check(text: str, filename: str = "<policy>", directory: Path | None = None) -> CheckResult:
+def check(
+    text: str, filename: str = "<policy>", directory: Path | None = None, snapshot: Snapshot | None = None
+) -> CheckResult:
     """Parse and check a policy file with its imports.
 
     Never raises for bad input: everything wrong comes back as diagnostics. The checker still runs
@@ -62,7 +64,7 @@ def check(text: str, filename: str = "<policy>", directory: Path | None = None) 
     errors, since those are mostly echoes of the broken declarations.
     """
     with collector_paused():
-        modules, diagnostics = load(text, filename, directory)
+        modules, diagnostics = load(text, filename, directory, snapshot)
         state = _Checker(modules, diagnostics)
         policy = state.run()
     # An item dropped for a syntax error may have declared a name that later uses now miss; such
@@ -651,6 +653,7 @@ class _Checker:
             facts_declared=self.env.facts_declared,
             outputs_declared=self.env.outputs_declared,
             content_hash=digest.hexdigest(),
+            snapshot=snapshot_of(self.modules),
         )
 
 

@@ -278,6 +278,11 @@ class Policy:
         """SHA-256 over the texts of the policy and its imports: the version a decision was made with."""
         return self._checked.content_hash
 
+    def snapshot(self) -> dict[str, Any]:
+        """The policy's files (its imports too) as they were loaded, JSON-ready:
+        `policylang.compile_snapshot` makes this policy again from it, without reading a file."""
+        return self._checked.snapshot
+
     @property
     def checked(self) -> CheckedPolicy:
         return self._checked

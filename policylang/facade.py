@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .checked import CheckedPolicy
 from .checker import check
@@ -133,6 +133,23 @@ def compile_source(text: str, filename: str = "<policy>", *, unknown_facts: str 
     return _policy_from(report, unknown_facts)
 
 
+def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject") -> Policy:
+    """The policy a snapshot (`Policy.snapshot`) was taken of, compiled from the stored texts alone:
+    no file is read, so it is the version that was stored even when the files have changed since.
+    Raises PolicyError (a snapshot that is not well formed too)."""
+    try:
+        root = snapshot["modules"][snapshot["root"]]
+        text, name = root["text"], root["name"]
+        if not isinstance(text, str) or not isinstance(name, str):
+            raise TypeError("texts and names are strings")
+    except (KeyError, TypeError) as exc:
+        problem = error(Code.IO_ERROR, f"the stored policy is incomplete ({exc})", None)
+        raise PolicyError((problem,)) from None
+    result = check(text, name, snapshot=snapshot)
+    sources = {m.name: m.parsed.source for m in result.modules}
+    return _policy_from(CheckReport(name, result.diagnostics, sources, result.policy), unknown_facts)
+
+
 def load(path: str | Path, *, unknown_facts: str = "reject", refuse_conflicts: bool = True) -> Policy:
     """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
 
@@ -195,6 +212,7 @@ __all__ = [
     "Severity",
     "check_file",
     "check_source",
+    "compile_snapshot",
     "compile_source",
     "format_file",
     "format_source",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import nodes as n
 from .diagnostics import Code, Diagnostic, Label, did_you_mean, error
@@ -63,8 +64,24 @@ def decode_error(name: str, data_error: UnicodeDecodeError, text: bytes) -> Diag
     )
 
 
+Snapshot = dict[str, Any]
+"""A policy's files as they were loaded, JSON-ready: {"root": key, "modules": {key: {"name", "text",
+"imports": {alias: key}}}}. Loading from a snapshot reads no file, so a logged decision replays
+with the policy version that made it after the files have changed (decision_log.py)."""
+
+
+def snapshot_of(modules: list[Module]) -> Snapshot:
+    return {
+        "root": modules[-1].key,
+        "modules": {
+            m.key: {"name": m.name, "text": m.parsed.source.text, "imports": dict(m.imports)} for m in modules
+        },
+    }
+
+
 class _Loader:
-    def __init__(self) -> None:
+    def __init__(self, snapshot: Snapshot | None = None) -> None:
+        self.snapshot = snapshot
         self.modules: dict[str, Module] = {}
         self.order: list[str] = []
         self.diagnostics: list[Diagnostic] = []
@@ -121,6 +138,15 @@ class _Loader:
         self.order.append(module.key)
 
     def resolve(self, item: n.Import, module: Module) -> Path | None:
+        if self.snapshot is not None:
+            alias = item.alias or (item.module[-1] if item.module else _stem(item.path or ""))
+            stored = self.snapshot["modules"].get(module.key, {}).get("imports", {}).get(alias)
+            if stored is None or stored not in self.snapshot["modules"]:
+                self.diagnostics.append(
+                    error(Code.IMPORT_ERROR, f"the stored policy has no file for `{item.target}`", item.span)
+                )
+                return None
+            return Path(stored)
         if item.module is not None:
             if item.module[0] != "stdlib" or len(item.module) != 2:
                 self.diagnostics.append(
@@ -176,6 +202,9 @@ class _Loader:
 
     def load_file(self, path: Path, item: n.Import) -> Module | None:
         name = display_name(path)
+        if self.snapshot is not None:
+            stored = self.snapshot["modules"][str(path)]
+            return self._module(path, stored["name"], stored["text"])
         try:
             data = path.read_bytes()
             text = data.decode("utf-8")
@@ -188,6 +217,9 @@ class _Loader:
         except OSError as exc:
             self.diagnostics.append(error(Code.IMPORT_ERROR, f"cannot read `{name}`: {exc.strerror or exc}", item.span))
             return None
+        return self._module(path, name, text)
+
+    def _module(self, path: Path, name: str, text: str) -> Module:
         prefix = _stem(path.name)
         base = prefix
         counter = 2
@@ -198,16 +230,21 @@ class _Loader:
         return Module(key=str(path), prefix=prefix, parsed=parse(text, name), directory=path.parent)
 
 
-def load(text: str, filename: str, directory: Path | None = None) -> tuple[list[Module], list[Diagnostic]]:
-    """Parse `text` (the root file) and, transitively, its imports.
+def load(
+    text: str, filename: str, directory: Path | None = None, snapshot: Snapshot | None = None
+) -> tuple[list[Module], list[Diagnostic]]:
+    """Parse `text` (the root file) and, transitively, its imports (from `snapshot` when given,
+    instead of the file system).
 
     Returns the modules with every import before its importer (the root last) and the diagnostics
     of parsing and importing. A module imported twice (a diamond) is loaded once.
     """
-    loader = _Loader()
+    loader = _Loader(snapshot)
     if directory is None:
         directory = Path(filename).resolve().parent if filename and not filename.startswith("<") else Path.cwd()
     root_key = str(Path(filename).resolve()) if filename and not filename.startswith("<") else filename
+    if snapshot is not None:
+        root_key = snapshot["root"]
     root = Module(key=root_key, prefix="", parsed=parse(text, filename), directory=directory)
     loader.add(root, ())
     modules = [loader.modules[k] for k in loader.order]
