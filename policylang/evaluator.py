@@ -25,7 +25,9 @@ from .runtime import ARITHMETIC, ConflictError, EvaluationError
 from .values import Duration, format_datetime, format_decimal, format_duration
 
 if TYPE_CHECKING:
+    from .decision_log import DecisionLog
     from .trace import Trace, Tracer
+    from .why_not import WhyNot
 
 CONFLICT_MODES = ("raise", "mark")
 _now = datetime.now
@@ -47,11 +49,14 @@ class Decision:
     every output's proposals), since most callers on a hot path read only `outputs`.
     """
 
-    __slots__ = ("_conflicts", "_facts", "_fired", "_origin", "_record", "_resolutions", "as_of", "outputs")
+    __slots__ = ("_conflicts", "_facts", "_fired", "_id", "_origin", "_record", "_resolutions", "as_of", "outputs")
     outputs: dict[str, Any]
     as_of: datetime
     _facts: dict[str, Any]
-    _origin: tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None]
+    _origin: tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None, Policy | None]
+    """(policy name, content hash, graph, full decision function, policy): shared by every decision
+    of one policy, so the hot path sets one field; all but the first two are None after unpickling."""
+    _id: str
     _record: Record
     _conflicts: dict[str, tuple[tuple[str, Any], ...]]
     _fired: tuple[str, ...]
@@ -72,7 +77,7 @@ class Decision:
             ("outputs", outputs),
             ("as_of", as_of),
             ("_facts", dict(facts)),
-            ("_origin", (policy_name, policy_hash, None, None)),
+            ("_origin", (policy_name, policy_hash, None, None, None)),
             ("_fired", tuple(fired)),
             ("_resolutions", resolutions),
             ("_conflicts", conflicts or {}),
@@ -99,6 +104,43 @@ class Decision:
     def policy_hash(self) -> str:
         """The content hash of the policy that decided (`Policy.content_hash`)."""
         return self._origin[1]
+
+    @property
+    def id(self) -> str | None:
+        """The decision's id in the decision log it was recorded in; None when it was not logged."""
+        return getattr(self, "_id", None)
+
+    @property
+    def policy(self) -> Policy:
+        """The policy that made the decision (not kept by a pickled copy)."""
+        policy = self._origin[4]
+        if policy is None:
+            raise ValueError(
+                "this decision no longer holds its policy (it was copied or unpickled); "
+                "use policy.trace(decision) with the policy that made it"
+            )
+        return policy
+
+    def trace(self) -> Trace:
+        """What the decision did, as data (`Policy.trace`)."""
+        return self.policy.trace(self)
+
+    def explain(self, *, width: int | None = 100, why_not: str | Iterable[str] = ()) -> str:
+        """The explanation `policy explain` prints, as plain text fitted to `width` columns:
+        per output its value and where it came from, every rule that could set it and why it did
+        or did not apply; with `why_not` ("sla=4h"), what would have to change for that value."""
+        from .explain import explain_text
+
+        return explain_text(self, width=width, why_not=_as_list(why_not))
+
+    def why_not(self, wanted: str, value: Any = None) -> WhyNot:
+        """Why an output did not get a value, and what could give it that value: every rule that
+        can, each with the smallest change to the facts that makes the output take the value
+        (verified by deciding again), or a statement that no rule ever can. `wanted` is
+        "output=value" ("sla=4h", "skip_fraud_check" for true), or an output name with `value`."""
+        from .why_not import why_not
+
+        return why_not(self, wanted, value)
 
     @property
     def conflicts(self) -> dict[str, tuple[tuple[str, Any], ...]]:
@@ -208,6 +250,10 @@ class Decision:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
+def _as_list(items: str | Iterable[str]) -> list[str]:
+    return [items] if isinstance(items, str) else list(items)
+
+
 def to_json_value(value: Any) -> Any:
     """A runtime value in JSON: durations as normalised literals, sets as sorted lists, decimals as numbers."""
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
@@ -250,15 +296,17 @@ class Policy:
         diagnostics: tuple[Diagnostic, ...] = (),
         *,
         unknown_facts: str = "reject",
+        log: DecisionLog | None = None,
     ) -> None:
         self._checked = checked
+        self._log = log
         self._graph = compile_policy(checked)
         self._validator = FactsValidator(checked, unknown_facts)
         self._validate = self._validator.validate
         self._diagnostics = diagnostics
         self._run = self._graph.run
         self._output_names = self._graph.output_names
-        self._origin = (checked.name, checked.content_hash, self._graph, self._full_record)
+        self._origin = (checked.name, checked.content_hash, self._graph, self._full_record, self)
         self._decide_outputs = self._graph.decide_outputs
         self._tracer: Tracer | None = None
         self._needs_context = _computes(checked)
@@ -328,7 +376,12 @@ class Policy:
         return self._validator.validate(facts)
 
     def decide(
-        self, facts: Mapping[str, Any], *, as_of: datetime | str | None = None, on_conflict: str = "raise"
+        self,
+        facts: Mapping[str, Any],
+        *,
+        as_of: datetime | str | None = None,
+        on_conflict: str = "raise",
+        log: DecisionLog | None = None,
     ) -> Decision:
         """Decide for one set of facts.
 
@@ -336,18 +389,37 @@ class Policy:
         read, and either way it is recorded in the decision. A conflict at run time raises
         ConflictError, or with `on_conflict="mark"` leaves the output out of `outputs` and lists it
         in `conflicts`. Bad facts raise FactsError, naming the fact, what was expected and what was given.
+
+        With a decision log (`log`, or the one the policy was loaded with), the decision is recorded
+        with the facts exactly as given before it is returned; `decision.id` is its id in the log.
         """
         moment = _now(UTC) if as_of is None else _moment(as_of)
         strict = True if on_conflict == "raise" else _strict(on_conflict)
-        return self._decide_validated(self._validate(facts), moment, strict)
+        decision = self._decide_validated(self._validate(facts), moment, strict)
+        log = log or self._log
+        if log is not None:
+            _set_id(decision, log.record(self, facts, decision))
+        return decision
 
     def decide_many(
-        self, batch: Iterable[Mapping[str, Any]], *, as_of: datetime | str | None = None, on_conflict: str = "raise"
+        self,
+        batch: Iterable[Mapping[str, Any]],
+        *,
+        as_of: datetime | str | None = None,
+        on_conflict: str = "raise",
+        log: DecisionLog | None = None,
     ) -> Iterator[Decision]:
         """Decide for many sets of facts, lazily, in order; faster per decision than a loop over `decide`.
 
-        The clock is read once for the whole batch when `as_of` is not given.
+        The clock is read once for the whole batch when `as_of` is not given. With a decision log,
+        each decision is recorded before it is yielded (one durable commit each).
         """
+        log = log or self._log
+        if log is not None:
+            moment = _moment(as_of)
+            for facts in batch:
+                yield self.decide(facts, as_of=moment, on_conflict=on_conflict, log=log)
+            return
         moment = _moment(as_of)
         strict = _strict(on_conflict)
         validate = self._validator.validate
@@ -441,6 +513,7 @@ _set_facts = _SLOTS["_facts"].__set__
 _set_origin = _SLOTS["_origin"].__set__
 _set_record = _SLOTS["_record"].__set__
 _set_conflicts = _SLOTS["_conflicts"].__set__
+_set_id = _SLOTS["_id"].__set__
 
 
 def _moment(as_of: datetime | str | None) -> datetime:

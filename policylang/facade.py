@@ -14,6 +14,7 @@ from .modules import decode_error, display_name
 from .source import SourceFile
 
 if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not when one is checked
+    from .decision_log import DecisionLog
     from .evaluator import Policy
     from .formatter import FormatResult
 
@@ -122,15 +123,18 @@ def check_file(path: str | Path) -> CheckReport:
     return check_source(text, display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path))
 
 
-def compile_source(text: str, filename: str = "<policy>", *, unknown_facts: str = "reject") -> Policy:
+def compile_source(
+    text: str, filename: str = "<policy>", *, unknown_facts: str = "reject", log: DecisionLog | None = None
+) -> Policy:
     """Check and compile policy text (exported as `policylang.compile`). Raises PolicyError with every
     diagnostic when the policy has errors.
 
     `unknown_facts="ignore"` accepts facts the `input` block does not declare (the default rejects
-    them, so that a misspelt fact is an error instead of silently missing).
+    them, so that a misspelt fact is an error instead of silently missing). With `log`, every
+    decision is recorded in that decision log (decision_log.py).
     """
     report = check_source(text, filename)
-    return _policy_from(report, unknown_facts)
+    return _policy_from(report, unknown_facts, log)
 
 
 def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject") -> Policy:
@@ -150,7 +154,13 @@ def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject")
     return _policy_from(CheckReport(name, result.diagnostics, sources, result.policy), unknown_facts)
 
 
-def load(path: str | Path, *, unknown_facts: str = "reject", refuse_conflicts: bool = True) -> Policy:
+def load(
+    path: str | Path,
+    *,
+    unknown_facts: str = "reject",
+    refuse_conflicts: bool = True,
+    log: DecisionLog | None = None,
+) -> Policy:
     """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
 
     By default a policy whose rules can conflict (a `conflict` finding of the static analysis,
@@ -158,9 +168,10 @@ def load(path: str | Path, *, unknown_facts: str = "reject", refuse_conflicts: b
     verdict is cached by the policy's content hash (analysis_cache.py), so a policy that was once
     found clean loads without analysing it again. `refuse_conflicts=False` skips the analysis, for
     example for a very large policy analysed in CI instead; a conflict that then happens at run
-    time raises ConflictError as always.
+    time raises ConflictError as always. With `log`, every decision is recorded in that decision
+    log (decision_log.py), so that it can be explained later from the record alone.
     """
-    policy = _policy_from(check_file(path), unknown_facts)
+    policy = _policy_from(check_file(path), unknown_facts, log)
     if refuse_conflicts:
         from . import analysis_cache
 
@@ -170,14 +181,14 @@ def load(path: str | Path, *, unknown_facts: str = "reject", refuse_conflicts: b
     return policy
 
 
-def _policy_from(report: CheckReport, unknown_facts: str) -> Policy:
+def _policy_from(report: CheckReport, unknown_facts: str, log: DecisionLog | None = None) -> Policy:
     if not report.ok or report.policy is None:
         raise PolicyError(report.diagnostics, report.sources)
     from .compiler import CompileError
     from .evaluator import Policy
 
     try:
-        return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts)
+        return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts, log=log)
     except CompileError as exc:
         diagnostic = error(
             Code.SYNTAX_ERROR,

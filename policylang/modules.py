@@ -73,9 +73,7 @@ with the policy version that made it after the files have changed (decision_log.
 def snapshot_of(modules: list[Module]) -> Snapshot:
     return {
         "root": modules[-1].key,
-        "modules": {
-            m.key: {"name": m.name, "text": m.parsed.source.text, "imports": dict(m.imports)} for m in modules
-        },
+        "modules": {m.key: {"name": m.name, "text": m.parsed.source.text, "imports": dict(m.imports)} for m in modules},
     }
 
 

@@ -52,7 +52,12 @@ class RuleTrace(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     rule: str
+    location: str
+    """Where the rule is written: `file:line`."""
+    priority: int = 0
     matched: bool
+    sets: str = ""
+    """Its actions on the output, as written (`sla = 2h`, `perks += {named_rep}`)."""
     proposes: Any = None
     """The value it proposed for the output (when it matched)."""
     because: str | None = None
@@ -69,6 +74,8 @@ class OutputTrace(BaseModel):
     output: str
     status: Literal["value", "default", "absent", "conflict"]
     value: Any = None
+    default: Any = None
+    """The output's declared default (null when it has none)."""
     resolution: str
     winners: list[str] = []
     overridden: list[str] = []
@@ -117,6 +124,7 @@ class Tracer:
         ]
         self._parts: dict[int, Any] = {}
         self._shapes: dict[int, _Shape] = {}
+        self._actions: dict[tuple[str, str], str] = {}
 
     def _compile(self, code: str) -> Any:
         namespace = {**helpers(), **self.gen.constants}
@@ -128,6 +136,17 @@ class Tracer:
         if key not in self._shapes:
             self._shapes[key] = _Shape.of(expr, self.policy)
         return self._shapes[key]
+
+    def action_text(self, rule: c.CheckedRule, output: str) -> str:
+        key = (rule.id, output)
+        if key not in self._actions:
+            texts = []
+            for action in rule.actions:
+                if action.output == output:
+                    source = self.policy.sources.get(action.span.file)
+                    texts.append(source.text[action.span.start : action.span.end] if source else output)
+            self._actions[key] = ", ".join(texts)
+        return self._actions[key]
 
     def _evaluator(self, expr: c.CheckedExpr, as_condition: bool = True) -> Any:
         key = id(expr) * 2 + as_condition
@@ -162,6 +181,7 @@ class Tracer:
                         output=name,
                         status=resolved.status,  # type: ignore[arg-type]
                         value=None if resolved.status in ("absent", "conflict") else to_json_value(resolved.value),
+                        default=to_json_value(output.default) if output.has_default else None,
                         resolution=output.resolution,
                         winners=list(resolved.winners),
                         overridden=list(resolved.overridden),
@@ -246,7 +266,10 @@ class _Env:
                         proposes = declared.default | proposes
         return RuleTrace.model_construct(
             rule=rule.id,
+            location=f"{rule.span.file}:{rule.span.line}",
+            priority=rule.priority,
             matched=matched,
+            sets=self.tracer.action_text(rule, output),
             proposes=self.json(proposes) if matched else None,
             because=rule.because,
             condition=condition,

@@ -15,6 +15,7 @@ from policylang import ExitCode, __version__
 
 from .check import check_command
 from .evaluate import eval_command
+from .explain import explain_command
 from .fmt import fmt_command
 from .graph import graph_command
 
@@ -27,6 +28,7 @@ def app() -> None:
 
 app.add_command(check_command)
 app.add_command(eval_command)
+app.add_command(explain_command)
 app.add_command(fmt_command)
 app.add_command(graph_command)
 

@@ -14,6 +14,7 @@ from .facts_input import FactsInputError, iter_json_lines, parse_assignment, par
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
+    from policylang.decision_log import DecisionLog
 
 
 @click.command("eval")
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
     help="What a run-time conflict does: fail, or leave the output out and list it under conflicts.",
 )
 @click.option("--unknown-facts", type=click.Choice(["reject", "ignore"]), default="reject", show_default=True)
+@click.option(
+    "--log",
+    "log_path",
+    metavar="PATH",
+    help="Record every decision in this decision log (SQLite; created if need be); its id is printed.",
+)
 def eval_command(
     file: str,
     facts_path: str | None,
@@ -51,6 +58,7 @@ def eval_command(
     force_lines: bool,
     on_conflict: str,
     unknown_facts: str,
+    log_path: str | None,
 ) -> int:
     """Decide for the given facts and print the outputs and the rules that fired.
 
@@ -65,10 +73,32 @@ def eval_command(
     except PolicyError as exc:
         click.echo(render_text(exc.diagnostics, exc.sources), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
+    if log_path is None:
+        return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, None)
+    from policylang.decision_log import LogError, open_log
+
+    try:
+        with open_log(log_path) as log:
+            return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, log)
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+
+
+def _eval(
+    policy: Policy,
+    facts_path: str | None,
+    assignments: tuple[str, ...],
+    as_of: str | None,
+    output_format: str,
+    force_lines: bool,
+    on_conflict: str,
+    log: DecisionLog | None,
+) -> int:
     try:
         overrides = dict(parse_assignment(a) for a in assignments)
         if facts_path is not None and (force_lines or facts_path.endswith(".jsonl")):
-            return _decide_lines(policy, facts_path, overrides, as_of, output_format, on_conflict)
+            return _decide_lines(policy, facts_path, overrides, as_of, output_format, on_conflict, log)
         facts: dict[str, Any] = {}
         if facts_path is not None:
             name, text = read_text(facts_path)
@@ -77,19 +107,25 @@ def eval_command(
     except FactsInputError as exc:
         _show_input_error(exc)
         return ExitCode.USAGE
-    code, payload = _decide_one(policy, facts, as_of, on_conflict)
+    code, payload = _decide_one(policy, facts, as_of, on_conflict, log)
     if payload is not None:
-        click.echo(payload.to_json(indent=2) if output_format == "json" else render_decision(payload, policy))
+        click.echo(_json(payload) if output_format == "json" else render_decision(payload, policy))
     return code
 
 
+def _json(decision: Decision, **extra: Any) -> str:
+    """The decision's JSON shape, with its log id first when it was recorded."""
+    shape = {**extra, **({"id": decision.id} if decision.id else {}), **decision.to_dict()}
+    return json.dumps(shape, indent=None if extra else 2, ensure_ascii=False)
+
+
 def _decide_one(
-    policy: Policy, facts: dict[str, Any], as_of: str | None, on_conflict: str
+    policy: Policy, facts: dict[str, Any], as_of: str | None, on_conflict: str, log: DecisionLog | None = None
 ) -> tuple[ExitCode, Decision | None]:
     from policylang import ConflictError, EvaluationError, FactsError
 
     try:
-        return ExitCode.OK, policy.decide(facts, as_of=as_of, on_conflict=on_conflict)
+        return ExitCode.OK, policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
     except FactsError as exc:
         click.echo(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc), err=True)
         return ExitCode.USAGE, None
@@ -105,7 +141,13 @@ def _decide_one(
 
 
 def _decide_lines(
-    policy: Policy, path: str, overrides: dict[str, Any], as_of: str | None, output_format: str, on_conflict: str
+    policy: Policy,
+    path: str,
+    overrides: dict[str, Any],
+    as_of: str | None,
+    output_format: str,
+    on_conflict: str,
+    log: DecisionLog | None = None,
 ) -> int:
     """One decision per line, printed as it is made (JSON lines, or text blocks)."""
     from policylang import ConflictError, EvaluationError, FactsError
@@ -119,7 +161,7 @@ def _decide_lines(
             continue
         facts = {**item, **overrides}
         try:
-            decision = policy.decide(facts, as_of=as_of, on_conflict=on_conflict)
+            decision = policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
         except FactsError as exc:
             _line_error(number, {"code": "facts-error", "message": str(exc)}, output_format)
             worst = max(worst, ExitCode.USAGE)
@@ -130,7 +172,7 @@ def _decide_lines(
             worst = max(worst, ExitCode.FINDINGS)
             continue
         if output_format == "json":
-            click.echo(json.dumps({"line": number, **decision.to_dict()}, ensure_ascii=False))
+            click.echo(_json(decision, line=number))
         else:
             click.echo(f"# line {number}\n{render_decision(decision, policy)}")
     return worst
@@ -157,6 +199,8 @@ def render_decision(decision: Decision, policy: Policy) -> str:
     from policylang.evaluator import to_json_value
 
     lines = [f"policy {decision.policy_name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
+    if decision.id:
+        lines.append(f"decision id {decision.id} (policy explain --decision {decision.id})")
     names = list(policy.checked.outputs)
     width = max((len(n) for n in names), default=0)
     for name in names:

@@ -1,0 +1,199 @@
+"""`policy explain FILE --input FACTS | --decision ID`: why a decision came out as it did.
+
+Text is a tree per output (coloured on a terminal, plain otherwise, fitted to the width); JSON is
+the documented `Explanation` model; Markdown and HTML are reports to archive or print.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from policylang import ExitCode, PolicyError, load, render_text
+from policylang.values import format_datetime
+
+from .evaluate import _decide_one, _show_input_error
+from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
+
+if TYPE_CHECKING:
+    from policylang import Decision
+    from policylang.explain import Explanation
+
+FORMATS = ["text", "json", "markdown", "html"]
+
+
+@click.command("explain")
+@click.argument("file", type=click.Path(), required=False)
+@click.option("--input", "-i", "facts_path", help="Facts: a .json or .yaml file, or - for standard input.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Set a fact (repeatable).")
+@click.option("--as-of", "as_of", help="The time `now` means, ISO 8601 with a zone (default: the clock).")
+@click.option(
+    "--why-not",
+    "why_not",
+    multiple=True,
+    metavar="OUTPUT=VALUE",
+    help='Also say what would give an output that value, e.g. --why-not "sla=4h" (repeatable).',
+)
+@click.option("--decision", "decision_id", metavar="ID", help="Explain a logged decision, replayed from the log alone.")
+@click.option(
+    "--log",
+    "log_path",
+    envvar="POLICYLANG_LOG",
+    metavar="PATH",
+    help="The decision log: read with --decision (default decisions.db); with FILE, record the decision in it.",
+)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--width", type=click.IntRange(40, 1000), help="Wrap text at this many columns (default: the terminal's, or 100)."
+)
+@click.option("--output", "-o", "output_path", type=click.Path(), help="Write the explanation to this file.")
+@click.option("--schema", is_flag=True, help="Print the JSON schema of --format json and exit.")
+@click.option("--unknown-facts", type=click.Choice(["reject", "ignore"]), default="reject", show_default=True)
+def explain_command(
+    file: str | None,
+    facts_path: str | None,
+    assignments: tuple[str, ...],
+    as_of: str | None,
+    why_not: tuple[str, ...],
+    decision_id: str | None,
+    log_path: str | None,
+    output_format: str,
+    width: int | None,
+    output_path: str | None,
+    schema: bool,
+    unknown_facts: str,
+) -> int:
+    """Explain a decision: every output's value and where it came from, every rule that could set it
+    and why it did or did not apply, with the values it read.
+
+    Either decide now (FILE with --input/--set), or explain a recorded decision (--decision ID),
+    replayed with the policy version stored in the log; the replay says loudly if it differs from
+    the record. Exit codes: 0 explained; 1 the policy has errors, rules conflicted, or the replay
+    differs from the record; 2 unreadable files, bad facts, bad options or a bad log.
+    """
+    from policylang.explain import explanation_schema
+
+    if schema:
+        click.echo(json.dumps(explanation_schema(), indent=2))
+        return ExitCode.OK
+    if decision_id is not None:
+        if file is not None or facts_path is not None or assignments:
+            raise click.UsageError("--decision explains a logged decision: give no FILE, --input or --set with it")
+        found = _logged(decision_id, log_path or "decisions.db", why_not)
+        if isinstance(found, int):
+            return found
+        explained, code = found
+    else:
+        if file is None:
+            raise click.UsageError("give a policy FILE and its facts (--input), or --decision ID")
+        made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path)
+        if isinstance(made, int):
+            return made
+        from policylang.explain import explanation
+        from policylang.why_not import WhyNotError
+
+        try:
+            explained = explanation(made, why_not=why_not)
+        except WhyNotError as exc:
+            _usage_error(str(exc), exc.hint)
+            return ExitCode.USAGE
+        code = ExitCode.OK
+    _write(explained, output_format, width, output_path)
+    return code
+
+
+def _decide(
+    file: str, facts_path: str | None, assignments: tuple[str, ...], as_of: str | None, unknown: str, log: str | None
+) -> Decision | int:
+    try:
+        policy = load(file, unknown_facts=unknown, refuse_conflicts=False)
+    except PolicyError as exc:
+        click.echo(render_text(exc.diagnostics, exc.sources), err=True)
+        return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
+    try:
+        facts: dict[str, Any] = {}
+        if facts_path is not None:
+            name, text = read_text(facts_path)
+            facts = parse_document(name, text)
+        facts.update(dict(parse_assignment(a) for a in assignments))
+    except FactsInputError as exc:
+        _show_input_error(exc)
+        return ExitCode.USAGE
+    if log is None:
+        code, decision = _decide_one(policy, facts, as_of, "mark")
+        return decision if decision is not None else code
+    from policylang.decision_log import LogError, open_log
+
+    try:
+        with open_log(log) as opened:
+            code, decision = _decide_one(policy, facts, as_of, "mark", opened)
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+    return decision if decision is not None else code
+
+
+def _logged(decision_id: str, log_path: str, why_not: tuple[str, ...]) -> tuple[Explanation, int] | int:
+    """The explanation of a logged decision, replayed with the stored policy version."""
+    from policylang.decision_log import LogError, open_log
+    from policylang.explain import Replay, explanation
+    from policylang.why_not import WhyNotError
+
+    try:
+        with open_log(log_path, create=False) as log:
+            replayed = log.replay(decision_id)
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+    record = replayed.record
+    recorded = (
+        format_datetime(record.recorded_at) if isinstance(record.recorded_at, datetime) else str(record.recorded_at)
+    )
+    check = Replay(decision_id=record.id, recorded_at=recorded, differences=list(replayed.differences))
+    try:
+        explained = explanation(replayed.decision, why_not=why_not, replay=check)
+    except WhyNotError as exc:
+        _usage_error(str(exc), exc.hint)
+        return ExitCode.USAGE
+    shape = {"id": record.id, **explained.decision}
+    explained = explained.model_copy(update={"decision": shape})
+    if check.differences:
+        click.echo(
+            f"error[replay-differs]: deciding decision {record.id} again with its stored policy does not "
+            "reproduce the record:\n" + "\n".join(f"  - {d}" for d in check.differences),
+            err=True,
+        )
+        return explained, ExitCode.FINDINGS
+    return explained, ExitCode.OK
+
+
+def _write(explained: Explanation, output_format: str, width: int | None, output_path: str | None) -> None:
+    from policylang.explain import RENDERERS, render_json, render_text
+
+    from . import use_color
+
+    if output_format == "json":
+        text = render_json(explained) + "\n"
+    elif output_format == "text":
+        color = output_path is None and use_color()
+        if width is None and not color:
+            width = 100
+        text = render_text(explained, width=width, color=color)
+    else:
+        text = RENDERERS[output_format](explained)
+    if output_path is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        _usage_error(f"cannot write `{output_path}`: {exc.strerror or exc}", "check the folder exists and is writable")
+        raise click.exceptions.Exit(ExitCode.USAGE) from None
+
+
+def _usage_error(message: str, hint: str) -> None:
+    click.echo(f"error[usage]: {message}\n  = hint: {hint}", err=True)

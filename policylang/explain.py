@@ -1,0 +1,389 @@
+"""Explanations: a decision's trace (and why-not answers) rendered for people, or as JSON for tools.
+
+The trace is data (trace.py); this module only renders it. Text is a tree per output, drawn by
+rich, which wraps it to the width and colours it on a terminal (plain when it is not); Markdown
+and one self-contained HTML file are for reports an auditor can archive or print; JSON is the
+`Explanation` model, whose schema (`explanation_schema()`, docs/explanation.schema.json) tools
+can rely on.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .trace import ConditionPart, OutputTrace, RuleTrace, Trace
+from .why_not import WhyNot
+
+if TYPE_CHECKING:
+    from .evaluator import Decision
+
+FORMAT = "policylang.explanation/1"
+
+
+class Replay(BaseModel):
+    """For a decision read back from a decision log: the record, and whether deciding again agrees."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision_id: str
+    recorded_at: str
+    differences: list[str] = []
+    """How the replayed decision differs from the record; empty when it reproduces it exactly."""
+
+
+class Explanation(BaseModel):
+    """Everything `policy explain` says, as data. The JSON shape of `policy explain --format json`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal["policylang.explanation/1"] = "policylang.explanation/1"
+    decision: dict[str, Any]
+    """The decision as `policy eval --format json` prints it (outputs, fired, policy, as_of; `id` when logged)."""
+    trace: Trace
+    why_not: list[WhyNot] = []
+    replay: Replay | None = None
+
+
+def explanation(decision: Decision, *, why_not: Iterable[str] = (), replay: Replay | None = None) -> Explanation:
+    """The explanation of a decision made by a policy still at hand (`decision.policy`)."""
+    shape = decision.to_dict()
+    if decision.id is not None:
+        shape = {"id": decision.id, **shape}
+    return Explanation(
+        decision=shape,
+        trace=decision.trace(),
+        why_not=[decision.why_not(wanted) for wanted in why_not],
+        replay=replay,
+    )
+
+
+def explain_text(decision: Decision, *, width: int | None = 100, why_not: Iterable[str] = ()) -> str:
+    return render_text(explanation(decision, why_not=why_not), width=width)
+
+
+def explanation_schema() -> dict[str, Any]:
+    """The JSON schema of `policy explain --format json` (kept in docs/explanation.schema.json)."""
+    return Explanation.model_json_schema()
+
+
+def render_json(explained: Explanation, indent: int | None = 2) -> str:
+    return json.dumps(explained.model_dump(mode="json"), indent=indent, ensure_ascii=False)
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+RESOLUTIONS = {
+    "unique": "matching rules must agree",
+    "first": "the first matching rule in file order wins",
+    "priority": "the highest priority wins",
+    "min": "the smallest value wins",
+    "max": "the largest value wins",
+    "any": "true when any matching rule says true",
+    "all": "true only when every matching rule says true",
+    "union": "the values of every matching rule are joined",
+}
+
+
+def literal(value: Any) -> str:
+    """A JSON value as the policy language writes it: `4h`, `premium`, `{a, b}`; null is missing."""
+    if value is None:
+        return "missing"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "{" + ", ".join(literal(v) for v in value) + "}"
+    return str(value)
+
+
+def mark(result: bool | None) -> str:
+    return {True: "✓", False: "✗", None: "?"}[result]
+
+
+def headline(output: OutputTrace) -> tuple[str, str]:
+    """(`sla = 4h`, how it got that value) for an output."""
+    name = output.output
+    if output.status == "value":
+        rules = ", ".join(output.winners)
+        how = f"set by {rules} ({output.resolution}: {RESOLUTIONS.get(output.resolution, output.resolution)})"
+        return f"{name} = {literal(output.value)}", how
+    if output.status == "default":
+        return f"{name} = {literal(output.value)}", "the default: no rule that sets it matched"
+    if output.status == "conflict":
+        clash = ", ".join(output.conflicting)
+        return f"{name}: conflict", f"{clash} disagree and `resolve {output.resolution}` cannot choose"
+    return f"{name}: no value", "no rule that sets it matched, and it has no default"
+
+
+def rule_line(rule: RuleTrace, output: OutputTrace) -> str:
+    """What became of one rule for one output."""
+    where = f"({rule.location})"
+    priority = f" priority {rule.priority}" if output.resolution == "priority" else ""
+    if not rule.matched:
+        return f"{mark(False)} {rule.rule}{priority} did not match, so `{rule.sets}` did not apply {where}"
+    value = literal(rule.proposes)
+    computed = "=" in rule.sets and not rule.sets.endswith((f"= {value}", f'= "{value}"'))
+    proposed = f"`{rule.sets}`" + (f" → {value}" if computed else "")
+    if rule.rule in output.conflicting:
+        fate = "in conflict"
+    elif rule.rule in output.winners:
+        fate = "chosen"
+    elif rule.rule in output.overridden:
+        fate = f"overridden: {RESOLUTIONS.get(output.resolution, output.resolution)}"
+    elif rule.proposes is None:
+        fate = "proposed nothing: its value reads a missing fact"
+    else:
+        fate = "agrees with the value"
+    return f"{mark(True)} {rule.rule}{priority} matched: {proposed}, {fate} {where}"
+
+
+def part_pieces(part: ConditionPart) -> tuple[str, str, str]:
+    """(mark, the part's text, what it read) for one part of a condition."""
+    if part.error is not None:
+        return "·", part.text, f"not evaluated ({part.error}); the decision did not need it"
+    if part.kind in ("and", "or", "not"):
+        return mark(part.result), part.text, ""
+    if part.kind == "segment":
+        return mark(part.result), part.text, "(segment)"
+    reads = "; ".join(f"{name} is {literal(value)}" for name, value in part.reads.items())
+    if part.result is None:
+        reads += " (unknown: it reads a missing fact)"
+    return mark(part.result), part.text, reads.strip()
+
+
+def part_line(part: ConditionPart) -> str:
+    """One part of a condition with its result and the values it read."""
+    sign, text, detail = part_pieces(part)
+    return f"{sign} {text}   {detail}" if detail else f"{sign} {text}"
+
+
+def header_lines(explained: Explanation) -> list[str]:
+    trace = explained.trace
+    lines = [f"Decision of {trace.policy} (version {trace.content_hash[:12]}) for {trace.as_of}"]
+    decision_id = explained.decision.get("id")
+    if decision_id:
+        lines.append(f"Decision id: {decision_id}")
+    facts = ", ".join(f"{name} = {literal(value)}" for name, value in trace.facts.items())
+    lines.append(f"Facts: {facts or 'none'}")
+    if trace.missing:
+        lines.append(
+            "Missing: "
+            + ", ".join(trace.missing)
+            + " (a condition that reads a missing fact is neither true nor false)"
+        )
+    read = _derived_read(trace)
+    if read:
+        lines.append("Segments and lets: " + ", ".join(f"{key} = {literal(trace.derived[key])}" for key in read))
+    return lines
+
+
+def replay_lines(replay: Replay | None) -> list[str]:
+    if replay is None:
+        return []
+    lines = [f"Recorded {replay.recorded_at} as decision {replay.decision_id}."]
+    if replay.differences:
+        lines.append("WARNING: deciding again with the stored policy does NOT reproduce the record:")
+        lines.extend(f"  - {difference}" for difference in replay.differences)
+    else:
+        lines.append("Replayed with the stored policy version: the same outputs and rules.")
+    return lines
+
+
+def _derived_read(trace: Trace) -> list[str]:
+    """The segments and lets some shown condition reads, in the policy's order."""
+    read: set[str] = set()
+    stack = [rule.condition for output in trace.outputs for rule in output.rules]
+    while stack:
+        part = stack.pop()
+        read.update(name for name in part.reads if name in trace.derived)
+        stack.extend(part.parts)
+    return [key for key in trace.derived if key in read]
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def render_text(explained: Explanation, *, width: int | None = 100, color: bool = False) -> str:
+    """A tree per output, wrapped to `width` columns (None: the terminal's), coloured when asked."""
+    from rich.console import Console
+    from rich.text import Text
+    from rich.tree import Tree
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width or None,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    styles = {"✓": "green", "✗": "red", "?": "yellow", "·": "dim"}
+
+    def styled(line: str, base: str = "") -> Text:
+        text = Text(line, style=base)
+        if line[:1] in styles:
+            text.stylize(styles[line[0]], 0, 1)
+        return text
+
+    for line in replay_lines(explained.replay):
+        console.print(Text(line, style="bold red" if line.startswith("WARNING") else ""))
+    header = header_lines(explained)
+    top = Tree(Text(header[0], style="bold"))
+    for line in header[1:]:
+        top.add(Text(line))
+    console.print(top)
+    for output in explained.trace.outputs:
+        console.print()
+        value, how = headline(output)
+        tree = Tree(Text.assemble((value, "bold"), "   ", (how, "dim" if output.status != "conflict" else "red")))
+        for rule in output.rules:
+            branch = tree.add(styled(rule_line(rule, output)))
+            if rule.because:
+                branch.add(Text(f'because "{rule.because}"', style="italic"))
+            _add_part(branch, rule.condition, styled)
+        if not output.rules:
+            tree.add(Text("no rule sets it", style="dim"))
+        console.print(tree)
+    for answer in explained.why_not:
+        console.print()
+        tree = Tree(Text(f"Why not {answer.output} = {answer.wanted}?", style="bold"))
+        tree.add(Text(answer.summary))
+        for candidate, details in why_not_items(answer):
+            branch = tree.add(styled(candidate))
+            for line in details:
+                branch.add(Text(line))
+        console.print(tree)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+
+
+def _add_part(branch: Any, part: ConditionPart, styled: Any) -> None:
+    node = branch.add(styled(part_line(part)))
+    for inner in part.parts:
+        _add_part(node, inner, styled)
+
+
+def why_not_items(answer: WhyNot) -> list[tuple[str, list[str]]]:
+    """Per rule that can give the value: a line on it, and the lines of its changes."""
+    items = []
+    for candidate in answer.candidates:
+        line = f"{mark(candidate.verified)} {candidate.rule}: {candidate.summary} ({candidate.location})"
+        details = [change.text for change in candidate.changes]
+        if candidate.verified and candidate.changes:
+            details.append(f"checked: with {_changes(candidate.changes)}, {answer.output} is {answer.wanted}")
+        items.append((line, details))
+    return items
+
+
+def _changes(changes: Iterable[Any]) -> str:
+    return ", ".join(f"{c.fact} = {literal(c.to)}" for c in changes)
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def render_markdown(explained: Explanation) -> str:
+    """Headings per output and nested lists for the rules and their conditions."""
+    out: list[str] = [f"# Decision of `{explained.trace.policy}`", ""]
+    out.extend(f"> {line}" if line.startswith(("WARNING", "  -")) else line for line in replay_lines(explained.replay))
+    out.extend(f"- {line}" for line in header_lines(explained))
+    for output in explained.trace.outputs:
+        value, how = headline(output)
+        out += ["", f"## `{value}`", "", how, ""]
+        for rule in output.rules:
+            out.append(f"- {_md(rule_line(rule, output))}")
+            if rule.because:
+                out.append(f'  - *because "{_md(rule.because)}"*')
+            _md_part(out, rule.condition, 1)
+    for answer in explained.why_not:
+        out += ["", f"## Why not `{answer.output} = {answer.wanted}`?", ""]
+        out.append(_md(answer.summary))
+        out.append("")
+        for line, details in why_not_items(answer):
+            out.append(f"- {_md(line)}")
+            out.extend(f"  - {_md(detail)}" for detail in details)
+    return "\n".join(out) + "\n"
+
+
+def _md_part(out: list[str], part: ConditionPart, depth: int) -> None:
+    sign, text, detail = part_pieces(part)
+    out.append("  " * depth + f"- {sign} `{text}`" + (f" {_md(detail)}" if detail else ""))
+    for inner in part.parts:
+        _md_part(out, inner, depth + 1)
+
+
+def _md(text: str) -> str:
+    """Markdown-escaped text; `code spans` are left as they are (escapes would show inside them)."""
+    pieces = text.split("`")
+    for i in range(0, len(pieces), 2):
+        for special in ("\\", "*", "_", "<", ">", "[", "]", "|"):
+            pieces[i] = pieces[i].replace(special, "\\" + special)
+    return "`".join(pieces)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; border-bottom: 1px solid #ddd; }
+code, .part { font-family: ui-monospace, monospace; font-size: 0.92em; }
+ul { list-style: none; padding-left: 1.2rem; margin: 0.2rem 0; }
+.yes { color: #116329; } .no { color: #a40e26; } .unknown { color: #9a6700; } .skipped { color: #777; }
+.how { color: #555; } .because { font-style: italic; } .warning { color: #a40e26; font-weight: bold; }
+.meta li { padding: 0.1rem 0; }
+@media print { body { margin: 0; max-width: none; } }
+"""
+
+
+def render_html(explained: Explanation) -> str:
+    """One self-contained page (no scripts, no external files) for an auditor to archive or print."""
+    e = html.escape
+    trace = explained.trace
+    body: list[str] = [f"<h1>Decision of <code>{e(trace.policy)}</code></h1>"]
+    for line in replay_lines(explained.replay):
+        css = "warning" if line.startswith(("WARNING", "  -")) else "how"
+        body.append(f'<p class="{css}">{e(line)}</p>')
+    body.append('<ul class="meta">' + "".join(f"<li>{e(line)}</li>" for line in header_lines(explained)) + "</ul>")
+    for output in trace.outputs:
+        value, how = headline(output)
+        body.append(f'<h2><code>{e(value)}</code></h2><p class="how">{e(how)}</p><ul>')
+        for rule in output.rules:
+            line = rule_line(rule, output)
+            body.append(f'<li><span class="{_css(line)}">{e(line)}</span>')
+            if rule.because:
+                body.append(f'<ul><li class="because">because “{e(rule.because)}”</li></ul>')
+            body.append("<ul>" + _html_part(rule.condition) + "</ul></li>")
+        body.append("</ul>")
+    for answer in explained.why_not:
+        body.append(f"<h2>Why not <code>{e(answer.output)} = {e(answer.wanted)}</code>?</h2><ul>")
+        body.append(f"<li>{e(answer.summary)}</li>")
+        for line, details in why_not_items(answer):
+            inner = "".join(f"<li>{e(detail)}</li>" for detail in details)
+            body.append(f'<li><span class="{_css(line)}">{e(line)}</span><ul>{inner}</ul></li>')
+        body.append("</ul>")
+    title = e(f"Decision of {trace.policy}, {trace.as_of}")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{_CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _html_part(part: ConditionPart) -> str:
+    line = part_line(part)
+    inner = "".join(_html_part(p) for p in part.parts)
+    nested = f"<ul>{inner}</ul>" if inner else ""
+    return f'<li><span class="part {_css(line)}">{html.escape(line)}</span>{nested}</li>'
+
+
+def _css(line: str) -> str:
+    return {"✓": "yes", "✗": "no", "?": "unknown", "·": "skipped"}.get(line[:1], "")
+
+
+RENDERERS = {"markdown": render_markdown, "html": render_html}

@@ -1,0 +1,137 @@
+"""`policy explain` end to end: every format, why-not, the schema, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_eval_graph import AS_OF, PREMIUM, SUPPORT, policy
+
+import policylang
+from policylang.explain import Explanation, explanation_schema
+
+
+def test_text_is_a_tree_per_output_with_the_rules_and_their_values() -> None:
+    result = policy("explain", str(SUPPORT), "--input", str(PREMIUM), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Decision of support_levels (version ")
+    assert "sla = 4h   set by support:29 (min: the smallest value wins)" in out
+    assert "│       └── ✓ tenure > 2y   tenure is 3y" in out
+    assert "queue = general   the default: no rule that sets it matched" in out
+    assert '    ├── because "Key customers never wait behind simple tickets"' in out
+    assert "\x1b[" not in out  # plain when not a terminal
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_width_is_honoured() -> None:
+    result = policy("explain", str(SUPPORT), "--input", str(PREMIUM), "--as-of", AS_OF, "--width", "60")
+    assert result.returncode == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60
+
+
+def test_json_is_the_documented_model() -> None:
+    result = policy(
+        "explain",
+        str(SUPPORT),
+        "-i",
+        str(PREMIUM),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--why-not",
+        "queue=key_accounts",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    model = Explanation.model_validate(data)
+    assert model.format == "policylang.explanation/1"
+    assert model.decision["outputs"]["sla"] == "4h" and model.decision["fired"] == ["support:29"]
+    assert model.why_not[0].status == "possible"
+    assert model.why_not[0].candidates[0].changes[0].fact == "monthly_spend"
+
+
+def test_html_is_one_self_contained_page(tmp_path: Path) -> None:
+    out = tmp_path / "decision.html"
+    result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--as-of", AS_OF, "--format", "html", "-o", str(out))
+    assert result.returncode == 0 and result.stdout == ""
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page and "http" not in page and "<link" not in page  # nothing fetched
+    assert "<code>sla = 4h</code>" in page and "because “Key customers never wait behind simple tickets”" in page
+
+
+def test_markdown_has_a_heading_per_output() -> None:
+    result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--as-of", AS_OF, "--format", "markdown")
+    assert result.returncode == 0
+    headings = [line for line in result.stdout.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## `sla = 4h`",
+        "## `skip_fraud_check = true`",
+        "## `queue = general`",
+        "## `perks = {}`",
+        "## `account_manager: no value`",
+    ]
+
+
+def test_why_not_in_text() -> None:
+    result = policy(
+        "explain", str(SUPPORT), "-i", str(PREMIUM), "--set", "tenure=1y", "--as-of", AS_OF, "--why-not", "sla=4h"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Why not sla = 4h?" in result.stdout
+    assert "`tenure > 2y`: is `1y`, needs more than `2y`" in result.stdout
+
+
+def test_bad_why_not_is_a_usage_error_with_a_hint() -> None:
+    result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--why-not", "slaa=4h")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error[usage]: the policy has no output `slaa`")
+    assert "= hint: did you mean `sla`?" in result.stderr
+
+
+def test_missing_policy_and_missing_facts_are_clear() -> None:
+    result = policy("explain", "nope.policy", "-i", str(PREMIUM))
+    assert result.returncode == 2 and "cannot read `nope.policy`: no such file" in result.stderr
+    result = policy("explain", str(SUPPORT), "-i", "nope.yaml")
+    assert result.returncode == 2 and "nope.yaml" in result.stderr
+    result = policy("explain")
+    assert result.returncode == 2 and "give a policy FILE" in result.stderr
+
+
+def test_bad_facts_name_the_fact() -> None:
+    result = policy("explain", str(SUPPORT), "--set", "tier=gold", "--set", "tenure=1y", "--set", "monthly_spend=1")
+    assert result.returncode == 2 and "tier" in result.stderr and "gold" in result.stderr
+
+
+def test_schema_is_printed_and_kept_in_docs() -> None:
+    result = policy("explain", "--schema")
+    assert result.returncode == 0
+    printed = json.loads(result.stdout)
+    assert printed == explanation_schema()
+    kept = json.loads((ROOT / "docs" / "explanation.schema.json").read_text(encoding="utf-8"))
+    assert kept == printed, (
+        "docs/explanation.schema.json is stale: policy explain --schema > docs/explanation.schema.json"
+    )
+
+
+def test_the_cli_text_is_decision_explain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # locations are shown relative to the working directory, as the CLI's are
+    relative = "examples/support/support.policy"
+    result = policy(
+        "explain",
+        relative,
+        "--set",
+        "tier=premium",
+        "--set",
+        "tenure=3y",
+        "--set",
+        "monthly_spend=500",
+        "--as-of",
+        AS_OF,
+    )
+    decision = policylang.load(relative).decide({"tier": "premium", "tenure": "3y", "monthly_spend": 500}, as_of=AS_OF)
+    assert result.stdout == decision.explain(width=100)
