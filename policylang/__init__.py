@@ -34,6 +34,9 @@ _LAZY = {
     "FactsError": ("facts", "FactsError"),
     "ConflictError": ("runtime", "ConflictError"),
     "EvaluationError": ("runtime", "EvaluationError"),
+    "DecisionLog": ("decision_log", "DecisionLog"),
+    "LogError": ("decision_log", "LogError"),
+    "open_log": ("decision_log", "open_log"),
 }
 
 
@@ -56,11 +59,13 @@ __all__ = [
     "Code",
     "ConflictError",
     "Decision",
+    "DecisionLog",
     "Diagnostic",
     "EvaluationError",
     "ExitCode",
     "FactsError",
     "FormatResult",
+    "LogError",
     "ParseResult",
     "Policy",
     "PolicyError",
@@ -73,6 +78,7 @@ __all__ = [
     "format_file",
     "format_source",
     "load",
+    "open_log",
     "parse",
     "render_json",
     "render_text",

@@ -18,6 +18,7 @@ from .evaluate import eval_command
 from .explain import explain_command
 from .fmt import fmt_command
 from .graph import graph_command
+from .log import log_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -31,6 +32,7 @@ app.add_command(eval_command)
 app.add_command(explain_command)
 app.add_command(fmt_command)
 app.add_command(graph_command)
+app.add_command(log_command)
 
 
 def use_color(stream: object = None) -> bool:

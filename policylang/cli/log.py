@@ -1,0 +1,251 @@
+"""`policy log list|show|verify [--log PATH]`: read recorded decisions, and prove that none was changed."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from policylang import ExitCode
+
+if TYPE_CHECKING:  # the log module (pydantic, sqlite3) is imported when a sub-command runs
+    from policylang.decision_log import DecisionLog, LoggedDecision, VerifyReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _log_option(command: F) -> F:
+    return click.option(
+        "--log",
+        "log_path",
+        envvar="POLICYLANG_LOG",
+        default="decisions.db",
+        show_default=True,
+        metavar="PATH",
+        help="The decision log (or the POLICYLANG_LOG environment variable).",
+    )(command)
+
+
+def _format_option(command: F) -> F:
+    return click.option(
+        "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    )(command)
+
+
+@click.group("log")
+def log_command() -> None:
+    """Read the decision log: list and show recorded decisions, verify that none was changed.
+
+    Exit codes: 0 done (verify: intact), 1 verify found problems, 2 the log cannot be read or the
+    command was misused.
+    """
+
+
+def _open(log_path: str) -> DecisionLog | None:
+    """The log opened for reading, or None after printing why it cannot be."""
+    from policylang.decision_log import LogError, open_log
+
+    try:
+        return open_log(log_path, create=False)
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return None
+
+
+@log_command.command("list")
+@_log_option
+@click.option("--since", metavar="T", help="Recorded at or after T: 2026-11-23, 2026-11-23T10:00:00Z, or 24h ago.")
+@click.option("--until", metavar="T", help="Recorded before T (same forms as --since).")
+@click.option("--policy", "policy_filter", metavar="NAME", help="Only this policy: its name or a prefix of its hash.")
+@click.option(
+    "--where",
+    multiple=True,
+    metavar="OUTPUT=VALUE",
+    help="Only decisions whose output has this value (repeatable): sla=4h; a set output must contain it.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=0), metavar="N", help="At most this many decisions (the oldest first)."
+)
+@_format_option
+def list_command(
+    log_path: str,
+    since: str | None,
+    until: str | None,
+    policy_filter: str | None,
+    where: tuple[str, ...],
+    limit: int | None,
+    output_format: str,
+) -> int:
+    """List recorded decisions, oldest first: id, time, policy and outputs."""
+    from policylang.decision_log import LogError
+
+    log = _open(log_path)
+    if log is None:
+        return ExitCode.USAGE
+    try:
+        with log:
+            records = log.list(since=since, until=until, policy=policy_filter, where=list(where), limit=limit)
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+    if output_format == "json":
+        click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    if not records:
+        click.echo("no decisions match", err=True)
+    for record in records:
+        outputs = " ".join(f"{name}={_show(value)}" for name, value in record.outputs.items())
+        conflicts = " ".join(f"{name}=CONFLICT" for name in record.conflicts or {})
+        when = _recorded(record.recorded_at)
+        click.echo(
+            f"{record.id}  {when}  {record.policy_name} {record.policy_hash[:12]}  {outputs} {conflicts}".rstrip()
+        )
+    return ExitCode.OK
+
+
+@log_command.command("show")
+@click.argument("decision_id", metavar="ID")
+@_log_option
+@_format_option
+def show_command(decision_id: str, log_path: str, output_format: str) -> int:
+    """Show one recorded decision in full: facts as given, outputs, rules fired, policy, chain hashes."""
+    from policylang.decision_log import LogError
+
+    log = _open(log_path)
+    if log is None:
+        return ExitCode.USAGE
+    try:
+        with log:
+            record = log.get(decision_id)
+            facts = record.facts_given()
+    except LogError as exc:
+        exc.path = exc.path or log_path
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+    if output_format == "json":
+        click.echo(json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        click.echo(_render_record(record, facts))
+    return ExitCode.OK
+
+
+def _render_record(record: LoggedDecision, facts: dict[str, Any]) -> str:
+    lines = [
+        f"decision {record.id}",
+        f"  record       {record.seq}",
+        f"  recorded at  {_recorded(record.recorded_at)}",
+        f"  as of        {_timestamp(record.as_of)}",
+        f"  policy       {record.policy_name} ({record.policy_hash})",
+        "facts (as given):",
+    ]
+    lines += _table(facts, _show_given) or ["  (none)"]
+    lines.append("outputs:")
+    shown = dict(record.outputs)
+    for name, items in (record.conflicts or {}).items():
+        shown[name] = "CONFLICT: " + ", ".join(f"{i.get('rule')} says {_show(i.get('value'))}" for i in items)
+    lines += [line for line in _table(shown, lambda v: v if isinstance(v, str) else _show(v))] or ["  (none)"]
+    lines.append("fired: " + (", ".join(record.fired) if record.fired else "none"))
+    lines.append(f"prev hash  {record.prev_hash}")
+    lines.append(f"hash       {record.hash}")
+    return "\n".join(lines)
+
+
+def _table(values: dict[str, Any], show: Callable[[Any], str]) -> list[str]:
+    width = max((len(name) for name in values), default=0)
+    return [f"  {name.ljust(width)}  {show(value)}" for name, value in values.items()]
+
+
+def _timestamp(moment: datetime) -> str:
+    from policylang.values import format_datetime
+
+    return format_datetime(moment)
+
+
+def _recorded(moment: datetime) -> str:
+    """Recording times to the microsecond, always six digits, so that lines of `list` align."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _show(value: Any) -> str:
+    """A stored (JSON) output value as `policy eval` shows it: sets in braces, booleans in lowercase."""
+    if isinstance(value, list):
+        return "{" + ", ".join(_show(v) for v in value) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "-"
+    return str(value) if not isinstance(value, dict) else json.dumps(value, ensure_ascii=False)
+
+
+def _show_given(value: Any) -> str:
+    """A fact as the caller gave it, with its Python type where JSON would not tell it."""
+    from policylang.values import Duration
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal | datetime | date | time | timedelta | Duration):
+        shown = value.isoformat() if isinstance(value, datetime | date | time) else str(value)
+        return f"{shown} ({type(value).__name__})"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_show_given(v) for v in value)) + "}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show_given(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show_given(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show_given(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+@log_command.command("verify")
+@_log_option
+@click.option(
+    "--expect-head", metavar="HASH", help="A head hash kept from an earlier verify: fail if it is no longer in the log."
+)
+@_format_option
+def verify_command(log_path: str, expect_head: str | None, output_format: str) -> int:
+    """Prove that no recorded decision was edited, removed or reordered, and that the stored policies are
+    the ones that decided. Exit codes: 0 intact, 1 problems found, 2 the log cannot be read."""
+    from policylang.decision_log import LogError
+
+    log = _open(log_path)
+    if log is None:
+        return ExitCode.USAGE
+    try:
+        with log:
+            report = log.verify(expect_head=expect_head)
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+    if output_format == "json":
+        click.echo(json.dumps({"ok": report.ok, **report.model_dump(mode="json")}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(_render_report(report))
+    return ExitCode.OK if report.ok else ExitCode.FINDINGS
+
+
+def _render_report(report: VerifyReport) -> str:
+    decisions = f"{report.count} decision{'' if report.count == 1 else 's'}"
+    versions = f"{report.policies} policy version{'' if report.policies == 1 else 's'}"
+    if report.problems:
+        lines = [f"{report.path}: {p.message}" for p in report.problems]
+        count = len(report.problems)
+        lines.append(f"{report.path}: {count} problem{'' if count == 1 else 's'} in {decisions}, {versions}")
+        return "\n".join(lines)
+    lines = [f"{report.path}: intact: {decisions}, {versions}"]
+    if report.head is None:
+        lines.append("the log is empty")
+    else:
+        lines.append(f"head: record {report.head_seq}, hash {report.head}")
+        lines.append("keep this head hash: verifying later with it proves that no record was removed from the end:")
+        lines.append(f"  policy log verify --log {shlex.quote(report.path)} --expect-head {report.head}")
+    return "\n".join(lines)
