@@ -12,6 +12,7 @@ When no rule sets the output to that value, it says so.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,7 +26,7 @@ from .facts import MISSING, converter_for
 from .values import Duration
 
 if TYPE_CHECKING:
-    from .evaluator import Decision, Policy
+    from .evaluator import Decision, Policy, Record
 
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
@@ -74,6 +75,10 @@ class WhyNot(BaseModel):
     no rule can ever set the output to that value."""
     summary: str
     candidates: list[Candidate] = []
+
+
+class _GaveUp(Exception):
+    """MAX_TRIES decisions were tried for one rule without an answer."""
 
 
 class WhyNotError(ValueError):
@@ -219,6 +224,9 @@ class _Search:
             self.alternatives[name] = sorted(others, key=_nearness(now))
         self.index = list(policy.decision_graph.output_names).index(output)
         self.tracer_parts = _atoms_by_fact(checked)
+        self.position = {rule.id: i for i, rule in enumerate(checked.rules)}
+        self.memo: dict[tuple[Any, ...], Record | None] = {}
+        self.tries = 0
 
     def candidate(self, rule: c.CheckedRule) -> Candidate:
         from .evaluator import to_json_value
@@ -229,53 +237,82 @@ class _Search:
             for a in rule.actions
             if a.output == self.output and a.span.file in self.checked.sources
         )
-        facts = self._facts_for(rule)
-        tries = 0
-        for count in range(0, min(MAX_FACTS_CHANGED, len(facts)) + 1):
-            for chosen in itertools.combinations(facts, count):
-                for values in itertools.product(*(self.alternatives[name] for name in chosen)):
-                    tries += 1
-                    if tries > MAX_TRIES:
-                        return Candidate(
-                            rule=rule.id,
-                            location=location,
-                            sets=sets,
-                            verified=False,
-                            summary=f"no change found in {MAX_TRIES:,} decisions tried",
-                        )
-                    changed = dict(zip(chosen, values, strict=True))
-                    if self._works(rule, changed):
-                        changes = [
-                            Change(
-                                fact=name,
-                                was=_json(self.values.get(name, MISSING), to_json_value),
-                                to=_json(value, to_json_value),
-                                text=self._words(rule, name, value, to_json_value),
-                            )
-                            for name, value in changed.items()
-                        ]
-                        summary = (
-                            "applies and gives the value with these changes"
-                            if changes
-                            else "already applies to these facts"
-                        )
-                        return Candidate(
-                            rule=rule.id, location=location, sets=sets, verified=True, changes=changes, summary=summary
-                        )
-        if not facts:
-            summary = "its condition reads no fact, and it does not give the value on these facts"
-        else:
-            summary = f"no change of up to {min(MAX_FACTS_CHANGED, len(facts))} of its facts makes it give the value"
-        return Candidate(rule=rule.id, location=location, sets=sets, verified=False, summary=summary)
+        own, rivals = self._facts_for(rule)
+        try:
+            changed = self._smallest(rule, own, rivals)
+        except _GaveUp:
+            return Candidate(
+                rule=rule.id,
+                location=location,
+                sets=sets,
+                verified=False,
+                summary=f"no change found in {MAX_TRIES:,} decisions tried",
+            )
+        if changed is None:
+            if not own:
+                summary = "its condition reads no fact, and it does not give the value on these facts"
+            else:
+                most = min(MAX_FACTS_CHANGED, len(own) + len(rivals))
+                summary = f"no change of up to {most} facts makes it give the value"
+            return Candidate(rule=rule.id, location=location, sets=sets, verified=False, summary=summary)
+        changes = [
+            Change(
+                fact=name,
+                was=_json(self.values.get(name, MISSING), to_json_value),
+                to=_json(value, to_json_value),
+                text=self._words(rule, name, value, to_json_value),
+            )
+            for name, value in changed.items()
+        ]
+        summary = "applies and gives the value with these changes" if changes else "already applies to these facts"
+        return Candidate(rule=rule.id, location=location, sets=sets, verified=True, changes=changes, summary=summary)
 
-    def _facts_for(self, rule: c.CheckedRule) -> list[str]:
-        """The facts the rule reads (through segments, lets and outputs), then those of the other
-        rules that set the output (a stronger rule may have to stop applying), in policy order."""
+    def _smallest(self, rule: c.CheckedRule, own: list[str], rivals: list[str]) -> dict[str, Any] | None:
+        """The fewest facts to change so that the rule gives the output the value, or None.
+
+        First the rule's own facts alone: every change of up to MAX_FACTS_CHANGED of them is
+        decided, and each one either gives the value (a solution), makes the rule match but lose
+        to a stronger rule, or neither. Only a change of the second kind is then extended with
+        changes to the rivals' facts, so that the stronger rule stops applying. Sizes are taken in
+        order over both, so the first solution found changes the fewest facts."""
+        solutions: dict[int, dict[str, Any]] = {}
+        losing: dict[int, list[dict[str, Any]]] = {}
+        self.tries = 0
+        for count in range(0, min(MAX_FACTS_CHANGED, len(own)) + 1):
+            for changed in self._changes(own, count):
+                matched, works = self._outcome(rule, changed)
+                if works:
+                    solutions.setdefault(count, changed)
+                    break
+                if matched:
+                    losing.setdefault(count, []).append(changed)
+            if count in solutions:
+                break
+        for total in range(0, MAX_FACTS_CHANGED + 1):
+            if total in solutions:
+                return solutions[total]
+            for size in range(0, total):
+                for base in losing.get(size, []):
+                    for extra in self._changes(rivals, total - size):
+                        changed = {**base, **extra}
+                        if self._outcome(rule, changed)[1]:
+                            return changed
+        return None
+
+    def _changes(self, facts: list[str], count: int) -> Iterator[dict[str, Any]]:
+        """Every change of `count` of the facts, one value per class, nearest values first."""
+        for chosen in itertools.combinations(facts, count):
+            for values in itertools.product(*(self.alternatives[name] for name in chosen)):
+                yield dict(zip(chosen, values, strict=True))
+
+    def _facts_for(self, rule: c.CheckedRule) -> tuple[list[str], list[str]]:
+        """The facts the rule reads (through segments, lets and outputs), and then the other facts
+        of the rules that set the output (a stronger rule may have to stop applying), in policy order."""
         own = self._facts_read([rule])
         rivals = [r for r in self.checked.rules if r is not rule and any(a.output == self.output for a in r.actions)]
         other = self._facts_read(rivals) - own
         order = list(self.checked.facts)
-        return sorted(own, key=order.index) + sorted(other, key=order.index)
+        return sorted(own, key=order.index), sorted(other, key=order.index)
 
     def _facts_read(self, rules: list[c.CheckedRule]) -> set[str]:
         facts: set[str] = set()
@@ -297,20 +334,29 @@ class _Search:
                         pending.extend(a.value for a in r.actions)
         return facts
 
-    def _works(self, rule: c.CheckedRule, changed: dict[str, Any]) -> bool:
-        """Deciding again on the changed facts: the rule wins the output, and its value is the asked one."""
+    def _outcome(self, rule: c.CheckedRule, changed: dict[str, Any]) -> tuple[bool, bool]:
+        """Deciding again on the changed facts: (the rule matched, it gave the output the asked
+        value). Decisions are remembered across the rules asked about: they often try the same changes."""
         from .runtime import EvaluationError
 
-        values = {**self.values, **changed}
-        try:
-            record = self.policy._full_record(values, self.decision.as_of)
-        except (EvaluationError, ArithmeticError, TypeError):
-            return False
-        graph = self.policy.decision_graph
-        resolved = graph.resolvers[self.index](record[1][self.index])
-        if resolved.status != "value" or not _same(resolved.value, self.target):
-            return False
-        return rule.id in resolved.winners
+        key = tuple(sorted((name, _hashable(value)) for name, value in changed.items()))
+        if key not in self.memo:
+            self.tries += 1
+            if self.tries > MAX_TRIES:
+                raise _GaveUp
+            try:
+                self.memo[key] = self.policy._full_record({**self.values, **changed}, self.decision.as_of)
+            except (EvaluationError, ArithmeticError, TypeError):
+                self.memo[key] = None  # these facts cannot be decided: not an answer
+        record = self.memo[key]
+        if record is None:
+            return False, False
+        matched = self.position[rule.id] in record[0]
+        if not matched:
+            return False, False
+        resolved = self.policy.decision_graph.resolvers[self.index](record[1][self.index])
+        works = resolved.status == "value" and _same(resolved.value, self.target) and rule.id in resolved.winners
+        return True, works
 
     def _words(self, rule: c.CheckedRule, name: str, value: Any, to_json: Any) -> str:
         """ "`tenure > 2y`: is `1y3m`, needs more than `2y` (for example `731d`)"."""
@@ -324,7 +370,7 @@ class _Search:
                 continue
             text = _text(expr)
             return f"`{text}`: is `{was}`, needs {need} (for example `{example}`)"
-        if name not in self._facts_read([rule]):
+        if name not in self._facts_for(rule)[0]:
             return f"`{name}`: is `{was}`, change to `{example}` (so that no stronger rule takes the output)"
         return f"`{name}`: is `{was}`, change to `{example}`"
 
@@ -391,6 +437,11 @@ def _text(expr: c.CheckedExpr) -> str:
     from .trace import _text as text_of
 
     return text_of(expr)
+
+
+def _hashable(value: Any) -> Any:
+    """A key for a fact's value: its type too, so that `1` and `true` never share a decision."""
+    return (type(value).__name__, value)
 
 
 def _identical(a: Any, b: Any) -> bool:

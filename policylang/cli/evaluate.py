@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 @click.option(
     "--log",
     "log_path",
+    envvar="POLICYLANG_LOG",
     metavar="PATH",
-    help="Record every decision in this decision log (SQLite; created if need be); its id is printed.",
+    help="Record every decision in this decision log (created if need be; or the POLICYLANG_LOG "
+    "environment variable); its id is printed.",
 )
 def eval_command(
     file: str,

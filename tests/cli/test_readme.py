@@ -40,8 +40,28 @@ def test_main_job_command_runs_every_policy_step() -> None:
     for step in policy_steps:
         result = _run_policy(step, ROOT)
         assert result.returncode == 0, (step, result.stdout, result.stderr)
-    decided = _run_policy(policy_steps[1], ROOT).stdout
-    assert "sla               4h  <- support:29" in decided and decided.rstrip().endswith("fired: support:29")
+    explained = _run_policy(policy_steps[1], ROOT).stdout
+    assert "sla = 4h   set by support:29 (min: the smallest value wins)" in explained
+    assert "Why not queue = key_accounts?" in explained
+    assert "`monthly_spend >= 10_000`: is `500`, needs at least `10000`" in explained
+
+
+def test_text_excerpts_are_lines_of_the_real_output_in_order() -> None:
+    """A ```text block that starts with `$ policy ...` shows an excerpt: every line but `...`
+    appears in the command's real output, in that order."""
+    blocks = [b for b in re.findall(r"```text\n(.*?)```", README, re.S) if b.startswith("$ policy ")]
+    assert blocks, "the README lost its explain excerpt"
+    for block in blocks:
+        command, *shown = block.rstrip("\n").splitlines()
+        result = _run_policy(shlex.split(command[2:]), ROOT)
+        assert result.returncode == 0, result.stderr
+        actual = result.stdout.splitlines()
+        position = 0
+        for line in shown:
+            if line == "...":
+                continue
+            assert line in actual[position:], (line, result.stdout)
+            position = actual.index(line, position) + 1
 
 
 def test_console_examples_print_what_the_readme_shows(tmp_path: Path) -> None:
