@@ -135,3 +135,57 @@ def test_the_cli_text_is_decision_explain(monkeypatch: pytest.MonkeyPatch) -> No
     )
     decision = policylang.load(relative).decide({"tier": "premium", "tenure": "3y", "monthly_spend": 500}, as_of=AS_OF)
     assert result.stdout == decision.explain(width=100)
+
+
+def _logged_decision(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A copy of the example decided once with --log; returns (policy, log, decision id)."""
+    folder = tmp_path / "support"
+    folder.mkdir()
+    for name in ("support.policy", "fraud.policy"):
+        (folder / name).write_text((SUPPORT.parent / name).read_text(encoding="utf-8"), encoding="utf-8")
+    log = tmp_path / "decisions.db"
+    result = policy("eval", str(folder / "support.policy"), "-i", str(PREMIUM), "--as-of", AS_OF, "--log", str(log), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return folder / "support.policy", log, json.loads(result.stdout)["id"]
+
+
+def test_a_logged_decision_is_explained_from_the_record_after_the_policy_changed(tmp_path: Path) -> None:
+    policy_file, log, decision_id = _logged_decision(tmp_path)
+    # Today's file gives premium customers a different SLA; the record must still explain 4h.
+    text = policy_file.read_text(encoding="utf-8").replace("sla = 4h", "sla = 8h")
+    policy_file.write_text(text, encoding="utf-8")
+    result = policy("explain", "--decision", decision_id[:13], "--log", str(log), "--why-not", "queue=key_accounts")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Recorded {lines[0].split()[1]} as decision {decision_id}."
+    assert lines[1] == "Replayed with the stored policy version: the same outputs and rules."
+    assert "sla = 4h   set by support:29 (min: the smallest value wins)" in result.stdout
+    assert f"├── Decision id: {decision_id}" in result.stdout
+    assert "Why not queue = key_accounts?" in result.stdout
+    as_json = policy("explain", "--decision", decision_id, "--log", str(log), "--format", "json")
+    data = json.loads(as_json.stdout)
+    assert data["decision"]["id"] == decision_id and data["replay"]["differences"] == []
+    assert data["decision"]["as_of"] == AS_OF
+
+
+def test_a_tampered_record_is_explained_with_a_loud_warning_and_exit_1(tmp_path: Path) -> None:
+    import sqlite3
+
+    _, log, decision_id = _logged_decision(tmp_path)
+    with sqlite3.connect(log) as connection:
+        connection.execute("UPDATE decisions SET outputs = replace(outputs, '\"4h\"', '\"2h\"')")
+    result = policy("explain", "--decision", decision_id, "--log", str(log))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error[replay-differs]: deciding decision {decision_id} again")
+    assert '  - output `sla`: recorded "2h", replayed "4h"' in result.stderr
+    assert "WARNING: deciding again with the stored policy does NOT reproduce the record:" in result.stdout
+
+
+def test_explain_of_a_missing_log_or_decision_is_a_clear_error(tmp_path: Path) -> None:
+    result = policy("explain", "--decision", "0123", "--log", str(tmp_path / "none.db"))
+    assert result.returncode == 2 and "error[log-error]: no decision log at" in result.stderr and "hint" in result.stderr
+    _, log, _ = _logged_decision(tmp_path)
+    result = policy("explain", "--decision", "ffff", "--log", str(log))
+    assert result.returncode == 2 and "no decision `ffff` in the log" in result.stderr
+    result = policy("explain", str(SUPPORT), "--decision", "ffff", "--log", str(log))
+    assert result.returncode == 2 and "give no FILE" in result.stderr
