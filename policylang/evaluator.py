@@ -232,8 +232,10 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the design sketch: outputs (durations as literals, sets as sorted lists),
-        fired, policy (name and content hash), as_of; plus conflicts when there are any."""
-        result: dict[str, Any] = {
+        fired, policy (name and content hash), as_of; plus conflicts when there are any, and first
+        the decision's `id` when it was recorded in a decision log."""
+        result: dict[str, Any] = {} if self.id is None else {"id": self.id}
+        result |= {
             "outputs": {name: to_json_value(value) for name, value in self.outputs.items()},
             "fired": list(self.fired),
             "policy": {"name": self.policy_name, "hash": self.policy_hash},

@@ -52,11 +52,8 @@ class Explanation(BaseModel):
 
 def explanation(decision: Decision, *, why_not: Iterable[str] = (), replay: Replay | None = None) -> Explanation:
     """The explanation of a decision made by a policy still at hand (`decision.policy`)."""
-    shape = decision.to_dict()
-    if decision.id is not None:
-        shape = {"id": decision.id, **shape}
     return Explanation(
-        decision=shape,
+        decision=decision.to_dict(),
         trace=decision.trace(),
         why_not=[decision.why_not(wanted) for wanted in why_not],
         replay=replay,

@@ -117,7 +117,7 @@ def _eval(
 
 def _json(decision: Decision, **extra: Any) -> str:
     """The decision's JSON shape, with its log id first when it was recorded."""
-    shape = {**extra, **({"id": decision.id} if decision.id else {}), **decision.to_dict()}
+    shape = {**extra, **decision.to_dict()}
     return json.dumps(shape, indent=None if extra else 2, ensure_ascii=False)
 
 
