@@ -121,17 +121,20 @@ class Decision:
             )
         return policy
 
-    def trace(self) -> Trace:
+    def trace(self, outputs: Iterable[str] | None = None) -> Trace:
         """What the decision did, as data (`Policy.trace`)."""
-        return self.policy.trace(self)
+        return self.policy.trace(self, outputs)
 
-    def explain(self, *, width: int | None = 100, why_not: str | Iterable[str] = ()) -> str:
+    def explain(
+        self, *, width: int | None = 100, why_not: str | Iterable[str] = (), outputs: Iterable[str] | None = None
+    ) -> str:
         """The explanation `policy explain` prints, as plain text fitted to `width` columns:
         per output its value and where it came from, every rule that could set it and why it did
-        or did not apply; with `why_not` ("sla=4h"), what would have to change for that value."""
+        or did not apply; with `why_not` ("sla=4h"), what would have to change for that value;
+        with `outputs`, only those outputs."""
         from .explain import explain_text
 
-        return explain_text(self, width=width, why_not=_as_list(why_not))
+        return explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs)
 
     def why_not(self, wanted: str, value: Any = None) -> WhyNot:
         """Why an output did not get a value, and what could give it that value: every rule that
@@ -252,6 +255,17 @@ class Decision:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
+def _known_outputs(policy: CheckedPolicy, outputs: Iterable[str]) -> set[str]:
+    wanted = {outputs} if isinstance(outputs, str) else set(outputs)
+    unknown = sorted(wanted - set(policy.outputs))
+    if unknown:
+        from .diagnostics import did_you_mean
+
+        hint = did_you_mean(unknown[0], list(policy.outputs)) or "its outputs: " + ", ".join(policy.outputs)
+        raise ValueError(f"the policy has no output `{unknown[0]}`; {hint}")
+    return wanted
+
+
 def _as_list(items: str | Iterable[str]) -> list[str]:
     return [items] if isinstance(items, str) else list(items)
 
@@ -357,17 +371,19 @@ class Policy:
 
         return analyse(self, overlaps=overlaps)
 
-    def trace(self, decision: Decision) -> Trace:
-        """What the decision did, as data (policylang/trace.py): for every output its value and
-        source, for every rule that could set it whether it matched and, part by part, why. Made
-        on request, never while deciding; the decision must come from this policy."""
+    def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace:
+        """What the decision did, as data (policylang/trace.py): for every output (or those named
+        in `outputs`) its value and source, for every rule that could set it whether it matched
+        and, part by part, why. Made on request, never while deciding; the decision must come from
+        this policy. An output the policy does not have is a ValueError naming it."""
         if decision._origin[1] != self.content_hash:
             raise ValueError("the decision was made by another policy (or another version of it)")
         from .trace import Tracer
 
+        wanted = None if outputs is None else _known_outputs(self._checked, outputs)
         if self._tracer is None:
             self._tracer = Tracer(self._checked)
-        return self._tracer.trace(decision)
+        return self._tracer.trace(decision, wanted)
 
     def check(self) -> list[Diagnostic]:
         """The diagnostics found when the policy was loaded (warnings and notes; errors prevent loading)."""

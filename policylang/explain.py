@@ -50,18 +50,27 @@ class Explanation(BaseModel):
     replay: Replay | None = None
 
 
-def explanation(decision: Decision, *, why_not: Iterable[str] = (), replay: Replay | None = None) -> Explanation:
-    """The explanation of a decision made by a policy still at hand (`decision.policy`)."""
+def explanation(
+    decision: Decision,
+    *,
+    why_not: Iterable[str] = (),
+    replay: Replay | None = None,
+    outputs: Iterable[str] | None = None,
+) -> Explanation:
+    """The explanation of a decision made by a policy still at hand (`decision.policy`); with
+    `outputs`, of those outputs only (a trace of the others is not even made)."""
     return Explanation(
         decision=decision.to_dict(),
-        trace=decision.trace(),
+        trace=decision.trace(outputs),
         why_not=[decision.why_not(wanted) for wanted in why_not],
         replay=replay,
     )
 
 
-def explain_text(decision: Decision, *, width: int | None = 100, why_not: Iterable[str] = ()) -> str:
-    return render_text(explanation(decision, why_not=why_not), width=width)
+def explain_text(
+    decision: Decision, *, width: int | None = 100, why_not: Iterable[str] = (), outputs: Iterable[str] | None = None
+) -> str:
+    return render_text(explanation(decision, why_not=why_not, outputs=outputs), width=width)
 
 
 def explanation_schema() -> dict[str, Any]:

@@ -12,6 +12,7 @@ rely on); it never formats text: explanations are rendered from it.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -98,6 +99,7 @@ class Trace(BaseModel):
     derived: dict[str, Any]
     """Segments and lets, with their values."""
     outputs: list[OutputTrace]
+    """Every output in declaration order (only those asked for, when the trace was asked for some)."""
 
 
 class Tracer:
@@ -154,7 +156,7 @@ class Tracer:
             self._parts[key] = self._compile(self.gen.cond(expr) if as_condition else self.gen.value(expr))
         return self._parts[key]
 
-    def trace(self, decision: Decision) -> Trace:
+    def trace(self, decision: Decision, only: Collection[str] | None = None) -> Trace:
         from .evaluator import to_json_value
 
         policy = self.policy
@@ -174,6 +176,8 @@ class Tracer:
             traces = []
             resolutions = decision.resolutions
             for name, output in policy.outputs.items():
+                if only is not None and name not in only:
+                    continue
                 resolved = resolutions[name]
                 rules = [env.rule(rule, name) for rule in policy.rules if any(a.output == name for a in rule.actions)]
                 traces.append(

@@ -37,6 +37,13 @@ FORMATS = ["text", "json", "markdown", "html"]
     metavar="OUTPUT=VALUE",
     help='Also say what would give an output that value, e.g. --why-not "sla=4h" (repeatable).',
 )
+@click.option(
+    "--only",
+    "only_outputs",
+    multiple=True,
+    metavar="NAME",
+    help="Explain only this output (repeatable); the others are not traced. Default: every output.",
+)
 @click.option("--decision", "decision_id", metavar="ID", help="Explain a logged decision, replayed from the log alone.")
 @click.option(
     "--log",
@@ -58,6 +65,7 @@ def explain_command(
     assignments: tuple[str, ...],
     as_of: str | None,
     why_not: tuple[str, ...],
+    only_outputs: tuple[str, ...],
     decision_id: str | None,
     log_path: str | None,
     output_format: str,
@@ -82,7 +90,7 @@ def explain_command(
     if decision_id is not None:
         if file is not None or facts_path is not None or assignments:
             raise click.UsageError("--decision explains a logged decision: give no FILE, --input or --set with it")
-        found = _logged(decision_id, log_path or "decisions.db", why_not)
+        found = _logged(decision_id, log_path or "decisions.db", why_not, only_outputs or None)
         if isinstance(found, int):
             return found
         explained, code = found
@@ -96,9 +104,13 @@ def explain_command(
         from policylang.why_not import WhyNotError
 
         try:
-            explained = explanation(made, why_not=why_not)
+            explained = explanation(made, why_not=why_not, outputs=only_outputs or None)
         except WhyNotError as exc:
             _usage_error(str(exc), exc.hint)
+            return ExitCode.USAGE
+        except ValueError as exc:  # an --only the policy does not have
+            message, _, hint = str(exc).partition("; ")
+            _usage_error(message, hint)
             return ExitCode.USAGE
         code = ExitCode.OK
     _write(explained, output_format, width, output_path)
@@ -136,7 +148,9 @@ def _decide(
     return decision if decision is not None else code
 
 
-def _logged(decision_id: str, log_path: str, why_not: tuple[str, ...]) -> tuple[Explanation, int] | int:
+def _logged(
+    decision_id: str, log_path: str, why_not: tuple[str, ...], outputs: tuple[str, ...] | None
+) -> tuple[Explanation, int] | int:
     """The explanation of a logged decision, replayed with the stored policy version."""
     from policylang.decision_log import LogError, open_log
     from policylang.explain import Replay, explanation
@@ -154,9 +168,13 @@ def _logged(decision_id: str, log_path: str, why_not: tuple[str, ...]) -> tuple[
     )
     check = Replay(decision_id=record.id, recorded_at=recorded, differences=list(replayed.differences))
     try:
-        explained = explanation(replayed.decision, why_not=why_not, replay=check)
+        explained = explanation(replayed.decision, why_not=why_not, replay=check, outputs=outputs)
     except WhyNotError as exc:
         _usage_error(str(exc), exc.hint)
+        return ExitCode.USAGE
+    except ValueError as exc:  # an --only the policy does not have
+        message, _, hint = str(exc).partition("; ")
+        _usage_error(message, hint)
         return ExitCode.USAGE
     shape = {"id": record.id, **explained.decision}
     explained = explained.model_copy(update={"decision": shape})

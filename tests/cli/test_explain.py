@@ -144,7 +144,18 @@ def _logged_decision(tmp_path: Path) -> tuple[Path, Path, str]:
     for name in ("support.policy", "fraud.policy"):
         (folder / name).write_text((SUPPORT.parent / name).read_text(encoding="utf-8"), encoding="utf-8")
     log = tmp_path / "decisions.db"
-    result = policy("eval", str(folder / "support.policy"), "-i", str(PREMIUM), "--as-of", AS_OF, "--log", str(log), "--format", "json")
+    result = policy(
+        "eval",
+        str(folder / "support.policy"),
+        "-i",
+        str(PREMIUM),
+        "--as-of",
+        AS_OF,
+        "--log",
+        str(log),
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     return folder / "support.policy", log, json.loads(result.stdout)["id"]
 
@@ -183,9 +194,21 @@ def test_a_tampered_record_is_explained_with_a_loud_warning_and_exit_1(tmp_path:
 
 def test_explain_of_a_missing_log_or_decision_is_a_clear_error(tmp_path: Path) -> None:
     result = policy("explain", "--decision", "0123", "--log", str(tmp_path / "none.db"))
-    assert result.returncode == 2 and "error[log-error]: no decision log at" in result.stderr and "hint" in result.stderr
+    assert (
+        result.returncode == 2 and "error[log-error]: no decision log at" in result.stderr and "hint" in result.stderr
+    )
     _, log, _ = _logged_decision(tmp_path)
     result = policy("explain", "--decision", "ffff", "--log", str(log))
     assert result.returncode == 2 and "no decision `ffff` in the log" in result.stderr
     result = policy("explain", str(SUPPORT), "--decision", "ffff", "--log", str(log))
     assert result.returncode == 2 and "give no FILE" in result.stderr
+
+
+def test_only_some_outputs_are_explained_when_asked() -> None:
+    result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--as-of", AS_OF, "--only", "queue", "--only", "sla")
+    assert result.returncode == 0, result.stderr
+    heads = [line.split("   ")[0] for line in result.stdout.splitlines() if line[:1].isalpha() and " = " in line]
+    assert heads == ["sla = 4h", "queue = general"]  # in the policy's order
+    result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--only", "slaa")
+    assert result.returncode == 2
+    assert result.stderr == "error[usage]: the policy has no output `slaa`\n  = hint: did you mean `sla`?\n"
