@@ -154,7 +154,7 @@ def test_bytes_changed_inside_a_record_are_an_edit(real_log: Path) -> None:
 
 
 def test_a_log_locked_by_another_writer_for_too_long(real_log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import policylang.decision_log as module
+    import policylang.decision_log.sqlite as module
 
     monkeypatch.setattr(module, "BUSY_TIMEOUT", 0.2)
     policy = support_policy(real_log.parent)

@@ -1,0 +1,224 @@
+"""DecisionLog: record decisions with their facts and policy version, read them back, `verify` the
+hash chain and `replay` any record; the SQLite file itself is SQLiteFile's concern."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_hash, timestamp
+from .encoding import column, encode_facts, facts_column
+from .errors import LogError, printable
+from .filters import moment, where_matcher
+from .records import LoggedDecision, Replay, VerifyReport
+from .replay import replay
+from .sqlite import SQLiteFile
+from .verify import head_hash, verify_records
+
+if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list
+    from ..evaluator import Decision, Policy
+
+
+class DecisionLog(SQLiteFile):
+    """A decision log in a SQLite file (WAL, every commit synced), safe for many threads and processes.
+
+    Each thread gets its own connection, so readers never wait for each other; writers in one
+    process queue on a lock (handed over at once), and across processes on SQLite's write lock
+    (`BEGIN IMMEDIATE`, waiting up to BUSY_TIMEOUT), which keeps the chain linear. `create=False`
+    (for commands that only read) refuses a missing or empty file instead of starting a new log.
+
+    >>> with DecisionLog("decisions.db") as log:  # doctest: +SKIP
+    ...     decision_id = log.record(policy, facts, policy.decide(facts))
+    """
+
+    def __enter__(self) -> DecisionLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ---
+
+    def record(self, policy: Policy, facts: Mapping[str, Any], decision: Decision) -> str:
+        """Store one decision (and its policy's texts, once per version); returns its id once committed
+        to disk. Raises LogError, for example for a fact value the log cannot record."""
+        if decision.policy_hash != policy.content_hash:
+            raise self._error(
+                "the decision was made by another policy (or another version of it)",
+                "record a decision together with the policy that made it",
+            )
+        shape = decision.to_dict()
+        try:
+            given = encode_facts(facts)
+            columns = {name: column(shape.get(name)) for name in ("outputs", "fired", "conflicts")}
+            columns["facts"] = facts_column(given)
+        except LogError as exc:
+            raise self._error(exc.message, exc.hint) from None
+        except (ValueError, RecursionError) as exc:  # an output JSON cannot hold (an infinite number)
+            raise self._error(
+                f"the decision cannot be recorded: {exc}", "its outputs must be values JSON can hold"
+            ) from None
+        stored = policy.content_hash in self._stored_policies
+        snapshot = None if stored else column(policy.snapshot())
+        connection = self._connection()
+        with self._write_lock, self._sqlite(connection, "record the decision"):
+            connection.execute("BEGIN IMMEDIATE")
+            last = connection.execute("SELECT seq, id, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+            now = datetime.now(UTC)
+            try:
+                decision_id = IDS.next(int(now.timestamp() * 1000), last[1] if last else None)
+            except ValueError:
+                raise self._error(
+                    f"the last record's id `{last[1]}` is not an id: the log was edited",
+                    "run `policy log verify`",
+                ) from None
+            body = {
+                "seq": last[0] + 1 if last else 1,
+                "id": decision_id,
+                "recorded_at": timestamp(now),
+                "as_of": shape["as_of"],
+                "policy_name": decision.policy_name,
+                "policy_hash": decision.policy_hash,
+                "facts": given,
+                "outputs": shape["outputs"],
+                "fired": shape["fired"],
+                "conflicts": shape.get("conflicts"),
+            }
+            prev_hash = last[2] if last else GENESIS
+            if snapshot is not None:
+                connection.execute(
+                    "INSERT OR IGNORE INTO policies VALUES (?, ?, ?, ?)",
+                    (policy.content_hash, policy.name, snapshot, body["recorded_at"]),
+                )
+            values = [columns[c] if c in columns else body[c] for c in FIELDS]
+            connection.execute(
+                f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                [*values, prev_hash, chain_hash(prev_hash, body)],
+            )
+            connection.execute("COMMIT")
+        self._stored_policies.add(policy.content_hash)
+        return decision_id
+
+    # --- reading ---
+
+    def _decoded(self, row: Sequence[Any]) -> LoggedDecision:
+        data = dict(zip(COLUMNS, row, strict=True))
+        try:
+            for name in JSON_COLUMNS:
+                data[name] = None if data[name] is None else json.loads(data[name])
+            return LoggedDecision.model_validate(data)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            raise self._error(
+                f"record {data['seq']} (id {data['id']}) cannot be read: {str(exc).splitlines()[0]}",
+                "the file was edited or damaged; `policy log verify` says more",
+            ) from None
+
+    def get(self, decision_id: str) -> LoggedDecision:
+        """The record with this id (or the only one whose id starts with it). Raises LogError if none."""
+        connection = self._connection()
+        wanted = decision_id.strip().lower()
+        with self._sqlite(connection, "read the log"):
+            rows = connection.execute(f"{SELECT} WHERE id = ?", (wanted,)).fetchall()
+            if not rows and len(wanted) >= 4:
+                query = f"{SELECT} WHERE substr(id, 1, ?) = ? ORDER BY seq LIMIT 2"
+                rows = connection.execute(query, (len(wanted), wanted)).fetchall()
+        if len(rows) > 1:
+            raise self._error(f"more than one decision's id starts with `{decision_id}`", "give more of the id")
+        if not rows:
+            raise self._error(f"no decision `{decision_id}` in the log", "`policy log list` shows the recorded ids")
+        return self._decoded(rows[0])
+
+    def list(
+        self,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        policy: str | None = None,
+        where: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> builtins.list[LoggedDecision]:
+        """Records in log order, recorded in [since, until) (a time, a date, or a duration such as `24h`
+        meaning that long ago), of a policy (its name, or a prefix of its hash), whose outputs match
+        every `where` (`sla=4h`: the output equals the value as the language writes it; a set output
+        contains it), at most `limit` of them."""
+        clauses: builtins.list[str] = []
+        params: builtins.list[Any] = []
+        if since is not None:
+            clauses.append("recorded_at >= ?")
+            params.append(moment(since, "since", self._error))
+        if until is not None:
+            clauses.append("recorded_at < ?")
+            params.append(moment(until, "until", self._error))
+        if policy:
+            clauses.append("(policy_name = ? OR substr(policy_hash, 1, ?) = ?)")
+            params += [policy, len(policy), policy.lower()]
+        if limit is not None and limit < 0:
+            raise self._error(f"the limit must be 0 or more, not {limit}", "leave it out for every record")
+        matches = where_matcher(where, self._error)
+        sql = SELECT + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY seq"
+        found: builtins.list[LoggedDecision] = []
+        connection = self._connection()
+        with self._sqlite(connection, "read the log"):
+            cursor = connection.execute(sql, params)
+            while limit is None or len(found) < limit:
+                row = cursor.fetchone()
+                if row is None:
+                    break
+                record = self._decoded(row)
+                if matches(record.outputs):
+                    found.append(record)
+        return found
+
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the last record, None for an empty log. An auditor who keeps the hash can later
+        prove with `verify(expect_head=...)` that no record was cut off the end."""
+        connection = self._connection()
+        with self._sqlite(connection, "read the log"):
+            row = connection.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def policy_snapshot(self, policy_hash: str) -> dict[str, Any]:
+        """The stored texts of a policy version (`policylang.compile_snapshot` compiles them)."""
+        connection = self._connection()
+        with self._sqlite(connection, "read the log"):
+            row = connection.execute("SELECT snapshot FROM policies WHERE hash = ?", (policy_hash,)).fetchone()
+        if row is None:
+            raise self._error(f"no stored policy with hash {policy_hash[:12]}", "run `policy log verify`")
+        try:
+            snapshot = json.loads(row[0])
+            if not isinstance(snapshot, dict):
+                raise TypeError("not an object")
+        except (ValueError, TypeError) as exc:
+            raise self._error(
+                f"the stored policy {policy_hash[:12]} cannot be read ({exc})", "run `policy log verify`"
+            ) from None
+        return snapshot
+
+    # --- checking ---
+
+    def verify(self, expect_head: str | None = None) -> VerifyReport:
+        """Check the whole log: the file's integrity, seqs contiguous from 1, every record's hash and link
+        to the one before, every stored policy's hash, and (given a head hash kept from an earlier
+        verify) that it is still in the chain. A damaged file raises LogError; what was changed is listed."""
+        expect_head = head_hash(expect_head, self._error)
+        connection = self._connection()
+        with self._sqlite(connection, "verify the log"):
+            connection.execute("BEGIN")  # one consistent view while writers go on
+            damage = [str(row[0]) for row in connection.execute("PRAGMA integrity_check(10)")]
+            if damage != ["ok"]:
+                lines = [line for row in damage for line in row.splitlines() if not line.startswith("***")]
+                raise self._error(
+                    f"the file is damaged: {printable('; '.join(lines[:3]))}",
+                    "restore the log from a backup (a copy of a log in use must include its `-wal` file)",
+                )
+            report = verify_records(connection, self._name, expect_head)
+            connection.execute("COMMIT")
+        return report
+
+    def replay(self, decision_id: str) -> Replay:
+        """Decide a record again with its stored policy version, facts and `as_of`, and compare. Raises
+        LogError when the stored policy no longer compiles or the facts no longer validate."""
+        record = self.get(decision_id)
+        return replay(record, self.policy_snapshot(record.policy_hash), self._error)

@@ -1,0 +1,62 @@
+"""The log's tables and its format marker: what a new log is created with, and the check that an
+existing database is a decision log of a format version this policylang reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ErrorFactory
+
+FORMAT = "policylang-decision-log"
+VERSION = 1
+"""The log format this version writes and reads; a newer number is refused, never guessed at."""
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS policies "
+    "(hash TEXT PRIMARY KEY, name TEXT NOT NULL, snapshot TEXT NOT NULL, first_seen TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS decisions (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+    "recorded_at TEXT NOT NULL, as_of TEXT NOT NULL, policy_name TEXT NOT NULL, policy_hash TEXT NOT NULL, "
+    "facts TEXT NOT NULL, outputs TEXT NOT NULL, fired TEXT NOT NULL, conflicts TEXT, "
+    "prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)",
+    "CREATE INDEX IF NOT EXISTS decisions_recorded_at ON decisions (recorded_at)",
+)
+"""The tables, in SQL both SQLite and PostgreSQL take (PostgreSQL's `seq` is a BIGINT)."""
+
+
+def check_format(
+    name: str,
+    kind: str,
+    tables: set[str],
+    read_meta: Callable[[], dict[str, Any] | None],
+    error: ErrorFactory,
+) -> None:
+    """Raise LogError unless a database with these (non-empty) `tables` is a decision log this version
+    reads. `kind` says what it is ("a SQLite database"); `read_meta` gives the `meta` table, or None
+    when that table has other columns."""
+    not_a_log = error(
+        f"`{name}` is {kind} but not a policylang decision log (its tables: {', '.join(sorted(tables))})",
+        "check the path; policylang never writes into another application's database",
+    )
+    meta = read_meta() if "meta" in tables else None
+    if meta is None or meta.get("format") != FORMAT:
+        raise not_a_log
+    version = str(meta.get("version"))
+    if not version.isdigit() or int(version) < 1:
+        raise error(
+            f"`{name}` has an unknown log format version `{version}`",
+            "the file was edited or damaged; restore it from a backup",
+        )
+    if int(version) > VERSION:
+        raise error(
+            f"`{name}` was written by a newer policylang (log format version {version}; "
+            f"this version reads version {VERSION})",
+            "upgrade policylang to read this log",
+        )
+    if not {"policies", "decisions"} <= tables:
+        raise error(
+            f"`{name}` is a damaged decision log: its tables "
+            f"{', '.join(sorted({'policies', 'decisions'} - tables))} are missing",
+            "restore it from a backup",
+        )

@@ -1,0 +1,155 @@
+"""`verify`'s checks over one consistent view of the log: seqs contiguous from 1, every record's hash and
+link to the one before, ids increasing, every stored policy's texts against its hash, and a kept head."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .chain import FIELDS, GENESIS, JSON_COLUMNS, SELECT, chain_hash
+from .errors import ErrorFactory
+from .records import Problem, ProblemKind, VerifyReport
+
+
+@dataclass
+class _Row:
+    """What verify keeps of the previous record."""
+
+    seq: int
+    id: str
+    hash: str
+    moved: bool  # found out of order: the next record's link is not checked against it
+
+
+def head_hash(expect_head: str | None, error: ErrorFactory) -> str | None:
+    """A kept head hash as verify compares it (lowercase, trimmed); other text is a LogError."""
+    if expect_head is None:
+        return None
+    expect_head = expect_head.strip().lower()
+    if len(expect_head) != 64 or any(c not in "0123456789abcdef" for c in expect_head):
+        raise error(f"`{expect_head}` is not a head hash", "a head hash is 64 hex digits")
+    return expect_head
+
+
+def verify_records(connection: sqlite3.Connection, name: str, expect_head: str | None) -> VerifyReport:
+    """Every check but the database's own, run inside the caller's transaction (one consistent view)."""
+    problems: list[Problem] = []
+    previous: _Row | None = None
+    count = 0
+    for row in connection.execute(f"{SELECT} ORDER BY seq"):
+        count += 1
+        found = _check_record(connection, row, previous)
+        problems += found
+        moved = any(p.kind == "out-of-order" and p.seq == row[0] for p in found)
+        previous = _Row(int(row[0]), str(row[1]), str(row[11]), moved)
+    problems += _check_policies(connection)
+    policies = int(connection.execute("SELECT count(*) FROM policies").fetchone()[0])
+    if (
+        expect_head is not None
+        and connection.execute("SELECT 1 FROM decisions WHERE hash = ?", (expect_head,)).fetchone() is None
+    ):
+        problems.append(
+            Problem(
+                kind="truncated",
+                message=f"the head you kept ({expect_head[:12]}…) is not in the log: records were removed "
+                "from its end, or it was rewritten",
+            )
+        )
+    return VerifyReport(
+        path=name,
+        count=count,
+        head_seq=previous.seq if previous else None,
+        head=previous.hash if previous else None,
+        policies=policies,
+        problems=tuple(problems),
+    )
+
+
+def _check_record(connection: sqlite3.Connection, row: Sequence[Any], previous: _Row | None) -> list[Problem]:
+    seq, record_id, prev_hash, stored = row[0], row[1], row[10], row[11]
+    label = f"record {seq} (id {record_id})"
+
+    def problem(kind: ProblemKind, message: str, at: int = seq) -> Problem:
+        return Problem(kind=kind, message=message, seq=at, id=str(record_id) if at == seq else None)
+
+    found = []
+    expected = previous.seq + 1 if previous else 1
+    gap = seq != expected
+    if gap and isinstance(seq, int) and seq > expected:
+        which = f"record {expected} is" if seq == expected + 1 else f"records {expected} to {seq - 1} are"
+        where = f"the chain jumps from {previous.seq} to {seq}" if previous else f"the chain starts at {seq}"
+        found.append(problem("missing", f"{which} missing: {where}", expected))
+    try:
+        body = dict(zip(FIELDS, row[:-2], strict=True))
+        for column in JSON_COLUMNS:
+            body[column] = None if body[column] is None else json.loads(body[column])
+        matches = chain_hash(prev_hash, body) == stored
+    except (ValueError, TypeError):
+        return [*found, problem("edited", f"{label} was edited or damaged: it cannot be read")]
+    if not matches:
+        moved_from = _recorded_seq(connection, body, prev_hash, stored)
+        if moved_from is not None:
+            found.append(problem("out-of-order", f"{label} is out of order: it was recorded as record {moved_from}"))
+        else:
+            found.append(problem("edited", f"{label} was edited: its hash does not match its contents"))
+    elif previous is not None and previous.moved:
+        pass  # its link is to where the moved record was: already reported
+    elif not gap and prev_hash != (previous.hash if previous else GENESIS):
+        before = f"record {seq - 1}" if previous else "the start of the log"
+        found.append(
+            problem(
+                "unlinked",
+                f"{label} does not link to {before}: its prev_hash is not that record's hash "
+                "(a record was rewritten, replaced or inserted)",
+            )
+        )
+    elif previous is not None and str(record_id) <= previous.id:
+        found.append(problem("out-of-order", f"records {previous.seq} and {seq} are out of order by their ids"))
+    return found
+
+
+def _recorded_seq(connection: sqlite3.Connection, body: dict[str, Any], prev_hash: str, stored: str) -> int | None:
+    """The seq a record was written with, if only its seq changed (a moved record)."""
+    linked = connection.execute("SELECT seq FROM decisions WHERE hash = ?", (prev_hash,)).fetchone()
+    candidates = {body["seq"] - 1, body["seq"] + 1, (linked[0] if linked else 0) + 1}
+    for seq in sorted(candidates - {body["seq"]}):
+        if chain_hash(prev_hash, {**body, "seq": seq}) == stored:
+            return int(seq)
+    return None
+
+
+def _check_policies(connection: sqlite3.Connection) -> list[Problem]:
+    from ..facade import PolicyError, compile_snapshot
+
+    found = []
+    for policy_hash, name, text in connection.execute("SELECT hash, name, snapshot FROM policies"):
+        label = f"the stored policy {name} ({str(policy_hash)[:12]})"
+        try:
+            compiled = compile_snapshot(json.loads(text), unknown_facts="ignore")
+        except PolicyError as exc:
+            message = (
+                f"{label} does not compile: it was edited, or this version of policylang refuses it ({exc.args[0]})"
+            )
+            found.append(Problem(kind="policy", message=message, policy=policy_hash))
+            continue
+        except (ValueError, TypeError, AttributeError):
+            found.append(Problem(kind="policy", message=f"{label} was edited: it cannot be read", policy=policy_hash))
+            continue
+        if compiled.content_hash != policy_hash:
+            message = f"{label} was edited: its texts do not match its hash"
+            found.append(Problem(kind="policy", message=message, policy=policy_hash))
+        elif compiled.name != name:
+            message = f"{label} was edited: its texts name it `{compiled.name}`"
+            found.append(Problem(kind="policy", message=message, policy=policy_hash))
+    orphans = connection.execute(
+        "SELECT policy_hash, min(seq), count(*) FROM decisions WHERE policy_hash NOT IN "
+        "(SELECT hash FROM policies) GROUP BY policy_hash ORDER BY min(seq)"
+    )
+    for policy_hash, seq, count in orphans:
+        more = f" and {count - 1} more" if count > 1 else ""
+        message = f"record {seq}{more} refer to policy {str(policy_hash)[:12]}, whose stored texts are missing"
+        found.append(Problem(kind="policy", message=message, seq=seq, policy=policy_hash))
+    return found
