@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
@@ -64,9 +65,17 @@ def encode_value(value: Any) -> Any:
     raise Unrecordable(f"a {kind.__name__} value")
 
 
+_SUBSECOND_OFFSET = re.compile(r"([+-])(\d\d):(\d\d):(\d\d)\.(\d{6})$")
+
+
 def _decode_datetime(text: str) -> datetime:
     text, _, zone = text.partition("[")
     moment = datetime.fromisoformat(text)
+    offset = _SUBSECOND_OFFSET.search(text)
+    if offset:  # Python 3.11 reads -00:00:00.999995 as UTC: the offset is rebuilt from its text
+        sign, hours, minutes, seconds, micros = offset.groups()
+        size = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds), microseconds=int(micros))
+        moment = moment.replace(tzinfo=timezone(-size if sign == "-" else size))
     if not zone:
         return moment
     local = moment.replace(tzinfo=ZoneInfo(zone.rstrip("]")))

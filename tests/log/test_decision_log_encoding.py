@@ -89,3 +89,15 @@ def test_the_tags_are_readable_json() -> None:
 def test_json_the_log_did_not_write_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown tag"):
         decode_value({"$pickle": "..."})
+
+
+@pytest.mark.parametrize(
+    "offset", [timedelta(microseconds=1), -timedelta(microseconds=999_995), timedelta(hours=-3, microseconds=7)]
+)
+def test_a_datetime_with_a_sub_second_offset_keeps_it(offset: timedelta) -> None:
+    """Python 3.11's fromisoformat reads `+00:00:00.000001` as UTC; found by the round-trip property."""
+    from datetime import datetime
+
+    moment = datetime(2000, 1, 1, tzinfo=timezone(offset))
+    decoded = decode_value(_through_json(moment))
+    assert same(decoded, moment) and decoded.utcoffset() == offset
