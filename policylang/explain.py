@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -104,7 +105,15 @@ def literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "{" + ", ".join(literal(v) for v in value) + "}"
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        return json.dumps(value, ensure_ascii=False)  # quoted, with newlines and quotes escaped
     return str(value)
+
+
+_PLAIN = re.compile(r"[\w.:+-]+")
+"""Text shown without quotes: symbols, numbers, durations, dates and times. Anything else (spaces,
+commas, quotes, braces, newlines, the empty string) is quoted, so no value can look like another
+or break a line of the tree."""
 
 
 def mark(result: bool | None) -> str:
@@ -297,41 +306,47 @@ def _changes(changes: Iterable[Any]) -> str:
 
 def render_markdown(explained: Explanation) -> str:
     """Headings per output and nested lists for the rules and their conditions."""
-    out: list[str] = [f"# Decision of `{explained.trace.policy}`", ""]
-    out.extend(f"> {line}" if line.startswith(("WARNING", "  -")) else line for line in replay_lines(explained.replay))
-    out.extend(f"- {line}" for line in header_lines(explained))
+    out: list[str] = [f"# Decision of {_code(explained.trace.policy)}", ""]
+    for line in replay_lines(explained.replay):
+        out.append(f"> {_plain_md(line)}" if line.startswith(("WARNING", "  -")) else _plain_md(line))
+    out.extend(f"- {_plain_md(line)}" for line in header_lines(explained))
     for output in explained.trace.outputs:
         value, how = headline(output)
-        out += ["", f"## `{value}`", "", how, ""]
+        out += ["", f"## {_code(value)}", "", _plain_md(how), ""]
         for rule in output.rules:
-            out.append(f"- {_md(rule_line(rule, output))}")
+            out.append(f"- {_plain_md(rule_line(rule, output))}")
             if rule.because:
-                out.append(f'  - *because "{_md(rule.because)}"*')
+                out.append(f'  - *because "{_plain_md(rule.because)}"*')
             _md_part(out, rule.condition, 1)
     for answer in explained.why_not:
-        out += ["", f"## Why not `{answer.output} = {answer.wanted}`?", ""]
-        out.append(_md(answer.summary))
+        out += ["", f"## Why not {_code(f'{answer.output} = {answer.wanted}')}?", ""]
+        out.append(_plain_md(answer.summary))
         out.append("")
         for line, details in why_not_items(answer):
-            out.append(f"- {_md(line)}")
-            out.extend(f"  - {_md(detail)}" for detail in details)
+            out.append(f"- {_plain_md(line)}")
+            out.extend(f"  - {_plain_md(detail)}" for detail in details)
     return "\n".join(out) + "\n"
 
 
 def _md_part(out: list[str], part: ConditionPart, depth: int) -> None:
     sign, text, detail = part_pieces(part)
-    out.append("  " * depth + f"- {sign} `{text}`" + (f" {_md(detail)}" if detail else ""))
+    out.append("  " * depth + f"- {sign} {_code(text)}" + (f" {_plain_md(detail)}" if detail else ""))
     for inner in part.parts:
         _md_part(out, inner, depth + 1)
 
 
-def _md(text: str) -> str:
-    """Markdown-escaped text; `code spans` are left as they are (escapes would show inside them)."""
-    pieces = text.split("`")
-    for i in range(0, len(pieces), 2):
-        for special in ("\\", "*", "_", "<", ">", "[", "]", "|"):
-            pieces[i] = pieces[i].replace(special, "\\" + special)
-    return "`".join(pieces)
+def _code(text: str) -> str:
+    """A Markdown code span that holds any text, backticks included."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") or fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _plain_md(text: str) -> str:
+    """Text with every Markdown character escaped: facts and values can never become markup."""
+    for special in ("\\", "`", "*", "_", "<", ">", "[", "]", "|", "#"):
+        text = text.replace(special, "\\" + special)
+    return text
 
 
 # --- HTML ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from . import checked as c
 from .datatypes import BOOL, SetOf
 from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
 from .facts import MISSING, converter_for
+from .resolution import Resolved
 from .values import Duration
 
 if TYPE_CHECKING:
@@ -77,6 +78,10 @@ class WhyNot(BaseModel):
     candidates: list[Candidate] = []
 
 
+DEFAULT = "(default)"
+"""The name of the candidate that gives the output its default: no rule that sets it applies."""
+
+
 class _GaveUp(Exception):
     """MAX_TRIES decisions were tried for one rule without an answer."""
 
@@ -102,7 +107,8 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
         return WhyNot(output=output_name, wanted=shown, status="already", summary=f"{output_name} is already {shown}.")
     setters = [rule for rule in checked.rules if any(a.output == output_name for a in rule.actions)]
     able = [rule for rule in setters if _can_propose(rule, output_name, target, output)]
-    if not able:
+    by_default = output.has_default and _same(output.default, target)
+    if not able and not by_default:
         values = sorted(
             {
                 _literal(to_json_value(a.value.value))
@@ -121,20 +127,23 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
         )
     search = _Search(policy, decision, output_name, target)
     candidates = [search.candidate(rule) for rule in able]
+    if by_default:
+        candidates.append(search.default_candidate())
     found = [x for x in candidates if x.verified]
+    now = _current(decision, output_name, to_json_value)
     if found:
         fewest = min(len(x.changes) for x in found)
-        facts = f"{fewest} fact" + ("" if fewest == 1 else "s")
         if len(found) == 1:
-            could = f"{found[0].rule} would give {shown} with {facts} changed."
+            who = "The default" if found[0].rule == DEFAULT else f"Rule {found[0].rule}"
+            could = f"{who} would give {output_name} = {shown} with {_facts(fewest)} changed."
         else:
-            could = f"{len(found)} rules could give {shown}; the fewest facts to change is {fewest}."
-        summary = f"{output_name} is {_current(current, to_json_value)}, not {shown}. {could}"
+            could = f"{len(found)} ways give {output_name} = {shown}; the fewest facts to change is {fewest}."
+        summary = f"{output_name} is {now}, not {shown}. {could}"
         status: Literal["possible", "not-found"] = "possible"
     else:
         summary = (
-            f"{output_name} is {_current(current, to_json_value)}, not {shown}. Rules can set {shown}, "
-            f"but no change of up to {MAX_FACTS_CHANGED} facts that makes one of them do so was found."
+            f"{output_name} is {now}, not {shown}. Rules can set {shown}, "
+            f"but no change of up to {_facts(MAX_FACTS_CHANGED)} that makes one of them do so was found."
         )
         status = "not-found"
     candidates.sort(key=lambda x: (not x.verified, len(x.changes)))
@@ -145,6 +154,8 @@ def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, A
     """("sla=4h") or ("sla", value) -> (output, runtime value of the output's type)."""
     name, sep, raw = wanted.partition("=")
     name = name.strip()
+    if not name:
+        raise WhyNotError(f"`{wanted}` names no output", 'write it as OUTPUT=VALUE, for example "sla=4h"')
     negated = False
     if not sep and value is None and name.startswith("not "):
         name, negated = name[4:].strip(), True
@@ -157,12 +168,14 @@ def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, A
     output = checked.outputs[name]
     if sep:
         value = raw.strip()
+        if not value:
+            raise WhyNotError(f"`{wanted}` gives no value", f'write the value after `=`, for example "{name}=..."')
     elif value is None:
         if output.type != BOOL:
             raise WhyNotError(f"`{name}` is not a flag: ask for a value", f'write it as "{name}=VALUE"')
         return name, not negated
     try:
-        return name, _convert(output.type, value)
+        return name, _convert(output.type, value) if sep else converter_for(output.type)(value)
     except ValueError as exc:
         message = getattr(exc, "message", str(exc))
         hint = getattr(exc, "hint", None) or f"write a value of `{name}` as the policy writes it, such as its default"
@@ -170,18 +183,60 @@ def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, A
 
 
 def _convert(t: Any, value: Any) -> Any:
+    """A value as written after `=` ("4h", "premium", "\"a b\"", "{a, b}") in the output's type."""
     if isinstance(value, str):
         text = value.strip()
+        if not text:
+            raise _ValueProblem("no value after `=`")
         if t == BOOL and text in ("true", "false"):
             return text == "true"
         if isinstance(t, SetOf):
-            inner = text.strip("{}[]")
-            value = [item.strip().strip("\"'") for item in inner.split(",") if item.strip()]
-        elif len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-            value = text[1:-1]
+            value = _set_items(text)
+        elif text[0] in "\"'":
+            value = _quoted(text)
         else:
             value = text
     return converter_for(t)(value)
+
+
+class _ValueProblem(ValueError):
+    pass
+
+
+def _quoted(text: str) -> str:
+    """A string in double quotes (with the language's escapes) or single quotes."""
+    import json
+
+    if len(text) < 2 or text[-1] != text[0]:
+        raise _ValueProblem(f"`{text}` has no closing quote")
+    if text[0] == "'":
+        return text[1:-1]
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError:
+        raise _ValueProblem(f"`{text}` is not a string the language can read") from None
+    if not isinstance(found, str):
+        raise _ValueProblem(f"`{text}` is not a string")
+    return found
+
+
+def _set_items(text: str) -> list[Any]:
+    """`{a, "b c"}` or `[a, b]`: read as a YAML flow sequence, so quotes and commas inside them work."""
+    import yaml
+
+    from .yaml_exact import exact_yaml_loader
+
+    if text[0] not in "{[":
+        text = "{" + text + "}"  # `a, b` alone
+    if text[0] + text[-1] not in ("{}", "[]"):
+        raise _ValueProblem(f"`{text}` is not a set: write it as {{a, b}}")
+    try:
+        items = yaml.load("[" + text[1:-1] + "]", Loader=exact_yaml_loader())
+    except yaml.YAMLError:
+        raise _ValueProblem(f"`{text}` is not a set: write it as {{a, b}}") from None
+    if not isinstance(items, list) or any(isinstance(i, list | dict) for i in items):
+        raise _ValueProblem(f"`{text}` is not a set of plain values: write it as {{a, b}}")
+    return items
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -229,7 +284,6 @@ class _Search:
         self.tries = 0
 
     def candidate(self, rule: c.CheckedRule) -> Candidate:
-        from .evaluator import to_json_value
 
         location = f"{rule.span.file}:{rule.span.line}"
         sets = ", ".join(
@@ -253,19 +307,88 @@ class _Search:
                 summary = "its condition reads no fact, and it does not give the value on these facts"
             else:
                 most = min(MAX_FACTS_CHANGED, len(own) + len(rivals))
-                summary = f"no change of up to {most} facts makes it give the value"
+                summary = f"no change of up to {_facts(most)} makes it give the value"
             return Candidate(rule=rule.id, location=location, sets=sets, verified=False, summary=summary)
-        changes = [
-            Change(
-                fact=name,
-                was=_json(self.values.get(name, MISSING), to_json_value),
-                to=_json(value, to_json_value),
-                text=self._words(rule, name, value, to_json_value),
-            )
-            for name, value in changed.items()
-        ]
+        changes = self._described(rule, changed, set(own))
         summary = "applies and gives the value with these changes" if changes else "already applies to these facts"
         return Candidate(rule=rule.id, location=location, sets=sets, verified=True, changes=changes, summary=summary)
+
+    def default_candidate(self) -> Candidate:
+        """The default: the fewest facts to change so that no rule that sets the output applies."""
+        from .evaluator import to_json_value
+
+        declared = self.checked.outputs[self.output]
+        location = f"{declared.span.file}:{declared.span.line}" if declared.span else self.checked.root
+        sets = f"{self.output} = {_literal(to_json_value(declared.default))} (the default)"
+        setters = [r for r in self.checked.rules if any(a.output == self.output for a in r.actions)]
+        order = list(self.checked.facts)
+        facts = sorted(self._facts_read(setters), key=order.index)
+        self.tries = 0
+        try:
+            for count in range(0, min(MAX_FACTS_CHANGED, len(facts)) + 1):
+                for changed in self._changes(facts, count):
+                    resolved = self._resolved(changed)
+                    if resolved is not None and resolved.status == "default":
+                        return Candidate(
+                            rule=DEFAULT,
+                            location=location,
+                            sets=sets,
+                            verified=True,
+                            changes=self._described(None, changed, set()),
+                            summary="applies when no rule that sets the output does, with these changes",
+                        )
+        except _GaveUp:
+            return Candidate(
+                rule=DEFAULT,
+                location=location,
+                sets=sets,
+                verified=False,
+                summary=f"no change found in {MAX_TRIES:,} decisions tried",
+            )
+        return Candidate(
+            rule=DEFAULT,
+            location=location,
+            sets=sets,
+            verified=False,
+            summary=f"no change of up to {_facts(min(MAX_FACTS_CHANGED, len(facts)))} stops every rule that sets it",
+        )
+
+    def _described(self, rule: c.CheckedRule | None, changed: dict[str, Any], own: set[str]) -> list[Change]:
+        """The changes in words: the comparison each satisfies, or which other rules it stops or starts."""
+        from .evaluator import to_json_value
+
+        before = set(self.decision._recorded()[0])
+        after_record = self.memo.get(_key(changed))
+        after = set(after_record[0]) if after_record else before
+        mine = self.position.get(rule.id) if rule is not None else None
+        setters = {
+            i for i, r in enumerate(self.checked.rules) if i != mine and any(a.output == self.output for a in r.actions)
+        }
+        ids = [r.id for r in self.checked.rules]
+        stopped = [ids[i] for i in sorted((before - after) & setters)]
+        started = [ids[i] for i in sorted((after - before) & setters)]
+        changes = []
+        for name, value in changed.items():
+            text = self._words(rule, name, value, to_json_value) if rule is not None and name in own else None
+            if text is None:
+                was = _literal(_json(self.values.get(name, MISSING), to_json_value))
+                to = "leave it out" if value is MISSING else f"change to `{_literal(_json(value, to_json_value))}`"
+                why = []
+                if stopped:
+                    why.append(f"{_names(stopped)} no longer {'applies' if len(stopped) == 1 else 'apply'}")
+                if started:
+                    why.append(f"{_names(started)} {'applies' if len(started) == 1 else 'apply'} too")
+                reason = f" so that {' and '.join(why)}" if why else ""
+                text = f"`{name}`: is `{was}`, {to}{reason}"
+            changes.append(
+                Change(
+                    fact=name,
+                    was=_json(self.values.get(name, MISSING), to_json_value),
+                    to=_json(value, to_json_value),
+                    text=text,
+                )
+            )
+        return changes
 
     def _smallest(self, rule: c.CheckedRule, own: list[str], rivals: list[str]) -> dict[str, Any] | None:
         """The fewest facts to change so that the rule gives the output the value, or None.
@@ -334,12 +457,12 @@ class _Search:
                         pending.extend(a.value for a in r.actions)
         return facts
 
-    def _outcome(self, rule: c.CheckedRule, changed: dict[str, Any]) -> tuple[bool, bool]:
-        """Deciding again on the changed facts: (the rule matched, it gave the output the asked
-        value). Decisions are remembered across the rules asked about: they often try the same changes."""
+    def _record(self, changed: dict[str, Any]) -> Record | None:
+        """The full decision on the changed facts (None when they cannot be decided), remembered
+        across the rules asked about: they often try the same changes."""
         from .runtime import EvaluationError
 
-        key = tuple(sorted((name, _hashable(value)) for name, value in changed.items()))
+        key = _key(changed)
         if key not in self.memo:
             self.tries += 1
             if self.tries > MAX_TRIES:
@@ -348,48 +471,67 @@ class _Search:
                 self.memo[key] = self.policy._full_record({**self.values, **changed}, self.decision.as_of)
             except (EvaluationError, ArithmeticError, TypeError):
                 self.memo[key] = None  # these facts cannot be decided: not an answer
-        record = self.memo[key]
+        return self.memo[key]
+
+    def _resolved(self, changed: dict[str, Any]) -> Resolved | None:
+        record = self._record(changed)
         if record is None:
-            return False, False
-        matched = self.position[rule.id] in record[0]
-        if not matched:
+            return None
+        return self.policy.decision_graph.resolvers[self.index](record[1][self.index])
+
+    def _outcome(self, rule: c.CheckedRule, changed: dict[str, Any]) -> tuple[bool, bool]:
+        """Deciding again on the changed facts: (the rule matched, it gave the output the asked value)."""
+        record = self._record(changed)
+        if record is None or self.position[rule.id] not in record[0]:
             return False, False
         resolved = self.policy.decision_graph.resolvers[self.index](record[1][self.index])
         works = resolved.status == "value" and _same(resolved.value, self.target) and rule.id in resolved.winners
         return True, works
 
-    def _words(self, rule: c.CheckedRule, name: str, value: Any, to_json: Any) -> str:
-        """ "`tenure > 2y`: is `1y3m`, needs more than `2y` (for example `731d`)"."""
-        was = _literal(_json(self.values.get(name, MISSING), to_json))
-        example = "left out" if value is MISSING else _literal(_json(value, to_json))
-        for expr in self.tracer_parts.get(name, []):
-            if expr not in _atoms_of(rule, self.checked):
+    def _words(self, rule: c.CheckedRule, name: str, value: Any, to_json: Any) -> str | None:
+        """ "`tenure > 2y`: is `1y3mo`, needs to be more than `2y` (for example `731d`)": the
+        comparison of the rule that the change makes come out as the rule needs it, in words."""
+        fact = self.checked.facts[name]
+        old = self.values.get(name, MISSING)
+        was = _literal(_json(old, to_json))
+        example = "leave it out" if value is MISSING else f"for example `{_literal(_json(value, to_json))}`"
+        candidates = set(map(id, self.tracer_parts.get(name, [])))
+        for expr, negated in _atoms_of(rule, self.checked):
+            if id(expr) not in candidates and not (isinstance(expr, c.FactRef) and expr.name == name):
                 continue
-            need = _need(expr, name, to_json)
-            if need is None:
-                continue
-            text = _text(expr)
-            return f"`{text}`: is `{was}`, needs {need} (for example `{example}`)"
-        if name not in self._facts_for(rule)[0]:
-            return f"`{name}`: is `{was}`, change to `{example}` (so that no stronger rule takes the output)"
-        return f"`{name}`: is `{was}`, change to `{example}`"
+            test = _one_fact_test(expr, name, fact)
+            before, after = test(old), test(value)
+            if before == after or after is not (not negated):
+                continue  # the change does not make this comparison come out as the rule needs
+            need = _need(expr, to_json, negated)
+            if need is not None and isinstance(expr, c.FactRef):
+                return f"`{_text(expr)}`: is `{was}`, {need}"
+            if need is not None:
+                return f"`{_text(expr)}`: is `{was}`, {need} ({example})"
+        return None
 
 
-def _atoms_of(rule: c.CheckedRule, checked: c.CheckedPolicy) -> list[c.CheckedExpr]:
-    """The comparisons in a rule's condition, through its segments and lets."""
-    found: list[c.CheckedExpr] = []
-    stack: list[Any] = [rule.condition]
-    seen: set[str] = set()
+def _atoms_of(rule: c.CheckedRule, checked: c.CheckedPolicy) -> list[tuple[c.CheckedExpr, bool]]:
+    """The comparisons in a rule's condition, through its segments and lets, each with whether it
+    sits under an odd number of `not`s (then the rule needs it false)."""
+    found: list[tuple[c.CheckedExpr, bool]] = []
+    stack: list[tuple[Any, bool]] = [(rule.condition, False)]
+    seen: set[tuple[str, bool]] = set()
     while stack:
-        node = stack.pop()
+        node, negated = stack.pop()
         if isinstance(node, c.DerivedRef):
-            if node.key not in seen:
-                seen.add(node.key)
-                stack.append(checked.derived[node.key].expr)
+            if (node.key, negated) not in seen:
+                seen.add((node.key, negated))
+                stack.append((checked.derived[node.key].expr, negated))
             continue
         if isinstance(node, c.Comparison | c.MembershipTest | c.Range | c.PresenceTest):
-            found.append(node)
-        stack.extend(c.children(node))
+            found.append((node, negated))
+            continue
+        if isinstance(node, c.FactRef):
+            found.append((node, negated))  # a flag used as a condition: `if blocked`
+            continue
+        inner = negated != isinstance(node, c.Negation)
+        stack.extend((child, inner) for child in c.children(node) if isinstance(node, c.Logical | c.Negation))
     return found
 
 
@@ -405,32 +547,73 @@ def _atoms_by_fact(checked: c.CheckedPolicy) -> dict[str, list[c.CheckedExpr]]:
 
 
 _NEEDS = {
-    "<": "less than",
-    "<=": "at most",
-    ">": "more than",
-    ">=": "at least",
-    "==": "to be",
-    "!=": "not to be",
+    "<": "needs to be less than",
+    "<=": "needs to be at most",
+    ">": "needs to be more than",
+    ">=": "needs to be at least",
+    "==": "needs to be",
+    "!=": "must not be",
+    "in": "needs to be one of",
+    "not in": "must not be one of",
+    "contains": "needs to contain",
+    "not contains": "must not contain",
+    "between": "needs to be between",
+    "not between": "must not be between",
+}
+_NEGATED = {
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+    "==": "!=",
+    "!=": "==",
+    "in": "not in",
+    "not in": "in",
+    "contains": "not contains",
+    "between": "not between",
 }
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
-def _need(expr: c.CheckedExpr, name: str, to_json: Any) -> str | None:
-    """What a comparison of the fact with a constant asks of it, in words."""
+def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
+    """What a comparison of the fact with constants asks of it, in words (its opposite under `not`)."""
+
+    def words(op: str, *values: Any) -> str:
+        op = _NEGATED.get(op, op) if negated else op
+        shown = " and ".join(f"`{_literal(to_json(v))}`" for v in values)
+        return f"{_NEEDS[op]} {shown}"
+
     if isinstance(expr, c.Comparison):
         left, op, right = expr.left, expr.op, expr.right
         if isinstance(left, c.Const) and isinstance(right, c.FactRef):
             left, right, op = right, left, _FLIPPED.get(op, op)
         if isinstance(left, c.FactRef) and isinstance(right, c.Const) and op in _NEEDS:
-            return f"{_NEEDS[op]} `{_literal(to_json(right.value))}`"
+            return words(op, right.value)
     if isinstance(expr, c.MembershipTest) and isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
-        words = {"in": "to be one of", "not in": "not to be one of", "contains": "to contain"}.get(expr.op)
-        return f"{words} `{_literal(to_json(expr.right.value))}`" if words else None
+        return words(expr.op, expr.right.value) if expr.op in _NEEDS else None
+    if isinstance(expr, c.FactRef):
+        return f"needs to be `{'false' if negated else 'true'}`"
     if isinstance(expr, c.PresenceTest) and isinstance(expr.target, c.FactRef):
-        return "to be missing" if expr.missing else "to be given"
+        return "needs to be left out" if expr.missing != negated else "needs to be given"
     if isinstance(expr, c.Range) and isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const):
-        return f"between `{_literal(to_json(expr.low.value))}` and `{_literal(to_json(expr.high.value))}`"
+        return words("between", expr.low.value, expr.high.value)
     return None
+
+
+def _one_fact_test(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
+    """The comparison as a function of the one fact's value, made by the decision function's own
+    code generator (regions.py), so that it answers exactly as a decision does."""
+    from .regions import _compiled
+
+    return _compiled(expr, name, fact)
+
+
+def _key(changed: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((name, _hashable(value)) for name, value in changed.items()))
+
+
+def _names(rules: list[str]) -> str:
+    return ", ".join(f"`{r}`" for r in rules)
 
 
 def _text(expr: c.CheckedExpr) -> str:
@@ -480,5 +663,12 @@ def _literal(value: Any) -> str:
     return literal(value)
 
 
-def _current(value: Any, to_json: Any) -> str:
-    return "missing (no value)" if value is MISSING else _literal(to_json(value))
+def _current(decision: Decision, output: str, to_json: Any) -> str:
+    if output in decision.conflicts:
+        return "in conflict (its rules disagree)"
+    value = decision.outputs.get(output, MISSING)
+    return "without a value" if value is MISSING else _literal(to_json(value))
+
+
+def _facts(count: int) -> str:
+    return f"{count} fact" + ("" if count == 1 else "s")

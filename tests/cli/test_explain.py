@@ -83,7 +83,7 @@ def test_why_not_in_text() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Why not sla = 4h?" in result.stdout
-    assert "`tenure > 2y`: is `1y`, needs more than `2y`" in result.stdout
+    assert "`tenure > 2y`: is `1y`, needs to be more than `2y`" in result.stdout
 
 
 def test_bad_why_not_is_a_usage_error_with_a_hint() -> None:

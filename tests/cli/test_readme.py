@@ -43,7 +43,7 @@ def test_main_job_command_runs_every_policy_step() -> None:
     explained = _run_policy(policy_steps[1], ROOT).stdout
     assert "sla = 4h   set by support:29 (min: the smallest value wins)" in explained
     assert "Why not queue = key_accounts?" in explained
-    assert "`monthly_spend >= 10_000`: is `500`, needs at least `10000`" in explained
+    assert "`monthly_spend >= 10_000`: is `500`, needs to be at least `10000`" in explained
 
 
 def test_text_excerpts_are_lines_of_the_real_output_in_order() -> None:

@@ -12,6 +12,7 @@ from policy_strategies import facts, policies
 
 import policylang
 from policylang import checked as c
+from policylang.why_not import DEFAULT
 
 AS_OF = "2026-01-31T09:00:00Z"
 
@@ -51,4 +52,7 @@ def test_every_why_not_change_produces_the_asked_value(text: str, given_facts: d
                 changed[change.fact] = change.to
         again = policy.decide(changed, as_of=AS_OF, on_conflict="mark")
         assert again.outputs.get(output) == value, (candidate, again.outputs)
-        assert candidate.rule in again.resolutions[output].winners, candidate
+        if candidate.rule == DEFAULT:
+            assert again.resolutions[output].status == "default", candidate
+        else:
+            assert candidate.rule in again.resolutions[output].winners, candidate
