@@ -150,6 +150,11 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
     return WhyNot(output=output_name, wanted=shown, status=status, summary=summary, candidates=candidates)
 
 
+def parse_question(checked: c.CheckedPolicy, wanted: str, value: Any = None) -> tuple[str, Any]:
+    """The output and value a why-not question asks for; WhyNotError when the policy cannot answer it."""
+    return _question(checked, wanted, value)
+
+
 def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, Any]:
     """("sla=4h") or ("sla", value) -> (output, runtime value of the output's type)."""
     name, sep, raw = wanted.partition("=")

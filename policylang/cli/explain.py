@@ -19,7 +19,7 @@ from .evaluate import _decide_one, _show_input_error
 from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
 
 if TYPE_CHECKING:
-    from policylang import Decision
+    from policylang import Decision, Policy
     from policylang.explain import Explanation
 
 FORMATS = ["text", "json", "markdown", "html"]
@@ -79,8 +79,9 @@ def explain_command(
 
     Either decide now (FILE with --input/--set), or explain a recorded decision (--decision ID),
     replayed with the policy version stored in the log; the replay says loudly if it differs from
-    the record. Exit codes: 0 explained; 1 the policy has errors, rules conflicted, or the replay
-    differs from the record; 2 unreadable files, bad facts, bad options or a bad log.
+    the record. A run-time conflict is explained, not refused. Exit codes: 0 explained; 1 the
+    policy has errors, or the replay differs from the record; 2 unreadable files, bad facts, a bad
+    --why-not or --only, bad options or a bad log.
     """
     from policylang.explain import explanation_schema
 
@@ -88,8 +89,11 @@ def explain_command(
         click.echo(json.dumps(explanation_schema(), indent=2))
         return ExitCode.OK
     if decision_id is not None:
-        if file is not None or facts_path is not None or assignments:
-            raise click.UsageError("--decision explains a logged decision: give no FILE, --input or --set with it")
+        if file is not None or facts_path is not None or assignments or as_of is not None:
+            raise click.UsageError(
+                "--decision explains a logged decision with its recorded facts and time: "
+                "give no FILE, --input, --set or --as-of with it"
+            )
         found = _logged(decision_id, log_path or "decisions.db", why_not, only_outputs or None)
         if isinstance(found, int):
             return found
@@ -97,7 +101,7 @@ def explain_command(
     else:
         if file is None:
             raise click.UsageError("give a policy FILE and its facts (--input), or --decision ID")
-        made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path)
+        made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs)
         if isinstance(made, int):
             return made
         from policylang.explain import explanation
@@ -118,13 +122,24 @@ def explain_command(
 
 
 def _decide(
-    file: str, facts_path: str | None, assignments: tuple[str, ...], as_of: str | None, unknown: str, log: str | None
+    file: str,
+    facts_path: str | None,
+    assignments: tuple[str, ...],
+    as_of: str | None,
+    unknown: str,
+    log: str | None,
+    why_not: tuple[str, ...],
+    only: tuple[str, ...],
 ) -> Decision | int:
     try:
         policy = load(file, unknown_facts=unknown, refuse_conflicts=False)
     except PolicyError as exc:
         click.echo(render_text(exc.diagnostics, exc.sources), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
+    problem = _bad_question(policy, why_not, only)  # before deciding, so that a bad question logs nothing
+    if problem is not None:
+        _usage_error(*problem)
+        return ExitCode.USAGE
     try:
         facts: dict[str, Any] = {}
         if facts_path is not None:
@@ -211,6 +226,26 @@ def _write(explained: Explanation, output_format: str, width: int | None, output
     except OSError as exc:
         _usage_error(f"cannot write `{output_path}`: {exc.strerror or exc}", "check the folder exists and is writable")
         raise click.exceptions.Exit(ExitCode.USAGE) from None
+
+
+def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...]) -> tuple[str, str] | None:
+    """(message, hint) for the first --why-not or --only the policy cannot answer, or None."""
+    from policylang.why_not import WhyNotError, parse_question
+
+    for question in why_not:
+        try:
+            parse_question(policy.checked, question)
+        except WhyNotError as exc:
+            return str(exc), exc.hint
+    for name in only:
+        if name not in policy.checked.outputs:
+            from policylang.diagnostics import did_you_mean
+
+            known = ", ".join(policy.checked.outputs)
+            return f"the policy has no output `{name}`", did_you_mean(
+                name, list(policy.checked.outputs)
+            ) or f"its outputs: {known}"
+    return None
 
 
 def _usage_error(message: str, hint: str) -> None:

@@ -159,7 +159,7 @@ def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] 
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """`--set tier=premium`, `--set tags=[a,b]`, `--set vip=true`: values read as YAML scalars."""
+    """`--set tier=premium`, `--set tags=[a,b]` or `tags={a, b}`, `--set vip=true`: values read as YAML."""
     import yaml
 
     name, sep, raw = text.partition("=")
@@ -176,4 +176,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         value = yaml.load(raw, Loader=exact_yaml_loader()) if raw.strip() else ""  # a SafeLoader subclass
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, dict) and all(v is None for v in value.values()):
+        value = list(value)  # `{a, b}`, a set as the language writes it (YAML reads a mapping of nulls)
     return name.strip(), value

@@ -212,3 +212,24 @@ def test_only_some_outputs_are_explained_when_asked() -> None:
     result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--only", "slaa")
     assert result.returncode == 2
     assert result.stderr == "error[usage]: the policy has no output `slaa`\n  = hint: did you mean `sla`?\n"
+
+
+def test_a_bad_question_is_refused_before_anything_is_decided_or_logged(tmp_path: Path) -> None:
+    log = tmp_path / "decisions.db"
+    result = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--log", str(log), "--why-not", "sla=banana")
+    assert result.returncode == 2 and "`banana` is not a value of `sla`" in result.stderr
+    assert not log.exists()
+
+
+def test_a_set_written_as_the_language_writes_it_can_be_given_with_set() -> None:
+    from policylang.cli.facts_input import parse_assignment
+
+    assert parse_assignment('tags={vip, "b c"}') == ("tags", ["vip", "b c"])
+    assert parse_assignment("tags={}") == ("tags", [])
+    assert parse_assignment("tags=[a, b]") == ("tags", ["a", "b"])
+    result = policy(
+        "eval", str(SUPPORT), "-i", str(PREMIUM), "--set", 'tags={vip, "b c"}', "--format", "json", "--as-of", AS_OF
+    )
+    assert result.returncode == 0, result.stderr
+    result = policy("eval", str(SUPPORT), "-i", str(PREMIUM), "--set", "tags={}", "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
