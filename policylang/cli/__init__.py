@@ -19,6 +19,7 @@ from .explain import explain_command
 from .fmt import fmt_command
 from .graph import graph_command
 from .log import log_command
+from .test import test_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -33,6 +34,7 @@ app.add_command(explain_command)
 app.add_command(fmt_command)
 app.add_command(graph_command)
 app.add_command(log_command)
+app.add_command(test_command)
 
 
 def use_color(stream: object = None) -> bool:
