@@ -1,4 +1,4 @@
-"""`policy log list|show|verify [--log PATH]`: read recorded decisions, and prove that none was changed."""
+"""`policy log list|show|verify [--log PATH|URL]`: read recorded decisions, and prove that none was changed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import click
 
 from policylang import ExitCode
 
-if TYPE_CHECKING:  # the log module (pydantic, sqlite3) is imported when a sub-command runs
+if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
     from policylang.decision_log import DecisionLog, LoggedDecision, VerifyReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,8 +26,9 @@ def _log_option(command: F) -> F:
         envvar="POLICYLANG_LOG",
         default="decisions.db",
         show_default=True,
-        metavar="PATH",
-        help="The decision log (or the POLICYLANG_LOG environment variable).",
+        metavar="PATH|URL",
+        help="The decision log: a SQLite file, or a postgresql://user:password@host/database URL (or the "
+        "POLICYLANG_LOG environment variable).",
     )(command)
 
 
@@ -124,7 +125,7 @@ def show_command(decision_id: str, log_path: str, output_format: str) -> int:
             record = log.get(decision_id)
             facts = record.facts_given()
     except LogError as exc:
-        exc.path = exc.path or log_path
+        exc.path = exc.path or log.name  # the name, never the URL: it may hold a password
         click.echo(str(exc), err=True)
         return ExitCode.USAGE
     if output_format == "json":

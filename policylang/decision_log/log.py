@@ -1,44 +1,62 @@
 """DecisionLog: record decisions with their facts and policy version, read them back, `verify` the
-hash chain and `replay` any record; the SQLite file itself is SQLiteFile's concern."""
+hash chain and `replay` any record, the same on every storage (a SQLite file, a PostgreSQL database)."""
 
 from __future__ import annotations
 
 import builtins
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_hash, timestamp
 from .encoding import column, encode_facts, facts_column
-from .errors import LogError, printable
+from .errors import LogError
 from .filters import moment, where_matcher
 from .records import LoggedDecision, Replay, VerifyReport
 from .replay import replay
-from .sqlite import SQLiteFile
+from .storage import open_storage
 from .verify import head_hash, verify_records
 
 if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list
     from ..evaluator import Decision, Policy
 
 
-class DecisionLog(SQLiteFile):
-    """A decision log in a SQLite file (WAL, every commit synced), safe for many threads and processes.
-
-    Each thread gets its own connection, so readers never wait for each other; writers in one
-    process queue on a lock (handed over at once), and across processes on SQLite's write lock
-    (`BEGIN IMMEDIATE`, waiting up to BUSY_TIMEOUT), which keeps the chain linear. `create=False`
-    (for commands that only read) refuses a missing or empty file instead of starting a new log.
+class DecisionLog:
+    """A decision log, safe for many threads and processes: in a SQLite file (WAL, every commit synced)
+    given its path, or in PostgreSQL given a `postgresql://user:password@host:port/database` URL, where
+    writers on many machines append to one chain. `create=False` (for commands that only read) refuses
+    a log that does not exist yet instead of starting one.
 
     >>> with DecisionLog("decisions.db") as log:  # doctest: +SKIP
     ...     decision_id = log.record(policy, facts, policy.decide(facts))
     """
+
+    def __init__(self, target: str | Path, *, create: bool = True) -> None:
+        self._storage = open_storage(target, create)
+        self.path = self._storage.path
+        """The SQLite file; None for a PostgreSQL log."""
+        self.name = self._storage.name
+        """How messages name the log: its path, or its URL without the password."""
+        self._stored_policies: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"DecisionLog({self.name!r})"
 
     def __enter__(self) -> DecisionLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def close(self) -> None:
+        """Close every thread's connection; the log cannot be used afterwards."""
+        self._storage.close()
+
+    def _error(self, message: str, hint: str | None = None) -> LogError:
+        return LogError(message, hint, self.name)
 
     # --- writing ---
 
@@ -63,10 +81,8 @@ class DecisionLog(SQLiteFile):
             ) from None
         stored = policy.content_hash in self._stored_policies
         snapshot = None if stored else column(policy.snapshot())
-        connection = self._connection()
-        with self._write_lock, self._sqlite(connection, "record the decision"):
-            connection.execute("BEGIN IMMEDIATE")
-            last = connection.execute("SELECT seq, id, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        with self._storage.appending("record the decision") as session:
+            last = session.execute("SELECT seq, id, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
             now = datetime.now(UTC)
             try:
                 decision_id = IDS.next(int(now.timestamp() * 1000), last[1] if last else None)
@@ -89,16 +105,15 @@ class DecisionLog(SQLiteFile):
             }
             prev_hash = last[2] if last else GENESIS
             if snapshot is not None:
-                connection.execute(
-                    "INSERT OR IGNORE INTO policies VALUES (?, ?, ?, ?)",
+                session.execute(
+                    "INSERT INTO policies VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (policy.content_hash, policy.name, snapshot, body["recorded_at"]),
                 )
             values = [columns[c] if c in columns else body[c] for c in FIELDS]
-            connection.execute(
+            session.execute(
                 f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                 [*values, prev_hash, chain_hash(prev_hash, body)],
             )
-            connection.execute("COMMIT")
         self._stored_policies.add(policy.content_hash)
         return decision_id
 
@@ -113,18 +128,17 @@ class DecisionLog(SQLiteFile):
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             raise self._error(
                 f"record {data['seq']} (id {data['id']}) cannot be read: {str(exc).splitlines()[0]}",
-                "the file was edited or damaged; `policy log verify` says more",
+                "the log was edited or damaged; `policy log verify` says more",
             ) from None
 
     def get(self, decision_id: str) -> LoggedDecision:
         """The record with this id (or the only one whose id starts with it). Raises LogError if none."""
-        connection = self._connection()
         wanted = decision_id.strip().lower()
-        with self._sqlite(connection, "read the log"):
-            rows = connection.execute(f"{SELECT} WHERE id = ?", (wanted,)).fetchall()
+        with self._storage.reading("read the log") as session:
+            rows = session.execute(f"{SELECT} WHERE id = ?", (wanted,)).fetchall()
             if not rows and len(wanted) >= 4:
                 query = f"{SELECT} WHERE substr(id, 1, ?) = ? ORDER BY seq LIMIT 2"
-                rows = connection.execute(query, (len(wanted), wanted)).fetchall()
+                rows = session.execute(query, (len(wanted), wanted)).fetchall()
         if len(rows) > 1:
             raise self._error(f"more than one decision's id starts with `{decision_id}`", "give more of the id")
         if not rows:
@@ -159,12 +173,9 @@ class DecisionLog(SQLiteFile):
         matches = where_matcher(where, self._error)
         sql = SELECT + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY seq"
         found: builtins.list[LoggedDecision] = []
-        connection = self._connection()
-        with self._sqlite(connection, "read the log"):
-            cursor = connection.execute(sql, params)
-            while limit is None or len(found) < limit:
-                row = cursor.fetchone()
-                if row is None:
+        with self._storage.reading("read the log") as session, closing(session.stream(sql, params)) as rows:
+            for row in rows:
+                if limit is not None and len(found) >= limit:
                     break
                 record = self._decoded(row)
                 if matches(record.outputs):
@@ -174,16 +185,14 @@ class DecisionLog(SQLiteFile):
     def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the last record, None for an empty log. An auditor who keeps the hash can later
         prove with `verify(expect_head=...)` that no record was cut off the end."""
-        connection = self._connection()
-        with self._sqlite(connection, "read the log"):
-            row = connection.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        with self._storage.reading("read the log") as session:
+            row = session.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     def policy_snapshot(self, policy_hash: str) -> dict[str, Any]:
         """The stored texts of a policy version (`policylang.compile_snapshot` compiles them)."""
-        connection = self._connection()
-        with self._sqlite(connection, "read the log"):
-            row = connection.execute("SELECT snapshot FROM policies WHERE hash = ?", (policy_hash,)).fetchone()
+        with self._storage.reading("read the log") as session:
+            row = session.execute("SELECT snapshot FROM policies WHERE hash = ?", (policy_hash,)).fetchone()
         if row is None:
             raise self._error(f"no stored policy with hash {policy_hash[:12]}", "run `policy log verify`")
         try:
@@ -199,23 +208,13 @@ class DecisionLog(SQLiteFile):
     # --- checking ---
 
     def verify(self, expect_head: str | None = None) -> VerifyReport:
-        """Check the whole log: the file's integrity, seqs contiguous from 1, every record's hash and link
-        to the one before, every stored policy's hash, and (given a head hash kept from an earlier
-        verify) that it is still in the chain. A damaged file raises LogError; what was changed is listed."""
+        """Check the whole log in one consistent view while writers go on: the database's own integrity
+        check (SQLite's), seqs contiguous from 1, every record's hash and link to the one before, every
+        stored policy's hash, and (given a head hash kept from an earlier verify) that it is still in the
+        chain. A damaged file raises LogError; what was changed is listed."""
         expect_head = head_hash(expect_head, self._error)
-        connection = self._connection()
-        with self._sqlite(connection, "verify the log"):
-            connection.execute("BEGIN")  # one consistent view while writers go on
-            damage = [str(row[0]) for row in connection.execute("PRAGMA integrity_check(10)")]
-            if damage != ["ok"]:
-                lines = [line for row in damage for line in row.splitlines() if not line.startswith("***")]
-                raise self._error(
-                    f"the file is damaged: {printable('; '.join(lines[:3]))}",
-                    "restore the log from a backup (a copy of a log in use must include its `-wal` file)",
-                )
-            report = verify_records(connection, self._name, expect_head)
-            connection.execute("COMMIT")
-        return report
+        with self._storage.checking("verify the log") as session:
+            return verify_records(session, self.name, expect_head)
 
     def replay(self, decision_id: str) -> Replay:
         """Decide a record again with its stored policy version, facts and `as_of`, and compare. Raises

@@ -4,25 +4,39 @@ existing database is a decision log of a format version this policylang reads.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ErrorFactory
+
+if TYPE_CHECKING:  # a Protocol, for annotations only
+    from .storage import Session
 
 FORMAT = "policylang-decision-log"
 VERSION = 1
 """The log format this version writes and reads; a newer number is refused, never guessed at."""
 
-SCHEMA = (
+_TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS policies "
     "(hash TEXT PRIMARY KEY, name TEXT NOT NULL, snapshot TEXT NOT NULL, first_seen TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS decisions (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+    "CREATE TABLE IF NOT EXISTS decisions (seq {integer} PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
     "recorded_at TEXT NOT NULL, as_of TEXT NOT NULL, policy_name TEXT NOT NULL, policy_hash TEXT NOT NULL, "
     "facts TEXT NOT NULL, outputs TEXT NOT NULL, fired TEXT NOT NULL, conflicts TEXT, "
     "prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)",
     "CREATE INDEX IF NOT EXISTS decisions_recorded_at ON decisions (recorded_at)",
 )
-"""The tables, in SQL both SQLite and PostgreSQL take (PostgreSQL's `seq` is a BIGINT)."""
+"""SQL both SQLite and PostgreSQL take. Every value is TEXT, JSON included (not PostgreSQL's jsonb, which
+would reorder keys and refuse `\\u0000`): the stored text is exactly what was hashed and what SQLite holds."""
+
+
+def create_tables(session: Session, integer: str) -> None:
+    """Create the tables and mark them as a log of this format; `integer` is the type of `seq`
+    (SQLite's INTEGER, its rowid; PostgreSQL's BIGINT)."""
+    for statement in _TABLES:
+        session.execute(statement.format(integer=integer))
+    session.execute(
+        "INSERT INTO meta VALUES ('format', ?), ('version', ?) ON CONFLICT DO NOTHING", (FORMAT, str(VERSION))
+    )
 
 
 def check_format(
@@ -31,13 +45,15 @@ def check_format(
     tables: set[str],
     read_meta: Callable[[], dict[str, Any] | None],
     error: ErrorFactory,
+    *,
+    check: str = "check the path",
 ) -> None:
     """Raise LogError unless a database with these (non-empty) `tables` is a decision log this version
-    reads. `kind` says what it is ("a SQLite database"); `read_meta` gives the `meta` table, or None
-    when that table has other columns."""
+    reads. `kind` says what it is ("a SQLite database"), `check` what to look at first; `read_meta`
+    gives the `meta` table, or None when that table has other columns."""
     not_a_log = error(
         f"`{name}` is {kind} but not a policylang decision log (its tables: {', '.join(sorted(tables))})",
-        "check the path; policylang never writes into another application's database",
+        f"{check}; policylang never writes into another application's database",
     )
     meta = read_meta() if "meta" in tables else None
     if meta is None or meta.get("format") != FORMAT:
@@ -46,7 +62,7 @@ def check_format(
     if not version.isdigit() or int(version) < 1:
         raise error(
             f"`{name}` has an unknown log format version `{version}`",
-            "the file was edited or damaged; restore it from a backup",
+            "the log was edited or damaged; restore it from a backup",
         )
     if int(version) > VERSION:
         raise error(

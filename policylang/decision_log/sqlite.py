@@ -1,62 +1,94 @@
-"""The decision log in a SQLite file (WAL, every commit synced): opening and checking the file, one
+"""The decision log in a SQLite file (WAL, every commit synced): the file's checks on opening, a
 connection per thread, appends serialised across threads and processes, and SQLite's errors in words."""
 
 from __future__ import annotations
 
-import builtins
 import os
 import sqlite3
 import threading
-import weakref
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from .connections import ThreadConnections
 from .errors import LogError, printable
-from .schema import FORMAT, SCHEMA, VERSION, check_format
+from .schema import check_format, create_tables
 
 BUSY_TIMEOUT = 30.0
 """Seconds a writer waits for another process's write transaction before giving up (a LogError)."""
 
 
-class _Connection(sqlite3.Connection):
-    """A connection that can be referred to weakly: one whose thread has ended is closed when its
-    thread-local reference goes, so a server that starts a thread per request keeps no open files."""
+class _Session:
+    """A SQLite connection as a Session: its cursors already step through rows as they are read."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> sqlite3.Cursor:
+        return self._connection.execute(sql, parameters)
+
+    def stream(self, sql: str, parameters: Sequence[Any] = (), /) -> Generator[Sequence[Any], None, None]:
+        yield from self._connection.execute(sql, parameters)
 
 
-class SQLiteFile:
-    """The SQLite file under a DecisionLog: its checks on opening, a connection per thread (opened again
-    after a fork), and `_sqlite`, which rolls back on errors and puts SQLite's errors in words."""
+class SQLiteStorage:
+    """A log's SQLite file, safe for many threads and processes. Each thread gets its own connection, so
+    readers never wait for each other; writers in one process queue on a lock (handed over at once), and
+    across processes on SQLite's write lock (`BEGIN IMMEDIATE`, waiting up to BUSY_TIMEOUT), which keeps
+    the chain linear. `create=False` refuses a missing or empty file instead of starting a new log."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
-        self.path = Path(path)
-        self._name = str(path)
+        self.path: Path | None = Path(path)
+        self._file = Path(path)
+        self.name = str(path)
         self._create = create
-        self._pid = os.getpid()
-        self._local = threading.local()
-        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
-        self._registry = threading.Lock()
         self._write_lock = threading.Lock()
-        self._stored_policies: set[str] = set()
+        self._lock_pid = os.getpid()
+        self._connections = ThreadConnections(self._open, sqlite3.Connection.close)
         self._closed = False
         self._check_file()
         self._connection()  # a file that is not a log fails here, not at the first record
 
-    def __repr__(self) -> str:
-        return f"DecisionLog({self._name!r})"
-
     def close(self) -> None:
-        """Close every thread's connection; the log cannot be used afterwards."""
         self._closed = True
-        with self._registry:
-            connections, self._connections = builtins.list(self._connections), weakref.WeakSet()
-        if os.getpid() == self._pid:  # a forked child must not close its parent's connections
-            for connection in connections:
-                connection.close()
+        self._connections.close()
 
     def _error(self, message: str, hint: str | None = None) -> LogError:
-        return LogError(message, hint, self._name)
+        return LogError(message, hint, self.name)
+
+    # --- sessions ---
+
+    @contextmanager
+    def reading(self, doing: str) -> Iterator[_Session]:
+        connection = self._connection()
+        with self._sqlite(connection, doing):
+            yield _Session(connection)
+
+    @contextmanager
+    def checking(self, doing: str) -> Iterator[_Session]:
+        connection = self._connection()
+        with self._sqlite(connection, doing):
+            connection.execute("BEGIN")  # one consistent view while writers go on
+            damage = [str(row[0]) for row in connection.execute("PRAGMA integrity_check(10)")]
+            if damage != ["ok"]:
+                lines = [line for row in damage for line in row.splitlines() if not line.startswith("***")]
+                raise self._error(
+                    f"the file is damaged: {printable('; '.join(lines[:3]))}",
+                    "restore the log from a backup (a copy of a log in use must include its `-wal` file)",
+                )
+            yield _Session(connection)
+            connection.execute("COMMIT")
+
+    @contextmanager
+    def appending(self, doing: str) -> Iterator[_Session]:
+        connection = self._connection()
+        if self._lock_pid != os.getpid():  # forked: the parent's lock may have been held at the fork
+            self._write_lock, self._lock_pid = threading.Lock(), os.getpid()
+        with self._write_lock, self._sqlite(connection, doing):
+            connection.execute("BEGIN IMMEDIATE")
+            yield _Session(connection)
+            connection.execute("COMMIT")
 
     # --- opening ---
 
@@ -64,16 +96,16 @@ class SQLiteFile:
         try:
             self._check_path()
         except ValueError as exc:  # a NUL byte in the path
-            raise self._error(f"cannot open `{self._name}`: {exc}", "check the path") from None
+            raise self._error(f"cannot open `{self.name}`: {exc}", "check the path") from None
 
     def _check_path(self) -> None:
-        name = self._name
+        name = self.name
         if not name:
             raise self._error("no decision log named", "give the path of a decision log, such as decisions.db")
-        if self.path.is_dir():
+        if self._file.is_dir():
             raise self._error(f"`{name}` is a folder, not a decision log", "give the path of a file")
         try:
-            with self.path.open("rb") as file:
+            with self._file.open("rb") as file:
                 header = file.read(16)
         except FileNotFoundError:
             if not self._create:
@@ -81,9 +113,9 @@ class SQLiteFile:
                     f"no decision log at `{name}`",
                     "give the log's path with --log or the POLICYLANG_LOG environment variable",
                 ) from None
-            if not self.path.parent.is_dir():
+            if not self._file.parent.is_dir():
                 raise self._error(
-                    f"cannot create the log: the folder `{self.path.parent}` does not exist", "create the folder first"
+                    f"cannot create the log: the folder `{self._file.parent}` does not exist", "create the folder first"
                 ) from None
             return
         except OSError as exc:
@@ -104,30 +136,17 @@ class SQLiteFile:
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
             raise self._error("the decision log is closed", "open it again")
-        if os.getpid() != self._pid:  # forked: SQLite connections must not cross a fork
-            self._pid = os.getpid()
-            self._local = threading.local()
-            self._connections = weakref.WeakSet()
-            self._registry = threading.Lock()
-            self._write_lock = threading.Lock()
-        connection: _Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._open()
-            self._local.connection = connection
-            with self._registry:
-                self._connections.add(connection)
-        return connection
+        return self._connections.get()
 
-    def _open(self) -> _Connection:
+    def _open(self) -> sqlite3.Connection:
         mode = "rwc" if self._create else "rw"
         try:
             connection = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode={mode}",
+                f"{self._file.resolve().as_uri()}?mode={mode}",
                 uri=True,
                 timeout=BUSY_TIMEOUT,
                 isolation_level=None,  # transactions are begun explicitly: BEGIN IMMEDIATE to write
                 check_same_thread=False,  # only so that close() can close other threads' connections
-                factory=_Connection,
             )
         except sqlite3.Error as exc:
             raise self._translate(exc, "open the log") from None
@@ -148,17 +167,15 @@ class SQLiteFile:
         if not tables:
             if not self._create:
                 raise self._error(
-                    f"`{self._name}` is an empty SQLite database, not a decision log",
+                    f"`{self.name}` is an empty SQLite database, not a decision log",
                     "check the path; a log is created when the first decision is recorded",
                 )
             connection.execute("PRAGMA journal_mode = WAL")  # stored in the file: readers never block the writer
             connection.execute("BEGIN IMMEDIATE")  # two processes creating one log: the second finds it made
-            for statement in SCHEMA:
-                connection.execute(statement)
-            connection.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?), ('version', ?)", (FORMAT, VERSION))
+            create_tables(_Session(connection), "INTEGER")
             connection.execute("COMMIT")
             return
-        check_format(self._name, "a SQLite database", tables, lambda: self._meta(connection), self._error)
+        check_format(self.name, "a SQLite database", tables, lambda: self._meta(connection), self._error)
 
     @staticmethod
     def _meta(connection: sqlite3.Connection) -> dict[str, Any] | None:

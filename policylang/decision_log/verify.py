@@ -4,14 +4,17 @@ link to the one before, ids increasing, every stored policy's texts against its 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .chain import FIELDS, GENESIS, JSON_COLUMNS, SELECT, chain_hash
 from .errors import ErrorFactory
 from .records import Problem, ProblemKind, VerifyReport
+
+if TYPE_CHECKING:  # a Protocol, for annotations only
+    from .storage import Session
 
 
 @dataclass
@@ -34,22 +37,23 @@ def head_hash(expect_head: str | None, error: ErrorFactory) -> str | None:
     return expect_head
 
 
-def verify_records(connection: sqlite3.Connection, name: str, expect_head: str | None) -> VerifyReport:
-    """Every check but the database's own, run inside the caller's transaction (one consistent view)."""
+def verify_records(session: Session, name: str, expect_head: str | None) -> VerifyReport:
+    """Every check but the database's own, in the caller's session (one consistent view)."""
     problems: list[Problem] = []
     previous: _Row | None = None
     count = 0
-    for row in connection.execute(f"{SELECT} ORDER BY seq"):
-        count += 1
-        found = _check_record(connection, row, previous)
-        problems += found
-        moved = any(p.kind == "out-of-order" and p.seq == row[0] for p in found)
-        previous = _Row(int(row[0]), str(row[1]), str(row[11]), moved)
-    problems += _check_policies(connection)
-    policies = int(connection.execute("SELECT count(*) FROM policies").fetchone()[0])
+    with closing(session.stream(f"{SELECT} ORDER BY seq")) as rows:
+        for row in rows:
+            count += 1
+            found = _check_record(session, row, previous)
+            problems += found
+            moved = any(p.kind == "out-of-order" and p.seq == row[0] for p in found)
+            previous = _Row(int(row[0]), str(row[1]), str(row[11]), moved)
+    problems += _check_policies(session)
+    policies = int(session.execute("SELECT count(*) FROM policies").fetchone()[0])
     if (
         expect_head is not None
-        and connection.execute("SELECT 1 FROM decisions WHERE hash = ?", (expect_head,)).fetchone() is None
+        and session.execute("SELECT 1 FROM decisions WHERE hash = ?", (expect_head,)).fetchone() is None
     ):
         problems.append(
             Problem(
@@ -68,7 +72,7 @@ def verify_records(connection: sqlite3.Connection, name: str, expect_head: str |
     )
 
 
-def _check_record(connection: sqlite3.Connection, row: Sequence[Any], previous: _Row | None) -> list[Problem]:
+def _check_record(session: Session, row: Sequence[Any], previous: _Row | None) -> list[Problem]:
     seq, record_id, prev_hash, stored = row[0], row[1], row[10], row[11]
     label = f"record {seq} (id {record_id})"
 
@@ -90,7 +94,7 @@ def _check_record(connection: sqlite3.Connection, row: Sequence[Any], previous: 
     except (ValueError, TypeError):
         return [*found, problem("edited", f"{label} was edited or damaged: it cannot be read")]
     if not matches:
-        moved_from = _recorded_seq(connection, body, prev_hash, stored)
+        moved_from = _recorded_seq(session, body, prev_hash, stored)
         if moved_from is not None:
             found.append(problem("out-of-order", f"{label} is out of order: it was recorded as record {moved_from}"))
         else:
@@ -111,9 +115,9 @@ def _check_record(connection: sqlite3.Connection, row: Sequence[Any], previous: 
     return found
 
 
-def _recorded_seq(connection: sqlite3.Connection, body: dict[str, Any], prev_hash: str, stored: str) -> int | None:
+def _recorded_seq(session: Session, body: dict[str, Any], prev_hash: str, stored: str) -> int | None:
     """The seq a record was written with, if only its seq changed (a moved record)."""
-    linked = connection.execute("SELECT seq FROM decisions WHERE hash = ?", (prev_hash,)).fetchone()
+    linked = session.execute("SELECT seq FROM decisions WHERE hash = ?", (prev_hash,)).fetchone()
     candidates = {body["seq"] - 1, body["seq"] + 1, (linked[0] if linked else 0) + 1}
     for seq in sorted(candidates - {body["seq"]}):
         if chain_hash(prev_hash, {**body, "seq": seq}) == stored:
@@ -121,11 +125,11 @@ def _recorded_seq(connection: sqlite3.Connection, body: dict[str, Any], prev_has
     return None
 
 
-def _check_policies(connection: sqlite3.Connection) -> list[Problem]:
+def _check_policies(session: Session) -> list[Problem]:
     from ..facade import PolicyError, compile_snapshot
 
     found = []
-    for policy_hash, name, text in connection.execute("SELECT hash, name, snapshot FROM policies"):
+    for policy_hash, name, text in session.execute("SELECT hash, name, snapshot FROM policies").fetchall():
         label = f"the stored policy {name} ({str(policy_hash)[:12]})"
         try:
             compiled = compile_snapshot(json.loads(text), unknown_facts="ignore")
@@ -144,10 +148,10 @@ def _check_policies(connection: sqlite3.Connection) -> list[Problem]:
         elif compiled.name != name:
             message = f"{label} was edited: its texts name it `{compiled.name}`"
             found.append(Problem(kind="policy", message=message, policy=policy_hash))
-    orphans = connection.execute(
+    orphans = session.execute(
         "SELECT policy_hash, min(seq), count(*) FROM decisions WHERE policy_hash NOT IN "
         "(SELECT hash FROM policies) GROUP BY policy_hash ORDER BY min(seq)"
-    )
+    ).fetchall()
     for policy_hash, seq, count in orphans:
         more = f" and {count - 1} more" if count > 1 else ""
         message = f"record {seq}{more} refer to policy {str(policy_hash)[:12]}, whose stored texts are missing"

@@ -1,7 +1,10 @@
-"""Shared by the decision log tests: a small policy, facts of every kind, and workers for other processes."""
+"""Shared by the decision log tests: a small policy, facts of every kind, workers for other processes, and
+SQL run behind a log's back on either kind of log."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -148,3 +151,47 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and a != a:
         return b != b
     return bool(a == b)
+
+
+# --- the logs tests run on -------------------------------------------------------------------
+
+POSTGRES = os.environ.get("POLICYLANG_TEST_POSTGRES", "")
+"""A PostgreSQL URL whose user may create schemas (.ci/run starts a throwaway server and sets it)."""
+NO_POSTGRES = "POLICYLANG_TEST_POSTGRES is not set: no PostgreSQL server to test against (.ci/run starts one)"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """The URL with `schema` first in its search_path, where the log's tables go."""
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def is_postgres(target: str | Path) -> bool:
+    return str(target).startswith("postgresql://")
+
+
+def raw(target: str | Path, *statements: str, parameters: Sequence[Any] = ()) -> None:
+    """Run SQL on the log behind its back (as someone tampering with it would), committed."""
+    if is_postgres(target):
+        import psycopg
+
+        with psycopg.connect(str(target)) as connection:
+            for statement in statements:
+                connection.execute(statement.replace("?", "%s") if parameters else statement, parameters or None)
+        return
+    with sqlite3.connect(target) as connection:
+        for statement in statements:
+            connection.execute(statement, parameters)
+    connection.close()
+
+
+def rows(target: str | Path, query: str) -> list[tuple[Any, ...]]:
+    """The rows of a query run behind the log's back."""
+    if is_postgres(target):
+        import psycopg
+
+        with psycopg.connect(str(target)) as connection:
+            return connection.execute(query).fetchall()
+    with sqlite3.connect(target) as connection:
+        found = connection.execute(query).fetchall()
+    connection.close()
+    return found

@@ -173,7 +173,7 @@ def test_a_log_locked_by_another_writer_for_too_long(real_log: Path, monkeypatch
 def test_a_full_disk_is_a_log_error_and_records_nothing(real_log: Path) -> None:
     policy = support_policy(real_log.parent)
     with DecisionLog(real_log) as log:
-        connection = log._connection()  # SQLite's page limit stands in for a full disk: the same SQLITE_FULL
+        connection = log._storage._connection()  # type: ignore[attr-defined]  # SQLite's page limit stands in for a full disk: the same SQLITE_FULL
         (pages,) = connection.execute("PRAGMA page_count").fetchone()
         connection.execute(f"PRAGMA max_page_count = {pages}")
         big = {**PREMIUM, "tags": {f"tag{i}" for i in range(2000)}}
@@ -188,7 +188,7 @@ def test_a_full_disk_is_a_log_error_and_records_nothing(real_log: Path) -> None:
 def test_the_file_is_a_wal_sqlite_database_with_its_format_named(tmp_path: Path) -> None:
     path = tmp_path / "decisions.db"
     with DecisionLog(path) as log:
-        (synchronous,) = log._connection().execute("PRAGMA synchronous").fetchone()
+        (synchronous,) = log._storage._connection().execute("PRAGMA synchronous").fetchone()  # type: ignore[attr-defined]
         assert synchronous == 2  # FULL: a commit is on disk before record() returns
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)

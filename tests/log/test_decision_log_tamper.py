@@ -4,21 +4,22 @@ recorded decisions from the stored policy version after the policy file has chan
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from log_helpers import AS_OF, BASIC, PREMIUM, SUPPORT_V2, run_cli, support_policy, write_policy
+from log_helpers import AS_OF, BASIC, PREMIUM, SUPPORT_V2, raw, rows, run_cli, support_policy, write_policy
 
 import policylang
 from policylang.decision_log import DecisionLog, LogError, VerifyReport
 
+pytest_plugins = ["log_fixtures"]  # log_target: each test on a SQLite file and on a PostgreSQL schema
+
 
 @pytest.fixture
-def log_path(tmp_path: Path) -> Path:
+def log_path(tmp_path: Path, log_target: str) -> str:
     """A log of 30 decisions (seq 1 to 30) by one policy; the odd ones are premium (sla 4h)."""
-    path = tmp_path / "decisions.db"
+    path = log_target
     policy = support_policy(tmp_path)
     with DecisionLog(path) as log:
         for i in range(30):
@@ -27,13 +28,7 @@ def log_path(tmp_path: Path) -> Path:
     return path
 
 
-def raw(path: Path, *statements: str) -> None:
-    with sqlite3.connect(path) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
-def verify(path: Path, expect_head: str | None = None) -> VerifyReport:
+def verify(path: str, expect_head: str | None = None) -> VerifyReport:
     with DecisionLog(path, create=False) as log:
         return log.verify(expect_head=expect_head)
 
@@ -42,14 +37,14 @@ def kinds(report: VerifyReport) -> Iterator[tuple[str, int | None]]:
     return ((p.kind, p.seq) for p in report.problems)
 
 
-def test_an_untouched_log_is_intact(log_path: Path) -> None:
+def test_an_untouched_log_is_intact(log_path: str) -> None:
     report = verify(log_path)
     assert report.ok and report.problems == ()
     assert (report.count, report.head_seq, report.policies) == (30, 30, 1)
     assert report.head == verify(log_path).head and report.head is not None and len(report.head) == 64
 
 
-def test_an_edited_output_is_found(log_path: Path) -> None:
+def test_an_edited_output_is_found(log_path: str) -> None:
     raw(log_path, """UPDATE decisions SET outputs = replace(outputs, '"4h"', '"1h"') WHERE seq = 17""")
     report = verify(log_path)
     assert list(kinds(report)) == [("edited", 17)]
@@ -57,12 +52,12 @@ def test_an_edited_output_is_found(log_path: Path) -> None:
     assert report.problems[0].message == f"record 17 (id {record_id}) was edited: its hash does not match its contents"
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(log_path: Path) -> None:
+def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(log_path: str) -> None:
     raw(log_path, "UPDATE decisions SET hash = '" + "ab" * 32 + "', facts = '{}' WHERE seq = 12")
     assert list(kinds(verify(log_path))) == [("edited", 12), ("unlinked", 13)]
 
 
-def test_a_deleted_record_is_found(log_path: Path) -> None:
+def test_a_deleted_record_is_found(log_path: str) -> None:
     raw(log_path, "DELETE FROM decisions WHERE seq = 18")
     report = verify(log_path)
     assert list(kinds(report)) == [("missing", 18)]
@@ -71,7 +66,7 @@ def test_a_deleted_record_is_found(log_path: Path) -> None:
     assert verify(log_path).problems[0].message == "records 1 to 2 are missing: the chain starts at 3"
 
 
-def test_swapped_records_are_found(log_path: Path) -> None:
+def test_swapped_records_are_found(log_path: str) -> None:
     raw(
         log_path,
         "UPDATE decisions SET seq = -1 WHERE seq = 20",
@@ -83,7 +78,7 @@ def test_swapped_records_are_found(log_path: Path) -> None:
     assert report.problems[0].message.endswith("is out of order: it was recorded as record 21")
 
 
-def test_renumbering_after_a_deletion_is_found(log_path: Path) -> None:
+def test_renumbering_after_a_deletion_is_found(log_path: str) -> None:
     raw(log_path, "DELETE FROM decisions WHERE seq = 5", "UPDATE decisions SET seq = seq - 1 WHERE seq > 5")
     report = verify(log_path)
     assert report.count == 29
@@ -91,7 +86,7 @@ def test_renumbering_after_a_deletion_is_found(log_path: Path) -> None:
     assert {seq for _, seq in kinds(report)} == set(range(5, 30))
 
 
-def test_a_removed_last_record_is_found_only_against_a_kept_head(log_path: Path) -> None:
+def test_a_removed_last_record_is_found_only_against_a_kept_head(log_path: str) -> None:
     kept = verify(log_path).head
     assert kept is not None
     raw(log_path, "DELETE FROM decisions WHERE seq = 30")
@@ -102,18 +97,17 @@ def test_a_removed_last_record_is_found_only_against_a_kept_head(log_path: Path)
     assert verify(log_path, expect_head=verify(log_path).head).ok  # an older head is still in the chain
 
 
-def test_a_malformed_head_is_a_usage_error(log_path: Path) -> None:
+def test_a_malformed_head_is_a_usage_error(log_path: str) -> None:
     with pytest.raises(LogError, match="is not a head hash"):
         verify(log_path, expect_head="abc")
 
 
-def test_an_edited_policy_snapshot_is_found(log_path: Path) -> None:
-    with sqlite3.connect(log_path) as connection:
-        (text,) = connection.execute("SELECT snapshot FROM policies").fetchone()
-        snapshot = json.loads(text)
-        for module in snapshot["modules"].values():
-            module["text"] = module["text"].replace("sla = 4h", "sla = 1h")
-        connection.execute("UPDATE policies SET snapshot = ?", (json.dumps(snapshot),))
+def test_an_edited_policy_snapshot_is_found(log_path: str) -> None:
+    ((text,),) = rows(log_path, "SELECT snapshot FROM policies")
+    snapshot = json.loads(text)
+    for module in snapshot["modules"].values():
+        module["text"] = module["text"].replace("sla = 4h", "sla = 1h")
+    raw(log_path, "UPDATE policies SET snapshot = ?", parameters=(json.dumps(snapshot),))
     report = verify(log_path)
     assert list(kinds(report)) == [("policy", None)]
     assert report.problems[0].message.endswith("was edited: its texts do not match its hash")
@@ -125,8 +119,8 @@ def test_an_edited_policy_snapshot_is_found(log_path: Path) -> None:
     assert "record 1 and 29 more refer to policy" in report.problems[0].message
 
 
-def test_replay_uses_the_stored_policy_after_the_file_changed(tmp_path: Path) -> None:
-    path = tmp_path / "decisions.db"
+def test_replay_uses_the_stored_policy_after_the_file_changed(tmp_path: Path, log_target: str) -> None:
+    path = log_target
     policy = support_policy(tmp_path)
     with DecisionLog(path) as log:
         decision_id = log.record(policy, PREMIUM, policy.decide(PREMIUM, as_of=AS_OF))
@@ -140,8 +134,8 @@ def test_replay_uses_the_stored_policy_after_the_file_changed(tmp_path: Path) ->
     assert replay.record.id == decision_id
 
 
-def test_replay_shows_an_edited_outcome_and_verify_finds_it(tmp_path: Path) -> None:
-    path = tmp_path / "decisions.db"
+def test_replay_shows_an_edited_outcome_and_verify_finds_it(tmp_path: Path, log_target: str) -> None:
+    path = log_target
     policy = support_policy(tmp_path)
     with DecisionLog(path) as log:
         decision_id = log.record(policy, PREMIUM, policy.decide(PREMIUM, as_of=AS_OF))
@@ -157,24 +151,23 @@ def test_replay_shows_an_edited_outcome_and_verify_finds_it(tmp_path: Path) -> N
         assert [p.kind for p in log.verify().problems] == ["edited"]
 
 
-def test_replay_of_a_policy_that_no_longer_compiles_is_a_log_error(tmp_path: Path) -> None:
-    path = tmp_path / "decisions.db"
+def test_replay_of_a_policy_that_no_longer_compiles_is_a_log_error(tmp_path: Path, log_target: str) -> None:
+    path = log_target
     policy = support_policy(tmp_path)
     with DecisionLog(path) as log:
         decision_id = log.record(policy, PREMIUM, policy.decide(PREMIUM, as_of=AS_OF))
-    with sqlite3.connect(path) as connection:
-        (text,) = connection.execute("SELECT snapshot FROM policies").fetchone()
-        snapshot = json.loads(text)
-        for module in snapshot["modules"].values():
-            module["text"] += "\nif then\n"  # as if a later policylang no longer accepted the text
-        connection.execute("UPDATE policies SET snapshot = ?", (json.dumps(snapshot),))
+    ((text,),) = rows(path, "SELECT snapshot FROM policies")
+    snapshot = json.loads(text)
+    for module in snapshot["modules"].values():
+        module["text"] += "\nif then\n"  # as if a later policylang no longer accepted the text
+    raw(path, "UPDATE policies SET snapshot = ?", parameters=(json.dumps(snapshot),))
     with DecisionLog(path, create=False) as log, pytest.raises(LogError) as caught:
         log.replay(decision_id)
     assert "no longer compiles with this version of policylang" in str(caught.value)
 
 
-def test_replay_of_facts_that_no_longer_fit_is_a_log_error(tmp_path: Path) -> None:
-    path = tmp_path / "decisions.db"
+def test_replay_of_facts_that_no_longer_fit_is_a_log_error(tmp_path: Path, log_target: str) -> None:
+    path = log_target
     policy = support_policy(tmp_path)
     with DecisionLog(path) as log:
         decision_id = log.record(policy, PREMIUM, policy.decide(PREMIUM, as_of=AS_OF))
@@ -184,7 +177,7 @@ def test_replay_of_facts_that_no_longer_fit_is_a_log_error(tmp_path: Path) -> No
     assert "no longer fit its policy" in str(caught.value) and "tenure" in str(caught.value)
 
 
-def test_an_auditor_can_recompute_the_chain_without_policylang(log_path: Path) -> None:
+def test_an_auditor_can_recompute_the_chain_without_policylang(log_path: str) -> None:
     """The documented rule, by hand: hash = sha256(prev_hash + canonical JSON of the other fields)."""
     import hashlib
 
@@ -201,9 +194,7 @@ def test_an_auditor_can_recompute_the_chain_without_policylang(log_path: Path) -
         "conflicts",
     ]
     previous = "0" * 64
-    with sqlite3.connect(log_path) as connection:
-        rows = connection.execute(f"SELECT {', '.join(fields)}, prev_hash, hash FROM decisions ORDER BY seq").fetchall()
-    for row in rows:
+    for row in rows(log_path, f"SELECT {', '.join(fields)}, prev_hash, hash FROM decisions ORDER BY seq"):
         body = dict(zip(fields, row[:10], strict=True))
         for column in ("facts", "outputs", "fired", "conflicts"):
             body[column] = json.loads(body[column]) if body[column] is not None else None
@@ -214,7 +205,7 @@ def test_an_auditor_can_recompute_the_chain_without_policylang(log_path: Path) -
     assert previous == verify(log_path).head
 
 
-def test_a_record_that_cannot_be_decoded(log_path: Path) -> None:
+def test_a_record_that_cannot_be_decoded(log_path: str) -> None:
     raw(log_path, "UPDATE decisions SET outputs = 'not json' WHERE seq = 3")
     with DecisionLog(log_path, create=False) as log:
         with pytest.raises(LogError, match=r"record 3 \(id .*\) cannot be read"):
@@ -235,14 +226,14 @@ def test_a_record_that_cannot_be_decoded(log_path: Path) -> None:
     assert run_cli(["show", record.id, "--log", str(log_path)]).code == 2
 
 
-def test_an_edited_policy_name_is_found(log_path: Path) -> None:
+def test_an_edited_policy_name_is_found(log_path: str) -> None:
     raw(log_path, "UPDATE policies SET name = 'other'")
     assert [p.message for p in verify(log_path).problems] == [
         f"the stored policy other ({verify(log_path).problems[0].policy[:12]}) was edited: its texts name it `support`"  # type: ignore[index]
     ]
 
 
-def test_replay_of_a_policy_with_imports_after_an_import_changed(tmp_path: Path) -> None:
+def test_replay_of_a_policy_with_imports_after_an_import_changed(tmp_path: Path, log_target: str) -> None:
     """The design sketch's example imports stdlib.segments and fraud.policy: both are stored with it."""
     import shutil
 
@@ -252,12 +243,12 @@ def test_replay_of_a_policy_with_imports_after_an_import_changed(tmp_path: Path)
     shutil.copytree(ROOT / "examples" / "support", folder)
     policy = policylang.load(folder / "support.policy", refuse_conflicts=False)
     facts = {"tier": "premium", "tenure": "3y", "monthly_spend": 500}
-    with DecisionLog(tmp_path / "decisions.db") as log:
+    with DecisionLog(log_target) as log:
         decision_id = log.record(policy, facts, policy.decide(facts, as_of=AS_OF))
     fraud = folder / "fraud.policy"
     fraud.write_text(fraud.read_text(encoding="utf-8").replace("tenure < 90d", "tenure < 9y"), encoding="utf-8")
     assert policylang.load(folder / "support.policy", refuse_conflicts=False).content_hash != policy.content_hash
-    with DecisionLog(tmp_path / "decisions.db", create=False) as log:
+    with DecisionLog(log_target, create=False) as log:
         replay = log.replay(decision_id)
         assert log.verify().ok
     assert replay.differences == []
