@@ -511,8 +511,10 @@ class _Search:
             need = _need(expr, to_json, negated)
             if need is not None and isinstance(expr, c.FactRef):
                 return f"`{_text(expr)}`: is `{was}`, {need}"
-            if need is not None:
+            if need is not None and (value is MISSING or not need.endswith(example.removeprefix("for example "))):
                 return f"`{_text(expr)}`: is `{was}`, {need} ({example})"
+            if need is not None:  # the example is the bound itself: `needs to be at least `10000``
+                return f"`{_text(expr)}`: is `{was}`, {need}"
         return None
 
 
