@@ -20,7 +20,7 @@ from .facts_input import FactsInputError, parse_assignment, parse_document, read
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
-    from policylang.explain import Explanation
+    from policylang.explain import Explanation, Replay
 
 FORMATS = ["text", "json", "markdown", "html"]
 
@@ -104,19 +104,10 @@ def explain_command(
         made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs)
         if isinstance(made, int):
             return made
-        from policylang.explain import explanation
-        from policylang.why_not import WhyNotError
-
-        try:
-            explained = explanation(made, why_not=why_not, outputs=only_outputs or None)
-        except WhyNotError as exc:
-            _usage_error(str(exc), exc.hint)
-            return ExitCode.USAGE
-        except ValueError as exc:  # an --only the policy does not have
-            message, _, hint = str(exc).partition("; ")
-            _usage_error(message, hint)
-            return ExitCode.USAGE
-        code = ExitCode.OK
+        answered = _explained(made, why_not, only_outputs or None)
+        if isinstance(answered, int):
+            return answered
+        explained, code = answered, ExitCode.OK
     _write(explained, output_format, width, output_path)
     return code
 
@@ -168,8 +159,7 @@ def _logged(
 ) -> tuple[Explanation, int] | int:
     """The explanation of a logged decision, replayed with the stored policy version."""
     from policylang.decision_log import LogError, open_log
-    from policylang.explain import Replay, explanation
-    from policylang.why_not import WhyNotError
+    from policylang.explain import Replay
 
     try:
         with open_log(log_path, create=False) as log:
@@ -182,15 +172,10 @@ def _logged(
         format_datetime(record.recorded_at) if isinstance(record.recorded_at, datetime) else str(record.recorded_at)
     )
     check = Replay(decision_id=record.id, recorded_at=recorded, differences=list(replayed.differences))
-    try:
-        explained = explanation(replayed.decision, why_not=why_not, replay=check, outputs=outputs)
-    except WhyNotError as exc:
-        _usage_error(str(exc), exc.hint)
-        return ExitCode.USAGE
-    except ValueError as exc:  # an --only the policy does not have
-        message, _, hint = str(exc).partition("; ")
-        _usage_error(message, hint)
-        return ExitCode.USAGE
+    answered = _explained(replayed.decision, why_not, outputs, check)
+    if isinstance(answered, int):
+        return answered
+    explained = answered
     shape = {"id": record.id, **explained.decision}
     explained = explained.model_copy(update={"decision": shape})
     if check.differences:
@@ -226,6 +211,23 @@ def _write(explained: Explanation, output_format: str, width: int | None, output
     except OSError as exc:
         _usage_error(f"cannot write `{output_path}`: {exc.strerror or exc}", "check the folder exists and is writable")
         raise click.exceptions.Exit(ExitCode.USAGE) from None
+
+
+def _explained(
+    decision: Decision, why_not: tuple[str, ...], outputs: tuple[str, ...] | None, replay: Replay | None = None
+) -> Explanation | int:
+    """The explanation, or the exit code after saying why a --why-not or --only cannot be answered."""
+    from policylang.explain import explanation
+    from policylang.why_not import WhyNotError
+
+    try:
+        return explanation(decision, why_not=why_not, replay=replay, outputs=outputs)
+    except WhyNotError as exc:
+        _usage_error(str(exc), exc.hint)
+    except ValueError as exc:  # an --only the policy does not have
+        message, _, hint = str(exc).partition("; ")
+        _usage_error(message, hint)
+    return ExitCode.USAGE
 
 
 def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...]) -> tuple[str, str] | None:
