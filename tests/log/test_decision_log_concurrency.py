@@ -158,7 +158,11 @@ def test_a_writer_killed_mid_stream_loses_nothing_it_was_given(log_target: str, 
         assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
         time.sleep(delay)
         os.kill(child.pid, signal.SIGKILL)
-        out, err = child.communicate(timeout=30)
+        # Read through the same buffered stream as readline() did: ids it already took from the pipe
+        # are in its buffer, which communicate() (reading the pipe itself) would skip.
+        out = child.stdout.read()
+        err = child.stderr.read() if child.stderr else ""
+        child.wait(timeout=30)
         assert child.returncode == -signal.SIGKILL, err
         lines = out.splitlines()
         # The last line may have been cut off mid-write by the kill: only whole ids count.
