@@ -83,7 +83,11 @@ class PostgresStorage:
         self._parameters = self._conninfo(url)
         self._connections = ThreadConnections(self._open, psycopg.Connection.close)
         self._closed = False
-        self._check_format(self._connection())  # a database that is not a log fails here
+        try:
+            self._check_format(self._connection())  # a database that is not a log fails here
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         self._closed = True
