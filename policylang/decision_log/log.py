@@ -4,6 +4,7 @@ hash chain and `replay` any record, the same on every storage (a SQLite file, a 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import closing
@@ -18,7 +19,7 @@ from .filters import moment, where_matcher
 from .records import LoggedDecision, Replay, VerifyReport
 from .replay import replay
 from .storage import open_storage
-from .verify import head_hash, verify_records
+from .verify import check_one, head_hash, verify_records
 
 if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list
     from ..evaluator import Decision, Policy
@@ -220,4 +221,11 @@ class DecisionLog:
         """Decide a record again with its stored policy version, facts and `as_of`, and compare. Raises
         LogError when the stored policy no longer compiles or the facts no longer validate."""
         record = self.get(decision_id)
-        return replay(record, self.policy_snapshot(record.policy_hash), self._error)
+        replayed = replay(record, self.policy_snapshot(record.policy_hash), self._error)
+        with self._storage.reading("read the log") as session:
+            problems = check_one(session, record.seq)
+        if not problems:
+            return replayed
+        # A record that was edited is not evidence, even when its edit is consistent with a replay.
+        said = [f"the record itself: {problem.message}" for problem in problems]
+        return dataclasses.replace(replayed, differences=[*said, *replayed.differences])

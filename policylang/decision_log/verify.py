@@ -72,6 +72,32 @@ def verify_records(session: Session, name: str, expect_head: str | None) -> Veri
     )
 
 
+def check_one(session: Session, seq: int) -> list[Problem]:
+    """verify's checks of one record alone: its hash against its contents, its link to the record
+    before it, and the next record's link to it (an edit whose hash was recomputed breaks that)."""
+    rows = session.execute(f"{SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq", (seq - 1, seq + 1)).fetchall()
+    by_seq = {int(row[0]): row for row in rows}
+    if seq not in by_seq:
+        return []
+    before = by_seq.get(seq - 1)
+    previous = _Row(seq - 1, str(before[1]), str(before[11]), False) if before is not None else None
+    if previous is None and seq > 1:
+        previous = _Row(seq - 1, "", str(by_seq[seq][10]), True)  # the record before is missing: verify says so
+    found = _check_record(session, by_seq[seq], previous)
+    after = by_seq.get(seq + 1)
+    if after is not None and str(after[10]) != str(by_seq[seq][11]):
+        found.append(
+            Problem(
+                kind="unlinked",
+                message=f"record {seq + 1} does not link to record {seq}: record {seq} was rewritten after it "
+                "was recorded",
+                seq=seq,
+                id=str(by_seq[seq][1]),
+            )
+        )
+    return found
+
+
 def _check_record(session: Session, row: Sequence[Any], previous: _Row | None) -> list[Problem]:
     seq, record_id, prev_hash, stored = row[0], row[1], row[10], row[11]
     label = f"record {seq} (id {record_id})"

@@ -233,3 +233,18 @@ def test_a_set_written_as_the_language_writes_it_can_be_given_with_set() -> None
     assert result.returncode == 0, result.stderr
     result = policy("eval", str(SUPPORT), "-i", str(PREMIUM), "--set", "tags={}", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_edited_record_that_still_replays_is_not_trusted(tmp_path: Path) -> None:
+    import sqlite3
+
+    _, log, decision_id = _logged_decision(tmp_path)
+    # 4 years instead of 3 gives the same decision: only the record's own hash can tell.
+    with sqlite3.connect(log) as connection:
+        connection.execute("UPDATE decisions SET facts = replace(facts, '\"3y\"', '\"4y\"')")
+    result = policy("explain", "--decision", decision_id, "--log", str(log))
+    assert result.returncode == 1
+    assert (
+        f"  - the record itself: record 1 (id {decision_id}) was edited: its hash does not match its contents"
+        in result.stderr
+    )
