@@ -157,6 +157,8 @@ def parse_question(checked: c.CheckedPolicy, wanted: str, value: Any = None) -> 
 
 def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, Any]:
     """("sla=4h") or ("sla", value) -> (output, runtime value of the output's type)."""
+    if not isinstance(wanted, str):
+        raise WhyNotError(f"a why-not question is text, not {type(wanted).__name__}", 'ask like "sla=4h"')
     name, sep, raw = wanted.partition("=")
     name = name.strip()
     if not name:

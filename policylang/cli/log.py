@@ -91,9 +91,12 @@ def list_command(
     try:
         with log:
             records = log.list(since=since, until=until, policy=policy_filter, where=list(where), limit=limit)
+            unknown = _unknown_outputs(log, where) if where and not records else []
     except LogError as exc:
         click.echo(str(exc), err=True)
         return ExitCode.USAGE
+    for name in unknown:
+        click.echo(f"note: no recorded decision has an output `{name}`; check its spelling", err=True)
     if output_format == "json":
         click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
         return ExitCode.OK
@@ -250,3 +253,14 @@ def _render_report(report: VerifyReport) -> str:
         lines.append("keep this head hash: verifying later with it proves that no record was removed from the end:")
         lines.append(f"  policy log verify --log {shlex.quote(report.path)} --expect-head {report.head}")
     return "\n".join(lines)
+
+
+def _unknown_outputs(log: DecisionLog, where: tuple[str, ...]) -> list[str]:
+    """The outputs a --where names that no recorded decision has (a misspelt name matches nothing)."""
+    names = [item.partition("=")[0].strip() for item in where]
+    seen: set[str] = set()
+    for record in log.list():
+        seen.update(record.outputs)
+        if seen.issuperset(names):
+            return []
+    return [name for name in dict.fromkeys(names) if name not in seen]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from log_helpers import AS_OF, BASIC, PREMIUM, run_cli, support_policy
 
+import policylang
 from policylang.decision_log import DecisionLog
 
 
@@ -144,3 +145,19 @@ def test_verify_in_a_new_process_never_shows_a_traceback(tmp_path: Path) -> None
     assert proc.returncode == 2
     assert proc.stderr.startswith("junk.db: error[log-error]: `junk.db` is not a decision log")
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_list_where_an_output_no_decision_has_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from policylang.cli.log import log_command
+
+    path = tmp_path / "d.db"
+    policy = policylang.load("examples/support/support.policy")
+    with policylang.open_log(path) as log:
+        policy.decide({"tier": "premium", "tenure": "3y", "monthly_spend": 500}, log=log)
+    result = CliRunner().invoke(log_command, ["list", "--log", str(path), "--where", "slaa=4h"])
+    assert result.exit_code == 0
+    assert "note: no recorded decision has an output `slaa`; check its spelling" in result.output
+    result = CliRunner().invoke(log_command, ["list", "--log", str(path), "--where", "sla=8h"])
+    assert "note:" not in result.output
