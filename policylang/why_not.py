@@ -377,6 +377,11 @@ class _Search:
         changes = []
         for name, value in changed.items():
             text = self._words(rule, name, value, to_json_value) if rule is not None and name in own else None
+            for other in stopped if text is None else ():
+                text = self._words(self.checked.rules[ids.index(other)], name, value, to_json_value, holds=False)
+                if text is not None:
+                    text += f" so that `{other}` no longer applies"
+                    break
             if text is None:
                 was = _literal(_json(self.values.get(name, MISSING), to_json_value))
                 to = "leave it out" if value is MISSING else f"change to `{_literal(_json(value, to_json_value))}`"
@@ -495,9 +500,10 @@ class _Search:
         works = resolved.status == "value" and _same(resolved.value, self.target) and rule.id in resolved.winners
         return True, works
 
-    def _words(self, rule: c.CheckedRule, name: str, value: Any, to_json: Any) -> str | None:
+    def _words(self, rule: c.CheckedRule, name: str, value: Any, to_json: Any, holds: bool = True) -> str | None:
         """ "`tenure > 2y`: is `1y3mo`, needs to be more than `2y` (for example `731d`)": the
-        comparison of the rule that the change makes come out as the rule needs it, in words."""
+        comparison of the rule that the change makes come out as the rule needs it (`holds`), or,
+        for a rule the change stops, as it must come out for that rule to fail, in words."""
         fact = self.checked.facts[name]
         old = self.values.get(name, MISSING)
         was = _literal(_json(old, to_json))
@@ -508,9 +514,10 @@ class _Search:
                 continue
             test = _one_fact_test(expr, name, fact)
             before, after = test(old), test(value)
-            if before == after or after is not (not negated):
+            wanted = (not negated) if holds else negated
+            if before == after or after is not wanted:
                 continue  # the change does not make this comparison come out as the rule needs
-            need = _need(expr, to_json, negated)
+            need = _need(expr, to_json, not wanted)
             if need is not None and isinstance(expr, c.FactRef):
                 return f"`{_text(expr)}`: is `{was}`, {need}"
             if need is not None and (value is MISSING or not need.endswith(example.removeprefix("for example "))):

@@ -41,9 +41,9 @@ def test_main_job_command_runs_every_policy_step() -> None:
         result = _run_policy(step, ROOT)
         assert result.returncode == 0, (step, result.stdout, result.stderr)
     explained = _run_policy(policy_steps[1], ROOT).stdout
-    assert "sla = 4h   set by support:29 (min: the smallest value wins)" in explained
-    assert "Why not queue = key_accounts?" in explained
-    assert "`monthly_spend >= 10_000`: is `500`, needs to be at least `10000`" in explained
+    assert "fraud_check = manual_review   set by risky_requests (priority: the highest priority wins)" in explained
+    assert "Why not fraud_check = standard?" in explained
+    assert "`tenure < 90d`: is `42d`, needs to be at least `90d` so that `risky_requests` no longer" in explained
 
 
 def test_text_excerpts_are_lines_of_the_real_output_in_order() -> None:

@@ -57,7 +57,7 @@ def test_an_overriding_rule_must_stop_applying() -> None:
     answer = decision.why_not("q=y")
     low = next(x for x in answer.candidates if x.rule == "low")
     assert low.verified and [(x.fact, x.was, x.to) for x in low.changes] == [("b", True, False)]
-    assert low.changes[0].text == "`b`: is `true`, change to `false` so that `high` no longer applies"
+    assert low.changes[0].text == "`b`: is `true`, needs to be `false` so that `high` no longer applies"
 
 
 def test_two_facts_when_one_is_not_enough() -> None:
