@@ -512,8 +512,11 @@ class _Search:
         for expr, negated in _atoms_of(rule, self.checked):
             if id(expr) not in candidates and not (isinstance(expr, c.FactRef) and expr.name == name):
                 continue
-            test = _one_fact_test(expr, name, fact)
-            before, after = test(old), test(value)
+            try:
+                test = _one_fact_test(expr, name, fact)
+                before, after = test(old), test(value)
+            except (NameError, TypeError, ArithmeticError):
+                continue  # it reads `now` or another value besides the fact: no words for it alone
             wanted = (not negated) if holds else negated
             if before == after or after is not wanted:
                 continue  # the change does not make this comparison come out as the rule needs

@@ -47,6 +47,7 @@ def exact_yaml_loader() -> Any:
         re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
         list("-+0123456789."),
     )
+    ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
     ExactLoader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(node.value))
     ExactLoader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: Decimal(node.value))
     _EXACT_LOADER["loader"] = ExactLoader
@@ -54,3 +55,14 @@ def exact_yaml_loader() -> Any:
 
 
 _EXACT_LOADER: dict[str, Any] = {}
+
+
+def _timestamp_or_text(loader: Any, node: Any) -> Any:
+    """A date or time as YAML reads it; an impossible one (`2026-02-30`) stays text, so that the
+    fact's own check reports it with its name instead of the YAML reader failing on it."""
+    import yaml
+
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value

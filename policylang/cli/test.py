@@ -11,6 +11,19 @@ import click
 from policylang import ExitCode
 
 
+class _Percent(click.FloatRange):
+    """0 to 100; `nan` is refused (it compares false with everything, so it would pass any coverage)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 100)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail("nan is not a percentage", param, ctx)
+        return float(number)
+
+
 @click.command("test")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -18,7 +31,7 @@ from policylang import ExitCode
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 100),
+    type=_Percent(),
     metavar="PERCENT",
     help="Exit 1 when fewer than PERCENT of the rules matched in some case (implies --coverage).",
 )

@@ -10,6 +10,7 @@ shows it.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from policylang.diagnostics import Diagnostic, render_text
@@ -41,7 +42,21 @@ def junit_xml(report: TestReport) -> str:
         root.set("tests", str(int(root.get("tests", "0")) + 1))
         root.set("errors", str(int(root.get("errors", "0")) + 1))
     ET.indent(root)
+    for element in root.iter():  # XML 1.0 cannot hold most control characters, even escaped
+        element.text = _xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, _xml_text(value) or "")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(text: str | None) -> str | None:
+    """Text XML 1.0 allows: a character it does not is written as `\\xNN` (CI would reject the file)."""
+    if text is None:
+        return None
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _counts(element: ET.Element, files: list[FileResult] | tuple[FileResult, ...], duration: float) -> None:
