@@ -25,7 +25,7 @@ from pydantic import BeforeValidator, ConfigDict, create_model
 from .checked import CheckedPolicy, Fact
 from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
 from .diagnostics import Code, Diagnostic, did_you_mean, error
-from .values import Duration, ValueParseError, parse_duration
+from .values import Duration, ValueParseError, format_duration, parse_duration
 
 
 class _Missing:
@@ -83,7 +83,24 @@ class _Invalid(ValueError):
         self.hint = hint
 
 
-_REPR = reprlib.Repr()
+class _Shown(reprlib.Repr):
+    """Python's repr, bounded, except that values the language has literals for read as the
+    language writes them: `10000.5`, not `Decimal('10000.5')`; `2026-01-01`, not `datetime.date(...)`."""
+
+    def repr_Decimal(self, value: Decimal, level: int) -> str:  # reprlib's naming
+        return str(value)
+
+    def repr_date(self, value: date, level: int) -> str:
+        return value.isoformat()
+
+    def repr_datetime(self, value: datetime, level: int) -> str:
+        return value.isoformat()
+
+    def repr_Duration(self, value: Duration, level: int) -> str:
+        return format_duration(value)
+
+
+_REPR = _Shown()
 _REPR.maxstring = 60
 _REPR.maxother = 60
 

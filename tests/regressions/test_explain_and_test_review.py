@@ -54,3 +54,12 @@ def test_junit_xml_stays_well_formed_with_control_characters(tmp_path: Path) -> 
 def test_fail_under_nan_is_refused(tmp_path: Path) -> None:
     result = policy("test", str(tmp_path), "--fail-under", "nan", cwd=tmp_path)
     assert result.returncode == 2 and "nan is not a percentage" in result.stderr
+
+
+def test_fact_errors_show_values_as_the_language_writes_them(tmp_path: Path) -> None:
+    (tmp_path / "p.policy").write_text("input { n: int }\noutput { o: bool = false resolve any }\nif n > 3 then o\n")
+    for given, shown in (("10000.5", "got 10000.5"), ("2026-01-01", "got 2026-01-01")):
+        (tmp_path / "f.yaml").write_text(f"n: {given}\n")
+        result = policy("eval", "p.policy", "--input", "f.yaml", cwd=tmp_path)
+        assert result.returncode == 2
+        assert f"fact `n`: expected a whole number, {shown}\n" in result.stderr, result.stderr
