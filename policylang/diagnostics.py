@@ -30,6 +30,7 @@ class Code(StrEnum):
     OVERLAP = "overlap"
     IO_ERROR = "io-error"
     FACTS_ERROR = "facts-error"
+    EVALUATION_ERROR = "evaluation-error"
     INTERNAL_ERROR = "internal-error"
 
 

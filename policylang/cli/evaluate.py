@@ -138,7 +138,7 @@ def _decide_one(
         )
         return ExitCode.FINDINGS, None
     except EvaluationError as exc:
-        click.echo(f"error[evaluation]: {exc}", err=True)
+        click.echo(f"error[evaluation-error]: {exc}", err=True)
         return ExitCode.FINDINGS, None
 
 

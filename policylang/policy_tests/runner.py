@@ -253,10 +253,9 @@ def _problems(exc: Exception, spec: CaseSpec, policy: Policy) -> tuple[Diagnosti
                 hint="expect it with `error: conflict`, or give the output a resolution that settles it",
             ),
         )
-    # An `evaluation-error` code would name this best; none exists yet, and the facts cause it.
     return (
         error(
-            Code.FACTS_ERROR,
+            Code.EVALUATION_ERROR,
             f"the decision failed: {exc}",
             spec.span,
             hint="expect it with `error: evaluation-error` if these facts should fail",

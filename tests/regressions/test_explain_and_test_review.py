@@ -63,3 +63,14 @@ def test_fact_errors_show_values_as_the_language_writes_them(tmp_path: Path) -> 
         result = policy("eval", "p.policy", "--input", "f.yaml", cwd=tmp_path)
         assert result.returncode == 2
         assert f"fact `n`: expected a whole number, {shown}\n" in result.stderr, result.stderr
+
+
+def test_a_division_by_zero_is_an_evaluation_error_in_eval_and_in_policy_test(tmp_path: Path) -> None:
+    (tmp_path / "d.policy").write_text(
+        "input { visits: int }\noutput { f: bool = false resolve any }\nif 100 / visits > 5 then f\n"
+    )
+    result = policy("eval", "d.policy", "--set", "visits=0", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr == "error[evaluation-error]: division by zero (100 / 0)\n"
+    (tmp_path / "d.test.yaml").write_text("cases:\n  - {name: zero, facts: {visits: 0}, expect: {f: false}}\n")
+    result = policy("test", "d.test.yaml", cwd=tmp_path)
+    assert result.returncode == 1 and "error[evaluation-error]: the decision failed: division by zero" in result.stdout
