@@ -24,8 +24,6 @@ from .why_not import WhyNot
 if TYPE_CHECKING:
     from .evaluator import Decision
 
-FORMAT = "policylang.explanation/1"
-
 
 class Replay(BaseModel):
     """For a decision read back from a decision log: the record, and whether deciding again agrees."""

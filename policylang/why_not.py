@@ -285,7 +285,7 @@ class _Search:
             others = [v for v in found if not _identical(v, now)]
             self.alternatives[name] = sorted(others, key=_nearness(now))
         self.index = list(policy.decision_graph.output_names).index(output)
-        self.tracer_parts = _atoms_by_fact(checked)
+        self.comparisons_by_fact = _atoms_by_fact(checked)
         self.position = {rule.id: i for i, rule in enumerate(checked.rules)}
         self.memo: dict[tuple[Any, ...], Record | None] = {}
         self.tries = 0
@@ -508,7 +508,7 @@ class _Search:
         old = self.values.get(name, MISSING)
         was = _literal(_json(old, to_json))
         example = "leave it out" if value is MISSING else f"for example `{_literal(_json(value, to_json))}`"
-        candidates = set(map(id, self.tracer_parts.get(name, [])))
+        candidates = set(map(id, self.comparisons_by_fact.get(name, [])))
         for expr, negated in _atoms_of(rule, self.checked):
             if id(expr) not in candidates and not (isinstance(expr, c.FactRef) and expr.name == name):
                 continue
@@ -521,12 +521,15 @@ class _Search:
             if before == after or after is not wanted:
                 continue  # the change does not make this comparison come out as the rule needs
             need = _need(expr, to_json, not wanted)
-            if need is not None and isinstance(expr, c.FactRef):
-                return f"`{_text(expr)}`: is `{was}`, {need}"
-            if need is not None and (value is MISSING or not need.endswith(example.removeprefix("for example "))):
-                return f"`{_text(expr)}`: is `{was}`, {need} ({example})"
-            if need is not None:  # the example is the bound itself: `needs to be at least `10000``
-                return f"`{_text(expr)}`: is `{was}`, {need}"
+            if need is None:
+                continue
+            words = f"`{_text(expr)}`: is `{was}`, {need}"
+            # No example for a flag, nor when the example is the bound itself (`at least `10000``).
+            if isinstance(expr, c.FactRef) or (
+                value is not MISSING and need.endswith(example.removeprefix("for example "))
+            ):
+                return words
+            return f"{words} ({example})"
         return None
 
 
