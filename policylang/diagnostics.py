@@ -31,6 +31,8 @@ class Code(StrEnum):
     IO_ERROR = "io-error"
     FACTS_ERROR = "facts-error"
     EVALUATION_ERROR = "evaluation-error"
+    LIMIT_EXCEEDED = "limit-exceeded"
+    HIDDEN_TEXT = "hidden-text"
     INTERNAL_ERROR = "internal-error"
 
 
