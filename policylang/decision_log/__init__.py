@@ -8,7 +8,7 @@ from pathlib import Path
 from .encoding import decode_value, encode_value
 from .errors import LogError
 from .log import DecisionLog
-from .records import LoggedDecision, Problem, Replay, VerifyReport
+from .records import Anchor, LoggedDecision, Problem, Replay, VerifyReport
 
 
 def open_log(target: str | Path, *, create: bool = True) -> DecisionLog:
@@ -18,6 +18,7 @@ def open_log(target: str | Path, *, create: bool = True) -> DecisionLog:
 
 
 __all__ = [
+    "Anchor",
     "DecisionLog",
     "LogError",
     "LoggedDecision",

@@ -1,9 +1,11 @@
-"""The hash chain: which fields a record's hash covers, how it is computed, and the ids and timestamps
-that order records along it (UUIDv7 ids increase within a process and along the log)."""
+"""The hash chain: which fields a record's hash covers, how it is computed (over the stored text since log
+format 2; over the parsed JSON before), and the ids and timestamps that order records along it (UUIDv7
+ids increase within a process and along the log)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import threading
@@ -11,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from .encoding import canonical
+from .encoding import canonical, column
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first record."""
@@ -22,9 +24,42 @@ JSON_COLUMNS = ("facts", "outputs", "fired", "conflicts")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM decisions"
 
 
-def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
-    """sha256 of the previous hash followed by the canonical JSON of the record's FIELDS (decoded)."""
-    return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8", "surrogatepass")).hexdigest()
+TEXT_HASHED = 2
+"""The log format from which a record's hash covers its columns as stored (the JSON columns as their text);
+the key `"format": 2` in what is hashed keeps the two ways apart (no record hashes the same both ways)."""
+
+
+def chain_hash(prev_hash: str, stored: dict[str, Any]) -> str:
+    """sha256 of the previous hash followed by the canonical JSON of the record's FIELDS exactly as stored
+    (the JSON columns as their text, so that any change to a stored byte changes the hash) and
+    `"format": 2`. Raises TypeError for a column of another type than the log writes (a BLOB)."""
+    return _sha256(prev_hash + canonical({**stored, "format": TEXT_HASHED}))
+
+
+def parsed_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    """How records written before log format 2 were hashed: the canonical JSON of their FIELDS with the
+    JSON columns decoded (so a change to the text that parses the same, such as a duplicate key, kept
+    the hash; verify also checks such a record's text is exactly what policylang writes)."""
+    return _sha256(prev_hash + canonical(body))
+
+
+def hash_matches(prev_hash: str, stored: dict[str, Any], stored_hash: str) -> bool:
+    """Whether a record's columns as stored give its hash: as stored (format 2), or, for a record written
+    before format 2, parsed, with every JSON column's text exactly what policylang writes for its value
+    (a duplicate key or changed spacing is found there too; only keys reordered inside a value are not).
+    Raises ValueError or TypeError for columns that cannot be read."""
+    if chain_hash(prev_hash, stored) == stored_hash:
+        return True
+    body = dict(stored)
+    for name in JSON_COLUMNS:
+        body[name] = None if stored[name] is None else json.loads(stored[name])
+    if parsed_hash(prev_hash, body) != stored_hash:
+        return False
+    return all(stored[name] is None or column(body[name]) == stored[name] for name in JSON_COLUMNS)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Ids:

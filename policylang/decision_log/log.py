@@ -16,10 +16,11 @@ from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_ha
 from .encoding import column, encode_facts, facts_column
 from .errors import LogError
 from .filters import moment, where_matcher
-from .records import LoggedDecision, Replay, VerifyReport
+from .records import Anchor, LoggedDecision, Replay, VerifyReport
 from .replay import replay
+from .schema import upgrade_format, write_head
 from .storage import open_storage
-from .verify import check_one, head_hash, verify_records
+from .verify import check_one, parse_anchor, verify_records
 
 if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list
     from ..evaluator import Decision, Policy
@@ -42,6 +43,7 @@ class DecisionLog:
         self.name = self._storage.name
         """How messages name the log: its path, or its URL without the password."""
         self._stored_policies: set[str] = set()
+        self._format_current = False  # set once an append found the log of this format (or made it so)
 
     def __repr__(self) -> str:
         return f"DecisionLog({self.name!r})"
@@ -83,6 +85,8 @@ class DecisionLog:
         stored = policy.content_hash in self._stored_policies
         snapshot = None if stored else column(policy.snapshot())
         with self._storage.appending("record the decision") as session:
+            if not self._format_current:
+                upgrade_format(session, self._error)
             last = session.execute("SELECT seq, id, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
             now = datetime.now(UTC)
             try:
@@ -110,11 +114,14 @@ class DecisionLog:
                     "INSERT INTO policies VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (policy.content_hash, policy.name, snapshot, body["recorded_at"]),
                 )
-            values = [columns[c] if c in columns else body[c] for c in FIELDS]
+            stored = {name: columns[name] if name in columns else body[name] for name in FIELDS}
+            record_hash = chain_hash(prev_hash, stored)  # what is stored is what is hashed
             session.execute(
                 f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                [*values, prev_hash, chain_hash(prev_hash, body)],
+                [*stored.values(), prev_hash, record_hash],
             )
+            write_head(session, body["seq"], record_hash)
+        self._format_current = True
         self._stored_policies.add(policy.content_hash)
         return decision_id
 
@@ -190,6 +197,18 @@ class DecisionLog:
             row = session.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
+    def anchor(self) -> Anchor:
+        """The head to keep outside the log (`str()` of it is `SEQ:HASH`): `verify(expect_head=anchor)`
+        later fails if a record it covers was cut off the end or rewritten. An empty log's is seq 0."""
+        with self._storage.reading("read the log") as session:
+            row = session.execute("SELECT seq, hash, recorded_at FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return Anchor(seq=0, hash=GENESIS)
+        try:
+            return Anchor(seq=int(row[0]), hash=str(row[1]), recorded_at=row[2])
+        except ValueError:  # pydantic's ValidationError: a recording time that is not one
+            return Anchor(seq=int(row[0]), hash=str(row[1]))
+
     def policy_snapshot(self, policy_hash: str) -> dict[str, Any]:
         """The stored texts of a policy version (`policylang.compile_snapshot` compiles them)."""
         with self._storage.reading("read the log") as session:
@@ -208,14 +227,16 @@ class DecisionLog:
 
     # --- checking ---
 
-    def verify(self, expect_head: str | None = None) -> VerifyReport:
+    def verify(self, expect_head: str | Anchor | None = None) -> VerifyReport:
         """Check the whole log in one consistent view while writers go on: the database's own integrity
-        check (SQLite's), seqs contiguous from 1, every record's hash and link to the one before, every
-        stored policy's hash, and (given a head hash kept from an earlier verify) that it is still in the
-        chain. A damaged file raises LogError; what was changed is listed."""
-        expect_head = head_hash(expect_head, self._error)
+        check (SQLite's), seqs contiguous from 1, every record's hash (over its stored text) and link to
+        the one before, every stored policy's hash and use by a record, that the chain still reaches the
+        head checkpoint the log keeps, and (given a head kept from an earlier `anchor` or verify, as
+        `SEQ:HASH` or a bare hash) that it is still in the chain. A damaged file raises LogError; what
+        was changed is listed."""
+        anchor = parse_anchor(expect_head, self._error)
         with self._storage.checking("verify the log") as session:
-            return verify_records(session, self.name, expect_head)
+            return verify_records(session, self.name, anchor)
 
     def replay(self, decision_id: str) -> Replay:
         """Decide a record again with its stored policy version, facts and `as_of`, and compare. Raises

@@ -1,4 +1,4 @@
-"""What the log gives back: a recorded decision, what `verify` found, and a replayed decision."""
+"""What the log gives back: a recorded decision, what `verify` found, a head to keep, and a replayed decision."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from .encoding import decode_value
 from .errors import LogError
@@ -61,6 +61,28 @@ class Problem(BaseModel):
     id: str | None = None
     policy: str | None = None
 
+    @field_validator("message", "id", "policy")
+    @classmethod
+    def _encodable(cls, text: str | None) -> str | None:
+        """A damaged record's bytes, read for verify as they are stored, can hold lone surrogates, which no
+        terminal or JSON output takes: they are shown as `?`."""
+        return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
+
+
+class Anchor(BaseModel):
+    """A log's head, kept outside the log (a ticket, an email, a write-once store) so that `verify` can
+    later prove that no record was cut off its end: the last record's seq (None for a bare head hash) and
+    hash. `str(anchor)` is `SEQ:HASH`, what `verify --expect-head` takes; an empty log's is `0:` and 64 zeros."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int | None
+    hash: str
+    recorded_at: datetime | None = None
+
+    def __str__(self) -> str:
+        return self.hash if self.seq is None else f"{self.seq}:{self.hash}"
+
 
 class VerifyReport(BaseModel):
     """What `verify` found: every problem, the number of records, and the head (last record's) hash."""
@@ -77,6 +99,11 @@ class VerifyReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def anchor(self) -> Anchor:
+        """The head as `policy log anchor` prints it, to keep."""
+        return Anchor(seq=self.head_seq or 0, hash=self.head or "0" * 64)
 
 
 @dataclass(frozen=True)

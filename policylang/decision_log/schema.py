@@ -12,8 +12,14 @@ if TYPE_CHECKING:  # a Protocol, for annotations only
     from .storage import Session
 
 FORMAT = "policylang-decision-log"
-VERSION = 1
-"""The log format this version writes and reads; a newer number is refused, never guessed at."""
+VERSION = 2
+"""The log format this version writes and reads; a newer number is refused, never guessed at. Version 2
+hashes each record over its stored text and keeps a head checkpoint; a version 1 log is read as it is
+and becomes version 2 with the first record a newer policylang appends (its records verify as before)."""
+HEAD_KEY = "head"
+"""The `meta` key of the head checkpoint, `SEQ:HASH` of the last record, rewritten with every append."""
+HEAD_KEPT = 2
+"""The format version from which every append rewrites the head checkpoint."""
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -36,6 +42,32 @@ def create_tables(session: Session, integer: str) -> None:
         session.execute(statement.format(integer=integer))
     session.execute(
         "INSERT INTO meta VALUES ('format', ?), ('version', ?) ON CONFLICT DO NOTHING", (FORMAT, str(VERSION))
+    )
+
+
+def upgrade_format(session: Session, error: ErrorFactory) -> None:
+    """Inside an append, before it: mark a log of an older format as this version's, so that an older
+    policylang refuses it rather than report the records hashed the new way as edited. Raises LogError
+    for a log that a newer policylang marked meanwhile."""
+    row = session.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    version = str(row[0]) if row else ""
+    if version.isdigit() and int(version) > VERSION:
+        raise error(
+            f"the log was written by a newer policylang (log format version {version}; this version writes "
+            f"version {VERSION})",
+            "upgrade policylang to write to this log",
+        )
+    if not version.isdigit() or int(version) < 1:
+        raise error(f"the log has an unknown format version `{version}`", "the log was edited or damaged")
+    if int(version) < VERSION:
+        session.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(VERSION),))
+
+
+def write_head(session: Session, seq: int, record_hash: str) -> None:
+    """The head checkpoint, in the append's transaction: verify reports a chain that no longer reaches it."""
+    session.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (HEAD_KEY, f"{seq}:{record_hash}"),
     )
 
 
@@ -67,7 +99,7 @@ def check_format(
     if int(version) > VERSION:
         raise error(
             f"`{name}` was written by a newer policylang (log format version {version}; "
-            f"this version reads version {VERSION})",
+            f"this version reads versions 1 to {VERSION})",
             "upgrade policylang to read this log",
         )
     if not {"policies", "decisions"} <= tables:

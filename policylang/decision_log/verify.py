@@ -1,17 +1,20 @@
 """`verify`'s checks over one consistent view of the log: seqs contiguous from 1, every record's hash and
-link to the one before, ids increasing, every stored policy's texts against its hash, and a kept head."""
+link to the one before, ids increasing, every stored policy's texts against its hash and use by a record,
+and the heads that must still be in the chain: the checkpoint the log keeps and an anchor kept elsewhere."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .chain import FIELDS, GENESIS, JSON_COLUMNS, SELECT, chain_hash
-from .errors import ErrorFactory
-from .records import Problem, ProblemKind, VerifyReport
+from .chain import FIELDS, GENESIS, SELECT, hash_matches
+from .errors import ErrorFactory, printable
+from .records import Anchor, Problem, ProblemKind, VerifyReport
+from .schema import HEAD_KEPT, HEAD_KEY
 
 if TYPE_CHECKING:  # a Protocol, for annotations only
     from .storage import Session
@@ -27,41 +30,44 @@ class _Row:
     moved: bool  # found out of order: the next record's link is not checked against it
 
 
-def head_hash(expect_head: str | None, error: ErrorFactory) -> str | None:
-    """A kept head hash as verify compares it (lowercase, trimmed); other text is a LogError."""
-    if expect_head is None:
-        return None
-    expect_head = expect_head.strip().lower()
-    if len(expect_head) != 64 or any(c not in "0123456789abcdef" for c in expect_head):
-        raise error(f"`{expect_head}` is not a head hash", "a head hash is 64 hex digits")
-    return expect_head
+_ANCHOR = re.compile(r"(?:(\d{1,18}):)?([0-9a-f]{64})")
 
 
-def verify_records(session: Session, name: str, expect_head: str | None) -> VerifyReport:
+def parse_anchor(text: str | Anchor | None, error: ErrorFactory) -> Anchor | None:
+    """A kept head as verify compares it: `SEQ:HASH` as `policy log anchor` prints it, or a bare head
+    hash (lowercase, trimmed); other text is a LogError."""
+    if text is None or isinstance(text, Anchor):
+        return text
+    shown = printable(text.strip(), 80)
+    found = _ANCHOR.fullmatch(text.strip().lower())
+    if found is None:
+        raise error(
+            f"`{shown}` is not a head hash, nor a head as `policy log anchor` prints it (`SEQ:HASH`)",
+            "a head hash is 64 hex digits; copy the line `policy log anchor` printed",
+        )
+    return Anchor(seq=None if found[1] is None else int(found[1]), hash=found[2])
+
+
+def verify_records(session: Session, name: str, expect_head: Anchor | None) -> VerifyReport:
     """Every check but the database's own, in the caller's session (one consistent view)."""
     problems: list[Problem] = []
     previous: _Row | None = None
     count = 0
+    used: set[str] = set()
     with closing(session.stream(f"{SELECT} ORDER BY seq")) as rows:
         for row in rows:
             count += 1
             found = _check_record(session, row, previous)
             problems += found
+            used.add(str(row[5]))
             moved = any(p.kind == "out-of-order" and p.seq == row[0] for p in found)
             previous = _Row(int(row[0]), str(row[1]), str(row[11]), moved)
-    problems += _check_policies(session)
+    problems += _check_policies(session, used)
     policies = int(session.execute("SELECT count(*) FROM policies").fetchone()[0])
-    if (
-        expect_head is not None
-        and session.execute("SELECT 1 FROM decisions WHERE hash = ?", (expect_head,)).fetchone() is None
-    ):
-        problems.append(
-            Problem(
-                kind="truncated",
-                message=f"the head you kept ({expect_head[:12]}…) is not in the log: records were removed "
-                "from its end, or it was rewritten",
-            )
-        )
+    last_seq = previous.seq if previous else 0
+    problems += _check_checkpoint(session, last_seq, count)
+    if expect_head is not None:
+        problems += _check_head(session, expect_head, last_seq, "the head you kept")
     return VerifyReport(
         path=name,
         count=count,
@@ -98,9 +104,45 @@ def check_one(session: Session, seq: int) -> list[Problem]:
     return found
 
 
+def _check_checkpoint(session: Session, last_seq: int, count: int) -> list[Problem]:
+    """The head the log keeps in `meta`, rewritten with every append since format 2: a record cut off the
+    end is found unless whoever cut it rewrote the checkpoint too (what an anchor kept elsewhere catches)."""
+    meta = {str(key): value for key, value in session.execute("SELECT key, value FROM meta").fetchall()}
+    kept = meta.get(HEAD_KEY)
+    if kept is None:
+        version = str(meta.get("version", ""))
+        if count and version.isdigit() and int(version) >= HEAD_KEPT:
+            message = "the log's head checkpoint is missing: it was deleted, so records may have been cut off its end"
+            return [Problem(kind="truncated", message=message)]
+        return []  # a log no policylang of format 2 or later has appended to yet
+    found = _ANCHOR.fullmatch(str(kept))
+    if found is None or found[1] is None:
+        message = f"the log's head checkpoint `{printable(str(kept), 80)}` was edited: it is not `SEQ:HASH`"
+        return [Problem(kind="truncated", message=message)]
+    return _check_head(session, Anchor(seq=int(found[1]), hash=found[2]), last_seq, "the log's head checkpoint")
+
+
+def _check_head(session: Session, head: Anchor, last_seq: int, whose: str) -> list[Problem]:
+    """A head must still be a record of the chain (the seq it had is checked by the chain itself: a
+    renumbered record is reported out of order)."""
+    if head.hash == GENESIS or session.execute("SELECT 1 FROM decisions WHERE hash = ?", (head.hash,)).fetchone():
+        return []
+    short = f"{head.hash[:12]}…"
+    if head.seq is None:
+        message = f"{whose} ({short}) is not in the log: records were removed from its end, or it was rewritten"
+    elif head.seq > last_seq:
+        cut = f"record {head.seq} was" if head.seq == last_seq + 1 else f"records {last_seq + 1} to {head.seq} were"
+        message = (
+            f"{whose} is record {head.seq} ({short}), but the log ends at record {last_seq}: {cut} removed from its end"
+        )
+    else:
+        message = f"{whose} is record {head.seq} ({short}), which is not in the log: it was rewritten"
+    return [Problem(kind="truncated", message=message)]
+
+
 def _check_record(session: Session, row: Sequence[Any], previous: _Row | None) -> list[Problem]:
     seq, record_id, prev_hash, stored = row[0], row[1], row[10], row[11]
-    label = f"record {seq} (id {record_id})"
+    label = f"record {seq} (id {printable(str(record_id), 80)})"
 
     def problem(kind: ProblemKind, message: str, at: int = seq) -> Problem:
         return Problem(kind=kind, message=message, seq=at, id=str(record_id) if at == seq else None)
@@ -114,10 +156,8 @@ def _check_record(session: Session, row: Sequence[Any], previous: _Row | None) -
         found.append(problem("missing", f"{which} missing: {where}", expected))
     try:
         body = dict(zip(FIELDS, row[:-2], strict=True))
-        for column in JSON_COLUMNS:
-            body[column] = None if body[column] is None else json.loads(body[column])
-        matches = chain_hash(prev_hash, body) == stored
-    except (ValueError, TypeError):
+        matches = hash_matches(prev_hash, body, stored)
+    except (ValueError, TypeError, RecursionError):
         return [*found, problem("edited", f"{label} was edited or damaged: it cannot be read")]
     if not matches:
         moved_from = _recorded_seq(session, body, prev_hash, stored)
@@ -146,17 +186,23 @@ def _recorded_seq(session: Session, body: dict[str, Any], prev_hash: str, stored
     linked = session.execute("SELECT seq FROM decisions WHERE hash = ?", (prev_hash,)).fetchone()
     candidates = {body["seq"] - 1, body["seq"] + 1, (linked[0] if linked else 0) + 1}
     for seq in sorted(candidates - {body["seq"]}):
-        if chain_hash(prev_hash, {**body, "seq": seq}) == stored:
+        if hash_matches(prev_hash, {**body, "seq": seq}, stored):
             return int(seq)
     return None
 
 
-def _check_policies(session: Session) -> list[Problem]:
+def _check_policies(session: Session, used: set[str]) -> list[Problem]:
     from ..facade import PolicyError, compile_snapshot
 
     found = []
     for policy_hash, name, text in session.execute("SELECT hash, name, snapshot FROM policies").fetchall():
-        label = f"the stored policy {name} ({str(policy_hash)[:12]})"
+        label = f"the stored policy {printable(str(name), 80)} ({printable(str(policy_hash)[:12])})"
+        if str(policy_hash) not in used:  # stored in the transaction of the first record it decided
+            message = (
+                f"{label} is used by no record: it is stored with the first decision it makes, so the records "
+                "it decided were removed"
+            )
+            found.append(Problem(kind="truncated", message=message, policy=policy_hash))
         try:
             compiled = compile_snapshot(json.loads(text), unknown_facts="ignore")
         except PolicyError as exc:

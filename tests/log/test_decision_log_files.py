@@ -94,7 +94,7 @@ def test_a_log_of_a_newer_format(real_log: Path) -> None:
     with sqlite3.connect(real_log) as connection:
         connection.execute("UPDATE meta SET value = '999' WHERE key = 'version'")
     error = refused(
-        real_log, "was written by a newer policylang (log format version 999; this version reads version 1)"
+        real_log, "was written by a newer policylang (log format version 999; this version reads versions 1 to 2)"
     )
     assert error.hint == "upgrade policylang to read this log"
 
@@ -193,4 +193,4 @@ def test_the_file_is_a_wal_sqlite_database_with_its_format_named(tmp_path: Path)
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-    assert meta == {"format": "policylang-decision-log", "version": "1"}
+    assert meta == {"format": "policylang-decision-log", "version": "2"}  # no record yet: no head checkpoint

@@ -86,12 +86,20 @@ def test_renumbering_after_a_deletion_is_found(log_path: str) -> None:
     assert {seq for _, seq in kinds(report)} == set(range(5, 30))
 
 
-def test_a_removed_last_record_is_found_only_against_a_kept_head(log_path: str) -> None:
+def test_a_removed_last_record_is_found_by_the_checkpoint_or_a_kept_head(log_path: str) -> None:
     kept = verify(log_path).head
     assert kept is not None
     raw(log_path, "DELETE FROM decisions WHERE seq = 30")
-    assert verify(log_path).ok  # without an anchor, a shorter chain is a whole chain
-    report = verify(log_path, expect_head=kept)
+    report = verify(log_path)  # the head checkpoint the log keeps still names record 30
+    assert list(kinds(report)) == [("truncated", None)]
+    assert report.problems[0].message == (
+        f"the log's head checkpoint is record 30 ({kept[:12]}…), but the log ends at record 29: record 30 was "
+        "removed from its end"
+    )
+    ((seq, head),) = rows(log_path, "SELECT seq, hash FROM decisions WHERE seq = 29")
+    raw(log_path, "UPDATE meta SET value = ? WHERE key = 'head'", parameters=(f"{seq}:{head}",))
+    assert verify(log_path).ok  # a cut that rewrote the checkpoint too is a whole chain ...
+    report = verify(log_path, expect_head=kept)  # ... but not the one whose head was kept elsewhere
     assert list(kinds(report)) == [("truncated", None)]
     assert "is not in the log: records were removed from its end" in report.problems[0].message
     assert verify(log_path, expect_head=verify(log_path).head).ok  # an older head is still in the chain
@@ -179,7 +187,8 @@ def test_replay_of_facts_that_no_longer_fit_is_a_log_error(tmp_path: Path, log_t
 
 
 def test_an_auditor_can_recompute_the_chain_without_policylang(log_path: str) -> None:
-    """The documented rule, by hand: hash = sha256(prev_hash + canonical JSON of the other fields)."""
+    """The documented rule, by hand: hash = sha256(prev_hash + canonical JSON of the other fields as stored,
+    the JSON columns as their text, with "format": 2)."""
     import hashlib
 
     fields = [
@@ -196,9 +205,7 @@ def test_an_auditor_can_recompute_the_chain_without_policylang(log_path: str) ->
     ]
     previous = "0" * 64
     for row in rows(log_path, f"SELECT {', '.join(fields)}, prev_hash, hash FROM decisions ORDER BY seq"):
-        body = dict(zip(fields, row[:10], strict=True))
-        for column in ("facts", "outputs", "fired", "conflicts"):
-            body[column] = json.loads(body[column]) if body[column] is not None else None
+        body = {**dict(zip(fields, row[:10], strict=True)), "format": 2}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert row[10] == previous
         assert row[11] == hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
