@@ -1,4 +1,5 @@
-"""`policy log list|show|verify [--log PATH|URL]`: read recorded decisions, and prove that none was changed."""
+"""`policy log list|show|verify|anchor [--log PATH|URL]`: read recorded decisions, prove that none was changed,
+and print the head to keep elsewhere so that a later verify proves none was cut off the end."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shlex
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -14,7 +16,7 @@ import click
 from policylang import ExitCode
 
 if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
-    from policylang.decision_log import DecisionLog, LoggedDecision, VerifyReport
+    from policylang.decision_log import Anchor, DecisionLog, LoggedDecision, VerifyReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +42,7 @@ def _format_option(command: F) -> F:
 
 @click.group("log")
 def log_command() -> None:
-    """Read the decision log: list and show recorded decisions, verify that none was changed.
+    """Read the decision log: list and show recorded decisions, verify that none was changed, print its head.
 
     Exit codes: 0 done (verify: intact), 1 verify found problems, 2 the log cannot be read or the
     command was misused.
@@ -213,14 +215,31 @@ def _show_given(value: Any) -> str:
 @log_command.command("verify")
 @_log_option
 @click.option(
-    "--expect-head", metavar="HASH", help="A head hash kept from an earlier verify: fail if it is no longer in the log."
+    "--expect-head",
+    metavar="SEQ:HASH",
+    help="A head kept from `policy log anchor` (or a head hash from an earlier verify): fail if it is no longer "
+    "in the log.",
+)
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="A file holding what `policy log anchor` printed (text or JSON): as --expect-head.",
 )
 @_format_option
-def verify_command(log_path: str, expect_head: str | None, output_format: str) -> int:
-    """Prove that no recorded decision was edited, removed or reordered, and that the stored policies are
-    the ones that decided. Exit codes: 0 intact, 1 problems found, 2 the log cannot be read."""
+def verify_command(log_path: str, expect_head: str | None, anchor_file: Path | None, output_format: str) -> int:
+    """Prove that no recorded decision was edited, removed or reordered, that the log still reaches the
+    head it keeps and the one you kept, and that the stored policies are the ones that decided. Exit
+    codes: 0 intact, 1 problems found, 2 the log cannot be read."""
     from policylang.decision_log import LogError
 
+    if anchor_file is not None:
+        if expect_head is not None:
+            raise click.UsageError("give a kept head with --expect-head or with --anchor, not both")
+        expect_head = _read_anchor(anchor_file)
+        if expect_head is None:
+            return ExitCode.USAGE
     log = _open(log_path)
     if log is None:
         return ExitCode.USAGE
@@ -251,8 +270,76 @@ def _render_report(report: VerifyReport) -> str:
     else:
         lines.append(f"head: record {report.head_seq}, hash {report.head}")
         lines.append("keep this head hash: verifying later with it proves that no record was removed from the end:")
-        lines.append(f"  policy log verify --log {shlex.quote(report.path)} --expect-head {report.head}")
+        lines.append(f"  policy log verify --log {shlex.quote(report.path)} --expect-head {report.anchor}")
     return "\n".join(lines)
+
+
+def _read_anchor(path: Path) -> str | None:
+    """The head in a file `policy log anchor` wrote (its `SEQ:HASH` line, or its JSON), or None after
+    printing why there is none; verify checks the head's form."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")[:100_000]
+    except OSError as exc:
+        click.echo(
+            f"error[io-error]: cannot read the anchor file `{path}`: {exc.strerror or exc}\n"
+            "  = hint: give the file that `policy log anchor > FILE` wrote",
+            err=True,
+        )
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("anchor"), str):
+        return str(data["anchor"])
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) != 1:
+        click.echo(
+            f"error[io-error]: the anchor file `{path}` holds {len(lines)} lines, not the one `policy log anchor` "
+            "printed\n"
+            "  = hint: write it with `policy log anchor > FILE`, or give the head with --expect-head SEQ:HASH",
+            err=True,
+        )
+        return None
+    return lines[0]
+
+
+@log_command.command("anchor")
+@_log_option
+@_format_option
+def anchor_command(log_path: str, output_format: str) -> int:
+    """Print the log's head (`SEQ:HASH`) to keep somewhere else (a ticket, an email, a write-once store):
+    `policy log verify --expect-head SEQ:HASH` (or `--anchor FILE`) later fails if a record it covers
+    was cut off the end or rewritten. Exit codes: 0 printed, 2 the log cannot be read."""
+    from policylang.decision_log import LogError
+
+    log = _open(log_path)
+    if log is None:
+        return ExitCode.USAGE
+    try:
+        with log:
+            anchor = log.anchor()
+    except LogError as exc:
+        click.echo(str(exc), err=True)
+        return ExitCode.USAGE
+    if output_format == "json":
+        shown = {"log": log.name, "anchor": str(anchor), **anchor.model_dump(mode="json")}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    click.echo(str(anchor))
+    click.echo(_anchor_note(log.name, anchor), err=True)
+    return ExitCode.OK
+
+
+def _anchor_note(name: str, anchor: Anchor) -> str:
+    if not anchor.seq:
+        return f"{name}: the log is empty; this head proves nothing yet"
+    when = f", recorded {_recorded(anchor.recorded_at)}" if anchor.recorded_at else ""
+    return (
+        f"{name}: head: record {anchor.seq}{when}. Keep the line above elsewhere; this proves later that no "
+        f"record up to {anchor.seq} was removed or rewritten:\n"
+        f"  policy log verify --log {shlex.quote(name)} --expect-head {anchor}"
+    )
 
 
 def _unknown_outputs(log: DecisionLog, where: tuple[str, ...]) -> list[str]:

@@ -106,12 +106,14 @@ def test_verify_intact_then_edited_then_truncated(log_path: Path) -> None:
     head = lines[1].split("hash ")[1]
     assert lines[1] == f"head: record 2, hash {head}"
     assert lines[2].startswith("keep this head hash")
-    assert lines[3] == f"  policy log verify --log decisions.db --expect-head {head}"
+    assert lines[3] == f"  policy log verify --log decisions.db --expect-head 2:{head}"
     as_json = json.loads(run_cli(["verify", "--format", "json"]).stdout)
     assert as_json["ok"] is True and as_json["head"] == head and as_json["count"] == 2
 
     with sqlite3.connect(log_path) as connection:
         connection.execute("DELETE FROM decisions WHERE seq = 2")
+        # whoever cut the record rewrote the head checkpoint the log keeps, too
+        connection.execute("UPDATE meta SET value = '1:' || (SELECT hash FROM decisions) WHERE key = 'head'")
     assert run_cli(["verify"]).code == 0  # a shorter chain is whole ...
     cut = run_cli(["verify", "--expect-head", head])  # ... but not the chain the auditor saw
     assert cut.code == 1
