@@ -32,6 +32,10 @@ class _Session:
         yield from self._connection.execute(sql, parameters)
 
 
+def _readable(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 class SQLiteStorage:
     """A log's SQLite file, safe for many threads and processes. Each thread gets its own connection, so
     readers never wait for each other; writers in one process queue on a lock (handed over at once), and
@@ -47,6 +51,7 @@ class SQLiteStorage:
         self._lock_pid = os.getpid()
         self._connections = ThreadConnections(self._open, sqlite3.Connection.close)
         self._closed = False
+        self._checked_for_writing = False  # PRAGMA quick_check passed before this handle's first append
         self._check_file()
         self._connection()  # a file that is not a log fails here, not at the first record
 
@@ -70,14 +75,14 @@ class SQLiteStorage:
         connection = self._connection()
         with self._sqlite(connection, doing):
             connection.execute("BEGIN")  # one consistent view while writers go on
-            damage = [str(row[0]) for row in connection.execute("PRAGMA integrity_check(10)")]
-            if damage != ["ok"]:
-                lines = [line for row in damage for line in row.splitlines() if not line.startswith("***")]
-                raise self._error(
-                    f"the file is damaged: {printable('; '.join(lines[:3]))}",
-                    "restore the log from a backup (a copy of a log in use must include its `-wal` file)",
-                )
-            yield _Session(connection)
+            self._check_integrity(connection, "PRAGMA integrity_check(10)")
+            # Text exactly as stored: bytes that are not UTF-8 become lone surrogates (distinct for distinct
+            # bytes), not U+FFFD, so that no change to a stored byte reads as the text it replaced.
+            connection.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
+            try:
+                yield _Session(connection)
+            finally:
+                connection.text_factory = _readable
             connection.execute("COMMIT")
 
     @contextmanager
@@ -85,10 +90,32 @@ class SQLiteStorage:
         connection = self._connection()
         if self._lock_pid != os.getpid():  # forked: the parent's lock may have been held at the fork
             self._write_lock, self._lock_pid = threading.Lock(), os.getpid()
+        if not self._checked_for_writing:
+            # Appending to a damaged file buries the damage under new records: refused once, before the
+            # first append of this handle (quick_check reads every page, but checks no index against its table).
+            with self._sqlite(connection, doing):
+                self._check_integrity(connection, "PRAGMA quick_check(10)", writing=True)
+            self._checked_for_writing = True
         with self._write_lock, self._sqlite(connection, doing):
             connection.execute("BEGIN IMMEDIATE")
             yield _Session(connection)
             connection.execute("COMMIT")
+
+    def _check_integrity(self, connection: sqlite3.Connection, pragma: str, *, writing: bool = False) -> None:
+        try:
+            damage = [str(row[0]) for row in connection.execute(pragma)]
+        except sqlite3.DatabaseError as exc:  # a page so damaged that the check itself stops
+            if not (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_CORRUPT"):
+                raise
+            damage = [str(exc)]
+        if damage != ["ok"]:
+            lines = [line for row in damage for line in row.splitlines() if not line.startswith("***")]
+            hint = "restore the log from a backup (a copy of a log in use must include its `-wal` file)"
+            raise self._error(
+                f"the file is damaged: {printable('; '.join(lines[:3]))}"
+                + ("; no decision is appended to a damaged log" if writing else ""),
+                hint + ("; `policy log list` still reads the records it can" if writing else ""),
+            )
 
     # --- opening ---
 
@@ -154,7 +181,7 @@ class SQLiteStorage:
             with self._sqlite(connection, "open the log"):
                 # A damaged file can hold bytes that are not UTF-8: read as U+FFFD, so the record fails its
                 # hash check (verify names it) instead of the whole read failing.
-                connection.text_factory = lambda data: data.decode("utf-8", "replace")
+                connection.text_factory = _readable
                 connection.execute("PRAGMA synchronous = FULL")
                 self._check_format(connection)
         except BaseException:
