@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def as_format_1(target: str) -> None:
         "fired",
         "conflicts",
     )
-    statements, parameters = [], []
+    statements = []
     for row in rows(target, f"SELECT {', '.join(fields)} FROM decisions ORDER BY seq"):
         body = dict(zip(fields, row, strict=True))
         for name in ("facts", "outputs", "fired", "conflicts"):
@@ -134,7 +135,6 @@ def as_format_1(target: str) -> None:
     for statement, values in statements:
         raw(target, statement, parameters=values)
     raw(target, "UPDATE meta SET value = '1' WHERE key = 'version'", "DELETE FROM meta WHERE key = 'head'")
-    del parameters
 
 
 def test_a_log_of_format_1_still_verifies_and_takes_new_records(tmp_path: Path, log_target: str) -> None:
@@ -151,6 +151,35 @@ def test_a_log_of_format_1_still_verifies_and_takes_new_records(tmp_path: Path, 
     raw(log_target, """UPDATE decisions SET facts = '{"tier":"key",' || substr(facts, 2) WHERE seq = 1""")
     raw(log_target, "UPDATE decisions SET outputs = replace(outputs, ',', ', ') WHERE seq = 3")
     assert kinds(verify(log_target)) == [("edited", 1), ("edited", 3)]
+
+
+def changed_anywhere(row: dict[str, object]) -> list[dict[str, object]]:
+    """The record's columns with one character (or the seq) changed, for every character of every column."""
+    variants: list[dict[str, object]] = [{**row, "seq": int(row["seq"]) + 1}]  # type: ignore[call-overload]
+    for name, value in row.items():
+        if isinstance(value, str):
+            for at, char in enumerate(value):
+                variants.append({**row, name: value[:at] + ("y" if char == "x" else "x") + value[at + 1 :]})
+    return variants
+
+
+def test_a_change_to_any_character_of_any_stored_column_changes_the_hash(tmp_path: Path) -> None:
+    """Exhaustively, on one record of each format: no single changed character keeps a hash that matches."""
+    from policylang.decision_log.chain import FIELDS, hash_matches
+
+    path = str(tmp_path / "decisions.db")
+    record(path, tmp_path, 1)
+    for written in ("format 2", "format 1"):
+        if written == "format 1":
+            as_format_1(path)
+        ((*values, prev_hash, stored_hash),) = rows(path, f"SELECT {', '.join(FIELDS)}, prev_hash, hash FROM decisions")
+        row = dict(zip(FIELDS, values, strict=True))
+        assert hash_matches(prev_hash, row, stored_hash)
+        variants = changed_anywhere(row)
+        assert len(variants) > 300
+        for variant in variants:
+            with suppress(ValueError):  # text that is no longer JSON: verify reports it edited too
+                assert not hash_matches(prev_hash, variant, stored_hash), (written, variant)
 
 
 # --- L2: a cut at the end -----------------------------------------------------------------------
