@@ -274,11 +274,16 @@ def _render_report(report: VerifyReport) -> str:
     return "\n".join(lines)
 
 
+ANCHOR_FILE_CHARS = 100_000
+"""How much of an --anchor file is read: far more than `policy log anchor` writes (its JSON is under 300)."""
+
+
 def _read_anchor(path: Path) -> str | None:
     """The head in a file `policy log anchor` wrote (its `SEQ:HASH` line, or its JSON), or None after
     printing why there is none; verify checks the head's form."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")[:100_000]
+        with path.open(encoding="utf-8-sig", errors="replace") as file:
+            text = file.read(ANCHOR_FILE_CHARS)  # an anchor is one short line: a huge file is not read whole
     except OSError as exc:
         click.echo(
             f"error[io-error]: cannot read the anchor file `{path}`: {exc.strerror or exc}\n"

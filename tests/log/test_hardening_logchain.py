@@ -268,6 +268,9 @@ def test_anchors_of_an_empty_log_and_bad_anchors(tmp_path: Path) -> None:
     assert run_cli(["verify", "--log", path, "--expect-head", run.stdout.strip()]).code == 0
     record(path, tmp_path, 1)
     assert run_cli(["verify", "--log", path, "--expect-head", run.stdout.strip()]).code == 0
+    saved = tmp_path / "saved.txt"  # as an editor on Windows saves it: a byte order mark, CRLF
+    saved.write_bytes(b"\xef\xbb\xbf" + run_cli(["anchor", "--log", path]).stdout.strip().encode() + b"\r\n")
+    assert run_cli(["verify", "--log", path, "--anchor", str(saved)]).code == 0
     (tmp_path / "two.txt").write_text("1:ab\n2:cd\n", encoding="utf-8")
     two = run_cli(["verify", "--log", path, "--anchor", str(tmp_path / "two.txt")])
     assert two.code == 2 and "holds 2 lines" in two.stderr
