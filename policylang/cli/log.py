@@ -341,8 +341,8 @@ def _anchor_note(name: str, anchor: Anchor) -> str:
         return f"{name}: the log is empty; this head proves nothing yet"
     when = f", recorded {_recorded(anchor.recorded_at)}" if anchor.recorded_at else ""
     return (
-        f"{name}: head: record {anchor.seq}{when}. Keep the line above elsewhere; this proves later that no "
-        f"record up to {anchor.seq} was removed or rewritten:\n"
+        f"{name}: head: record {anchor.seq}{when}; keep `{anchor}` elsewhere: verifying later with it proves "
+        f"that no record up to {anchor.seq} was removed or rewritten:\n"
         f"  policy log verify --log {shlex.quote(name)} --expect-head {anchor}"
     )
 
