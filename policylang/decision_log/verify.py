@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .chain import FIELDS, GENESIS, SELECT, hash_matches
+from .encoding import column
 from .errors import ErrorFactory, printable
 from .records import Anchor, Problem, ProblemKind, VerifyReport
 from .schema import HEAD_KEPT, HEAD_KEY
@@ -204,7 +205,8 @@ def _check_policies(session: Session, used: set[str]) -> list[Problem]:
             )
             found.append(Problem(kind="truncated", message=message, policy=policy_hash))
         try:
-            compiled = compile_snapshot(json.loads(text), unknown_facts="ignore")
+            snapshot = json.loads(text)
+            compiled = compile_snapshot(snapshot, unknown_facts="ignore")
         except PolicyError as exc:
             message = (
                 f"{label} does not compile: it was edited, or this version of policylang refuses it ({exc.args[0]})"
@@ -219,6 +221,9 @@ def _check_policies(session: Session, used: set[str]) -> list[Problem]:
             found.append(Problem(kind="policy", message=message, policy=policy_hash))
         elif compiled.name != name:
             message = f"{label} was edited: its texts name it `{compiled.name}`"
+            found.append(Problem(kind="policy", message=message, policy=policy_hash))
+        elif column(snapshot) != text:  # what SQL's JSON functions read differs from what policylang reads
+            message = f"{label} was edited: its stored text is not as policylang wrote it (a repeated key, spacing)"
             found.append(Problem(kind="policy", message=message, policy=policy_hash))
     orphans = session.execute(
         "SELECT policy_hash, min(seq), count(*) FROM decisions WHERE policy_hash NOT IN "

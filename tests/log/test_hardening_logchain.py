@@ -83,6 +83,22 @@ def test_a_column_replaced_by_a_json_string_of_its_text_is_an_edit(tmp_path: Pat
     assert kinds(verify(log_target)) == [("edited", 1)]
 
 
+def test_a_duplicate_key_or_spacing_in_a_stored_policy_is_an_edit(tmp_path: Path, log_target: str) -> None:
+    """A stored policy is checked by compiling it, which reads the last of two equal keys; its text must
+    also be exactly what policylang wrote, so that SQL reading the first cannot be shown another policy."""
+    record(log_target, tmp_path, 1)
+    ((text,),) = rows(log_target, "SELECT snapshot FROM policies")
+    for edited in ('{"root":"elsewhere",' + text[1:], text.replace(",", ", ", 1)):
+        raw(log_target, "UPDATE policies SET snapshot = ?", parameters=(edited,))
+        assert json.loads(edited) == json.loads(text)
+        problems = verify(log_target).problems
+        assert [(p.kind, p.message.partition(") ")[2]) for p in problems] == [
+            ("policy", "was edited: its stored text is not as policylang wrote it (a repeated key, spacing)")
+        ]
+    raw(log_target, "UPDATE policies SET snapshot = ?", parameters=(text,))
+    assert verify(log_target).ok
+
+
 def test_an_invalid_byte_in_place_of_the_replacement_character_is_an_edit(tmp_path: Path) -> None:
     """Readers show bytes that are not UTF-8 as U+FFFD; verify reads them as they are, so replacing a
     stored U+FFFD (EF BF BD) by the byte FF is not the same text to it."""
