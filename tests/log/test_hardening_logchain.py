@@ -115,6 +115,31 @@ def test_an_invalid_byte_in_place_of_the_replacement_character_is_an_edit(tmp_pa
     assert run_cli(["verify", "--log", path, "--format", "json"]).code == 1
 
 
+def test_an_id_with_a_byte_that_is_not_utf8_is_reported_in_words(tmp_path: Path) -> None:
+    """verify reads the byte as it is (a lone surrogate), and shows it as `?` in text and in JSON."""
+    path = str(tmp_path / "decisions.db")
+    record(path, tmp_path, 2)
+    raw(path, "UPDATE decisions SET id = CAST(X'FF' || CAST(id AS BLOB) AS TEXT) WHERE seq = 1")
+    report = verify(path)
+    assert kinds(report)[0] == ("edited", 1)
+    assert report.problems[0].id is not None and report.problems[0].id.startswith("?")
+    assert report.problems[0].message.startswith("record 1 (id ?")
+    for output in ("text", "json"):
+        run = run_cli(["verify", "--log", path, "--format", output])
+        assert run.code == 1 and "record 1 (id ?" in run.stdout
+
+
+def test_a_log_marked_by_a_newer_policylang_meanwhile_takes_no_record(tmp_path: Path, log_target: str) -> None:
+    policy = support_policy(tmp_path)
+    with DecisionLog(log_target) as log:
+        raw(log_target, "UPDATE meta SET value = '3' WHERE key = 'version'")
+        with pytest.raises(LogError) as caught:
+            log.record(policy, PREMIUM, policy.decide(PREMIUM, as_of=AS_OF))
+        assert "written by a newer policylang (log format version 3" in caught.value.message
+        assert caught.value.hint == "upgrade policylang to write to this log"
+    assert rows(log_target, "SELECT count(*) FROM decisions") == [(0,)]
+
+
 def test_a_column_stored_as_a_blob_of_the_same_bytes_is_an_edit(tmp_path: Path) -> None:
     path = str(tmp_path / "decisions.db")
     record(path, tmp_path, 2)
