@@ -16,7 +16,7 @@ from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_ha
 from .encoding import column, encode_facts, facts_column
 from .errors import LogError
 from .filters import moment, where_matcher
-from .records import LoggedDecision, Replay, VerifyReport
+from .records import LoggedDecision, Records, Replay, Unreadable, VerifyReport
 from .replay import replay
 from .storage import open_storage
 from .verify import check_one, head_hash, verify_records
@@ -153,11 +153,12 @@ class DecisionLog:
         policy: str | None = None,
         where: Sequence[str] = (),
         limit: int | None = None,
-    ) -> builtins.list[LoggedDecision]:
+    ) -> Records:
         """Records in log order, recorded in [since, until) (a time, a date, or a duration such as `24h`
         meaning that long ago), of a policy (its name, or a prefix of its hash), whose outputs match
         every `where` (`sla=4h`: the output equals the value as the language writes it; a set output
-        contains it), at most `limit` of them."""
+        contains it), at most `limit` of them. A record that cannot be decoded does not hide the
+        others: it is left out and listed in the result's `unreadable` (number, id, why)."""
         clauses: builtins.list[str] = []
         params: builtins.list[Any] = []
         if since is not None:
@@ -173,14 +174,21 @@ class DecisionLog:
             raise self._error(f"the limit must be 0 or more, not {limit}", "leave it out for every record")
         matches = where_matcher(where, self._error)
         sql = SELECT + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY seq"
-        found: builtins.list[LoggedDecision] = []
+        found = Records()
+        unreadable: builtins.list[Unreadable] = []
         with self._storage.reading("read the log") as session, closing(session.stream(sql, params)) as rows:
             for row in rows:
                 if limit is not None and len(found) >= limit:
                     break
-                record = self._decoded(row)
+                try:
+                    record = self._decoded(row)
+                except LogError as exc:
+                    seq = row[0] if isinstance(row[0], int) else str(row[0])  # an edited seq may be any text
+                    unreadable.append(Unreadable(seq=seq, id=str(row[1]), message=exc.message))
+                    continue
                 if matches(record.outputs):
                     found.append(record)
+        found.unreadable = tuple(unreadable)
         return found
 
     def head(self) -> tuple[int, str] | None:

@@ -92,3 +92,21 @@ class Replay:
     @property
     def reproduced(self) -> bool:
         return not self.differences
+
+
+class Unreadable(BaseModel):
+    """A record a reader could not decode: its number, its id and why, so that one damaged or hostile
+    record is reported without hiding the records around it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int | str  # as stored: an edited record's number may be any text
+    id: str
+    message: str
+
+
+class Records(list[LoggedDecision]):
+    """The records `list` found, in log order; `unreadable` the records it had to leave out (in
+    range of the filters but impossible to decode), each with its number, id and why."""
+
+    unreadable: tuple[Unreadable, ...] = ()
