@@ -201,6 +201,11 @@ def parse_string_literal(text: str) -> str:
             if 0xD800 <= code <= 0xDFFF:  # no text can hold one: it could be neither stored nor printed
                 raise ValueParseError(f"`\\{esc}` is not a Unicode scalar value", _SURROGATE_HINT)
             return chr(code)
+        if not esc.isprintable():  # a message never prints a control character raw (issue 12, L4)
+            raise ValueParseError(
+                f"unknown escape: a backslash before the character U+{ord(esc):04X} in a string",
+                'use one of \\" \\\\ \\n \\t \\r \\0 \\uXXXX, or write the character itself',
+            )
         raise ValueParseError(
             f"unknown escape `\\{esc}` in a string"
             if esc != "u"
