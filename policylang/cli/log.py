@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -233,7 +232,7 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "-"
-    return str(value) if not isinstance(value, dict) else json.dumps(value, ensure_ascii=False)
+    return str(value) if not isinstance(value, dict) else json_text(value)
 
 
 def _show_given(value: Any) -> str:
@@ -245,7 +244,7 @@ def _show_given(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
     if isinstance(value, Decimal | datetime | date | time | timedelta | Duration):
         shown = value.isoformat() if isinstance(value, datetime | date | time) else str(value)
         return f"{shown} ({type(value).__name__})"
