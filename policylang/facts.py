@@ -513,12 +513,20 @@ _ABSENT = object()
 
 
 def _extras_unstorable(given: dict[str, Any], known: frozenset[str]) -> bool:
-    """True when a fact the policy does not declare (name or value) could not be recorded as given."""
-    return any(
-        (isinstance(name, str) and _lone_surrogate(name) is not None) or _is_unstorable(value)
-        for name, value in given.items()
-        if name not in known
-    )
+    """True when a fact the policy does not declare (name or value) could not be recorded as given.
+    On every decision of a schema-less policy: plain text and numbers are judged inline."""
+    for name, value in given.items():
+        if name in known:
+            continue
+        if name.__class__ is str and not name.isascii() and _SURROGATE.search(name):
+            return True
+        kind = value.__class__
+        if kind is str:
+            if not value.isascii() and _SURROGATE.search(value):
+                return True
+        elif kind is not int and kind is not bool and kind is not float and _is_unstorable(value):
+            return True
+    return False
 
 
 def _fast_validator(

@@ -115,7 +115,7 @@ def _eval(
     return _print_decision(payload, policy, output_format) or code
 
 
-def _print_decision(decision: Decision, policy: Policy, output_format: str, line: int | None = None) -> int | None:
+def _print_decision(decision: Decision, policy: Policy, output_format: str, line: int | None = None) -> ExitCode | None:
     """Print a decision; None when done. If it cannot be shown, say so, and give its id when it was
     recorded: a record must never exist that the command did not report."""
     try:
