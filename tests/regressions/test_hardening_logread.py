@@ -272,3 +272,24 @@ def test_where_with_a_value_the_output_cannot_have_says_so(tmp_path: Path) -> No
     )
     possible = policy("log", "list", "--log", "d.db", "--where", "queue=urgent", cwd=tmp_path)
     assert "note:" not in possible.stderr and "no decisions match" in possible.stderr
+
+
+def test_h2_a_recorded_decision_that_cannot_be_shown_still_gets_its_id_reported(
+    echo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Defence in depth: whatever fails while printing, a decision already in the log is reported by id.
+    from click.testing import CliRunner
+
+    from policylang.cli import evaluate, main
+
+    def broken(*args: object) -> str:
+        raise ValueError("cannot render")
+
+    monkeypatch.setattr(evaluate, "render_decision", broken)
+    monkeypatch.chdir(echo)
+    with CliRunner().isolation() as (out, err, _), pytest.raises(SystemExit) as exited:
+        main(["eval", "echo.policy", "--input", "good.json", "--log", "d.db"])
+    with DecisionLog(echo / "d.db") as log:
+        (record,) = log.list()
+    assert exited.value.code == 2 and out.getvalue() == b""
+    assert f"decision {record.id} was recorded in the log, but the decision cannot be shown" in err.getvalue().decode()
