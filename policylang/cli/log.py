@@ -64,12 +64,16 @@ _UNPRINTABLE = (ValueError, TypeError, LookupError, AttributeError, RecursionErr
 that record is reported, the others are still shown."""
 
 
-def _report_unreadable(seq: object, record_id: str, why: str) -> None:
+def _report_unreadable(message: str) -> None:
     click.echo(
-        f"error[log-error]: record {one_line(str(seq))} (id {one_line(record_id)}) cannot be shown: {one_line(why)}\n"
+        f"error[log-error]: {one_line(message)}\n"
         "  = hint: the other records are shown; `policy log verify` says whether the log was edited",
         err=True,
     )
+
+
+def _unshowable(record: LoggedDecision, exc: Exception) -> str:
+    return f"record {record.seq} (id {record.id}) cannot be shown: {exc}"
 
 
 @log_command.command("list")
@@ -113,14 +117,14 @@ def list_command(
         click.echo(f"note: {note}", err=True)
     failed = len(records.unreadable)
     for bad in records.unreadable:
-        _report_unreadable(bad.seq, bad.id, bad.message)
+        _report_unreadable(bad.message)
     if output_format == "json":
         shapes = []
         for record in records:
             try:
                 shapes.append(_record_json(record))
             except _UNPRINTABLE as exc:
-                _report_unreadable(record.seq, record.id, str(exc))
+                _report_unreadable(_unshowable(record, exc))
                 failed += 1
         click.echo(json_text(shapes, indent=2))
         return ExitCode.USAGE if failed else ExitCode.OK
@@ -130,7 +134,7 @@ def list_command(
         try:
             line = _list_line(record)
         except _UNPRINTABLE as exc:
-            _report_unreadable(record.seq, record.id, str(exc))
+            _report_unreadable(_unshowable(record, exc))
             failed += 1
             continue
         click.echo(line)
@@ -179,7 +183,7 @@ def show_command(decision_id: str, log_path: str, output_format: str) -> int:
         json_shape = output_format == "json"
         text = json_text(_record_json(record), indent=2) if json_shape else _render_record(record, facts)
     except _UNPRINTABLE as exc:
-        _report_unreadable(record.seq, record.id, str(exc))
+        _report_unreadable(_unshowable(record, exc))
         return ExitCode.USAGE
     click.echo(text)
     return ExitCode.OK

@@ -126,7 +126,7 @@ class DecisionLog:
             for name in JSON_COLUMNS:
                 data[name] = None if data[name] is None else json.loads(data[name])
             return LoggedDecision.model_validate(data)
-        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        except (ValueError, TypeError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
             raise self._error(
                 f"record {data['seq']} (id {data['id']}) cannot be read: {str(exc).splitlines()[0]}",
                 "the log was edited or damaged; `policy log verify` says more",

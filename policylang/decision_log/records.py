@@ -39,7 +39,7 @@ class LoggedDecision(BaseModel):
         Raises LogError for stored facts this module did not write."""
         try:
             decoded: dict[str, Any] = decode_value(self.facts)
-        except (ValueError, TypeError, LookupError, AttributeError, OverflowError) as exc:
+        except (ValueError, TypeError, LookupError, AttributeError, OverflowError, RecursionError) as exc:
             raise LogError(
                 f"the facts of record {self.seq} (id {self.id}) cannot be decoded: {exc}",
                 "the log was edited or damaged; `policy log verify` says more",

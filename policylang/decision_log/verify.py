@@ -117,7 +117,7 @@ def _check_record(session: Session, row: Sequence[Any], previous: _Row | None) -
         for column in JSON_COLUMNS:
             body[column] = None if body[column] is None else json.loads(body[column])
         matches = chain_hash(prev_hash, body) == stored
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested past what json.loads reads
         return [*found, problem("edited", f"{label} was edited or damaged: it cannot be read")]
     if not matches:
         moved_from = _recorded_seq(session, body, prev_hash, stored)

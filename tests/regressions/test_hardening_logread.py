@@ -164,9 +164,7 @@ def test_h2_readers_report_an_undecodable_record_by_number_and_id_and_go_on(echo
     listed = policy("log", "list", "--log", "d.db", cwd=echo)
     assert listed.returncode == 2
     assert [line.split()[-1] for line in listed.stdout.splitlines()] == ["note=one", "note=three"]
-    assert f"error[log-error]: record 2 (id {ids[1]}) cannot be shown: record 2 (id {ids[1]}) cannot be read" in (
-        listed.stderr
-    )
+    assert f"error[log-error]: record 2 (id {ids[1]}) cannot be read: " in listed.stderr
     as_json = policy("log", "list", "--log", "d.db", "--format", "json", cwd=echo)
     assert as_json.returncode == 2 and f"record 2 (id {ids[1]})" in as_json.stderr
     assert [r["id"] for r in json.loads(as_json.stdout)] == [ids[0], ids[2]]
@@ -176,6 +174,20 @@ def test_h2_readers_report_an_undecodable_record_by_number_and_id_and_go_on(echo
         assert [(bad.seq, bad.id) for bad in records.unreadable] == [(2, ids[1])]
     verified = policy("log", "verify", "--log", "d.db", cwd=echo)
     assert verified.returncode == 1 and "record 2" in verified.stdout
+
+
+def test_h2_a_record_nested_deeper_than_json_reads_is_reported_and_the_others_listed(tmp_path: Path) -> None:
+    compiled = policylang.compile(SCHEMALESS, "free.policy")
+    with DecisionLog(tmp_path / "d.db") as log:
+        ids = [compiled.decide({"s": "y"}, log=log).id for _ in range(3)]
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    with sqlite3.connect(tmp_path / "d.db") as db:
+        db.execute("UPDATE decisions SET facts = ? WHERE seq = 2", ('{"s": ' + deep + "}",))
+    listed = policy("log", "list", "--log", "d.db", cwd=tmp_path)
+    assert listed.returncode == 2 and [line.split()[0] for line in listed.stdout.splitlines()] == [ids[0], ids[2]]
+    assert f"record 2 (id {ids[1]}) cannot be read: maximum recursion depth exceeded" in listed.stderr
+    verified = policy("log", "verify", "--log", "d.db", cwd=tmp_path)
+    assert verified.returncode == 1 and f"record 2 (id {ids[1]}) was edited or damaged" in verified.stdout
 
 
 def test_h2_a_record_nested_deeper_than_pydantic_serializes_is_still_shown_as_json(tmp_path: Path) -> None:
