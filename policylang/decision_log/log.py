@@ -208,7 +208,7 @@ class DecisionLog:
             snapshot = json.loads(row[0])
             if not isinstance(snapshot, dict):
                 raise TypeError("not an object")
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             raise self._error(
                 f"the stored policy {policy_hash[:12]} cannot be read ({exc})", "run `policy log verify`"
             ) from None

@@ -165,7 +165,7 @@ def _check_policies(session: Session) -> list[Problem]:
             )
             found.append(Problem(kind="policy", message=message, policy=policy_hash))
             continue
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, RecursionError):
             found.append(Problem(kind="policy", message=f"{label} was edited: it cannot be read", policy=policy_hash))
             continue
         if compiled.content_hash != policy_hash:
