@@ -127,7 +127,7 @@ def _check_text(text: str, at: str) -> None:
         )
 
 
-def check_storable(value: Any, at: str = "", depth: int = 0) -> None:
+def _check_storable(value: Any, at: str = "", depth: int = 0) -> None:
     """Raises _Unstorable for text with a lone surrogate anywhere in `value` (keys too) and for
     nesting past MAX_FACT_DEPTH (a value that contains itself included); other values pass, as the
     converters and the log judge them. `at` names the place for the message (`.a[2]`)."""
@@ -143,24 +143,24 @@ def check_storable(value: Any, at: str = "", depth: int = 0) -> None:
             place = f"{at}.{key}" if isinstance(key, str) and key.isidentifier() else f"{at}[{_shown(key)}]"
             if isinstance(key, str):
                 _check_text(key, f"{at}[{_shown(key)}]")
-            check_storable(item, place, depth + 1)
+            _check_storable(item, place, depth + 1)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_storable(item, f"{at}[{index}]", depth + 1)
+            _check_storable(item, f"{at}[{index}]", depth + 1)
     else:
         for item in value:
-            check_storable(item, f"{at}[…]", depth + 1)
+            _check_storable(item, f"{at}[…]", depth + 1)
 
 
 def _is_unstorable(value: Any) -> bool:
-    """True when check_storable would refuse `value`; the generated validator's quick test."""
+    """True when _check_storable would refuse `value`; the generated validator's quick test."""
     kind = value.__class__
     if kind is int or kind is bool or kind is float or value is None:
         return False
     if kind is str:
         return _lone_surrogate(value) is not None
     try:
-        check_storable(value)
+        _check_storable(value)
     except _Unstorable:
         return True
     return False
@@ -332,7 +332,7 @@ def _set_converter(t: SetOf) -> Callable[[Any], frozenset[Any]]:
 
 def _as_given(value: Any) -> Any:
     """A fact of unknown type is kept as given, once it is known that the log and printers can hold it."""
-    check_storable(value)
+    _check_storable(value)
     return value
 
 
@@ -440,7 +440,7 @@ class FactsValidator:
             try:
                 if isinstance(name, str):
                     _check_text(name, "")
-                check_storable(value)
+                _check_storable(value)
             except _Unstorable as cause:
                 shown = name if isinstance(name, str) and _lone_surrogate(name) is None else _shown(name)
                 problems.append(
