@@ -10,7 +10,7 @@ from policylang import ExitCode, PolicyError, load, render_text
 from policylang.diagnostics import to_dict
 
 from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
-from .terminal import json_text, one_line, shown
+from .terminal import json_text, one_line, safe_text
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
@@ -73,7 +73,7 @@ def eval_command(
         # for a conflict: a conflict on these facts is reported as at run time.
         policy = load(file, unknown_facts=unknown_facts, refuse_conflicts=False)
     except PolicyError as exc:
-        click.echo(shown(render_text(exc.diagnostics, exc.sources)), err=True)
+        click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
     if log_path is None:
         return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, None)
@@ -83,7 +83,7 @@ def eval_command(
         with open_log(log_path) as log:
             return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, log)
     except LogError as exc:
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
 
 
@@ -149,16 +149,16 @@ def _decide_one(
     try:
         return ExitCode.OK, policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
     except FactsError as exc:
-        click.echo(shown(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc)), err=True)
+        click.echo(safe_text(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc)), err=True)
         return ExitCode.USAGE, None
     except ConflictError as exc:
-        click.echo(f"error[conflict]: {shown(str(exc))}", err=True)
+        click.echo(f"error[conflict]: {safe_text(str(exc))}", err=True)
         click.echo(
             "  = hint: use --on-conflict mark to see the other outputs, or give the output a resolution", err=True
         )
         return ExitCode.FINDINGS, None
     except EvaluationError as exc:
-        click.echo(f"error[evaluation-error]: {shown(str(exc))}", err=True)
+        click.echo(f"error[evaluation-error]: {safe_text(str(exc))}", err=True)
         return ExitCode.FINDINGS, None
 
 
@@ -206,7 +206,7 @@ def _line_error(number: int, detail: dict[str, Any], output_format: str) -> None
 
 def _show_input_error(exc: FactsInputError) -> None:
     sources = {exc.source.name: exc.source} if exc.source is not None else {}
-    click.echo(shown(render_text([exc.diagnostic], sources)), err=True)
+    click.echo(safe_text(render_text([exc.diagnostic], sources)), err=True)
 
 
 def _sources(policy: Policy) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from policylang.values import format_datetime
 
 from .evaluate import _decide_one, _show_input_error
 from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
-from .terminal import escaped_strings, json_safe, one_line, shown
+from .terminal import escaped_strings, json_safe, one_line, safe_text
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
@@ -126,7 +126,7 @@ def _decide(
     try:
         policy = load(file, unknown_facts=unknown, refuse_conflicts=False)
     except PolicyError as exc:
-        click.echo(shown(render_text(exc.diagnostics, exc.sources)), err=True)
+        click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
     problem = _bad_question(policy, why_not, only)  # before deciding, so that a bad question logs nothing
     if problem is not None:
@@ -150,7 +150,7 @@ def _decide(
         with open_log(log) as opened:
             code, decision = _decide_one(policy, facts, as_of, "mark", opened)
     except LogError as exc:
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     return decision if decision is not None else code
 
@@ -166,7 +166,7 @@ def _logged(
         with open_log(log_path, create=False) as log:
             replayed = log.replay(decision_id)
     except LogError as exc:
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     record = replayed.record
     recorded = (
@@ -265,4 +265,4 @@ def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...
 
 
 def _usage_error(message: str, hint: str) -> None:
-    click.echo(f"error[usage]: {shown(message)}\n  = hint: {shown(hint)}", err=True)
+    click.echo(f"error[usage]: {safe_text(message)}\n  = hint: {safe_text(hint)}", err=True)

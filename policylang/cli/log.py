@@ -12,7 +12,7 @@ import click
 
 from policylang import ExitCode
 
-from .terminal import json_text, one_line, shown
+from .terminal import json_text, one_line, safe_text
 
 if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
     from policylang.decision_log import DecisionLog, LoggedDecision, VerifyReport
@@ -55,7 +55,7 @@ def _open(log_path: str) -> DecisionLog | None:
     try:
         return open_log(log_path, create=False)
     except LogError as exc:
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return None
 
 
@@ -111,7 +111,7 @@ def list_command(
             records = log.list(since=since, until=until, policy=policy_filter, where=list(where), limit=limit)
             notes = _where_notes(log, where) if where and not records else []
     except LogError as exc:
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     for note in notes:
         click.echo(f"note: {note}", err=True)
@@ -177,7 +177,7 @@ def show_command(decision_id: str, log_path: str, output_format: str) -> int:
             facts = record.facts_given()
     except LogError as exc:
         exc.path = exc.path or log.name  # the name, never the URL: it may hold a password
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     try:
         json_shape = output_format == "json"
@@ -281,7 +281,7 @@ def verify_command(log_path: str, expect_head: str | None, output_format: str) -
         with log:
             report = log.verify(expect_head=expect_head)
     except LogError as exc:
-        click.echo(shown(str(exc)), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     if output_format == "json":
         click.echo(json_text({"ok": report.ok, **report.model_dump(mode="json")}, indent=2))

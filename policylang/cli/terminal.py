@@ -27,7 +27,7 @@ def one_line(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
-def shown(text: str) -> str:
+def safe_text(text: str) -> str:
     """A rendered text (several lines, maybe a policy's message) with its newlines and tabs kept and every
     other control character escaped; use one_line for the values inside it, so they cannot add lines."""
     return _UNSAFE_IN_LAYOUT.sub(_escape, text)
