@@ -305,3 +305,17 @@ def test_h2_a_recorded_decision_that_cannot_be_shown_still_gets_its_id_reported(
         (record,) = log.list()
     assert exited.value.code == 2 and out.getvalue() == b""
     assert f"decision {record.id} was recorded in the log, but the decision cannot be shown" in err.getvalue().decode()
+
+
+def test_l4_check_escapes_control_characters_quoted_from_the_policy(tmp_path: Path) -> None:
+    (tmp_path / "q.policy").write_text(
+        'output { note: string }\nif s != "" then note = "x" "a\x1b[2Jb\x9b"\nif "q\x1b[31m" then note = "y"\n',
+        encoding="utf-8",
+    )
+    text = policy("check", "q.policy", cwd=tmp_path)
+    as_json = policy("check", "q.policy", "--format", "json", cwd=tmp_path)
+    for run in (text, as_json):
+        assert run.returncode == 1 and not any(ch in run.stdout for ch in "\x1b\x9b"), run.stdout
+    assert 'found `"a\\u{1b}[2Jb\\u{9b}"`' in text.stdout and 'but `"q\\u{1b}[31m"` is a string' in text.stdout
+    messages = [d["message"] for d in json.loads(as_json.stdout)["diagnostics"]]
+    assert any('"a\x1b[2Jb\x9b"' in message for message in messages)  # JSON keeps the exact text
