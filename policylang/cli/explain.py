@@ -105,12 +105,40 @@ def explain_command(
         made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs)
         if isinstance(made, int):
             return made
+        if made.id is not None:  # recorded: whatever happens next, the command must report its id
+            return _explain_recorded(made, why_not, only_outputs, output_format, width, output_path)
         answered = _explained(made, why_not, only_outputs or None)
         if isinstance(answered, int):
             return answered
         explained, code = answered, ExitCode.OK
     _write(explained, output_format, width, output_path)
     return code
+
+
+def _explain_recorded(
+    decision: Decision,
+    why_not: tuple[str, ...],
+    only: tuple[str, ...],
+    output_format: str,
+    width: int | None,
+    output_path: str | None,
+) -> int:
+    """Explain a decision just recorded in the log; if that fails, say so with the decision's id, so
+    that no record exists that the command did not report."""
+    try:
+        answered = _explained(decision, why_not, only or None)
+        if isinstance(answered, int):
+            return answered
+        _write(answered, output_format, width, output_path)
+    except (ValueError, TypeError, LookupError, RecursionError, OverflowError) as exc:
+        click.echo(
+            f"error[internal-error]: decision {decision.id} was recorded in the log, but it cannot be explained: "
+            f"{one_line(f'{type(exc).__name__}: {exc}')}\n"
+            "  = hint: this is a bug in policylang; please report it with the command and files you used",
+            err=True,
+        )
+        return ExitCode.USAGE
+    return ExitCode.OK
 
 
 def _decide(

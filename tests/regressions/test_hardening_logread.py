@@ -319,3 +319,23 @@ def test_l4_check_escapes_control_characters_quoted_from_the_policy(tmp_path: Pa
     assert 'found `"a\\u{1b}[2Jb\\u{9b}"`' in text.stdout and 'but `"q\\u{1b}[31m"` is a string' in text.stdout
     messages = [d["message"] for d in json.loads(as_json.stdout)["diagnostics"]]
     assert any('"a\x1b[2Jb\x9b"' in message for message in messages)  # JSON keeps the exact text
+
+
+def test_h2_a_recorded_decision_that_cannot_be_explained_still_gets_its_id_reported(
+    echo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from policylang.cli import explain, main
+
+    def broken(*args: object) -> None:
+        raise ValueError("cannot render")
+
+    monkeypatch.setattr(explain, "_write", broken)
+    monkeypatch.chdir(echo)
+    with CliRunner().isolation() as (out, err, _), pytest.raises(SystemExit) as exited:
+        main(["explain", "echo.policy", "--input", "good.json", "--log", "d.db"])
+    with DecisionLog(echo / "d.db") as log:
+        (record,) = log.list()
+    assert exited.value.code == 2 and out.getvalue() == b""
+    assert f"decision {record.id} was recorded in the log, but it cannot be explained" in err.getvalue().decode()
