@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import policylang
 from policylang import FactsError
@@ -339,3 +341,46 @@ def test_h2_a_recorded_decision_that_cannot_be_explained_still_gets_its_id_repor
         (record,) = log.list()
     assert exited.value.code == 2 and out.getvalue() == b""
     assert f"decision {record.id} was recorded in the log, but it cannot be explained" in err.getvalue().decode()
+
+
+_TEXT = st.text(alphabet=st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_from("\x1b\n\x9b")))
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=_VALUES)
+def test_h2_any_fact_is_refused_or_recorded_read_back_and_shown_on_one_line(tmp_path: Path, value: Any) -> None:
+    from policylang.cli.log import _list_line, _render_record
+
+    compiled = policylang.compile(SCHEMALESS, "free.policy")
+    facts = {"s": "y", "given": value}
+    with DecisionLog(tmp_path / "d.db") as log:
+        before = log.head()
+        try:
+            decision = compiled.decide(facts, log=log)
+        except FactsError as exc:
+            assert _has_surrogate(value) and "lone surrogate" in str(exc)
+            assert log.head() == before  # nothing recorded
+            return
+        assert not _has_surrogate(value)
+        record = log.get(decision.id or "")
+    assert record.facts_given() == facts
+    line = _list_line(record)
+    shown = _render_record(record, record.facts_given())
+    for text in (line, shown):
+        assert not any(ch in text for ch in "\x1b\x9b")
+    assert "\n" not in line and len(shown.splitlines()) == 13  # one line per field: nothing forged a line
