@@ -153,12 +153,13 @@ _SNIPPET_WIDTH = 100
 
 
 def _visible(text: str) -> str:
-    """Make control characters visible so that binary junk cannot garble a terminal."""
+    """Make control characters (C0, DEL, C1) and lone surrogates visible so that binary junk cannot
+    garble a terminal or make printing fail; one `?` each keeps the caret under its column."""
     out = []
     for ch in text:
         if ch == "\t":
             out.append("    ")
-        elif ord(ch) < 32 or ord(ch) == 127:
+        elif ord(ch) < 32 or 127 <= ord(ch) <= 159 or 0xD800 <= ord(ch) <= 0xDFFF:
             out.append("?")
         else:
             out.append(ch)

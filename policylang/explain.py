@@ -104,8 +104,12 @@ def literal(value: Any) -> str:
     if isinstance(value, list):
         return "{" + ", ".join(literal(v) for v in value) + "}"
     if isinstance(value, str) and not _PLAIN.fullmatch(value):
-        return json.dumps(value, ensure_ascii=False)  # quoted, with newlines and quotes escaped
+        quoted = json.dumps(value, ensure_ascii=False)  # quoted, with newlines, quotes and C0 escaped
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)  # DEL, C1, lone surrogates too
     return str(value)
+
+
+_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 _PLAIN = re.compile(r"[\w.:+-]+")

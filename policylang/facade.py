@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,12 +79,24 @@ def with_analysis(report: CheckReport, *, overlaps: bool = False) -> CheckReport
     return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0, DEL, C1 and lone surrogates (an undecodable file name): none may be in a policy's path."""
+
+
 def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
     """A policy file's text, or an `io-error` diagnostic saying why it cannot be read."""
     path = Path(path)
     name = str(path)
     if not name or name == ".":
         return None, error(Code.IO_ERROR, "no policy file named", None, hint="give the path of a `.policy` file")
+    if _CONTROL.search(name):  # the name becomes the policy's name and its rules' ids: printed everywhere
+        shown = _CONTROL.sub(lambda m: f"\\u{{{ord(m.group()):x}}}", name)
+        return None, error(
+            Code.IO_ERROR,
+            f"the path `{shown}` holds control characters, which would show in every decision and rule id",
+            None,
+            hint="rename the file (or folder) without them",
+        )
     try:
         data = path.read_bytes()
     except (ValueError, RuntimeError) as exc:  # a NUL byte in the name; a symlink loop

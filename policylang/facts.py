@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import reprlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -81,6 +82,88 @@ class _Invalid(ValueError):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class _Unstorable(_Invalid):
+    """A value no log, terminal or JSON reader could hold as given: text that is not Unicode (a lone
+    surrogate) or nesting past MAX_FACT_DEPTH. `at` is where inside the fact (`.a[2]`, empty for
+    the fact itself); the message is finished by `where` once the fact's name is known."""
+
+    def __init__(self, what: str, at: str, hint: str) -> None:
+        super().__init__(what, hint)
+        self.what = what
+        self.at = at
+
+    def where(self, fact: str) -> str:
+        place = fact + self.at
+        return self.what.format(at=f"`{place if len(place) <= 60 else place[:59] + '…'}`")
+
+
+MAX_FACT_DEPTH = 100
+"""How deeply lists, sets, tuples and objects may nest inside one fact (docs/limits.md). Deeper facts
+are refused before deciding: the log's JSON, its readers and the printers all recurse over them."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_HINT = (
+    "facts are Unicode text; a lone surrogate (`\\ud800` to `\\udfff` in JSON, without its pair) cannot "
+    "be recorded or printed: give the character itself, or both halves of its surrogate pair"
+)
+_DEPTH_HINT = f"facts nest at most {MAX_FACT_DEPTH} levels of lists and objects: flatten the value"
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in `text`, escaped (`\\udc00`), or None for Unicode text."""
+    if text.isascii():  # O(1) in CPython: the common case costs nothing
+        return None
+    found = _SURROGATE.search(text)
+    return None if found is None else f"\\u{ord(found.group()):04x}"
+
+
+def _check_text(text: str, at: str) -> None:
+    bad = _lone_surrogate(text)
+    if bad is not None:
+        raise _Unstorable(
+            f"the text at {{at}} holds a lone surrogate `{bad}`, which is not Unicode text", at, _SURROGATE_HINT
+        )
+
+
+def _check_storable(value: Any, at: str = "", depth: int = 0) -> None:
+    """Raises _Unstorable for text with a lone surrogate anywhere in `value` (keys too) and for
+    nesting past MAX_FACT_DEPTH (a value that contains itself included); other values pass, as the
+    converters and the log judge them. `at` names the place for the message (`.a[2]`)."""
+    if isinstance(value, str):
+        _check_text(value, at)
+        return
+    if not isinstance(value, Mapping | list | tuple | set | frozenset):
+        return
+    if depth >= MAX_FACT_DEPTH:
+        raise _Unstorable(f"{{at}} nests lists or objects more than {MAX_FACT_DEPTH} levels deep", at, _DEPTH_HINT)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            place = f"{at}.{key}" if isinstance(key, str) and key.isidentifier() else f"{at}[{_shown(key)}]"
+            if isinstance(key, str):
+                _check_text(key, f"{at}[{_shown(key)}]")
+            _check_storable(item, place, depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_storable(item, f"{at}[{index}]", depth + 1)
+    else:
+        for item in value:
+            _check_storable(item, f"{at}[…]", depth + 1)
+
+
+def _is_unstorable(value: Any) -> bool:
+    """True when _check_storable would refuse `value`; the generated validator's quick test."""
+    kind = value.__class__
+    if kind is int or kind is bool or kind is float or value is None:
+        return False
+    if kind is str:
+        return _lone_surrogate(value) is not None
+    try:
+        _check_storable(value)
+    except _Unstorable:
+        return True
+    return False
 
 
 class _Shown(reprlib.Repr):
@@ -161,6 +244,7 @@ _MAX_EXPONENT = 100
 
 def convert_string(value: Any) -> str:
     if isinstance(value, str):
+        _check_text(value, "")
         return value
     raise _Invalid(f"expected a string, got {_shown(value)}")
 
@@ -247,6 +331,8 @@ def _set_converter(t: SetOf) -> Callable[[Any], frozenset[Any]]:
 
 
 def _as_given(value: Any) -> Any:
+    """A fact of unknown type is kept as given, once it is known that the log and printers can hold it."""
+    _check_storable(value)
     return value
 
 
@@ -297,6 +383,7 @@ class FactsValidator:
             for i, (name, (ann, default)) in enumerate(fields.items())
         }
         self._names = list(fields)
+        self._reject_unknown = extra == "forbid"
         config = ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True)
         self._model: type[pydantic.BaseModel] = create_model("Facts", __config__=config, **aliased)  # type: ignore[call-overload]  # field definitions built at run time
         self._fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
@@ -331,15 +418,40 @@ class FactsValidator:
         if any(value is MISSING for value in given.values()):
             # MISSING given for a fact is the fact not given: its default, missing, or an error.
             given = {name: value for name, value in given.items() if value is not MISSING}
+        unstorable = self._unstorable_extras(given)
         try:
             model = self._model.model_validate(given)
         except pydantic.ValidationError as exc:
-            raise self._problems(exc, given) from None
+            raise self._problems(exc, given, unstorable) from None
+        if unstorable:
+            raise self._facts_error(unstorable)
         values = model.__dict__
         return {name: values[f"f{i}"] for i, name in enumerate(self._names)}
 
-    def _problems(self, exc: pydantic.ValidationError, given: Mapping[str, Any]) -> FactsError:
+    def _unstorable_extras(self, given: Mapping[str, Any]) -> list[FactProblem]:
+        """Facts the policy does not read (a schema-less policy's extras, or ignored unknown facts)
+        are still recorded as given: those no log or printer could hold are refused all the same."""
         problems: list[FactProblem] = []
+        if self._reject_unknown:
+            return problems  # each is an unknown fact already
+        for name, value in given.items():
+            if name in self.facts:
+                continue
+            try:
+                if isinstance(name, str):
+                    _check_text(name, "")
+                _check_storable(value)
+            except _Unstorable as cause:
+                shown = name if isinstance(name, str) and _lone_surrogate(name) is None else _shown(name)
+                problems.append(
+                    FactProblem(str(shown), f"fact `{shown}`: {cause.where(str(shown))}", "", value, cause.hint)
+                )
+        return problems
+
+    def _problems(
+        self, exc: pydantic.ValidationError, given: Mapping[str, Any], unstorable: Sequence[FactProblem] = ()
+    ) -> FactsError:
+        problems: list[FactProblem] = list(unstorable)
         for item in exc.errors():
             name = str(item["loc"][0]) if item["loc"] else ""
             fact = self.facts.get(name)
@@ -368,8 +480,13 @@ class FactsValidator:
             else:
                 cause = item.get("ctx", {}).get("error")
                 message = cause.message if isinstance(cause, _Invalid) else item["msg"]
+                if isinstance(cause, _Unstorable):
+                    message = cause.where(name)
                 hint = cause.hint if isinstance(cause, _Invalid) else None
                 problems.append(FactProblem(name, f"fact `{name}`: {message}", expected, given.get(name), hint))
+        return self._facts_error(problems)
+
+    def _facts_error(self, problems: list[FactProblem]) -> FactsError:
         diagnostics = tuple(
             error(
                 Code.FACTS_ERROR,
@@ -393,6 +510,23 @@ def _wrap(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 _ABSENT = object()
+
+
+def _extras_unstorable(given: dict[str, Any], known: frozenset[str]) -> bool:
+    """True when a fact the policy does not declare (name or value) could not be recorded as given.
+    On every decision of a schema-less policy: plain text and numbers are judged inline."""
+    for name, value in given.items():
+        if name in known:
+            continue
+        if name.__class__ is str and not name.isascii() and _SURROGATE.search(name):
+            return True
+        kind = value.__class__
+        if kind is str:
+            if not value.isascii() and _SURROGATE.search(value):
+                return True
+        elif kind is not int and kind is not bool and kind is not float and _is_unstorable(value):
+            return True
+    return False
 
 
 def _fast_validator(
@@ -420,6 +554,10 @@ def _fast_validator(
         "repr": repr,
         "float": float,
         "PD": _parse_duration_text,
+        "SUR": _SURROGATE.search,
+        "UNSTORABLE": _is_unstorable,
+        "EXTRAS_UNSTORABLE": _extras_unstorable,
+        "KNOWN": frozenset(facts),
     }
     lines = [
         "def validate(given):",
@@ -446,10 +584,10 @@ def _fast_validator(
         t = fact.type
         # The common types are taken as they are when exactly right; the others go through their converter.
         inline: dict[Type, str] = {
-            STRING: f"{local}.__class__ is not str",
+            STRING: f"{local}.__class__ is not str or not {local}.isascii() and SUR({local})",
             BOOL: f"{local} is not True and {local} is not False",
             INT: f"{local}.__class__ is not int",
-            UNKNOWN: f"{local} is MISSING",
+            UNKNOWN: f"{local} is MISSING or UNSTORABLE({local})",
         }
         rejected = inline.get(t)
         if isinstance(t, EnumOf):
@@ -482,6 +620,9 @@ def _fast_validator(
     lines.append("        return None  # the pydantic model says what is wrong")
     if reject_unknown:
         lines.append("    if found != len(given):")
+        lines.append("        return None")
+    else:  # facts the rules do not read are recorded as given: the model refuses those no log could hold
+        lines.append("    if found != len(given) and EXTRAS_UNSTORABLE(given, KNOWN):")
         lines.append("        return None")
     lines.append(f"    return {{{', '.join(result)}}}")
     code = compile("\n".join(lines) + "\n", "<facts validator>", "exec")

@@ -174,9 +174,21 @@ _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "0": "\0"}
 _ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_HINT = (
+    "D800 to DFFF are the halves of UTF-16 surrogate pairs, not characters: write the character itself "
+    "or its code point, as in `\\u{1F600}`"
+)
+
+
 def parse_string_literal(text: str) -> str:
     """A double-quoted literal with escapes `\\" \\\\ \\n \\t \\r \\0 \\uXXXX \\u{X...}`."""
     body = text[1:-1]
+    raw = _SURROGATE.search(body)
+    if raw is not None:  # only text given through the API can hold one: a file is UTF-8
+        raise ValueParseError(
+            f"`\\u{{{ord(raw.group()):x}}}` (a lone surrogate) is not a Unicode scalar value", _SURROGATE_HINT
+        )
 
     def replace(match: re.Match[str]) -> str:
         esc = match.group(1)
@@ -184,9 +196,16 @@ def parse_string_literal(text: str) -> str:
             return _ESCAPES[esc]
         if esc.startswith("u") and len(esc) > 1:
             code = int(esc[1:].strip("{}"), 16)
-            if code > 0x10FFFF:  # lone surrogates stay allowed: raw text can hold them, so escapes may too
+            if code > 0x10FFFF:
                 raise ValueParseError(f"`\\{esc}` is not a valid character", "use a code point below 10FFFF")
+            if 0xD800 <= code <= 0xDFFF:  # no text can hold one: it could be neither stored nor printed
+                raise ValueParseError(f"`\\{esc}` is not a Unicode scalar value", _SURROGATE_HINT)
             return chr(code)
+        if not esc.isprintable():  # a message never prints a control character raw (issue 12, L4)
+            raise ValueParseError(
+                f"unknown escape: a backslash before the character U+{ord(esc):04X} in a string",
+                'use one of \\" \\\\ \\n \\t \\r \\0 \\uXXXX, or write the character itself',
+            )
         raise ValueParseError(
             f"unknown escape `\\{esc}` in a string"
             if esc != "u"

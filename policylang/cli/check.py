@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 
 import click
 
-from policylang import CheckReport, ExitCode, check_file, render_json, summary_line
-from policylang.diagnostics import Severity, to_dict
+from policylang import CheckReport, ExitCode, check_file, render_json, render_text, summary_line
+from policylang.diagnostics import Diagnostic, Label, Severity, to_dict
 from policylang.facade import with_analysis
 
 from .files import expand_policy_paths
+from .terminal import json_safe, json_text, safe_text
 
 
 @click.command("check")
@@ -40,22 +41,36 @@ def check_command(files: tuple[str, ...], output_format: str, strict: bool, anal
     diagnostics = [d for r in reports for d in r.diagnostics]
     if output_format == "json":
         if len(reports) == 1:
-            click.echo(render_json(reports[0].diagnostics))
+            click.echo(json_safe(render_json(reports[0].diagnostics)))
         else:
             payload = {
                 "diagnostics": [to_dict(d) for d in diagnostics],
                 "files": [{"file": r.filename, "ok": r.ok} for r in reports],
             }
-            click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+            click.echo(json_text(payload, indent=2, default=str))
     else:
         color = use_color()
         for report in reports:
             if report.diagnostics:
-                click.echo(report.render(color=color))
+                shown = tuple(_escaped(d) for d in report.diagnostics)
+                click.echo(render_text(shown, report.sources, color=color))
                 click.echo()
         files_word = "file" if len(reports) == 1 else "files"
         click.echo(f"checked {len(reports)} {files_word}: {summary_line(diagnostics)}")
     return _exit_code(reports, strict)
+
+
+def _escaped(diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic with the control characters in its texts escaped: a message may quote a string of
+    the policy, which may hold any character; done before colouring, so that the colours stay."""
+    return dataclasses.replace(
+        diagnostic,
+        message=safe_text(diagnostic.message),
+        label=None if diagnostic.label is None else safe_text(diagnostic.label),
+        labels=tuple(Label(label.span, safe_text(label.text)) for label in diagnostic.labels),
+        hint=None if diagnostic.hint is None else safe_text(diagnostic.hint),
+        notes=tuple(safe_text(note) for note in diagnostic.notes),
+    )
 
 
 def _exit_code(reports: list[CheckReport], strict: bool) -> ExitCode:

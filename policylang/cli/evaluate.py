@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -11,6 +10,7 @@ from policylang import ExitCode, PolicyError, load, render_text
 from policylang.diagnostics import to_dict
 
 from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
+from .terminal import json_text, one_line, safe_text
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
@@ -73,7 +73,7 @@ def eval_command(
         # for a conflict: a conflict on these facts is reported as at run time.
         policy = load(file, unknown_facts=unknown_facts, refuse_conflicts=False)
     except PolicyError as exc:
-        click.echo(render_text(exc.diagnostics, exc.sources), err=True)
+        click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
     if log_path is None:
         return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, None)
@@ -83,7 +83,7 @@ def eval_command(
         with open_log(log_path) as log:
             return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, log)
     except LogError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
 
 
@@ -110,15 +110,35 @@ def _eval(
         _show_input_error(exc)
         return ExitCode.USAGE
     code, payload = _decide_one(policy, facts, as_of, on_conflict, log)
-    if payload is not None:
-        click.echo(_json(payload) if output_format == "json" else render_decision(payload, policy))
-    return code
+    if payload is None:
+        return code
+    return _print_decision(payload, policy, output_format) or code
+
+
+def _print_decision(decision: Decision, policy: Policy, output_format: str, line: int | None = None) -> ExitCode | None:
+    """Print a decision; None when done. If it cannot be shown, say so, and give its id when it was
+    recorded: a record must never exist that the command did not report."""
+    try:
+        if output_format == "json":
+            text = _json(decision) if line is None else _json(decision, line=line)
+        else:
+            text = ("" if line is None else f"# line {line}\n") + render_decision(decision, policy)
+    except (ValueError, TypeError, LookupError, RecursionError, OverflowError) as exc:
+        recorded = f" decision {decision.id} was recorded in the log, but" if decision.id else ""
+        click.echo(
+            f"error[internal-error]:{recorded} the decision cannot be shown: {one_line(f'{type(exc).__name__}: {exc}')}"
+            "\n  = hint: this is a bug in policylang; please report it with the command and files you used",
+            err=True,
+        )
+        return ExitCode.USAGE
+    click.echo(text)
+    return None
 
 
 def _json(decision: Decision, **extra: Any) -> str:
     """The decision's JSON shape, with its log id first when it was recorded."""
     shape = {**extra, **decision.to_dict()}
-    return json.dumps(shape, indent=None if extra else 2, ensure_ascii=False)
+    return json_text(shape, indent=None if extra else 2)
 
 
 def _decide_one(
@@ -129,16 +149,16 @@ def _decide_one(
     try:
         return ExitCode.OK, policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
     except FactsError as exc:
-        click.echo(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc), err=True)
+        click.echo(safe_text(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc)), err=True)
         return ExitCode.USAGE, None
     except ConflictError as exc:
-        click.echo(f"error[conflict]: {exc}", err=True)
+        click.echo(f"error[conflict]: {safe_text(str(exc))}", err=True)
         click.echo(
             "  = hint: use --on-conflict mark to see the other outputs, or give the output a resolution", err=True
         )
         return ExitCode.FINDINGS, None
     except EvaluationError as exc:
-        click.echo(f"error[evaluation-error]: {exc}", err=True)
+        click.echo(f"error[evaluation-error]: {safe_text(str(exc))}", err=True)
         return ExitCode.FINDINGS, None
 
 
@@ -173,23 +193,20 @@ def _decide_lines(
             _line_error(number, {"code": code, "message": str(exc)}, output_format)
             worst = max(worst, ExitCode.FINDINGS)
             continue
-        if output_format == "json":
-            click.echo(_json(decision, line=number))
-        else:
-            click.echo(f"# line {number}\n{render_decision(decision, policy)}")
+        worst = max(worst, _print_decision(decision, policy, output_format, number) or ExitCode.OK)
     return worst
 
 
 def _line_error(number: int, detail: dict[str, Any], output_format: str) -> None:
     if output_format == "json":
-        click.echo(json.dumps({"line": number, "error": detail}, ensure_ascii=False, default=str))
+        click.echo(json_text({"line": number, "error": detail}, default=str))
     else:
-        click.echo(f"line {number}: error[{detail.get('code')}]: {detail.get('message')}", err=True)
+        click.echo(f"line {number}: error[{detail.get('code')}]: {one_line(str(detail.get('message')))}", err=True)
 
 
 def _show_input_error(exc: FactsInputError) -> None:
     sources = {exc.source.name: exc.source} if exc.source is not None else {}
-    click.echo(render_text([exc.diagnostic], sources), err=True)
+    click.echo(safe_text(render_text([exc.diagnostic], sources)), err=True)
 
 
 def _sources(policy: Policy) -> dict[str, Any]:
@@ -197,10 +214,12 @@ def _sources(policy: Policy) -> dict[str, Any]:
 
 
 def render_decision(decision: Decision, policy: Policy) -> str:
-    """A decision as a small table: each output, its value and where it came from."""
+    """A decision as a small table: each output, its value and where it came from; every text from the
+    policy or the facts on one line, its control characters escaped."""
     from policylang.evaluator import to_json_value
 
-    lines = [f"policy {decision.policy_name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
+    name = one_line(decision.policy_name)
+    lines = [f"policy {name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
     if decision.id:
         lines.append(f"decision id {decision.id} (policy explain --decision {decision.id})")
     names = list(policy.checked.outputs)
@@ -208,8 +227,8 @@ def render_decision(decision: Decision, policy: Policy) -> str:
     for name in names:
         resolved = decision.resolutions[name]
         if name in decision.conflicts:
-            shown = "CONFLICT: " + ", ".join(f"{rule} says {_show(v)}" for rule, v in decision.conflicts[name])
-            lines.append(f"  {name.ljust(width)}  {shown}")
+            said = ", ".join(f"{one_line(rule)} says {_show(v)}" for rule, v in decision.conflicts[name])
+            lines.append(f"  {name.ljust(width)}  CONFLICT: {said}")
             continue
         if name not in decision.outputs:
             lines.append(f"  {name.ljust(width)}  -  (no rule matched, no default)")
@@ -219,20 +238,20 @@ def render_decision(decision: Decision, policy: Policy) -> str:
             origin = "(default)"
         else:
             strategy = policy.checked.outputs[name].resolution
-            origin = f"<- {', '.join(resolved.winners)}" + (
+            origin = f"<- {', '.join(one_line(rule) for rule in resolved.winners)}" + (
                 f" (resolve {strategy})" if len(resolved.winners) > 1 or resolved.overridden else ""
             )
         lines.append(f"  {name.ljust(width)}  {value}  {origin}")
-    lines.append("fired: " + (", ".join(decision.fired) if decision.fired else "none"))
+    lines.append("fired: " + (", ".join(one_line(rule) for rule in decision.fired) if decision.fired else "none"))
     return "\n".join(lines)
 
 
 def _show(value: Any) -> str:
     from policylang.evaluator import to_json_value
 
-    shown = to_json_value(value)
-    if isinstance(shown, list):
-        return "{" + ", ".join(str(v) for v in shown) + "}"
-    if isinstance(shown, bool):
-        return "true" if shown else "false"
-    return str(shown)
+    as_json = to_json_value(value)
+    if isinstance(as_json, list):
+        return "{" + ", ".join(one_line(str(v)) for v in as_json) + "}"
+    if isinstance(as_json, bool):
+        return "true" if as_json else "false"
+    return one_line(str(as_json))

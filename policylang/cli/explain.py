@@ -17,6 +17,7 @@ from policylang.values import format_datetime
 
 from .evaluate import _decide_one, _show_input_error
 from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
+from .terminal import escaped_strings, json_safe, one_line, safe_text
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
@@ -104,12 +105,40 @@ def explain_command(
         made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs)
         if isinstance(made, int):
             return made
+        if made.id is not None:  # recorded: whatever happens next, the command must report its id
+            return _explain_recorded(made, why_not, only_outputs, output_format, width, output_path)
         answered = _explained(made, why_not, only_outputs or None)
         if isinstance(answered, int):
             return answered
         explained, code = answered, ExitCode.OK
     _write(explained, output_format, width, output_path)
     return code
+
+
+def _explain_recorded(
+    decision: Decision,
+    why_not: tuple[str, ...],
+    only: tuple[str, ...],
+    output_format: str,
+    width: int | None,
+    output_path: str | None,
+) -> int:
+    """Explain a decision just recorded in the log; if that fails, say so with the decision's id, so
+    that no record exists that the command did not report."""
+    try:
+        answered = _explained(decision, why_not, only or None)
+        if isinstance(answered, int):
+            return answered
+        _write(answered, output_format, width, output_path)
+    except (ValueError, TypeError, LookupError, RecursionError, OverflowError) as exc:
+        click.echo(
+            f"error[internal-error]: decision {decision.id} was recorded in the log, but it cannot be explained: "
+            f"{one_line(f'{type(exc).__name__}: {exc}')}\n"
+            "  = hint: this is a bug in policylang; please report it with the command and files you used",
+            err=True,
+        )
+        return ExitCode.USAGE
+    return ExitCode.OK
 
 
 def _decide(
@@ -125,7 +154,7 @@ def _decide(
     try:
         policy = load(file, unknown_facts=unknown, refuse_conflicts=False)
     except PolicyError as exc:
-        click.echo(render_text(exc.diagnostics, exc.sources), err=True)
+        click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
     problem = _bad_question(policy, why_not, only)  # before deciding, so that a bad question logs nothing
     if problem is not None:
@@ -149,7 +178,7 @@ def _decide(
         with open_log(log) as opened:
             code, decision = _decide_one(policy, facts, as_of, "mark", opened)
     except LogError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     return decision if decision is not None else code
 
@@ -165,7 +194,7 @@ def _logged(
         with open_log(log_path, create=False) as log:
             replayed = log.replay(decision_id)
     except LogError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     record = replayed.record
     recorded = (
@@ -181,7 +210,7 @@ def _logged(
     if check.differences:
         click.echo(
             f"error[replay-differs]: deciding decision {record.id} again with its stored policy does not "
-            "reproduce the record:\n" + "\n".join(f"  - {d}" for d in check.differences),
+            "reproduce the record:\n" + "\n".join(f"  - {one_line(d)}" for d in check.differences),
             err=True,
         )
         return explained, ExitCode.FINDINGS
@@ -194,14 +223,14 @@ def _write(explained: Explanation, output_format: str, width: int | None, output
     from . import use_color
 
     if output_format == "json":
-        text = render_json(explained) + "\n"
+        text = json_safe(render_json(explained)) + "\n"
     elif output_format == "text":
         color = output_path is None and use_color()
         if width is None and not color:
             width = 100
-        text = render_text(explained, width=width, color=color)
+        text = render_text(_escaped(explained), width=width, color=color)
     else:
-        text = RENDERERS[output_format](explained)
+        text = RENDERERS[output_format](_escaped(explained))
     if output_path is None:
         click.echo(text, nl=False)
         return
@@ -211,6 +240,19 @@ def _write(explained: Explanation, output_format: str, width: int | None, output
     except OSError as exc:
         _usage_error(f"cannot write `{output_path}`: {exc.strerror or exc}", "check the folder exists and is writable")
         raise click.exceptions.Exit(ExitCode.USAGE) from None
+
+
+def _escaped(explained: Explanation) -> Explanation:
+    """The explanation with every text in it (facts, values, because texts, names) on one line, its
+    control characters escaped: what a policy, the facts or a log record hold cannot drive a terminal."""
+    shape = escaped_strings(explained.model_dump(mode="json"), _VALUES, _MAPS_OF_VALUES)
+    return type(explained).model_validate(shape)
+
+
+_VALUES = frozenset({"proposes", "value", "default", "was", "to"})
+_MAPS_OF_VALUES = frozenset({"facts", "derived", "reads"})
+"""Where an explanation holds JSON values: the renderers quote text values themselves (`literal`), with
+their control characters escaped, so these are left as they are (their names are escaped)."""
 
 
 def _explained(
@@ -251,4 +293,4 @@ def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...
 
 
 def _usage_error(message: str, hint: str) -> None:
-    click.echo(f"error[usage]: {message}\n  = hint: {hint}", err=True)
+    click.echo(f"error[usage]: {safe_text(message)}\n  = hint: {safe_text(hint)}", err=True)

@@ -15,6 +15,8 @@ import click
 
 from policylang import ExitCode
 
+from .terminal import json_text, one_line, safe_text
+
 if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
     from policylang.decision_log import Anchor, DecisionLog, LoggedDecision, VerifyReport
 
@@ -56,8 +58,25 @@ def _open(log_path: str) -> DecisionLog | None:
     try:
         return open_log(log_path, create=False)
     except LogError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return None
+
+
+_UNPRINTABLE = (ValueError, TypeError, LookupError, AttributeError, RecursionError, OverflowError)
+"""What showing a record read from disk can raise (a record nested past what JSON can write, say):
+that record is reported, the others are still shown."""
+
+
+def _report_unreadable(message: str) -> None:
+    click.echo(
+        f"error[log-error]: {one_line(message)}\n"
+        "  = hint: the other records are shown; `policy log verify` says whether the log was edited",
+        err=True,
+    )
+
+
+def _unshowable(record: LoggedDecision, exc: Exception) -> str:
+    return f"record {record.seq} (id {record.id}) cannot be shown: {exc}"
 
 
 @log_command.command("list")
@@ -93,25 +112,55 @@ def list_command(
     try:
         with log:
             records = log.list(since=since, until=until, policy=policy_filter, where=list(where), limit=limit)
-            unknown = _unknown_outputs(log, where) if where and not records else []
+            notes = _where_notes(log, where) if where and not records else []
     except LogError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
-    for name in unknown:
-        click.echo(f"note: no recorded decision has an output `{name}`; check its spelling", err=True)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    failed = len(records.unreadable)
+    for bad in records.unreadable:
+        _report_unreadable(bad.message)
     if output_format == "json":
-        click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
-        return ExitCode.OK
-    if not records:
+        shapes = []
+        for record in records:
+            try:
+                shapes.append(_record_json(record))
+            except _UNPRINTABLE as exc:
+                _report_unreadable(_unshowable(record, exc))
+                failed += 1
+        click.echo(json_text(shapes, indent=2))
+        return ExitCode.USAGE if failed else ExitCode.OK
+    if not records and not failed:
         click.echo("no decisions match", err=True)
     for record in records:
-        outputs = " ".join(f"{name}={_show(value)}" for name, value in record.outputs.items())
-        conflicts = " ".join(f"{name}=CONFLICT" for name in record.conflicts or {})
-        when = _recorded(record.recorded_at)
-        click.echo(
-            f"{record.id}  {when}  {record.policy_name} {record.policy_hash[:12]}  {outputs} {conflicts}".rstrip()
-        )
-    return ExitCode.OK
+        try:
+            line = _list_line(record)
+        except _UNPRINTABLE as exc:
+            _report_unreadable(_unshowable(record, exc))
+            failed += 1
+            continue
+        click.echo(line)
+    return ExitCode.USAGE if failed else ExitCode.OK
+
+
+_STORED_JSON = ("facts", "outputs", "conflicts")
+
+
+def _record_json(record: LoggedDecision) -> dict[str, Any]:
+    """The record's JSON shape; the columns stored as JSON are passed on as they were read, not through
+    pydantic's serializer, which refuses data nested past 255 levels that `json` writes."""
+    shape = record.model_dump(mode="json", exclude=set(_STORED_JSON))
+    return {name: getattr(record, name) if name in _STORED_JSON else shape[name] for name in type(record).model_fields}
+
+
+def _list_line(record: LoggedDecision) -> str:
+    """One record on one line: every text from the record escaped, so that none can forge another line."""
+    outputs = " ".join(f"{one_line(name)}={one_line(_show(value))}" for name, value in record.outputs.items())
+    conflicts = " ".join(f"{one_line(name)}=CONFLICT" for name in record.conflicts or {})
+    when = _recorded(record.recorded_at)
+    policy = f"{one_line(record.policy_name)} {one_line(record.policy_hash[:12])}"
+    return f"{one_line(record.id)}  {when}  {policy}  {outputs} {conflicts}".rstrip()
 
 
 @log_command.command("show")
@@ -131,39 +180,44 @@ def show_command(decision_id: str, log_path: str, output_format: str) -> int:
             facts = record.facts_given()
     except LogError as exc:
         exc.path = exc.path or log.name  # the name, never the URL: it may hold a password
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
-    if output_format == "json":
-        click.echo(json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))
-    else:
-        click.echo(_render_record(record, facts))
+    try:
+        json_shape = output_format == "json"
+        text = json_text(_record_json(record), indent=2) if json_shape else _render_record(record, facts)
+    except _UNPRINTABLE as exc:
+        _report_unreadable(_unshowable(record, exc))
+        return ExitCode.USAGE
+    click.echo(text)
     return ExitCode.OK
 
 
 def _render_record(record: LoggedDecision, facts: dict[str, Any]) -> str:
+    """The record in text, every text from it on one line (its control characters escaped)."""
     lines = [
-        f"decision {record.id}",
+        f"decision {one_line(record.id)}",
         f"  record       {record.seq}",
         f"  recorded at  {_recorded(record.recorded_at)}",
         f"  as of        {_timestamp(record.as_of)}",
-        f"  policy       {record.policy_name} ({record.policy_hash})",
+        f"  policy       {one_line(record.policy_name)} ({one_line(record.policy_hash)})",
         "facts (as given):",
     ]
     lines += _table(facts, _show_given) or ["  (none)"]
     lines.append("outputs:")
-    shown = dict(record.outputs)
+    outputs = dict(record.outputs)
     for name, items in (record.conflicts or {}).items():
-        shown[name] = "CONFLICT: " + ", ".join(f"{i.get('rule')} says {_show(i.get('value'))}" for i in items)
-    lines += [line for line in _table(shown, lambda v: v if isinstance(v, str) else _show(v))] or ["  (none)"]
-    lines.append("fired: " + (", ".join(record.fired) if record.fired else "none"))
-    lines.append(f"prev hash  {record.prev_hash}")
-    lines.append(f"hash       {record.hash}")
+        outputs[name] = "CONFLICT: " + ", ".join(f"{i.get('rule')} says {_show(i.get('value'))}" for i in items)
+    lines += [line for line in _table(outputs, lambda v: v if isinstance(v, str) else _show(v))] or ["  (none)"]
+    lines.append("fired: " + (", ".join(one_line(rule) for rule in record.fired) if record.fired else "none"))
+    lines.append(f"prev hash  {one_line(record.prev_hash)}")
+    lines.append(f"hash       {one_line(record.hash)}")
     return "\n".join(lines)
 
 
 def _table(values: dict[str, Any], show: Callable[[Any], str]) -> list[str]:
-    width = max((len(name) for name in values), default=0)
-    return [f"  {name.ljust(width)}  {show(value)}" for name, value in values.items()]
+    names = {name: one_line(str(name)) for name in values}
+    width = max((len(name) for name in names.values()), default=0)
+    return [f"  {names[name].ljust(width)}  {one_line(show(value))}" for name, value in values.items()]
 
 
 def _timestamp(moment: datetime) -> str:
@@ -185,7 +239,7 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "-"
-    return str(value) if not isinstance(value, dict) else json.dumps(value, ensure_ascii=False)
+    return str(value) if not isinstance(value, dict) else json_text(value)
 
 
 def _show_given(value: Any) -> str:
@@ -197,7 +251,7 @@ def _show_given(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
     if isinstance(value, Decimal | datetime | date | time | timedelta | Duration):
         shown = value.isoformat() if isinstance(value, datetime | date | time) else str(value)
         return f"{shown} ({type(value).__name__})"
@@ -247,10 +301,10 @@ def verify_command(log_path: str, expect_head: str | None, anchor_file: Path | N
         with log:
             report = log.verify(expect_head=expect_head)
     except LogError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
     if output_format == "json":
-        click.echo(json.dumps({"ok": report.ok, **report.model_dump(mode="json")}, indent=2, ensure_ascii=False))
+        click.echo(json_text({"ok": report.ok, **report.model_dump(mode="json")}, indent=2))
     else:
         click.echo(_render_report(report))
     return ExitCode.OK if report.ok else ExitCode.FINDINGS
@@ -260,7 +314,7 @@ def _render_report(report: VerifyReport) -> str:
     decisions = f"{report.count} decision{'' if report.count == 1 else 's'}"
     versions = f"{report.policies} policy version{'' if report.policies == 1 else 's'}"
     if report.problems:
-        lines = [f"{report.path}: {p.message}" for p in report.problems]
+        lines = [f"{report.path}: {one_line(p.message)}" for p in report.problems]
         count = len(report.problems)
         lines.append(f"{report.path}: {count} problem{'' if count == 1 else 's'} in {decisions}, {versions}")
         return "\n".join(lines)
@@ -329,7 +383,7 @@ def anchor_command(log_path: str, output_format: str) -> int:
         return ExitCode.USAGE
     if output_format == "json":
         shown = {"log": log.name, "anchor": str(anchor), **anchor.model_dump(mode="json")}
-        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        click.echo(json_text(shown, indent=2))
         return ExitCode.OK
     click.echo(str(anchor))
     click.echo(_anchor_note(log.name, anchor), err=True)
@@ -347,12 +401,83 @@ def _anchor_note(name: str, anchor: Anchor) -> str:
     )
 
 
-def _unknown_outputs(log: DecisionLog, where: tuple[str, ...]) -> list[str]:
-    """The outputs a --where names that no recorded decision has (a misspelt name matches nothing)."""
-    names = [item.partition("=")[0].strip() for item in where]
+def _where_notes(log: DecisionLog, where: tuple[str, ...]) -> list[str]:
+    """Why a --where matched nothing when it could not: an output no recorded decision has (a misspelt
+    name), or a value the output cannot have in any recorded policy version (`sla=banana`)."""
+    wanted = [(name.strip(), value.strip()) for name, _, value in (item.partition("=") for item in where)]
     seen: set[str] = set()
+    versions: dict[str, None] = {}
     for record in log.list():
         seen.update(record.outputs)
-        if seen.issuperset(names):
-            return []
-    return [name for name in dict.fromkeys(names) if name not in seen]
+        versions.setdefault(record.policy_hash)
+    notes = [
+        f"no recorded decision has an output `{one_line(name)}`; check its spelling"
+        for name in dict.fromkeys(name for name, _ in wanted)
+        if name not in seen
+    ]
+    types = _output_types(log, list(versions)[-_VERSIONS_ASKED:])
+    for name, value in wanted:
+        reasons = [_impossible(value, kind) for kind in types.get(name, [])]
+        if name in seen and reasons and all(reasons):
+            notes.append(f"output `{one_line(name)}` cannot be `{one_line(value)}`: {reasons[-1]}")
+    return notes
+
+
+_VERSIONS_ASKED = 20
+"""The policy versions (the most recently used) whose output types a --where that matched nothing is
+checked against: enough for any log's recent history, few enough to compile in a moment."""
+
+
+def _output_types(log: DecisionLog, versions: list[str]) -> dict[str, list[Any]]:
+    """Each output's type in each of these stored policy versions (those that still compile)."""
+    from policylang import PolicyError, compile_snapshot
+    from policylang.decision_log import LogError
+
+    types: dict[str, list[Any]] = {}
+    for version in versions:
+        try:
+            checked = compile_snapshot(log.policy_snapshot(version), unknown_facts="ignore").checked
+        except (LogError, PolicyError):
+            continue  # `policy log verify` reports such a version; the note is only a courtesy
+        for name, output in checked.outputs.items():
+            types.setdefault(name, []).append(output.type)
+    return types
+
+
+def _impossible(text: str, kind: Any) -> str | None:
+    """Why `text` (as --where writes it) cannot be a value of type `kind`, or None when it can be."""
+    from policylang.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
+    from policylang.diagnostics import did_you_mean
+    from policylang.values import (
+        parse_date_literal,
+        parse_datetime_literal,
+        parse_decimal_literal,
+        parse_duration_literal,
+        parse_int_literal,
+    )
+
+    if isinstance(kind, SetOf):
+        kind = kind.element  # a set output matches when it contains the value
+    if isinstance(kind, EnumOf):
+        if text in kind.members:
+            return None
+        return f"its values are {', '.join(kind.members)}" + (
+            f"; {did_you_mean(text, kind.members)}" if did_you_mean(text, kind.members) else ""
+        )
+    parsers: dict[Any, Callable[[str], Any]] = {
+        INT: parse_int_literal,
+        NUMBER: parse_decimal_literal,
+        DURATION: parse_duration_literal,
+        DATE: parse_date_literal,
+        DATETIME: parse_datetime_literal,
+    }
+    if kind == BOOL:
+        return None if text in ("true", "false") else "it is true or false"
+    parse = parsers.get(kind)
+    if parse is None:
+        return None  # text (a string output), or a type --where does not check
+    try:
+        parse(text)
+    except ValueError:
+        return f"it is {describe(kind)}"
+    return None

@@ -8,7 +8,7 @@ from pathlib import Path
 from .encoding import decode_value, encode_value
 from .errors import LogError
 from .log import DecisionLog
-from .records import Anchor, LoggedDecision, Problem, Replay, VerifyReport
+from .records import Anchor, LoggedDecision, Problem, Records, Replay, Unreadable, VerifyReport
 
 
 def open_log(target: str | Path, *, create: bool = True) -> DecisionLog:
@@ -23,7 +23,9 @@ __all__ = [
     "LogError",
     "LoggedDecision",
     "Problem",
+    "Records",
     "Replay",
+    "Unreadable",
     "VerifyReport",
     "decode_value",
     "encode_value",

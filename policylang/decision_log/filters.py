@@ -90,7 +90,7 @@ def moment(value: datetime | str, name: str, error: ErrorFactory) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise error(f"`{name}` {value.isoformat()} has no time zone", "give an aware datetime")
-        return timestamp(value)
+        return _in_range(value, name, value.isoformat(), error)
     text = value.strip()
     for parse in (parse_datetime_literal, parse_date_literal, parse_duration_literal):
         try:
@@ -98,11 +98,30 @@ def moment(value: datetime | str, name: str, error: ErrorFactory) -> str:
         except ValueError:
             continue
         if isinstance(parsed, Duration):
-            return timestamp(datetime.now(UTC) - timedelta(seconds=parsed.total_seconds))
+            now = datetime.now(UTC)
+            try:
+                return timestamp(now - timedelta(seconds=parsed.total_seconds))
+            except OverflowError:  # before the year 1, or more days than timedelta holds
+                raise error(
+                    f"`{name}` `{text}` ago is before the year 1",
+                    f"a duration reaches back at most to 0001-01-01, about {now.year - 1}y from now; "
+                    "or give a date such as 2026-11-23",
+                ) from None
         if not isinstance(parsed, datetime):
             parsed = datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
-        return timestamp(parsed)
+        return _in_range(parsed, name, text, error)
     raise error(
         f"`{name}` `{value}` is not a date, a time or a duration",
         "write 2026-11-23, 2026-11-23T10:00:00Z, or 24h for a day ago",
     )
+
+
+def _in_range(moment: datetime, name: str, text: str, error: ErrorFactory) -> str:
+    """A time as a stored timestamp; one that is outside the years 1 to 9999 in UTC is a LogError."""
+    try:
+        return timestamp(moment)
+    except (OverflowError, ValueError):
+        raise error(
+            f"`{name}` `{text}` is outside the years 1 to 9999 in UTC",
+            "give a time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z",
+        ) from None

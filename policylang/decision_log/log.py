@@ -16,7 +16,7 @@ from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_ha
 from .encoding import column, encode_facts, facts_column
 from .errors import LogError
 from .filters import moment, where_matcher
-from .records import Anchor, LoggedDecision, Replay, VerifyReport
+from .records import Anchor, LoggedDecision, Records, Replay, Unreadable, VerifyReport
 from .replay import replay
 from .schema import upgrade_format, write_head
 from .storage import open_storage
@@ -133,7 +133,7 @@ class DecisionLog:
             for name in JSON_COLUMNS:
                 data[name] = None if data[name] is None else json.loads(data[name])
             return LoggedDecision.model_validate(data)
-        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        except (ValueError, TypeError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
             raise self._error(
                 f"record {data['seq']} (id {data['id']}) cannot be read: {str(exc).splitlines()[0]}",
                 "the log was edited or damaged; `policy log verify` says more",
@@ -160,11 +160,12 @@ class DecisionLog:
         policy: str | None = None,
         where: Sequence[str] = (),
         limit: int | None = None,
-    ) -> builtins.list[LoggedDecision]:
+    ) -> Records:
         """Records in log order, recorded in [since, until) (a time, a date, or a duration such as `24h`
         meaning that long ago), of a policy (its name, or a prefix of its hash), whose outputs match
         every `where` (`sla=4h`: the output equals the value as the language writes it; a set output
-        contains it), at most `limit` of them."""
+        contains it), at most `limit` of them. A record that cannot be decoded does not hide the
+        others: it is left out and listed in the result's `unreadable` (number, id, why)."""
         clauses: builtins.list[str] = []
         params: builtins.list[Any] = []
         if since is not None:
@@ -180,14 +181,21 @@ class DecisionLog:
             raise self._error(f"the limit must be 0 or more, not {limit}", "leave it out for every record")
         matches = where_matcher(where, self._error)
         sql = SELECT + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY seq"
-        found: builtins.list[LoggedDecision] = []
+        found = Records()
+        unreadable: builtins.list[Unreadable] = []
         with self._storage.reading("read the log") as session, closing(session.stream(sql, params)) as rows:
             for row in rows:
                 if limit is not None and len(found) >= limit:
                     break
-                record = self._decoded(row)
+                try:
+                    record = self._decoded(row)
+                except LogError as exc:
+                    seq = row[0] if isinstance(row[0], int) else str(row[0])  # an edited seq may be any text
+                    unreadable.append(Unreadable(seq=seq, id=str(row[1]), message=exc.message))
+                    continue
                 if matches(record.outputs):
                     found.append(record)
+        found.unreadable = tuple(unreadable)
         return found
 
     def head(self) -> tuple[int, str] | None:
@@ -219,7 +227,7 @@ class DecisionLog:
             snapshot = json.loads(row[0])
             if not isinstance(snapshot, dict):
                 raise TypeError("not an object")
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             raise self._error(
                 f"the stored policy {policy_hash[:12]} cannot be read ({exc})", "run `policy log verify`"
             ) from None

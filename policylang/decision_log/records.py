@@ -39,7 +39,7 @@ class LoggedDecision(BaseModel):
         Raises LogError for stored facts this module did not write."""
         try:
             decoded: dict[str, Any] = decode_value(self.facts)
-        except (ValueError, TypeError, LookupError, AttributeError, OverflowError) as exc:
+        except (ValueError, TypeError, LookupError, AttributeError, OverflowError, RecursionError) as exc:
             raise LogError(
                 f"the facts of record {self.seq} (id {self.id}) cannot be decoded: {exc}",
                 "the log was edited or damaged; `policy log verify` says more",
@@ -119,3 +119,21 @@ class Replay:
     @property
     def reproduced(self) -> bool:
         return not self.differences
+
+
+class Unreadable(BaseModel):
+    """A record a reader could not decode: its number, its id and why, so that one damaged or hostile
+    record is reported without hiding the records around it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int | str  # as stored: an edited record's number may be any text
+    id: str
+    message: str
+
+
+class Records(list[LoggedDecision]):
+    """The records `list` found, in log order; `unreadable` the records it had to leave out (in
+    range of the filters but impossible to decode), each with its number, id and why."""
+
+    unreadable: tuple[Unreadable, ...] = ()

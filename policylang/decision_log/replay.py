@@ -37,7 +37,8 @@ def replay(record: LoggedDecision, snapshot: dict[str, Any], error: ErrorFactory
     except FactsError as exc:
         raise error(
             f"the facts of {label} no longer fit its policy with this version of policylang: {exc}",
-            "replay it with the policylang version that recorded it",
+            f"`policy log show {record.id}` shows the record as stored; replay it with the policylang "
+            "version that recorded it",
         ) from None
     except EvaluationError as exc:
         raise error(

@@ -158,7 +158,7 @@ def _check_record(session: Session, row: Sequence[Any], previous: _Row | None) -
     try:
         body = dict(zip(FIELDS, row[:-2], strict=True))
         matches = hash_matches(prev_hash, body, stored)
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested past what json.loads reads
         return [*found, problem("edited", f"{label} was edited or damaged: it cannot be read")]
     if not matches:
         moved_from = _recorded_seq(session, body, prev_hash, stored)
@@ -213,7 +213,7 @@ def _check_policies(session: Session, used: set[str]) -> list[Problem]:
             )
             found.append(Problem(kind="policy", message=message, policy=policy_hash))
             continue
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, RecursionError):
             found.append(Problem(kind="policy", message=f"{label} was edited: it cannot be read", policy=policy_hash))
             continue
         if compiled.content_hash != policy_hash:

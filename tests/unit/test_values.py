@@ -441,13 +441,14 @@ def test_invalid_code_point_is_an_error_with_hint(literal: str) -> None:
     assert info.value.hint
 
 
-@pytest.mark.parametrize("literal", [r'"\uD800"', r'"\u{DFFF}"'])
-def test_lone_surrogate_escapes_are_kept(literal: str) -> None:
-    # Text given through the API may hold a lone surrogate; the formatter writes it as an escape,
-    # so the escape must read back as that same character.
-    value = parse_string_literal(literal)
-    assert len(value) == 1 and 0xD800 <= ord(value) <= 0xDFFF
-    assert parse_string_literal(quote_string(value)) == value
+@pytest.mark.parametrize("literal", [r'"\uD800"', r'"\u{DFFF}"', '"\ud800"'])
+def test_lone_surrogates_are_refused(literal: str) -> None:
+    # Issue 12 (M6): a lone surrogate is no Unicode text: no log, terminal or UTF-8 file could hold the
+    # string, so neither its escape nor (in text given through the API) the raw character is accepted.
+    with pytest.raises(ValueParseError) as info:
+        parse_string_literal(literal)
+    assert info.value.message.endswith("is not a Unicode scalar value")
+    assert info.value.hint is not None and "surrogate" in info.value.hint
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,64 @@
+"""Text the CLI prints from policies, facts and log records, made safe for a terminal: control characters
+(C0, DEL, C1) and lone surrogates are shown as escapes, so that no value can move the cursor, recolour the
+screen, forge a line of output or make printing fail; JSON stays exact JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""What a value may not print raw: C0 (newline and tab too), DEL, C1 and lone surrogates."""
+_UNSAFE_IN_LAYOUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""The same, but the newlines and tabs of a rendered text's own layout stay."""
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
+"""What `json.dumps(..., ensure_ascii=False)` leaves raw (it escapes C0 itself)."""
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\u{{{ord(char):x}}}"
+
+
+def one_line(text: str) -> str:
+    """A value on one line: every control character escaped as the language writes it (`\\n`, `\\u{1b}`)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def safe_text(text: str) -> str:
+    """A rendered text (several lines, maybe a policy's message) with its newlines and tabs kept and every
+    other control character escaped; use one_line for the values inside it, so they cannot add lines."""
+    return _UNSAFE_IN_LAYOUT.sub(_escape, text)
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """`json.dumps` (non-ASCII text kept readable) made safe by json_safe."""
+    return json_safe(json.dumps(value, ensure_ascii=False, **options))
+
+
+def json_safe(text: str) -> str:
+    """JSON text with DEL, C1 and lone surrogates written as `\\u` escapes: the same JSON value (outside
+    strings JSON has only ASCII), but one a terminal cannot misread and UTF-8 can always encode."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def escaped_strings(value: Any, values: frozenset[str] = frozenset(), maps: frozenset[str] = frozenset()) -> Any:
+    """`value` (JSON-like data) with one_line applied to every string in it, keys too, except under the
+    keys in `values` (JSON values a renderer quotes itself) and the values under the keys in `maps`."""
+    if isinstance(value, str):
+        return one_line(value)
+    if isinstance(value, dict):
+        escaped = {}
+        for key, item in value.items():
+            if key in values:
+                escaped[one_line(key)] = item
+            elif key in maps and isinstance(item, dict):
+                escaped[one_line(key)] = {one_line(str(name)): inner for name, inner in item.items()}
+            else:
+                escaped[one_line(key)] = escaped_strings(item, values, maps)
+        return escaped
+    if isinstance(value, list | tuple):
+        return type(value)(escaped_strings(v, values, maps) for v in value)
+    return value
