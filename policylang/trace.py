@@ -130,6 +130,8 @@ class Tracer:
 
     def _compile(self, code: str) -> Any:
         namespace = {**helpers(), **self.gen.constants}
+        if self.gen.parts:
+            exec(self.gen.parts_source(), namespace)  # the deepest parts of deep code (codegen.MAX_BRACKETS)
         return eval(compile(f"lambda V, D, O, now: {code}", "<trace>", "eval"), namespace)
 
     def shape(self, expr: c.CheckedExpr) -> _Shape:
