@@ -232,6 +232,28 @@ def test_m3_a_chain_at_the_limit_works_in_check_eval_explain_trace_and_why_not(k
         assert [d["x"] for d in decisions] == [False, False, False, True, False]
 
 
+def test_m3_segments_that_each_read_the_one_before_twice_explain_in_linear_size() -> None:
+    lines = [HEADER.rstrip("\n"), "segment s0 = n > 1"]
+    # 2^16 parts written out: past MAX_SHOWN_PARTS (and 2^100 at the nesting limit would never end)
+    lines += [f"segment s{i} = s{i - 1} and (s{i - 1} or n > {i})" for i in range(1, 16)]
+    text = "\n".join([*lines, "if s15 then x"]) + "\n"
+    policy = policylang.compile(text, "twice.policy")
+    with within(60, "explaining 2^16 parts written out"):
+        decision = policy.decide({"n": 5})
+        (rule,) = decision.trace().outputs[0].rules
+        explained = explanation(decision)
+        assert "s14" in render_text(explained) and len(render_json(explained)) < 200_000
+    expanded = []
+    stack = [rule.condition]
+    while stack:
+        part = stack.pop()
+        if part.kind == "segment" and part.parts:
+            expanded.append(part.text)
+        stack.extend(part.parts)
+    assert sorted(expanded) == sorted(f"s{i}" for i in range(16))  # each written out once
+    assert rule.matched and rule.condition.result is True
+
+
 # --- internal errors at the API: the package's own error, with an internal-error diagnostic --------
 
 
