@@ -67,13 +67,14 @@ def _locate(
     level = 1
     while True:
         if isinstance(node, c.DerivedRef):
-            if derived_depth[node.key] > MAX_DEPTH:
-                return []  # the let or segment itself is reported
+            depth_of_let = derived_depth.get(node.key, 0)
+            if depth_of_let > MAX_DEPTH or node.key not in policy.derived:
+                return []  # the let or segment itself is reported (or its cycle is)
             definition = policy.derived[node.key]
             return [
                 error(
                     Code.LIMIT_EXCEEDED,
-                    f"`{node.key}` nests {derived_depth[node.key]} levels deep written out, which takes this "
+                    f"`{node.key}` nests {depth_of_let} levels deep written out, which takes this "
                     f"expression past {MAX_DEPTH} levels",
                     _span(node, fallback),
                     label="read here",
