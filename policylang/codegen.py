@@ -68,6 +68,7 @@ class CodeGen:
         self.parts: list[str] = []
         """Definitions of the functions deep code was split into (MAX_BRACKETS); whoever runs the
         generated code runs `parts_source()` in the same namespace first."""
+        self._part_calls: dict[str, str] = {}
 
     def parts_source(self) -> str:
         """The source of every function the generated code calls for its deepest parts ("" if none)."""
@@ -81,11 +82,14 @@ class CodeGen:
         read next (the same value: evaluation is deterministic), which only deep policies pay."""
         if code.count("(") + code.count("[") + code.count("{") <= MAX_BRACKETS or _nesting(code) <= MAX_BRACKETS:
             return code
+        if code in self._part_calls:  # a rule copied into several leaves of the index tree
+            return self._part_calls[code]
         without_strings = _BRACKET_OR_STRING.sub(lambda m: m.group() if len(m.group()) == 1 else "''", code)
         arguments = ", ".join(dict.fromkeys(_LOCAL_NAME.findall(without_strings)))
         name = f"_part{len(self.parts)}"
         self.parts.append(f"def {name}({arguments}):\n    return {code}\n")
-        return f"{name}({arguments})"
+        call = self._part_calls[code] = f"{name}({arguments})"
+        return call
 
     # --- bookkeeping ---
 
