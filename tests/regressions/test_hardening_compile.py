@@ -121,6 +121,40 @@ def test_h1_every_shape_at_the_nesting_limit_checks_compiles_decides_and_explain
     assert len(policy.decide({"n": 5, "b": True}).fired) == 1
 
 
+def test_h1_deep_conditions_through_the_index_tree_and_shared_atoms_decide_as_written() -> None:
+    """60 rules (dispatched through the index tree) with conditions deep enough to be split into
+    functions, two rules sharing a deep atom, and an outputs-only function: every decision matches
+    the conditions computed in plain Python."""
+    levels = 70
+    lines = [
+        "input { tier: enum(t0, t1, t2, t3, t4)\n n: int?\n m: int? }",
+        'output { q: string = "none" resolve first\n f: bool = false resolve any }',
+    ]
+    for i in range(60):
+        m_part = added(levels - 5).replace("n", "m")
+        lines.append(
+            f'if tier == t{i % 5} and {added(levels)} > {i + levels} and ({m_part} < {i} or m is missing) then q = "r{i}", f'
+        )
+    lines.append(f"if {added(levels).replace('n', 'm')} > 80 then f")
+    lines.append(f'if {added(levels).replace("n", "m")} > 80 and n is missing then q = "shared"')
+    policy = policylang.compile("\n".join(lines) + "\n", "wide.policy")
+    assert "_part" in policy.decision_graph.source  # the deep parts were split off
+    cases = [(tier, n, m) for tier in range(5) for n in (None, -8, 3, 31, 69) for m in (None, -80, -20, 5, 11, 40)]
+    for tier, n, m in cases:
+        want_q, want_f = "none", False
+        for i in range(60):
+            if tier == i % 5 and n is not None and n > i and (m is None or m + levels - 5 < i):
+                want_q, want_f = f"r{i}", True
+                break
+        if m is not None and m + levels > 80:
+            want_f = True
+            want_q = "shared" if want_q == "none" and n is None else want_q
+        facts = {"tier": f"t{tier}"} | ({} if n is None else {"n": n}) | ({} if m is None else {"m": m})
+        decision = policy.decide(facts)
+        assert (decision["q"], decision["f"]) == (want_q, want_f), facts
+        assert len(decision.fired) >= (want_q != "none")
+
+
 def test_h1_one_level_past_the_limit_is_limit_exceeded_at_the_expression_from_check_load_and_eval(
     tmp_path: Path,
 ) -> None:
