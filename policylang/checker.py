@@ -32,6 +32,7 @@ from .datatypes import (
 from .diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
 from .expressions import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
 from .modules import Module, Snapshot, load, snapshot_of
+from .nesting import check_nesting
 from .parser import collector_paused
 
 _TYPE_ALIASES = {
@@ -121,7 +122,9 @@ class _Checker:
         derived = self._check_derived()
         rules = self._check_rules()
         self._check_output_cycles(rules, derived)
-        return self._build(derived, rules)
+        policy = self._build(derived, rules)
+        self.diagnostics.extend(check_nesting(policy))
+        return policy
 
     # --- declarations ---
 

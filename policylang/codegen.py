@@ -13,6 +13,7 @@ runtime value or MISSING. Bool-typed values are always in condition form (None =
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,18 @@ from .values import Duration, as_datetime
 _ATOM_TYPES = (c.Comparison, c.MembershipTest, c.Range, c.PresenceTest)
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITH = {"+": "+", "-": "-", "*": "*"}
+
+MAX_BRACKETS = 40
+"""Generated code nests at most about this many brackets deep before a part of it is moved into a
+function of its own (`_part3(v0, d1)`): CPython refuses a statement with more than 200 nested
+brackets, and one level of a policy expression costs up to a handful of them (a comparison of a
+value that may be missing is three), so 100 levels (parser.MAX_DEPTH) written in one piece would
+not compile."""
+
+_BRACKET_OR_STRING = re.compile(r"[()\[\]{}]" r"|'(?:[^'\\\n]|\\.)*'" r'|"(?:[^"\\\n]|\\.)*"')
+_LOCAL_NAME = re.compile(r"(?<![\w.])(?:[vodae]\d+s?|[vVDO]|now)(?!\w)")
+"""The names generated code reads from its function's locals (codegen's numbered locals, the
+tracer's V/D/O lists, the analysis's v); temporaries (`t3`) are local to the code that assigns them."""
 
 
 @dataclass
@@ -52,6 +65,31 @@ class CodeGen:
         self.atoms: dict[c.CheckedExpr, str] = {}
         self._maybe_memo: dict[c.CheckedExpr, bool] = {}
         """Shared condition atoms, already computed into locals (structural key -> local name)."""
+        self.parts: list[str] = []
+        """Definitions of the functions deep code was split into (MAX_BRACKETS); whoever runs the
+        generated code runs `parts_source()` in the same namespace first."""
+        self._part_calls: dict[str, str] = {}
+
+    def parts_source(self) -> str:
+        """The source of every function the generated code calls for its deepest parts ("" if none)."""
+        return "".join(self.parts)
+
+    def _shallow(self, code: str) -> str:
+        """The code itself, or, nested past MAX_BRACKETS, a call of a new function that computes it.
+
+        The function takes the locals the code reads as arguments; a lazily computed shared atom
+        it assigns (`a3 := ...`) is then remembered only inside it and is computed again where
+        read next (the same value: evaluation is deterministic), which only deep policies pay."""
+        if code.count("(") + code.count("[") + code.count("{") <= MAX_BRACKETS or _nesting(code) <= MAX_BRACKETS:
+            return code
+        if code in self._part_calls:  # a rule copied into several leaves of the index tree
+            return self._part_calls[code]
+        without_strings = _BRACKET_OR_STRING.sub(lambda m: m.group() if len(m.group()) == 1 else "''", code)
+        arguments = ", ".join(dict.fromkeys(_LOCAL_NAME.findall(without_strings)))
+        name = f"_part{len(self.parts)}"
+        self.parts.append(f"def {name}({arguments}):\n    return {code}\n")
+        call = self._part_calls[code] = f"{name}({arguments})"
+        return call
 
     # --- bookkeeping ---
 
@@ -124,6 +162,9 @@ class CodeGen:
 
     def cond(self, expr: c.CheckedExpr) -> str:
         """Code giving True / False, or None when the answer depends on something missing."""
+        return self._shallow(self._cond(expr))
+
+    def _cond(self, expr: c.CheckedExpr) -> str:
         # Only leaf atoms are shared; looking up an and/or tree would hash the whole tree each time.
         if isinstance(expr, _ATOM_TYPES) and expr in self.atoms:
             return self.atoms[expr]
@@ -306,6 +347,9 @@ class CodeGen:
 
     def value(self, expr: c.CheckedExpr) -> str:
         """Code giving the runtime value (or MISSING); bool-typed expressions give True / False / None."""
+        return self._shallow(self._value(expr))
+
+    def _value(self, expr: c.CheckedExpr) -> str:
         if expr.type == BOOL and not isinstance(expr, c.Const):
             return self.cond(expr)
         match expr:
@@ -350,6 +394,19 @@ class CodeGen:
         if op == "/" and left == DURATION:
             return f"_scale_down({a}, {b})"
         return f"_arith_any({op!r}, {a}, {b})"
+
+
+def _nesting(code: str) -> int:
+    """How deep brackets nest in generated code (brackets inside string constants do not count)."""
+    depth = deepest = 0
+    for match in _BRACKET_OR_STRING.finditer(code):
+        token = match.group()
+        if token in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ")]}":
+            depth -= 1
+    return deepest
 
 
 def _folded(op: str, operands: list[c.CheckedExpr], parts: list[str]) -> tuple[list[c.CheckedExpr], list[str]]:

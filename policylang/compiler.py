@@ -52,10 +52,6 @@ class DecisionGraph:
     """atom local name -> the atom's source text, for the graph export."""
 
 
-class CompileError(Exception):
-    """A checked policy the generated Python cannot express (nesting past Python's own limits)."""
-
-
 def compile_policy(policy: c.CheckedPolicy) -> DecisionGraph:
     """Build the decision graph and generate its decision function.
 
@@ -131,12 +127,10 @@ class _Builder:
         namespace = runtime.namespace(self.policy, self.rule_index, reads_outputs)
         namespace.update(self.codegen.constants)
         # The source is built only from the checked IR (see codegen.py), never from policy text.
-        try:
-            code = compile(source, f"<policy {policy.name}>", "exec")
-        except (SyntaxError, RecursionError, MemoryError) as exc:
-            detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-            raise CompileError(f"this policy is too deeply nested for the evaluator ({detail})") from exc
-        exec(code, namespace)
+        parts = self.codegen.parts_source()
+        if parts:
+            exec(compile(parts, f"<policy {policy.name}, deep parts>", "exec"), namespace)
+        exec(compile(source, f"<policy {policy.name}>", "exec"), namespace)
         decide_outputs = None
         if outputs_source is not None:
             outputs_namespace = dict(namespace)

@@ -95,6 +95,18 @@ def warning(code: Code, message: str, span: Span | None, **extra: Any) -> Diagno
     return Diagnostic(code=code, severity=Severity.WARNING, message=message, span=span, **extra)
 
 
+def internal_error(exc: BaseException, doing: str, span: Span | None = None, content_hash: str = "") -> Diagnostic:
+    """The `internal-error` for an exception policylang did not raise on purpose (a bug): what it was
+    doing, the exception's type and message, and the policy's version when one is known."""
+    version = f" (policy {content_hash[:12]})" if content_hash else ""
+    return error(
+        Code.INTERNAL_ERROR,
+        f"{doing} failed{version}: {type(exc).__name__}: {exc}",
+        span,
+        hint="this is a bug in policylang; please report it with the policy (and the facts) you used",
+    )
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean `x`?" hint from the closest candidate names, or None."""
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)

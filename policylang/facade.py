@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checked import CheckedPolicy
 from .checker import check
-from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
+from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, internal_error, render_text
 from .modules import decode_error, display_name
 from .source import SourceFile
 
@@ -57,30 +57,54 @@ class CheckReport:
 
 def check_source(text: str, filename: str = "<policy>") -> CheckReport:
     """Check policy text; relative imports are resolved from `filename`'s folder (or the working directory)."""
-    result = check(text, filename)
+    try:
+        result = check(text, filename)
+    except Exception as exc:  # a bug, or no memory left: a report that says so, never a traceback
+        return CheckReport(filename, (_unexpected(exc, "check"),), {}, None)
     sources = {m.name: m.parsed.source for m in result.modules}
     return CheckReport(filename, result.diagnostics, sources, result.policy)
 
 
 def with_analysis(report: CheckReport, *, overlaps: bool = False) -> CheckReport:
     """The report plus the static analysis's findings (analysis.py), for a policy that checked
-    without errors; a report with errors is returned as it is."""
+    without errors; a report with errors is returned as it is. A policy that then cannot be
+    compiled gets the error `load` would raise, so that a clean report means it loads."""
     if not report.ok or report.policy is None:
         return report
     from .analysis import analyse
-    from .compiler import CompileError
     from .evaluator import Policy
 
     try:
         policy = Policy(report.policy, report.diagnostics)
-    except CompileError:
-        return report  # compile_source reports this; the checker's findings stand
-    findings = tuple(sorted(analyse(policy, overlaps=overlaps), key=Diagnostic.sort_key))
+    except Exception as exc:
+        problem = _unexpected(exc, "compile", report.policy.content_hash)
+        return CheckReport(report.filename, (*report.diagnostics, problem), report.sources, report.policy)
+    try:
+        findings = tuple(sorted(analyse(policy, overlaps=overlaps), key=Diagnostic.sort_key))
+    except Exception as exc:
+        findings = (_unexpected(exc, "analyse", report.policy.content_hash),)
     return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 """C0, DEL, C1 and lone surrogates (an undecodable file name): none may be in a policy's path."""
+
+
+_STAGES = {"check": "checking", "compile": "compiling", "analyse": "the analysis", "format": "formatting"}
+
+
+def _unexpected(exc: Exception, stage: str, content_hash: str = "") -> Diagnostic:
+    """The diagnostic for an exception that no bad input should cause: `limit-exceeded` when the
+    machine ran out of memory (the policy is too large for it), `internal-error` (a bug) otherwise.
+    `stage` is a verb of _STAGES."""
+    if isinstance(exc, MemoryError):
+        return error(
+            Code.LIMIT_EXCEEDED,
+            f"the policy is too large to {stage} in the memory available (MemoryError)",
+            None,
+            hint="give the process more memory, or split the policy into smaller ones",
+        )
+    return internal_error(exc, _STAGES[stage], content_hash=content_hash)
 
 
 def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
@@ -125,6 +149,13 @@ def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
 
 def check_file(path: str | Path) -> CheckReport:
     """Check a policy file and its imports. A missing or unreadable file is an `io-error` in the report."""
+    try:
+        return _check_file(path)
+    except Exception as exc:
+        return CheckReport(str(path), (_unexpected(exc, "check"),), {}, None)
+
+
+def _check_file(path: str | Path) -> CheckReport:
     text, problem = read_policy(path)
     if problem is not None or text is None:
         assert problem is not None
@@ -146,8 +177,15 @@ def compile_source(
     them, so that a misspelt fact is an error instead of silently missing). With `log`, every
     decision is recorded in that decision log (decision_log.py).
     """
+    _check_unknown_facts(unknown_facts)
     report = check_source(text, filename)
     return _policy_from(report, unknown_facts, log)
+
+
+def _check_unknown_facts(unknown_facts: str) -> None:
+    """A wrong `unknown_facts` is the caller's ValueError, raised before any work (not an internal error)."""
+    if unknown_facts not in ("reject", "ignore"):
+        raise ValueError(f"unknown_facts must be 'reject' or 'ignore', got {unknown_facts!r}")
 
 
 def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject") -> Policy:
@@ -162,7 +200,11 @@ def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject")
     except (KeyError, TypeError) as exc:
         problem = error(Code.IO_ERROR, f"the stored policy is incomplete ({exc})", None)
         raise PolicyError((problem,)) from None
-    result = check(text, name, snapshot=snapshot)
+    _check_unknown_facts(unknown_facts)
+    try:
+        result = check(text, name, snapshot=snapshot)
+    except Exception as exc:  # a bug (or no memory left), or a snapshot whose inner shapes are wrong
+        raise PolicyError((_unexpected(exc, "check"),)) from exc
     sources = {m.name: m.parsed.source for m in result.modules}
     return _policy_from(CheckReport(name, result.diagnostics, sources, result.policy), unknown_facts)
 
@@ -184,11 +226,16 @@ def load(
     time raises ConflictError as always. With `log`, every decision is recorded in that decision
     log (decision_log.py), so that it can be explained later from the record alone.
     """
+    _check_unknown_facts(unknown_facts)
     policy = _policy_from(check_file(path), unknown_facts, log)
     if refuse_conflicts:
         from . import analysis_cache
 
-        conflicts = analysis_cache.conflicts(policy)
+        try:
+            conflicts = analysis_cache.conflicts(policy)
+        except Exception as exc:
+            problem = _unexpected(exc, "analyse", policy.content_hash)
+            raise PolicyError((problem,), policy.checked.sources) from exc
         if conflicts:
             raise PolicyError(tuple(conflicts), policy.checked.sources)
     return policy
@@ -197,26 +244,24 @@ def load(
 def _policy_from(report: CheckReport, unknown_facts: str, log: DecisionLog | None = None) -> Policy:
     if not report.ok or report.policy is None:
         raise PolicyError(report.diagnostics, report.sources)
-    from .compiler import CompileError
     from .evaluator import Policy
 
     try:
         return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts, log=log)
-    except CompileError as exc:
-        diagnostic = error(
-            Code.SYNTAX_ERROR,
-            str(exc),
-            None,
-            hint="split deeply nested conditions into named parts with `segment` or `let`",
-        )
-        raise PolicyError((diagnostic,), report.sources) from None
+    except Exception as exc:  # the checker passed it, so this is a bug, or no memory left
+        problem = _unexpected(exc, "compile", report.policy.content_hash)
+        raise PolicyError((*report.diagnostics, problem), report.sources) from exc
 
 
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:
-    """Canonical formatting; see `formatter.format_source`."""
+    """Canonical formatting; see `formatter.format_source`. A bug becomes an `internal-error`
+    diagnostic of a result without text, never an exception."""
     from . import formatter
 
-    return formatter.format_source(text, filename)
+    try:
+        return formatter.format_source(text, filename)
+    except Exception as exc:
+        return formatter.FormatResult(None, (_unexpected(exc, "format"),))
 
 
 def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnostic, ...]]:
@@ -224,9 +269,7 @@ def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnos
     text, problem = read_policy(path)
     if problem is not None or text is None:
         return None, None, (problem,) if problem else ()
-    from . import formatter
-
-    result = formatter.format_source(text, str(path))
+    result = format_source(text, str(path))
     return text, result.text, result.diagnostics
 
 

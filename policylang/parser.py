@@ -30,7 +30,8 @@ from .values import (
 )
 
 MAX_DEPTH = 100
-"""Expressions may nest at most this deep; deeper input is a diagnostic, never a RecursionError."""
+"""Expressions may nest at most this deep; deeper input is a diagnostic, never a RecursionError.
+nesting.py holds chains of lets and segments to the same limit, counted as written out in place."""
 
 MAX_SYNTAX_ERRORS = 50
 """Recovery stops after this many syntax errors in one file (the rest would mostly be echoes)."""
@@ -242,10 +243,10 @@ def _too_deep(tree: Tree[Token], source: SourceFile) -> Diagnostic | None:
         level = depth + 1 if node.data in _EXPRESSION_RULES else depth
         if level > MAX_DEPTH:
             return error(
-                Code.SYNTAX_ERROR,
+                Code.LIMIT_EXCEEDED,
                 f"expression nested more than {MAX_DEPTH} levels deep",
                 _meta_span(node.meta, source),
-                hint="split it into named parts with `let` or `segment`",
+                hint="write it as several simpler conditions or rules",
             )
         stack.extend((child, level) for child in node.children)
     return None

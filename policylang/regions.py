@@ -314,6 +314,8 @@ def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
     generator = CodeGen(names)
     code = generator.cond(expr)
     namespace = {**helpers(), **generator.constants}
+    if generator.parts:
+        exec(generator.parts_source(), namespace)  # the deepest parts of a deep condition (codegen.MAX_BRACKETS)
     function: Any = eval(compile(f"lambda v: {code}", "<analysed condition>", "eval"), namespace)
 
     def test(value: Any) -> Any:

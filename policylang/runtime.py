@@ -14,6 +14,7 @@ from typing import Any
 
 from . import checked as c
 from .datatypes import DURATION, EnumOf
+from .diagnostics import Diagnostic
 from .facts import MISSING
 from .resolution import Contribution, Resolved, resolve
 from .values import Duration, as_datetime, difference, shift_date, shift_datetime
@@ -34,6 +35,16 @@ UNSET = _Unset()
 
 class EvaluationError(ArithmeticError):
     """A decision that cannot be made (division by zero; a conflict the caller asked to raise)."""
+
+
+class InternalError(EvaluationError):
+    """A decision that failed on a bug in policylang (an exception it did not raise on purpose);
+    `diagnostic` is its `internal-error`, naming the exception. An EvaluationError, so that a caller
+    that handles decisions that cannot be made handles this one too, instead of crashing."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
 
 
 class ConflictError(EvaluationError):

@@ -130,6 +130,8 @@ class Tracer:
 
     def _compile(self, code: str) -> Any:
         namespace = {**helpers(), **self.gen.constants}
+        if self.gen.parts:
+            exec(self.gen.parts_source(), namespace)  # the deepest parts of deep code (codegen.MAX_BRACKETS)
         return eval(compile(f"lambda V, D, O, now: {code}", "<trace>", "eval"), namespace)
 
     def shape(self, expr: c.CheckedExpr) -> _Shape:
@@ -257,6 +259,8 @@ class _Env:
 
     def rule(self, rule: c.CheckedRule, output: str) -> RuleTrace:
         condition = self.part(rule.condition)
+        if _shown_size(condition, {}) > MAX_SHOWN_PARTS:
+            condition = _each_segment_once(condition, set())
         matched = condition.result is True
         proposes = None
         if matched:
@@ -306,6 +310,34 @@ class _Env:
             parts=[self.part(operand) for operand in shape.operands],
             error=error,
         )
+
+
+MAX_SHOWN_PARTS = 10_000
+"""A rule's condition is shown with its segments written out, each where it is read; past this many
+parts, a segment read again in the same condition is written out only the first time and then shown
+by name and value alone. Segments that each read the one before twice would otherwise make a tree
+of 2^100 parts, and explaining a decision would never end."""
+
+
+def _shown_size(part: ConditionPart, sizes: dict[int, int]) -> int:
+    """How many parts the condition shows, its segments written out everywhere (counted, not built:
+    the parts are shared, so this takes as long as there are distinct parts)."""
+    key = id(part)
+    if key not in sizes:
+        sizes[key] = 1 + sum(_shown_size(inner, sizes) for inner in part.parts)
+    return sizes[key]
+
+
+def _each_segment_once(part: ConditionPart, seen: set[int]) -> ConditionPart:
+    """The condition with every segment written out at its first reading only (see MAX_SHOWN_PARTS)."""
+    if part.kind == "segment" and part.parts:
+        definition = id(part.parts[0])
+        if definition in seen:
+            return part.model_copy(update={"parts": []})
+        seen.add(definition)
+    if not part.parts:
+        return part
+    return part.model_copy(update={"parts": [_each_segment_once(inner, seen) for inner in part.parts]})
 
 
 def _failed(part: ConditionPart) -> list[str]:

@@ -144,10 +144,13 @@ def _json(decision: Decision, **extra: Any) -> str:
 def _decide_one(
     policy: Policy, facts: dict[str, Any], as_of: str | None, on_conflict: str, log: DecisionLog | None = None
 ) -> tuple[ExitCode, Decision | None]:
-    from policylang import ConflictError, EvaluationError, FactsError
+    from policylang import ConflictError, EvaluationError, FactsError, InternalError
 
     try:
         return ExitCode.OK, policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
+    except InternalError as exc:
+        click.echo(render_text((exc.diagnostic,), {}), err=True)
+        return ExitCode.USAGE, None
     except FactsError as exc:
         click.echo(safe_text(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc)), err=True)
         return ExitCode.USAGE, None
@@ -172,7 +175,7 @@ def _decide_lines(
     log: DecisionLog | None = None,
 ) -> int:
     """One decision per line, printed as it is made (JSON lines, or text blocks)."""
-    from policylang import ConflictError, EvaluationError, FactsError
+    from policylang import ConflictError, EvaluationError, FactsError, InternalError
 
     name, text = read_text(path)
     worst = ExitCode.OK
@@ -186,6 +189,10 @@ def _decide_lines(
             decision = policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
         except FactsError as exc:
             _line_error(number, {"code": "facts-error", "message": str(exc)}, output_format)
+            worst = max(worst, ExitCode.USAGE)
+            continue
+        except InternalError as exc:
+            _line_error(number, to_dict(exc.diagnostic), output_format)
             worst = max(worst, ExitCode.USAGE)
             continue
         except EvaluationError as exc:
