@@ -292,3 +292,13 @@ def walk(roots: list[Any]) -> Any:
         node = stack.pop()
         yield node
         stack.extend(children(node))
+
+
+def legacy_rule_ids(policy: CheckedPolicy) -> dict[str, str]:
+    """For every anonymous rule, the line-based id policylang 0.1 gave it (`support:12`) -> its id now
+    (`support#3`): what a decision recorded then, or a test file written then, calls the rule."""
+    return {
+        f"{rule.id.rpartition('#')[0]}:{rule.span.line}": rule.id
+        for rule in policy.rules
+        if rule.name is None and "#" in rule.id
+    }

@@ -32,7 +32,7 @@ from .datatypes import (
 from .diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
 from .expressions import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
 from .modules import Module, Snapshot, load, snapshot_of
-from .parser import collector_paused
+from .parser import anonymous_rule_id, collector_paused
 
 _TYPE_ALIASES = {
     "integer": "int", "float": "number", "decimal": "number", "double": "number", "money": "number",
@@ -396,13 +396,15 @@ class _Checker:
         order = 0
         for module in self.modules:
             checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+            anonymous = 0
             for item in module.tree.items:
                 if not isinstance(item, n.Rule):
                     continue
+                anonymous += item.name is None
                 if not module.prefix:
                     rule_id = item.id
                 elif item.name is None:
-                    rule_id = f"{module.prefix}:{item.span.line}"
+                    rule_id = anonymous_rule_id(module.prefix, anonymous)
                 else:
                     rule_id = f"{module.prefix}.{item.name}"
                 if rule_id in ids:

@@ -7,7 +7,7 @@ import functools
 import gc
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -187,6 +187,7 @@ def _parse(text: str, filename: str) -> ParseResult:
         if m.group(0).startswith("#")
     )
     items.sort(key=lambda item: item.span.start)
+    items = _number_anonymous_rules(items, _stem(filename))
     policy_file = n.PolicyFile(header=header, items=tuple(items), comments=comments, span=source.span(0, len(text)))
     return ParseResult(source, policy_file, tuple(diagnostics), tuple(broken))
 
@@ -451,7 +452,7 @@ class _Builder:
             because = items.pop().text
         actions = tuple(items[1:])
         span = self._span(meta)
-        rule_id = name if name is not None else f"{_stem(self.source.name)}:{span.line}"
+        rule_id = name if name is not None else ""  # an anonymous rule's id is its ordinal: _number_anonymous_rules
         return n.Rule(
             name=name,
             condition=condition,
@@ -568,6 +569,26 @@ def _flatten(op: str, operands: tuple[n.Expr, ...]) -> tuple[n.Expr, ...]:
         else:
             flat.append(operand)
     return tuple(flat)
+
+
+def anonymous_rule_id(prefix: str, ordinal: int) -> str:
+    """The id of a file's `ordinal`-th (1-based) anonymous rule: `support#3`.
+
+    The ordinal, not the line, so that layout (`policy fmt`, a blank line, a comment) never changes
+    an id; `#` keeps these ids apart from rule names and from the `file:line` ids of old records.
+    """
+    return f"{prefix}#{ordinal}"
+
+
+def _number_anonymous_rules(items: list[n.Declaration], prefix: str) -> list[n.Declaration]:
+    numbered: list[n.Declaration] = []
+    ordinal = 0
+    for item in items:
+        if isinstance(item, n.Rule) and item.name is None:
+            ordinal += 1
+            item = replace(item, id=anonymous_rule_id(prefix, ordinal))
+        numbered.append(item)
+    return numbered
 
 
 def _stem(filename: str) -> str:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import policylang
+from policylang import nodes as n
+from policylang import parser
+from policylang.decision_log import DecisionLog
+from policylang.formatter import format_source
 
 PIPE_BUFFER = 1 << 16
 """Linux's default pipe capacity: a command writing more than this to a reader that has gone must
@@ -80,3 +87,73 @@ def test_issue_12_l8_a_closed_pipe_keeps_the_commands_exit_code(
     assert "BrokenPipeError" not in errors and "Exception ignored" not in errors
     if "--strict" in args:
         assert code == 1  # warnings under --strict: the early reader does not turn a failure into a pass
+
+
+# --- M8: formatting never changes a rule id ---------------------------------------------------------
+
+_CRAMPED = "input { a: int }\noutput { o: bool = false resolve any  n: int = 0 resolve max }\nif a > 1 then o\nif a > 5 then n = 1\n"
+"""The issue's reproduction: `p:3` became `p:9` once `policy fmt` had inserted blank lines."""
+
+
+def test_issue_12_m8_fmt_keeps_the_ids_of_anonymous_rules() -> None:
+    formatted = format_source(_CRAMPED, "p.policy").text
+    assert formatted is not None and formatted != _CRAMPED
+    assert formatted.splitlines().index("if a > 1 then o") > 2  # the rule really moved down
+    ids = [r.id for r in policylang.compile(_CRAMPED, filename="p.policy").checked.rules]
+    assert ids == ["p#1", "p#2"]
+    assert [r.id for r in policylang.compile(formatted, filename="p.policy").checked.rules] == ids
+
+
+def test_issue_12_m8_a_test_file_still_passes_after_fmt(tmp_path: Path) -> None:
+    (tmp_path / "p.policy").write_text(_CRAMPED, encoding="utf-8")
+    (tmp_path / "p.test.yaml").write_text(
+        "policy: p.policy\ncases:\n  - name: big a\n    facts: {a: 9}\n    expect: {o: true, n: 1}\n"
+        "    fired: [p#1, p#2]\n",
+        encoding="utf-8",
+    )
+    assert _policy("test", "p.test.yaml", cwd=tmp_path)[0] == 0
+    code, _out, errors = _policy("fmt", "p.policy", cwd=tmp_path)
+    assert code == 0 and "reformatted" in errors
+    code, out, _errors = _policy("test", "p.test.yaml", cwd=tmp_path)
+    assert code == 0, out
+
+
+def test_issue_12_m8_a_test_file_with_a_line_based_id_is_told_the_new_one(tmp_path: Path) -> None:
+    (tmp_path / "p.policy").write_text(_CRAMPED, encoding="utf-8")
+    (tmp_path / "p.test.yaml").write_text(
+        "policy: p.policy\ncases:\n  - name: c\n    facts: {a: 9}\n    fired: [p:4]\n", encoding="utf-8"
+    )
+    code, out, errors = _policy("test", "p.test.yaml", cwd=tmp_path)
+    assert code != 0
+    assert "p.test.yaml:5:13: error[unknown-name]: `p.policy` has no rule `p:4`" in out + errors
+    assert "anonymous rules are numbered now, not named by line: write `p#2`" in out + errors
+
+
+def _legacy_ids(items: list[n.Declaration], prefix: str) -> list[n.Declaration]:
+    """What policylang 0.1 did: an anonymous rule's id was `file:line`."""
+    return [
+        dataclasses.replace(item, id=f"{prefix}:{item.span.line}")
+        if isinstance(item, n.Rule) and not item.name
+        else item
+        for item in items
+    ]
+
+
+def test_issue_12_m8_a_decision_recorded_with_line_based_ids_replays_and_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "input { a: int }\noutput { o: int resolve unique }\n\nif a > 1 then o = 1\nif a > 5 then o = 2\n"
+    with monkeypatch.context() as old_version:
+        old_version.setattr(parser, "_number_anonymous_rules", _legacy_ids)
+        policy = policylang.compile(text, filename="p.policy")
+        with DecisionLog(str(tmp_path / "log.db")) as log:
+            plain = log.record(policy, {"a": 3}, policy.decide({"a": 3}))
+            conflicted = log.record(policy, {"a": 9}, policy.decide({"a": 9}, on_conflict="mark"))
+    with DecisionLog(str(tmp_path / "log.db")) as log:
+        assert log.get(plain).fired == ("p:4",)  # the record holds the old id ...
+        assert log.get(conflicted).conflicts == {"o": [{"rule": "p:4", "value": 1}, {"rule": "p:5", "value": 2}]}
+        for decision_id in (plain, conflicted):
+            replayed = log.replay(decision_id)
+            assert replayed.differences == []  # ... and the replay, which says `p#1`, agrees with it
+        assert log.replay(plain).decision.fired == ("p#1",)
+        assert log.verify().ok
