@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from .source import SourceFile, Span
+from .source import HIDDEN_CHARACTER, SourceFile, Span
 
 
 class Code(StrEnum):
@@ -153,12 +153,13 @@ _SNIPPET_WIDTH = 100
 
 
 def _visible(text: str) -> str:
-    """Make control characters visible so that binary junk cannot garble a terminal."""
+    """Make control characters visible so that binary junk cannot garble a terminal, and hidden
+    ones (a bidirectional override) so that they cannot reorder the line shown."""
     out = []
     for ch in text:
         if ch == "\t":
             out.append("    ")
-        elif ord(ch) < 32 or ord(ch) == 127:
+        elif ord(ch) < 32 or ord(ch) == 127 or HIDDEN_CHARACTER.match(ch):
             out.append("?")
         else:
             out.append(ch)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ import policylang
 from policylang import nodes as n
 from policylang import parser
 from policylang.decision_log import DecisionLog
+from policylang.diagnostics import Code, Diagnostic, Severity
 from policylang.formatter import format_source
+from policylang.parser import MAX_HIDDEN_TEXT_WARNINGS, parse
+from policylang.source import HIDDEN_CHARACTER
 
 PIPE_BUFFER = 1 << 16
 """Linux's default pipe capacity: a command writing more than this to a reader that has gone must
@@ -157,3 +161,63 @@ def test_issue_12_m8_a_decision_recorded_with_line_based_ids_replays_and_verifie
             assert replayed.differences == []  # ... and the replay, which says `p#1`, agrees with it
         assert log.replay(plain).decision.fired == ("p#1",)
         assert log.verify().ok
+
+
+# --- L5: hidden and text-reordering characters ------------------------------------------------------
+
+_ESCAPED = 'input { a: string }\noutput { o: bool = false }\nif a == "x\\u{202E}y\\u{200B}\\u{FEFF}" then o\n'
+"""The issue's reproduction: `policy fmt` wrote these escapes back as the raw characters."""
+
+
+def test_issue_12_l5_fmt_keeps_hidden_characters_escaped() -> None:
+    formatted = format_source(_ESCAPED, "p.policy").text
+    assert formatted is not None
+    assert '"x\\u{202e}y\\u{200b}\\u{feff}"' in formatted
+    assert not HIDDEN_CHARACTER.search(formatted)
+    assert not parse(formatted, "p.policy").diagnostics
+
+
+def test_issue_12_l5_a_raw_hidden_character_is_a_warning_at_it_wherever_it_is() -> None:
+    text = 'input { a: string }\noutput { o: bool = false }\n# is\u202e this\nif a == "x\u200by" then o because "ok\u2066"\n'
+    found = parse(text, "p.policy").diagnostics
+    assert [(d.code, d.severity, d.span.line, text[d.span.start : d.span.end]) for d in found if d.span] == [
+        (Code.HIDDEN_TEXT, Severity.WARNING, 3, "\u202e"),
+        (Code.HIDDEN_TEXT, Severity.WARNING, 4, "\u200b"),
+        (Code.HIDDEN_TEXT, Severity.WARNING, 4, "\u2066"),
+    ]
+    assert found[0].message == "hidden character U+202E (RIGHT-TO-LEFT OVERRIDE) written raw"
+    assert found[1].hint is not None and "`\\u{200b}`" in found[1].hint
+    formatted = format_source(text, "p.policy").text  # fmt escapes those in strings, keeps the comment's
+    assert formatted is not None
+    assert [text_of(d, formatted) for d in parse(formatted, "p.policy").diagnostics] == ["\u202e"]
+
+
+def text_of(diagnostic: Diagnostic, text: str) -> str:
+    assert diagnostic.span is not None
+    return text[diagnostic.span.start : diagnostic.span.end]
+
+
+def test_issue_12_l5_check_strict_fails_and_the_snippet_shows_no_raw_override(tmp_path: Path) -> None:
+    (tmp_path / "p.policy").write_text(
+        'input { a: string }\noutput { o: bool = false }\nif a == "admin\u202e" then o\n', encoding="utf-8"
+    )
+    assert _policy("check", "p.policy", cwd=tmp_path)[0] == 0
+    code, out, _ = _policy("check", "--strict", "p.policy", cwd=tmp_path)
+    assert code == 1
+    assert "warning[hidden-text]" in out and "\u202e" not in out
+    assert '3 | if a == "admin?" then o' in out
+
+
+def test_issue_12_l5_a_leading_byte_order_mark_passes_and_a_flood_is_capped() -> None:
+    assert not parse("\ufeffinput { a: int }\n", "p.policy").diagnostics
+    found = parse("input { a: int }\n# " + "\u200b" * 10_000 + "\n", "p.policy").diagnostics
+    assert len(found) == MAX_HIDDEN_TEXT_WARNINGS + 1
+    assert found[-1].message == f"{10_000 - MAX_HIDDEN_TEXT_WARNINGS} more hidden characters, the first of them here"
+
+
+def test_issue_12_l5_the_hidden_set_is_exactly_the_format_characters() -> None:
+    hidden = {c for c in range(sys.maxunicode + 1) if HIDDEN_CHARACTER.match(chr(c))}
+    format_characters = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+    assert format_characters <= hidden
+    assert all(unicodedata.category(chr(c)) in ("Cf", "Cn") for c in hidden - format_characters)  # newer Unicode
+    assert {0x202A, 0x202E, 0x2066, 0x2069, 0x200E, 0x200F, 0x061C, 0x200B, 0x200D, 0x2060, 0xFEFF} <= hidden
