@@ -55,16 +55,20 @@ class CheckResult:
 
 
 def check(
-    text: str, filename: str = "<policy>", directory: Path | None = None, snapshot: Snapshot | None = None
+    text: str,
+    filename: str = "<policy>",
+    directory: Path | None = None,
+    snapshot: Snapshot | None = None,
+    import_root: Path | None = None,
 ) -> CheckResult:
-    """Parse and check a policy file with its imports.
+    """Parse and check a policy file with its imports (confined to `import_root`: modules.load).
 
     Never raises for bad input: everything wrong comes back as diagnostics. The checker still runs
     after syntax errors, on whatever parsed, but drops `unknown-name` findings in files with syntax
     errors, since those are mostly echoes of the broken declarations.
     """
     with collector_paused():
-        modules, diagnostics = load(text, filename, directory, snapshot)
+        modules, diagnostics = load(text, filename, directory, snapshot, import_root)
         state = _Checker(modules, diagnostics)
         policy = state.run()
     # An item dropped for a syntax error may have declared a name that later uses now miss; such

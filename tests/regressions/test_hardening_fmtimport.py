@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -221,3 +222,85 @@ def test_issue_12_l5_the_hidden_set_is_exactly_the_format_characters() -> None:
     assert format_characters <= hidden
     assert all(unicodedata.category(chr(c)) in ("Cf", "Cn") for c in hidden - format_characters)  # newer Unicode
     assert {0x202A, 0x202E, 0x2066, 0x2069, 0x200E, 0x200F, 0x061C, 0x200B, 0x200D, 0x2060, 0xFEFF} <= hidden
+
+
+# --- L6: imports stay inside the import root ----------------------------------------------------------
+
+_SECRET = "SECRET-FIRST-LINE"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """tmp/root/main.policy (the policy), tmp/outside/secret.policy and tmp/root/notes.txt (not policies)."""
+    (tmp_path / "root").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.policy").write_text(
+        f"# {_SECRET}\ninput {{ a: int }}\noutput {{ o: bool = false }}\nif a > 1 then o\n", encoding="utf-8"
+    )
+    (tmp_path / "root" / "notes.txt").write_text(f"{_SECRET} password=hunter2\n", encoding="utf-8")
+    return tmp_path
+
+
+def _check_main(tree: Path, imports: str, *args: str) -> tuple[int, str, str]:
+    (tree / "root" / "main.policy").write_text(imports + "\n", encoding="utf-8")
+    return _policy("check", *args, "main.policy", cwd=tree / "root")
+
+
+def test_issue_12_l6_an_absolute_import_outside_the_root_is_refused_unread(tree: Path) -> None:
+    code, out, _ = _check_main(tree, 'import "/etc/passwd" as pw')
+    assert code == 1
+    assert "error[import-error]: `/etc/passwd` is outside the import root" in out
+    assert "--import-root DIR" in out
+    assert "root:" not in out
+
+
+def test_issue_12_l6_a_relative_import_climbing_out_is_refused_until_the_root_is_widened(tree: Path) -> None:
+    code, out, _ = _check_main(tree, 'import "../outside/secret.policy" as s')
+    assert code == 1
+    assert f"`../outside/secret.policy` is outside the import root `{(tree / 'root').resolve()}`" in out
+    assert _SECRET not in out
+    code, out, _ = _check_main(tree, 'import "../outside/secret.policy" as s', "--import-root", "..")
+    assert code == 0, out
+    with pytest.raises(policylang.PolicyError, match="outside the import root"):
+        policylang.load(tree / "root" / "main.policy")
+    widened = policylang.load(tree / "root" / "main.policy", import_root=tree)
+    assert [r.id for r in widened.checked.rules] == ["secret#1"]
+
+
+def test_issue_12_l6_a_symbolic_link_out_of_the_root_is_refused(tree: Path) -> None:
+    (tree / "root" / "link.policy").symlink_to(tree / "outside" / "secret.policy")
+    code, out, _ = _check_main(tree, 'import "link.policy" as s')
+    assert code == 1 and "`link.policy` is outside the import root" in out
+    assert _SECRET not in out
+
+
+def test_issue_12_l6_a_file_that_is_not_a_policy_is_never_read_or_quoted(tree: Path) -> None:
+    code, out, _ = _check_main(tree, 'import "notes.txt" as n')
+    assert code == 1
+    assert "error[import-error]: `notes.txt` is not a policy file" in out
+    assert _SECRET not in out and "hunter2" not in out
+
+
+def test_issue_12_l6_a_fifo_is_not_a_regular_file_and_is_never_opened(tree: Path) -> None:
+    os.mkfifo(tree / "root" / "fifo.policy")  # opening it for reading would wait for a writer forever
+    code, out, _ = _check_main(tree, 'import "fifo.policy" as f')  # _policy has no timeout: a hang fails the run
+    assert code == 1
+    assert "error[import-error]: `fifo.policy` is not a regular file (a pipe, a device or a socket)" in out
+    assert "did you mean" not in out
+
+
+def test_issue_12_l6_the_standard_library_is_always_importable(tree: Path) -> None:
+    code, out, _ = _check_main(tree, "import stdlib.segments")
+    assert code == 0, out
+
+
+def test_issue_12_l6_policy_test_takes_the_import_root_too(tree: Path) -> None:
+    (tree / "root" / "main.policy").write_text('import "../outside/secret.policy" as s\n', encoding="utf-8")
+    (tree / "root" / "main.test.yaml").write_text(
+        "policy: main.policy\ncases:\n  - name: c\n    facts: {a: 2}\n    expect: {o: true}\n    fired: [secret#1]\n",
+        encoding="utf-8",
+    )
+    code, out, _ = _policy("test", "main.test.yaml", cwd=tree / "root")
+    assert code == 1 and "outside the import root" in out
+    code, out, _ = _policy("test", "--import-root", "..", "main.test.yaml", cwd=tree / "root")
+    assert code == 0, out
