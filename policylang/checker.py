@@ -405,10 +405,13 @@ class _Checker:
                 if not isinstance(item, n.Rule):
                     continue
                 anonymous += item.name is None
+                legacy_id = ""
                 if not module.prefix:
                     rule_id = item.id
+                    legacy_id = f"{rule_id.rpartition('#')[0]}:{item.span.line}" if item.name is None else ""
                 elif item.name is None:
                     rule_id = anonymous_rule_id(module.prefix, anonymous)
+                    legacy_id = f"{module.legacy_prefix}:{item.span.line}"
                 else:
                     rule_id = f"{module.prefix}.{item.name}"
                 if rule_id in ids:
@@ -429,6 +432,7 @@ class _Checker:
                         because=item.because,
                         span=item.span,
                         node=item,
+                        legacy_id=legacy_id,
                     )
                 )
                 order += 1

@@ -26,6 +26,9 @@ class Module:
     parsed: ParseResult
     directory: Path
     imports: dict[str, str] = field(default_factory=dict)
+    legacy_prefix: str = ""
+    """The prefix policylang 0.1 gave this file, whose anonymous rules' ids (`prefix:line`) old
+    decision records hold; it differs from `prefix` only where the root's name is taken (below)."""
 
     @property
     def name(self) -> str:
@@ -87,6 +90,7 @@ class _Loader:
         self.order: list[str] = []
         self.diagnostics: list[Diagnostic] = []
         self.prefixes: set[str] = {""}
+        self.legacy_prefixes: set[str] = {""}
 
     def add(self, module: Module, chain: tuple[str, ...]) -> None:
         self.modules[module.key] = module
@@ -257,14 +261,18 @@ class _Loader:
         return self._module(path, name, text)
 
     def _module(self, path: Path, name: str, text: str) -> Module:
-        prefix = _stem(path.name)
-        base = prefix
-        counter = 2
-        while prefix in self.prefixes:
-            prefix = f"{base}_{counter}"
-            counter += 1
-        self.prefixes.add(prefix)
-        return Module(key=str(path), prefix=prefix, parsed=parse(text, name), directory=path.parent)
+        stem = _stem(path.name)
+        prefix, legacy_prefix = _unique(stem, self.prefixes), _unique(stem, self.legacy_prefixes)
+        return Module(str(path), prefix, parse(text, name), path.parent, legacy_prefix=legacy_prefix)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`... whichever is free; it is taken then."""
+    prefix, counter = base, 2
+    while prefix in taken:
+        prefix, counter = f"{base}_{counter}", counter + 1
+    taken.add(prefix)
+    return prefix
 
 
 def load(
@@ -286,6 +294,9 @@ def load(
     if directory is None:
         directory = Path(filename).resolve().parent if filename and not filename.startswith("<") else Path.cwd()
     loader = _Loader(snapshot, Path(import_root or directory).resolve())
+    # The root's anonymous rules are `STEM#N`: an imported file of the same name gets another prefix
+    # (`fraud_2#1`), or the first anonymous rules of both would have the same id.
+    loader.prefixes.add(filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".policy"))
     root_key = str(Path(filename).resolve()) if filename and not filename.startswith("<") else filename
     if snapshot is not None:
         root_key = snapshot["root"]

@@ -15,6 +15,7 @@ import pytest
 import policylang
 from policylang import nodes as n
 from policylang import parser
+from policylang.checked import legacy_rule_ids
 from policylang.decision_log import DecisionLog
 from policylang.diagnostics import Code, Diagnostic, Severity
 from policylang.formatter import format_source
@@ -304,3 +305,15 @@ def test_issue_12_l6_policy_test_takes_the_import_root_too(tree: Path) -> None:
     assert code == 1 and "outside the import root" in out
     code, out, _ = _policy("test", "--import-root", "..", "main.test.yaml", cwd=tree / "root")
     assert code == 0, out
+
+
+def test_issue_12_m8_an_import_named_like_the_root_gets_its_own_numbering(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "fraud.policy").write_text(
+        "input { a: int }\noutput { o: bool = false resolve any }\nif a > 1 then o\n", encoding="utf-8"
+    )
+    (tmp_path / "fraud.policy").write_text('import "lib/fraud.policy" as lib\nif a > 5 then o\n', encoding="utf-8")
+    policy = policylang.load(tmp_path / "fraud.policy")
+    assert policy.decide({"a": 7}).fired == ("fraud_2#1", "fraud#1")
+    # what policylang 0.1 called them (the imported file kept its own name then: lines kept them apart)
+    assert legacy_rule_ids(policy.checked) == {"fraud:3": "fraud_2#1", "fraud:2": "fraud#1"}
