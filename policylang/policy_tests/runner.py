@@ -65,7 +65,8 @@ class _Policies:
             try:
                 # Conflicts the static analysis could find are not refused: cases show them (or
                 # expect them with `error: conflict`), and `policy check` is the place to find them all.
-                self._loaded[key] = load(path, refuse_conflicts=False, import_root=self._import_root)
+                root = None if self._import_root is None else os.fspath(self._import_root)
+                self._loaded[key] = load(path, refuse_conflicts=False, import_root=root)
             except PolicyError as exc:
                 self._loaded[key] = exc
         return self._loaded[key]

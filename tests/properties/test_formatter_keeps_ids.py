@@ -54,5 +54,5 @@ def test_fmt_keeps_every_rule_id_and_every_decision(messy: str, many_facts: list
     assert result.text is not None, result.diagnostics
     after = _compiled(result.text)
     assert [r.id for r in after.checked.rules] == [r.id for r in before.checked.rules]
-    for given in many_facts:
-        assert _decided(after, given) == _decided(before, given)
+    for facts_given in many_facts:
+        assert _decided(after, facts_given) == _decided(before, facts_given)
