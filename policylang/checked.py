@@ -241,6 +241,8 @@ class CheckedRule:
     because: str | None
     span: Span
     node: n.Rule = field(compare=False, repr=False)
+    legacy_id: str = field(default="", compare=False)
+    """An anonymous rule's line-based id in policylang 0.1 (`support:12`); "" for a named rule."""
 
 
 @dataclass(frozen=True)
@@ -292,3 +294,9 @@ def walk(roots: list[Any]) -> Any:
         node = stack.pop()
         yield node
         stack.extend(children(node))
+
+
+def legacy_rule_ids(policy: CheckedPolicy) -> dict[str, str]:
+    """For every anonymous rule, the line-based id policylang 0.1 gave it (`support:12`) -> its id now
+    (`support#3`): what a decision recorded then, or a test file written then, calls the rule."""
+    return {rule.legacy_id: rule.id for rule in policy.rules if rule.legacy_id}

@@ -33,7 +33,7 @@ from .diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_
 from .expressions import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
 from .modules import Module, Snapshot, load, snapshot_of
 from .nesting import check_nesting
-from .parser import collector_paused
+from .parser import anonymous_rule_id, collector_paused
 
 _TYPE_ALIASES = {
     "integer": "int", "float": "number", "decimal": "number", "double": "number", "money": "number",
@@ -56,16 +56,20 @@ class CheckResult:
 
 
 def check(
-    text: str, filename: str = "<policy>", directory: Path | None = None, snapshot: Snapshot | None = None
+    text: str,
+    filename: str = "<policy>",
+    directory: Path | None = None,
+    snapshot: Snapshot | None = None,
+    import_root: Path | None = None,
 ) -> CheckResult:
-    """Parse and check a policy file with its imports.
+    """Parse and check a policy file with its imports (confined to `import_root`: modules.load).
 
     Never raises for bad input: everything wrong comes back as diagnostics. The checker still runs
     after syntax errors, on whatever parsed, but drops `unknown-name` findings in files with syntax
     errors, since those are mostly echoes of the broken declarations.
     """
     with collector_paused():
-        modules, diagnostics = load(text, filename, directory, snapshot)
+        modules, diagnostics = load(text, filename, directory, snapshot, import_root)
         state = _Checker(modules, diagnostics)
         policy = state.run()
     # An item dropped for a syntax error may have declared a name that later uses now miss; such
@@ -399,13 +403,18 @@ class _Checker:
         order = 0
         for module in self.modules:
             checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+            anonymous = 0
             for item in module.tree.items:
                 if not isinstance(item, n.Rule):
                     continue
+                anonymous += item.name is None
+                legacy_id = ""
                 if not module.prefix:
                     rule_id = item.id
+                    legacy_id = f"{rule_id.rpartition('#')[0]}:{item.span.line}" if item.name is None else ""
                 elif item.name is None:
-                    rule_id = f"{module.prefix}:{item.span.line}"
+                    rule_id = anonymous_rule_id(module.prefix, anonymous)
+                    legacy_id = f"{module.legacy_prefix}:{item.span.line}"
                 else:
                     rule_id = f"{module.prefix}.{item.name}"
                 if rule_id in ids:
@@ -426,6 +435,7 @@ class _Checker:
                         because=item.because,
                         span=item.span,
                         node=item,
+                        legacy_id=legacy_id,
                     )
                 )
                 order += 1

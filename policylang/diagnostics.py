@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from .source import SourceFile, Span
+from .source import HIDDEN_CHARACTER, SourceFile, Span
 
 
 class Code(StrEnum):
@@ -166,12 +166,13 @@ _SNIPPET_WIDTH = 100
 
 def _visible(text: str) -> str:
     """Make control characters (C0, DEL, C1) and lone surrogates visible so that binary junk cannot
-    garble a terminal or make printing fail; one `?` each keeps the caret under its column."""
+    garble a terminal or make printing fail, and hidden ones (a bidirectional override) so that they
+    cannot reorder the line shown; one `?` each keeps the caret under its column."""
     out = []
     for ch in text:
         if ch == "\t":
             out.append("    ")
-        elif ord(ch) < 32 or 127 <= ord(ch) <= 159 or 0xD800 <= ord(ch) <= 0xDFFF:
+        elif ord(ch) < 32 or 127 <= ord(ch) <= 159 or 0xD800 <= ord(ch) <= 0xDFFF or HIDDEN_CHARACTER.match(ch):
             out.append("?")
         else:
             out.append(ch)

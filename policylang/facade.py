@@ -55,10 +55,11 @@ class CheckReport:
         return render_text(self.diagnostics, self.sources, color=color)
 
 
-def check_source(text: str, filename: str = "<policy>") -> CheckReport:
-    """Check policy text; relative imports are resolved from `filename`'s folder (or the working directory)."""
+def check_source(text: str, filename: str = "<policy>", *, import_root: str | Path | None = None) -> CheckReport:
+    """Check policy text; relative imports are resolved from `filename`'s folder (or the working
+    directory), and must lie under `import_root`, which defaults to that same folder."""
     try:
-        result = check(text, filename)
+        result = check(text, filename, import_root=None if import_root is None else Path(import_root))
     except Exception as exc:  # a bug, or no memory left: a report that says so, never a traceback
         return CheckReport(filename, (_unexpected(exc, "check"),), {}, None)
     sources = {m.name: m.parsed.source for m in result.modules}
@@ -147,15 +148,16 @@ def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
         return None, decode_error(name, exc, data)
 
 
-def check_file(path: str | Path) -> CheckReport:
-    """Check a policy file and its imports. A missing or unreadable file is an `io-error` in the report."""
+def check_file(path: str | Path, *, import_root: str | Path | None = None) -> CheckReport:
+    """Check a policy file and its imports (which must lie under `import_root`, by default the
+    file's folder). A missing or unreadable file is an `io-error` in the report."""
     try:
-        return _check_file(path)
+        return _check_file(path, import_root)
     except Exception as exc:
         return CheckReport(str(path), (_unexpected(exc, "check"),), {}, None)
 
 
-def _check_file(path: str | Path) -> CheckReport:
+def _check_file(path: str | Path, import_root: str | Path | None) -> CheckReport:
     text, problem = read_policy(path)
     if problem is not None or text is None:
         assert problem is not None
@@ -164,21 +166,28 @@ def _check_file(path: str | Path) -> CheckReport:
             raw = Path(path).read_bytes()
             sources[problem.span.file] = SourceFile(problem.span.file, raw.decode("utf-8", errors="replace"))
         return CheckReport(str(path), (problem,), sources, None)
-    return check_source(text, display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path))
+    name = display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+    return check_source(text, name, import_root=import_root)
 
 
 def compile_source(
-    text: str, filename: str = "<policy>", *, unknown_facts: str = "reject", log: DecisionLog | None = None
+    text: str,
+    filename: str = "<policy>",
+    *,
+    unknown_facts: str = "reject",
+    log: DecisionLog | None = None,
+    import_root: str | Path | None = None,
 ) -> Policy:
     """Check and compile policy text (exported as `policylang.compile`). Raises PolicyError with every
     diagnostic when the policy has errors.
 
     `unknown_facts="ignore"` accepts facts the `input` block does not declare (the default rejects
     them, so that a misspelt fact is an error instead of silently missing). With `log`, every
-    decision is recorded in that decision log (decision_log.py).
+    decision is recorded in that decision log (decision_log.py). Imports must lie under
+    `import_root` (default: `filename`'s folder, or the working directory).
     """
     _check_unknown_facts(unknown_facts)
-    report = check_source(text, filename)
+    report = check_source(text, filename, import_root=import_root)
     return _policy_from(report, unknown_facts, log)
 
 
@@ -215,6 +224,7 @@ def load(
     unknown_facts: str = "reject",
     refuse_conflicts: bool = True,
     log: DecisionLog | None = None,
+    import_root: str | Path | None = None,
 ) -> Policy:
     """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
 
@@ -224,10 +234,12 @@ def load(
     found clean loads without analysing it again. `refuse_conflicts=False` skips the analysis, for
     example for a very large policy analysed in CI instead; a conflict that then happens at run
     time raises ConflictError as always. With `log`, every decision is recorded in that decision
-    log (decision_log.py), so that it can be explained later from the record alone.
+    log (decision_log.py), so that it can be explained later from the record alone. Imported files
+    must lie under `import_root` (default: the policy file's folder); the standard library is
+    always importable.
     """
     _check_unknown_facts(unknown_facts)
-    policy = _policy_from(check_file(path), unknown_facts, log)
+    policy = _policy_from(check_file(path, import_root=import_root), unknown_facts, log)
     if refuse_conflicts:
         from . import analysis_cache
 

@@ -457,6 +457,12 @@ def soundness_problem(tree: n.PolicyFile, formatted: str, filename: str) -> str 
         return "its output does not parse"
     if again.tree != tree:
         return "its output parses to a different policy"
+    if _rule_ids(again.tree) != _rule_ids(tree):
+        return "a rule's id would change"
     if Counter(c.text.rstrip() for c in again.tree.comments) != Counter(c.text.rstrip() for c in tree.comments):
         return "comments would be lost"
     return None
+
+
+def _rule_ids(tree: n.PolicyFile) -> list[str]:
+    return [item.id for item in tree.items if isinstance(item, n.Rule)]

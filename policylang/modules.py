@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,9 @@ class Module:
     parsed: ParseResult
     directory: Path
     imports: dict[str, str] = field(default_factory=dict)
+    legacy_prefix: str = ""
+    """The prefix policylang 0.1 gave this file, whose anonymous rules' ids (`prefix:line`) old
+    decision records hold; it differs from `prefix` only where the root's name is taken (below)."""
 
     @property
     def name(self) -> str:
@@ -78,12 +83,14 @@ def snapshot_of(modules: list[Module]) -> Snapshot:
 
 
 class _Loader:
-    def __init__(self, snapshot: Snapshot | None = None) -> None:
+    def __init__(self, snapshot: Snapshot | None, import_root: Path) -> None:
         self.snapshot = snapshot
+        self.import_root = import_root
         self.modules: dict[str, Module] = {}
         self.order: list[str] = []
         self.diagnostics: list[Diagnostic] = []
         self.prefixes: set[str] = {""}
+        self.legacy_prefixes: set[str] = {""}
 
     def add(self, module: Module, chain: tuple[str, ...]) -> None:
         self.modules[module.key] = module
@@ -174,10 +181,46 @@ class _Loader:
             return found.resolve()
         try:
             path = (module.directory / (item.path or "")).resolve()
-            exists = path.is_file()
+            outside = not path.is_relative_to(self.import_root)
+            exists = not outside and path.exists()
+            regular = exists and path.is_file()
         except (ValueError, OSError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop
             self.diagnostics.append(
                 error(Code.IMPORT_ERROR, f"`{item.path}` is not a usable file path ({exc})", item.span)
+            )
+            return None
+        if outside:
+            # Nothing about the file is looked at, not even whether it exists: an import must not
+            # become a way to probe or quote files (`import "/etc/passwd"`).
+            self.diagnostics.append(
+                error(
+                    Code.IMPORT_ERROR,
+                    f"`{item.path}` is outside the import root `{self.import_root}`",
+                    item.span,
+                    hint="a policy imports files in its own folder and below; to allow more, widen the root "
+                    "with `--import-root DIR` (`import_root=` in the API)",
+                )
+            )
+            return None
+        if not path.name.endswith(".policy"):
+            self.diagnostics.append(
+                error(
+                    Code.IMPORT_ERROR,
+                    f"`{item.path}` is not a policy file",
+                    item.span,
+                    hint="imports name `.policy` files; the standard library is `import stdlib.NAME`",
+                )
+            )
+            return None
+        if exists and not regular:
+            what = "a folder" if path.is_dir() else "not a regular file (a pipe, a device or a socket)"
+            self.diagnostics.append(
+                error(
+                    Code.IMPORT_ERROR,
+                    f"`{item.path}` is {what}",
+                    item.span,
+                    hint="import a `.policy` file",
+                )
             )
             return None
         if not exists:
@@ -185,7 +228,7 @@ class _Loader:
             folder = path.parent
             prefix = str(Path(item.path or "").parent)
             prefix = "" if prefix == "." else prefix + "/"
-            siblings = [prefix + p.name for p in folder.glob("*.policy")] if folder.is_dir() else []
+            siblings = [prefix + p.name for p in folder.glob("*.policy") if p.is_file()] if folder.is_dir() else []
             hint = did_you_mean(item.path or "", siblings)
             self.diagnostics.append(
                 error(
@@ -204,7 +247,7 @@ class _Loader:
             stored = self.snapshot["modules"][str(path)]
             return self._module(path, stored["name"], stored["text"])
         try:
-            data = path.read_bytes()
+            data = _read_regular_file(path)
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             self.diagnostics.append(decode_error(name, exc, data))
@@ -218,28 +261,42 @@ class _Loader:
         return self._module(path, name, text)
 
     def _module(self, path: Path, name: str, text: str) -> Module:
-        prefix = _stem(path.name)
-        base = prefix
-        counter = 2
-        while prefix in self.prefixes:
-            prefix = f"{base}_{counter}"
-            counter += 1
-        self.prefixes.add(prefix)
-        return Module(key=str(path), prefix=prefix, parsed=parse(text, name), directory=path.parent)
+        stem = _stem(path.name)
+        prefix, legacy_prefix = _unique(stem, self.prefixes), _unique(stem, self.legacy_prefixes)
+        return Module(str(path), prefix, parse(text, name), path.parent, legacy_prefix=legacy_prefix)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`... whichever is free; it is taken then."""
+    prefix, counter = base, 2
+    while prefix in taken:
+        prefix, counter = f"{base}_{counter}", counter + 1
+    taken.add(prefix)
+    return prefix
 
 
 def load(
-    text: str, filename: str, directory: Path | None = None, snapshot: Snapshot | None = None
+    text: str,
+    filename: str,
+    directory: Path | None = None,
+    snapshot: Snapshot | None = None,
+    import_root: Path | None = None,
 ) -> tuple[list[Module], list[Diagnostic]]:
     """Parse `text` (the root file) and, transitively, its imports (from `snapshot` when given,
     instead of the file system).
 
     Returns the modules with every import before its importer (the root last) and the diagnostics
-    of parsing and importing. A module imported twice (a diamond) is loaded once.
+    of parsing and importing. A module imported twice (a diamond) is loaded once. Imported files
+    must lie under `import_root` (after following symbolic links); it defaults to the root file's
+    folder (`directory`), or the working directory for text without a file. The standard library
+    is always importable.
     """
-    loader = _Loader(snapshot)
     if directory is None:
         directory = Path(filename).resolve().parent if filename and not filename.startswith("<") else Path.cwd()
+    loader = _Loader(snapshot, Path(import_root or directory).resolve())
+    # The root's anonymous rules are `STEM#N`: an imported file of the same name gets another prefix
+    # (`fraud_2#1`), or the first anonymous rules of both would have the same id.
+    loader.prefixes.add(filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".policy"))
     root_key = str(Path(filename).resolve()) if filename and not filename.startswith("<") else filename
     if snapshot is not None:
         root_key = snapshot["root"]
@@ -248,6 +305,21 @@ def load(
     modules = [loader.modules[k] for k in loader.order]
     diagnostics = [d for m in modules for d in m.parsed.diagnostics] + loader.diagnostics
     return modules, diagnostics
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file. Opened without blocking, so that a file swapped for a pipe after
+    `resolve` looked at it is refused (OSError) instead of waiting for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1  # the handle owns it now
+            return handle.read()
+    finally:
+        if fd != -1:
+            os.close(fd)
 
 
 def _stem(path: str) -> str:

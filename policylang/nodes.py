@@ -276,10 +276,11 @@ class Let:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
-    """A rule. `name` is None for the one-line anonymous form; `id` is its stable id (name, or `file:line`).
+    """A rule. `name` is None for the one-line anonymous form; `id` is its stable id (name, or `file#N`
+    for the file's N-th anonymous rule).
 
-    The id of an anonymous rule depends on its line, so equality ignores it: name a rule to keep its
-    id stable across edits.
+    Layout never changes an id (`policy fmt` keeps them all); adding or removing an anonymous rule
+    renumbers the ones after it, so equality ignores the id: name a rule to keep its id across edits.
     """
 
     name: str | None

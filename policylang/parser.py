@@ -6,8 +6,9 @@ import contextlib
 import functools
 import gc
 import re
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -16,8 +17,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
-from .diagnostics import Code, Diagnostic, Label, Severity, error
-from .source import SourceFile, Span
+from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
+from .source import HIDDEN_CHARACTER, SourceFile, Span
 from .syntax_errors import describe_syntax_error
 from .values import (
     ValueParseError,
@@ -37,6 +38,9 @@ MAX_SYNTAX_ERRORS = 50
 """Recovery stops after this many syntax errors in one file (the rest would mostly be echoes)."""
 
 _LONE_CR = re.compile(r"\r(?!\n)")
+
+MAX_HIDDEN_TEXT_WARNINGS = 20
+"""Raw hidden characters warned about per file, one at each; the rest are counted in one last warning."""
 _ITEM_START = re.compile(r"^(?:policy|import|input|output|segment|let|rule|if)\b", re.MULTILINE)
 _BLANK = re.compile(r"[^\n]")
 _COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
@@ -97,6 +101,7 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
 
 def _parse(text: str, filename: str) -> ParseResult:
     source = SourceFile(filename, text)  # the text exactly as given; SourceFile knows lone CRs end lines
+    hidden = _hidden_text(source)
     # A lone carriage return (old Mac line ends) ends a line as an editor shows it; Lark gets a copy
     # where it is a newline, else a `# comment` would run on over the next rule and swallow it.
     # Same length, so every offset and position agrees with `source`.
@@ -182,12 +187,14 @@ def _parse(text: str, filename: str) -> ParseResult:
             else:
                 items.append(node)
     diagnostics.extend(builder.diagnostics)
+    diagnostics.extend(hidden)
     comments = tuple(
         n.Comment(text=m.group(0), span=source.span(m.start(), m.end()))
         for m in _COMMENT_OR_STRING.finditer(text)
         if m.group(0).startswith("#")
     )
     items.sort(key=lambda item: item.span.start)
+    items = _number_anonymous_rules(items, _stem(filename))
     policy_file = n.PolicyFile(header=header, items=tuple(items), comments=comments, span=source.span(0, len(text)))
     return ParseResult(source, policy_file, tuple(diagnostics), tuple(broken))
 
@@ -452,7 +459,7 @@ class _Builder:
             because = items.pop().text
         actions = tuple(items[1:])
         span = self._span(meta)
-        rule_id = name if name is not None else f"{_stem(self.source.name)}:{span.line}"
+        rule_id = name if name is not None else ""  # an anonymous rule's id is its ordinal: _number_anonymous_rules
         return n.Rule(
             name=name,
             condition=condition,
@@ -569,6 +576,59 @@ def _flatten(op: str, operands: tuple[n.Expr, ...]) -> tuple[n.Expr, ...]:
         else:
             flat.append(operand)
     return tuple(flat)
+
+
+def _hidden_text(source: SourceFile) -> list[Diagnostic]:
+    """A `hidden-text` warning at each raw invisible or text-reordering character (the first
+    MAX_HIDDEN_TEXT_WARNINGS of them; one more warning counts the rest). A byte-order mark that
+    starts the file is how some editors save UTF-8, not text, and passes."""
+    found: list[Diagnostic] = []
+    matches = HIDDEN_CHARACTER.finditer(source.text, 1 if source.text.startswith("\ufeff") else 0)
+    for count, match in enumerate(matches):
+        if count == MAX_HIDDEN_TEXT_WARNINGS:
+            rest = 1 + sum(1 for _ in matches)
+            found.append(
+                warning(
+                    Code.HIDDEN_TEXT,
+                    f"{rest} more hidden characters, the first of them here",
+                    source.span(match.start()),
+                    hint="delete them, or write them as escapes inside strings",
+                )
+            )
+            break
+        char = match.group(0)
+        escape = f"\\u{{{ord(char):x}}}"
+        found.append(
+            warning(
+                Code.HIDDEN_TEXT,
+                f"hidden character U+{ord(char):04X} ({unicodedata.name(char, 'format character')}) written raw",
+                source.span(match.start()),
+                label="invisible here",
+                hint=f"it can make the policy read differently from what it does; delete it, or write `{escape}` "
+                "inside a string",
+            )
+        )
+    return found
+
+
+def anonymous_rule_id(prefix: str, ordinal: int) -> str:
+    """The id of a file's `ordinal`-th (1-based) anonymous rule: `support#3`.
+
+    The ordinal, not the line, so that layout (`policy fmt`, a blank line, a comment) never changes
+    an id; `#` keeps these ids apart from rule names and from the `file:line` ids of old records.
+    """
+    return f"{prefix}#{ordinal}"
+
+
+def _number_anonymous_rules(items: list[n.Declaration], prefix: str) -> list[n.Declaration]:
+    numbered: list[n.Declaration] = []
+    ordinal = 0
+    for item in items:
+        if isinstance(item, n.Rule) and item.name is None:
+            ordinal += 1
+            item = replace(item, id=anonymous_rule_id(prefix, ordinal))
+        numbered.append(item)
+    return numbered
 
 
 def _stem(filename: str) -> str:

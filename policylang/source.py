@@ -8,6 +8,17 @@ from dataclasses import dataclass, field
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
+HIDDEN_CHARACTER = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+"""A character that is invisible or reorders the text around it when shown: Unicode's format
+characters (category Cf, as of Unicode 15: bidirectional controls such as U+202E, zero-width
+spaces and joiners, the byte-order mark, tag characters). Raw in a policy, one can make the text
+read differently from what it does ("Trojan Source"), so the parser warns (`hidden-text`), the
+formatter writes them as escapes and diagnostics show them as `?`."""
+
 
 @dataclass(frozen=True, slots=True)
 class Span:

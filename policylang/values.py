@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
 
+from .source import HIDDEN_CHARACTER
+
 SECONDS_PER_MONTH = 2_629_746
 SECONDS_PER_DAY = 86_400
 
@@ -230,7 +232,8 @@ def quote_string(value: str) -> str:
             out.append("\\t")
         elif ch == "\r":
             out.append("\\r")
-        elif ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF:
+        elif ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF or HIDDEN_CHARACTER.match(ch):
+            # hidden characters too: `"\u{202e}"` stays visible in the source (Trojan Source)
             out.append(f"\\u{{{ord(ch):x}}}")
         else:
             out.append(ch)

@@ -19,6 +19,7 @@ from .explain import explain_command
 from .fmt import fmt_command
 from .graph import graph_command
 from .log import log_command
+from .pipes import guard_standard_streams
 from .test import test_command
 
 
@@ -45,7 +46,12 @@ def use_color(stream: object = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `policy` script. Bad input never shows a traceback; a bug says so and exits 2."""
+    """Entry point of the `policy` script. Bad input never shows a traceback; a bug says so and exits 2.
+
+    A reader that stops early (`| head -1`) changes nothing: output it did not read is dropped and
+    the exit code is the command's own (pipes.py).
+    """
+    guard_standard_streams()
     try:
         code = app.main(args=argv, prog_name="policy", standalone_mode=False)
     except click.exceptions.Exit as exc:

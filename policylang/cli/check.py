@@ -10,7 +10,7 @@ from policylang import CheckReport, ExitCode, check_file, render_json, render_te
 from policylang.diagnostics import Diagnostic, Label, Severity, to_dict
 from policylang.facade import with_analysis
 
-from .files import expand_policy_paths
+from .files import expand_policy_paths, import_root_option
 from .terminal import json_safe, json_text, safe_text
 
 
@@ -25,14 +25,17 @@ from .terminal import json_safe, json_text, safe_text
     help="Look for conflicts, unreachable rules and coverage gaps (each with a witness).",
 )
 @click.option("--overlaps", is_flag=True, help="Also list which rule overrides which, and for which facts (info).")
-def check_command(files: tuple[str, ...], output_format: str, strict: bool, analysis: bool, overlaps: bool) -> int:
+@import_root_option
+def check_command(
+    files: tuple[str, ...], output_format: str, strict: bool, analysis: bool, overlaps: bool, import_root: str | None
+) -> int:
     """Check policy files (and their imports) for errors and warnings.
 
     Exit codes: 0 clean, 1 findings (errors, or warnings with --strict), 2 a file could not be read.
     """
     from . import use_color
 
-    reports = [check_file(path) for path in expand_policy_paths(files)]
+    reports = [check_file(path, import_root=import_root) for path in expand_policy_paths(files)]
     if analysis:
         reports = [with_analysis(report, overlaps=overlaps) for report in reports]
     if not reports:

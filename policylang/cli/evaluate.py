@@ -10,6 +10,7 @@ from policylang import ExitCode, PolicyError, load, render_text
 from policylang.diagnostics import to_dict
 
 from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
+from .files import import_root_option
 from .terminal import json_text, one_line, safe_text
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     help="Record every decision in this decision log (created if need be; or the POLICYLANG_LOG "
     "environment variable); its id is printed.",
 )
+@import_root_option
 def eval_command(
     file: str,
     facts_path: str | None,
@@ -61,6 +63,7 @@ def eval_command(
     on_conflict: str,
     unknown_facts: str,
     log_path: str | None,
+    import_root: str | None,
 ) -> int:
     """Decide for the given facts and print the outputs and the rules that fired.
 
@@ -71,7 +74,7 @@ def eval_command(
     try:
         # eval shows what deciding these facts does, even for a policy `policy check` would reject
         # for a conflict: a conflict on these facts is reported as at run time.
-        policy = load(file, unknown_facts=unknown_facts, refuse_conflicts=False)
+        policy = load(file, unknown_facts=unknown_facts, refuse_conflicts=False, import_root=import_root)
     except PolicyError as exc:
         click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

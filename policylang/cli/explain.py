@@ -17,6 +17,7 @@ from policylang.values import format_datetime
 
 from .evaluate import _decide_one, _show_input_error
 from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
+from .files import import_root_option
 from .terminal import escaped_strings, json_safe, one_line, safe_text
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ FORMATS = ["text", "json", "markdown", "html"]
 @click.option("--output", "-o", "output_path", type=click.Path(), help="Write the explanation to this file.")
 @click.option("--schema", is_flag=True, help="Print the JSON schema of --format json and exit.")
 @click.option("--unknown-facts", type=click.Choice(["reject", "ignore"]), default="reject", show_default=True)
+@import_root_option
 def explain_command(
     file: str | None,
     facts_path: str | None,
@@ -74,6 +76,7 @@ def explain_command(
     output_path: str | None,
     schema: bool,
     unknown_facts: str,
+    import_root: str | None,
 ) -> int:
     """Explain a decision: every output's value and where it came from, every rule that could set it
     and why it did or did not apply, with the values it read.
@@ -102,7 +105,9 @@ def explain_command(
     else:
         if file is None:
             raise click.UsageError("give a policy FILE and its facts (--input), or --decision ID")
-        made = _decide(file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs)
+        made = _decide(
+            file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs, import_root
+        )
         if isinstance(made, int):
             return made
         if made.id is not None:  # recorded: whatever happens next, the command must report its id
@@ -150,9 +155,10 @@ def _decide(
     log: str | None,
     why_not: tuple[str, ...],
     only: tuple[str, ...],
+    import_root: str | None,
 ) -> Decision | int:
     try:
-        policy = load(file, unknown_facts=unknown, refuse_conflicts=False)
+        policy = load(file, unknown_facts=unknown, refuse_conflicts=False, import_root=import_root)
     except PolicyError as exc:
         click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

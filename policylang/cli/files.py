@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import click
+
 
 def expand_policy_paths(paths: tuple[str, ...]) -> list[str]:
     """Each argument as given, except that a folder becomes its `*.policy` files (sorted, recursive).
@@ -35,3 +37,13 @@ def _collect(unreadable: list[str]) -> Callable[[OSError], None]:
         unreadable.append(str(exc.filename))
 
     return note
+
+
+import_root_option = click.option(
+    "--import-root",
+    "import_root",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Imported files must lie in this folder or below (default: the folder of the policy file).",
+)
+"""`--import-root DIR`: where imports may read files; the standard library is always importable."""

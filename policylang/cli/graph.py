@@ -8,17 +8,20 @@ import click
 
 from policylang import ExitCode, PolicyError, load, render_text
 
+from .files import import_root_option
+
 
 @click.command("graph")
 @click.argument("file", type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(["dot", "json"]), default="dot", show_default=True)
-def graph_command(file: str, output_format: str) -> int:
+@import_root_option
+def graph_command(file: str, output_format: str, import_root: str | None) -> int:
     """Print the decision graph: facts, segments and lets, shared condition atoms, rules and outputs.
 
     `policy graph support.policy | dot -Tpng -o graph.png` draws it with Graphviz.
     """
     try:
-        policy = load(file)
+        policy = load(file, import_root=import_root)
     except PolicyError as exc:
         click.echo(render_text(exc.diagnostics, exc.sources), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

@@ -10,6 +10,8 @@ import click
 
 from policylang import ExitCode
 
+from .files import import_root_option
+
 
 class _Percent(click.FloatRange):
     """0 to 100; `nan` is refused (it compares false with everything, so it would pass any coverage)."""
@@ -42,6 +44,7 @@ class _Percent(click.FloatRange):
     "--junit-xml", "junit_path", metavar="FILE", type=click.Path(dir_okay=False), help="Also write JUnit XML for CI."
 )
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@import_root_option
 def test_command(
     paths: tuple[str, ...],
     show_coverage: bool,
@@ -49,6 +52,7 @@ def test_command(
     explain: bool,
     junit_path: str | None,
     output_format: str,
+    import_root: str | None,
 ) -> int:
     """Run policy tests: PATH is a test file (NAME.test.yaml), a policy (its NAME.test.yaml), or a
     folder (every *.test.yaml below it); no PATH means the current folder.
@@ -67,7 +71,11 @@ def test_command(
     color = use_color()
     show_coverage = show_coverage or fail_under is not None
     text = output_format == "text"
-    report = run_tests(paths, progress=(lambda result: click.echo(file_line(result, color=color))) if text else None)
+    report = run_tests(
+        paths,
+        progress=(lambda result: click.echo(file_line(result, color=color))) if text else None,
+        import_root=import_root,
+    )
     code = report.exit_code
     if junit_path is not None:
         try:

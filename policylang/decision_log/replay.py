@@ -13,6 +13,7 @@ from .records import LoggedDecision, Replay
 def replay(record: LoggedDecision, snapshot: dict[str, Any], error: ErrorFactory) -> Replay:
     """Decide `record` again with its policy compiled from `snapshot`. Raises LogError when the stored
     policy no longer compiles or no longer matches its hash, or the facts no longer validate."""
+    from ..checked import legacy_rule_ids
     from ..facade import PolicyError, compile_snapshot
     from ..facts import FactsError
     from ..runtime import EvaluationError
@@ -44,10 +45,20 @@ def replay(record: LoggedDecision, snapshot: dict[str, Any], error: ErrorFactory
         raise error(
             f"{label} cannot be replayed: {exc}", "replay it with the policylang version that recorded it"
         ) from None
-    return Replay(record, policy, decision, _differences(record, decision.to_dict()))
+    return Replay(record, policy, decision, _differences(record, decision.to_dict(), legacy_rule_ids(policy.checked)))
 
 
-def _differences(record: LoggedDecision, replayed: dict[str, Any]) -> list[str]:
+def _differences(record: LoggedDecision, replayed: dict[str, Any], legacy: dict[str, str]) -> list[str]:
+    """What the replay decided differently. A record from policylang 0.1 names anonymous rules by
+    line (`support:12`); `legacy` renames them to today's ids (`support#3`) before comparing, so
+    the new names alone are no difference."""
+    if legacy:
+        fired = tuple(legacy.get(rule, rule) for rule in record.fired)
+        conflicts = record.conflicts and {
+            name: [_renamed(item, legacy) for item in items] if isinstance(items, list) else items
+            for name, items in record.conflicts.items()
+        }
+        record = record.model_copy(update={"fired": fired, "conflicts": conflicts})
     found = []
     before, after = record.outputs, replayed["outputs"]
     for name in [*before, *(n for n in after if n not in before)]:
@@ -62,3 +73,9 @@ def _differences(record: LoggedDecision, replayed: dict[str, Any]) -> list[str]:
             f"conflicts: recorded {canonical(record.conflicts)}, replayed {canonical(replayed.get('conflicts'))}"
         )
     return found
+
+
+def _renamed(item: Any, legacy: dict[str, str]) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("rule"), str):
+        return {**item, "rule": legacy.get(item["rule"], item["rule"])}
+    return item

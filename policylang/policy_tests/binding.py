@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from policylang.checked import legacy_rule_ids
 from policylang.datatypes import describe
 from policylang.diagnostics import Code, Diagnostic, did_you_mean, error
 
@@ -47,12 +48,13 @@ def bind(cases: tuple[CaseSpec, ...], policy: Policy) -> tuple[list[BoundCase], 
     bound: list[BoundCase] = []
     problems: list[Diagnostic] = []
     rule_ids = [rule.id for rule in policy.checked.rules]
+    legacy = legacy_rule_ids(policy.checked)
     for case in cases:
         expectations = [x for x in (_expectation(e, policy, problems) for e in case.expect) if x is not None]
         refs: list[RuleRef] = [*(case.fired or ()), *case.fired_includes, *case.not_fired]
         for ref in refs:
             if ref.rule not in rule_ids:
-                problems.append(_unknown_rule(ref, rule_ids, policy.checked.root))
+                problems.append(_unknown_rule(ref, rule_ids, policy.checked.root, legacy.get(ref.rule)))
         bound.append(BoundCase(case, tuple(expectations)))
     return bound, problems
 
@@ -97,14 +99,14 @@ def _expectation(expected: Expected, policy: Policy, problems: list[Diagnostic])
     return Expectation(name, derived, value, show(to_json_value(value)))
 
 
-def _unknown_rule(ref: RuleRef, rule_ids: list[str], root: str) -> Diagnostic:
+def _unknown_rule(ref: RuleRef, rule_ids: list[str], root: str, renamed: str | None) -> Diagnostic:
+    """`renamed` is today's id of the rule when `ref` is the line-based id policylang 0.1 gave it."""
     shown = ", ".join(f"`{r}`" for r in rule_ids[:8]) + (", ..." if len(rule_ids) > 8 else "")
-    return error(
-        Code.UNKNOWN_NAME,
-        f"`{root}` has no rule `{ref.rule}`",
-        ref.span,
-        hint=did_you_mean(ref.rule, rule_ids) or (f"its rules are {shown}" if rule_ids else "it has no rules"),
-    )
+    if renamed is not None:
+        hint = f"anonymous rules are numbered now, not named by line: write `{renamed}`"
+    else:
+        hint = did_you_mean(ref.rule, rule_ids) or (f"its rules are {shown}" if rule_ids else "it has no rules")
+    return error(Code.UNKNOWN_NAME, f"`{root}` has no rule `{ref.rule}`", ref.span, hint=hint)
 
 
 _BARE = re.compile(r"^[\w.:+-]+$")

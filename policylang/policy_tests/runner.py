@@ -27,11 +27,13 @@ def run_tests(
     paths: Iterable[str | os.PathLike[str]] = (),
     *,
     progress: Callable[[FileResult], None] | None = None,
+    import_root: str | os.PathLike[str] | None = None,
 ) -> TestReport:
     """Run the test files that `paths` name (test files, policies, folders; none: the working
     directory) and measure the rules' coverage. Never raises for bad input: unreadable paths,
     malformed test files and broken policies are in the report. `progress` is called with each
-    file's result as soon as it is known.
+    file's result as soon as it is known. `import_root` is where the policies' imports may read
+    (default: each policy's own folder).
 
     >>> report = run_tests(["examples"])
     >>> report.exit_code, report.coverage.percent
@@ -39,7 +41,7 @@ def run_tests(
     """
     started = perf_counter()
     found, problems = find_test_files([os.fspath(p) for p in paths] or ["."])
-    policies = _Policies()
+    policies = _Policies(import_root)
     counter = CoverageCounter()
     files = []
     for path in found:
@@ -53,8 +55,9 @@ def run_tests(
 class _Policies:
     """Each policy loaded once per run, by its real path: the Policy, or the PolicyError it raised."""
 
-    def __init__(self) -> None:
+    def __init__(self, import_root: str | os.PathLike[str] | None = None) -> None:
         self._loaded: dict[str, Policy | PolicyError] = {}
+        self._import_root = import_root
 
     def load(self, path: str) -> Policy | PolicyError:
         key = os.path.realpath(path)
@@ -62,7 +65,8 @@ class _Policies:
             try:
                 # Conflicts the static analysis could find are not refused: cases show them (or
                 # expect them with `error: conflict`), and `policy check` is the place to find them all.
-                self._loaded[key] = load(path, refuse_conflicts=False)
+                root = None if self._import_root is None else os.fspath(self._import_root)
+                self._loaded[key] = load(path, refuse_conflicts=False, import_root=root)
             except PolicyError as exc:
                 self._loaded[key] = exc
         return self._loaded[key]

@@ -257,7 +257,9 @@ def _rules(doc: YamlDocument, node: Node, key: str) -> tuple[RuleRef, ...]:
     items = doc.items(node, f"`{key}`", hint="write a list of rule ids, such as [key_accounts, support:29]")
     found = []
     for item in items or []:
-        rule = doc.text(item, f"a rule id in `{key}`", hint="rule ids are names (`key_accounts`) or `file:line`")
+        rule = doc.text(
+            item, f"a rule id in `{key}`", hint="rule ids are names (`key_accounts`) or `file#N` (`support#1`)"
+        )
         if rule is not None:
             found.append(RuleRef(rule, doc.span(item)))
     return tuple(found)

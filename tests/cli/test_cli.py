@@ -248,7 +248,7 @@ def test_check_json_rules_of_a_cycle(tmp_path: Path) -> None:
     assert run.code == 1
     (diag,) = json.loads(run.stdout)["diagnostics"]
     assert diag["code"] == "cycle"
-    assert sorted(diag["rules"]) == ["cycle:3", "cycle:4"]
+    assert sorted(diag["rules"]) == ["cycle#2", "cycle#3"]
 
 
 def test_check_json_of_an_io_error_is_still_json(tmp_path: Path) -> None:

@@ -34,10 +34,10 @@ def test_eval_yaml_facts_as_text_shows_values_and_their_rules() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("policy support_levels (") and lines[0].endswith(f"as of {AS_OF}")
-    assert any(line.split()[:2] == ["sla", "4h"] and "support:29" in line for line in lines)
+    assert any(line.split()[:2] == ["sla", "4h"] and "support#1" in line for line in lines)
     assert any(line.split()[:2] == ["queue", "general"] and "(default)" in line for line in lines)
     assert any(line.split()[0] == "account_manager" and "no rule matched" in line for line in lines)
-    assert lines[-1] == "fired: support:29"
+    assert lines[-1] == "fired: support#1"
 
 
 def test_eval_json_has_the_design_sketch_shape() -> None:
@@ -45,7 +45,7 @@ def test_eval_json_has_the_design_sketch_shape() -> None:
     assert result.returncode == 0, result.stderr
     decision = json.loads(result.stdout)
     assert decision["outputs"] == {"sla": "4h", "skip_fraud_check": True, "queue": "general", "perks": []}
-    assert decision["fired"] == ["support:29"]
+    assert decision["fired"] == ["support#1"]
     assert decision["policy"]["name"] == "support_levels" and len(decision["policy"]["hash"]) == 64
     assert decision["as_of"] == AS_OF
 
@@ -115,14 +115,14 @@ def test_conflict_fails_unless_marked(tmp_path: Path) -> None:
     path.write_text("if a then sla = 4h\nif b then sla = 2h\n")
     failed = policy("eval", str(path), "--set", "a=true", "--set", "b=true")
     assert failed.returncode == 1
-    assert "conflict on output `sla`" in failed.stderr and "c:1" in failed.stderr and "c:2" in failed.stderr
+    assert "conflict on output `sla`" in failed.stderr and "c#1" in failed.stderr and "c#2" in failed.stderr
     marked = policy(
         "eval", str(path), "--set", "a=true", "--set", "b=true", "--on-conflict", "mark", "--format", "json"
     )
     assert marked.returncode == 0
     assert json.loads(marked.stdout)["conflicts"]["sla"] == [
-        {"rule": "c:1", "value": "4h"},
-        {"rule": "c:2", "value": "2h"},
+        {"rule": "c#1", "value": "4h"},
+        {"rule": "c#2", "value": "2h"},
     ]
 
 
@@ -171,10 +171,10 @@ def test_graph_json_orders_rules_after_the_outputs_they_read(tmp_path: Path) -> 
     )
     graph = json.loads(policy("graph", str(path), "--format", "json").stdout)
     ids = {node["id"] for node in graph["nodes"]}
-    assert {"fact:vip", "output:queue", "output:sla", "rule:prio", "rule:g:3"} <= ids
-    assert {"from": "output:queue", "to": "rule:g:3"} in graph["edges"]
+    assert {"fact:vip", "output:queue", "output:sla", "rule:prio", "rule:g#1"} <= ids
+    assert {"from": "output:queue", "to": "rule:g#1"} in graph["edges"]
     order = graph["schedule"]
-    assert order.index("rule:prio") < order.index("output:queue") < order.index("rule:g:3") < order.index("output:sla")
+    assert order.index("rule:prio") < order.index("output:queue") < order.index("rule:g#1") < order.index("output:sla")
 
 
 @pytest.mark.skipif(

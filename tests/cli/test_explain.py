@@ -18,7 +18,7 @@ def test_text_is_a_tree_per_output_with_the_rules_and_their_values() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("Decision of support_levels (version ")
-    assert "sla = 4h   set by support:29 (min: the smallest value wins)" in out
+    assert "sla = 4h   set by support#1 (min: the smallest value wins)" in out
     assert "│       └── ✓ tenure > 2y   tenure is 3y" in out
     assert "queue = general   the default: no rule that sets it matched" in out
     assert '    ├── because "Key customers never wait behind simple tickets"' in out
@@ -49,7 +49,7 @@ def test_json_is_the_documented_model() -> None:
     data = json.loads(result.stdout)
     model = Explanation.model_validate(data)
     assert model.format == "policylang.explanation/1"
-    assert model.decision["outputs"]["sla"] == "4h" and model.decision["fired"] == ["support:29"]
+    assert model.decision["outputs"]["sla"] == "4h" and model.decision["fired"] == ["support#1"]
     assert model.why_not[0].status == "possible"
     assert model.why_not[0].candidates[0].changes[0].fact == "monthly_spend"
 
@@ -170,7 +170,7 @@ def test_a_logged_decision_is_explained_from_the_record_after_the_policy_changed
     lines = result.stdout.splitlines()
     assert lines[0] == f"Recorded {lines[0].split()[1]} as decision {decision_id}."
     assert lines[1] == "Replayed with the stored policy version: the same outputs and rules."
-    assert "sla = 4h   set by support:29 (min: the smallest value wins)" in result.stdout
+    assert "sla = 4h   set by support#1 (min: the smallest value wins)" in result.stdout
     assert f"├── Decision id: {decision_id}" in result.stdout
     assert "Why not queue = key_accounts?" in result.stdout
     as_json = policy("explain", "--decision", decision_id, "--log", str(log), "--format", "json")

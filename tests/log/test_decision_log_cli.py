@@ -57,7 +57,7 @@ def test_list_filters_and_json(log_path: Path) -> None:
     records = json.loads(run.stdout)
     assert [r["id"] for r in records] == [first]
     assert records[0]["facts"]["spend"] == {"$decimal": "10000.50"}
-    assert records[0]["fired"] == ["support:14", "big"]
+    assert records[0]["fired"] == ["support#1", "big"]
     assert run_cli(["list", "--where", "queue=general"]).stdout.startswith(second)
     assert run_cli(["list", "--limit", "1"]).stdout.startswith(first)
     nothing = run_cli(["list", "--policy", "elsewhere"])
@@ -90,7 +90,7 @@ def test_show_prints_the_whole_record(log_path: Path) -> None:
     assert "  spend   10000.50 (Decimal)" in lines
     assert '  tenure  "3y"' in lines and '  tags    {"vip"}' in lines
     assert "  sla       4h" in lines and "  perks     {lounge, named_rep}" in lines
-    assert "fired: support:14, big" in lines
+    assert "fired: support#1, big" in lines
     assert lines[-2] == "prev hash  " + "0" * 64
     shown = json.loads(run_cli(["show", first, "--format", "json"]).stdout)
     assert shown["id"] == first and shown["outputs"]["sla"] == "4h" and shown["prev_hash"] == "0" * 64

@@ -30,7 +30,7 @@ def test_a_record_comes_back_as_it_was_given(tmp_path: Path, log_target: str) ->
     assert type(given["tenure"]) is str and given["tenure"] == "3y"  # not turned into a Duration
     assert record.outputs == {"sla": "4h", "queue": "priority", "perks": ["lounge", "named_rep"], "discount": 10.5}
     assert record.outputs == decision.to_dict()["outputs"]
-    assert record.fired == ("support:14", "big")
+    assert record.fired == ("support#1", "big")
     assert record.as_of == datetime(2026, 11, 23, 10, tzinfo=UTC)
     assert record.conflicts is None
     assert (record.policy_name, record.policy_hash) == ("support", policy.content_hash)
@@ -203,7 +203,7 @@ def test_conflicts_are_recorded_with_on_conflict_mark(tmp_path: Path, log_target
     decision = policy.decide({"a": True}, on_conflict="mark")
     with DecisionLog(log_target) as log:
         record = log.get(log.record(policy, {"a": True}, decision))
-        assert record.conflicts == {"x": [{"rule": "c:2", "value": 1}, {"rule": "c:3", "value": 2}]}
+        assert record.conflicts == {"x": [{"rule": "c#1", "value": 1}, {"rule": "c#2", "value": 2}]}
         assert "x" not in record.outputs
         assert log.replay(record.id).differences == []
         assert log.verify().ok

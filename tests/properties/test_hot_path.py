@@ -94,7 +94,7 @@ def test_a_single_proposal_is_taken_as_is_by_the_generated_code() -> None:
     )
     decision = policy.decide({"tier": "key"})
     assert decision["n"] == 3
-    assert decision.resolutions["n"].winners == ("one:4",)
+    assert decision.resolutions["n"].winners == ("one#1",)
 
 
 # --- the facts validator ------------------------------------------------------------------------

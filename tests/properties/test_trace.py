@@ -78,8 +78,8 @@ def test_a_trace_of_the_example_shows_why() -> None:
     decision = policy.decide({"tier": "premium", "tenure": "3y", "monthly_spend": 500, "region": "eu"}, as_of=AS_OF)
     trace = policy.trace(decision)
     sla = next(o for o in trace.outputs if o.output == "sla")
-    assert sla.value == "4h" and sla.winners == ["support:29"]
-    matched = next(r for r in sla.rules if r.rule == "support:29")
+    assert sla.value == "4h" and sla.winners == ["support#1"]
+    matched = next(r for r in sla.rules if r.rule == "support#1")
     assert matched.proposes == "4h"
     assert [p.text for p in matched.condition.parts] == ["tier == premium", "tenure > 2y"]
     assert matched.condition.parts[1].reads == {"tenure": "3y"}

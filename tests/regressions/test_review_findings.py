@@ -140,7 +140,7 @@ def test_fmt_writes_through_symlinks(tmp_path: Path) -> None:
 
 def test_a_lone_carriage_return_ends_a_line_so_comments_swallow_nothing() -> None:
     compiled = policylang.compile("if a then x # c\rif b then y\n", filename="cr.policy")
-    assert [rule for rule in compiled.checked.rules if rule.id == "cr:2"]
+    assert [(rule.id, rule.span.line) for rule in compiled.checked.rules] == [("cr#1", 1), ("cr#2", 2)]
     assert compiled.decide({"a": False, "b": True})["y"] is True
 
 

@@ -1031,10 +1031,10 @@ def test_output_cycle_through_rules() -> None:
     diag = one_diagnostic(text, "FILE.policy")
     assert diag.code is Code.CYCLE
     assert diag.message == "outputs depend on each other in a cycle: x -> y -> x"
-    assert set(diag.rules) == {"FILE:3", "FILE:4"}
+    assert set(diag.rules) == {"FILE#2", "FILE#3"}
     assert sorted(diag.notes) == [
-        "rule `FILE:3` reads `x` and sets `y`",
-        "rule `FILE:4` reads `y` and sets `x`",
+        "rule `FILE#2` reads `x` and sets `y`",
+        "rule `FILE#3` reads `y` and sets `x`",
     ]
     assert under_span(diag, text) in ("if x then y", "if y then x")
     assert diag.hint == "an output cannot depend on its own value; break the cycle"
@@ -1080,7 +1080,7 @@ def test_the_design_one_liner_alone() -> None:
         "sla": (DURATION, "unique", False),
     }
     (rule,) = policy.rules
-    assert rule.id == "FILE:1"
+    assert rule.id == "FILE#1"
     assert rule.name is None
     cond = rule.condition
     assert isinstance(cond, c.Logical)
@@ -1186,7 +1186,7 @@ def test_schemaless_name_read_and_set_by_one_rule_is_an_output_cycle() -> None:
     text = "if tier == key then tier = premium"
     diag = one_diagnostic(text, "FILE.policy")
     assert_diagnostic(diag, text, Code.CYCLE, "outputs depend on each other in a cycle: tier -> tier", text)
-    assert diag.rules == ("FILE:1",)
+    assert diag.rules == ("FILE#1",)
 
 
 def _fact_refs(expr: object) -> list[c.FactRef]:
@@ -1266,7 +1266,7 @@ def test_checked_policy_of_the_support_example() -> None:
         for ref in _derived_refs(item.expr):
             assert keys.index(ref) < keys.index(key)
     assert [(r.id, r.priority, r.order) for r in policy.rules] == [
-        ("support:29", 0, 0),
+        ("support#1", 0, 0),
         ("key_accounts", 100, 1),
         ("frustrated", 50, 2),
     ]

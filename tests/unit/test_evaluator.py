@@ -162,8 +162,8 @@ def test_schemaless_facts_are_read_by_their_inferred_type() -> None:
     assert facts["tenure"] == Duration(36, 0)
     decision = policy.decide({"tier": "premium", "tenure": "3y"}, as_of=AS_OF)
     assert decision.outputs == {"skip_fraud_check": True, "sla": Duration(0, 4 * 3600)}
-    assert decision.fired == ("t:1",)
-    assert policy.decide({"tier": "premium", "tenure": "800d"}, as_of=AS_OF).fired == ("t:1",)
+    assert decision.fired == ("t#1",)
+    assert policy.decide({"tier": "premium", "tenure": "800d"}, as_of=AS_OF).fired == ("t#1",)
     assert policy.decide({"tier": "premium", "tenure": "1y"}, as_of=AS_OF).fired == ()
 
 
@@ -352,7 +352,7 @@ def test_a_rule_reading_an_output_runs_after_it_is_resolved_and_fired_is_in_rule
     decision = decide(text, {"tier": "premium"})
     assert decision.outputs == {"queue": "priority", "sla": Duration(0, 8 * 3600)}
     # docs/evaluation.md section 3: "`fired` lists the matched rules in that order" (rule order).
-    assert decision.fired == ("t:3", "premium_queue")
+    assert decision.fired == ("t#1", "premium_queue")
 
 
 def test_first_and_conflicts_follow_rule_order_even_when_a_rule_waits_for_an_output() -> None:
@@ -380,7 +380,7 @@ def test_imported_rules_come_first(tmp_path: Path) -> None:
         'import "lib.policy"\n\nrule own: if x > 0 then first_seen = "main", seen += {main}\n', encoding="utf-8"
     )
     decision = policylang.load(main).decide({"x": 1}, as_of=AS_OF)
-    assert decision.fired == ("lib.imported", "lib:4", "own")
+    assert decision.fired == ("lib.imported", "lib#1", "own")
     assert decision.outputs == {"first_seen": "lib", "seen": frozenset({"lib", "lib_anonymous", "main"})}
 
 
@@ -880,7 +880,7 @@ def test_policy_text_never_becomes_code(capfd: pytest.CaptureFixture[str]) -> No
         "__class__": frozenset({_PAYLOAD, "eval", "__builtins__", "\n# comment", "\\"}),
         "level": "__import__",
     }
-    assert second.fired == ("exec", "t:27")
+    assert second.fired == ("exec", "t#1")
     assert policy.description == _PAYLOAD
     assert policy.checked.rules[0].because == "'''\n\"\"\"\\ " + _PAYLOAD
     assert "pwned" not in capfd.readouterr().out

@@ -504,22 +504,22 @@ def test_named_rule_id_is_its_name() -> None:
 @pytest.mark.parametrize(
     ("filename", "rule_id"),
     [
-        ("support.policy", "support:3"),
-        ("examples/support/support.policy", "support:3"),
-        ("C:\\policies\\support.policy", "support:3"),
-        ("rules.txt", "rules.txt:3"),
-        ("<stdin>", "<stdin>:3"),
+        ("support.policy", "support#1"),
+        ("examples/support/support.policy", "support#1"),
+        ("C:\\policies\\support.policy", "support#1"),
+        ("rules.txt", "rules.txt#1"),
+        ("<stdin>", "<stdin>#1"),
     ],
 )
-def test_anonymous_rule_id_is_stem_and_line(filename: str, rule_id: str) -> None:
+def test_anonymous_rule_id_is_stem_and_ordinal(filename: str, rule_id: str) -> None:
     rule = only("# comment\n\nif a then x", filename)
     assert isinstance(rule, n.Rule)
     assert rule.id == rule_id
 
 
-def test_anonymous_rule_ids_use_the_line_of_their_if() -> None:
-    found = items("if a then x\n\n  if b\n  then y\nif c then z", "FILE.policy")
-    assert [r.id for r in found if isinstance(r, n.Rule)] == ["FILE:1", "FILE:3", "FILE:5"]
+def test_anonymous_rule_ids_count_anonymous_rules_only() -> None:
+    found = items("if a then x\n\n  if b\n  then y\nrule named:\n  if c then z\nif d then w", "FILE.policy")
+    assert [r.id for r in found if isinstance(r, n.Rule)] == ["FILE#1", "FILE#2", "named", "FILE#3"]
 
 
 def test_rule_id_is_ignored_by_equality() -> None:
@@ -666,7 +666,7 @@ def test_recovery_keeps_the_items_around_a_broken_one() -> None:
     text = "if a then b\nrule r: if a tehn b\nif c then d"
     result = parse(text, "t.policy")
     assert [d.code for d in result.diagnostics] == [Code.SYNTAX_ERROR]
-    assert [r.id for r in result.tree.items if isinstance(r, n.Rule)] == ["t:1", "t:3"]
+    assert [(r.id, r.span.line) for r in result.tree.items if isinstance(r, n.Rule)] == [("t#1", 1), ("t#2", 3)]
     assert not result.ok
 
 

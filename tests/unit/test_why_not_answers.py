@@ -23,7 +23,7 @@ def test_the_smallest_change_is_named_in_words_and_works(young_premium: policyla
     answer = young_premium.why_not("sla=4h")
     assert answer.status == "possible" and answer.wanted == "4h"
     (candidate,) = answer.candidates
-    assert candidate.rule == "support:29" and candidate.verified
+    assert candidate.rule == "support#1" and candidate.verified
     (change,) = candidate.changes
     assert change.fact == "tenure" and change.was == "1y3mo"
     assert change.text.startswith("`tenure > 2y`: is `1y3mo`, needs to be more than `2y`")
@@ -124,7 +124,7 @@ def test_the_default_is_a_way_to_get_its_value(young_premium: policylang.Decisio
     (default,) = answer.candidates
     assert default.rule == "(default)" and default.sets == "skip_fraud_check = false (the default)"
     (change,) = default.changes
-    assert change.fact == "tenure" and change.text.endswith("so that `support:29` no longer applies")
+    assert change.fact == "tenure" and change.text.endswith("so that `support#1` no longer applies")
     assert answer.summary.startswith("skip_fraud_check is true, not false. The default would give")
 
 
