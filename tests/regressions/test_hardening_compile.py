@@ -84,7 +84,7 @@ def test_h1_sixty_six_nested_additions_check_load_and_decide_and_the_analysis_ru
     path = tmp_path / "d.policy"
     path.write_text(issue_h1_policy())
     result = policy_cli("check", "d.policy", cwd=tmp_path)
-    assert "warning[unreachable-rule]: rule `d:4` can never match" in result.stdout, result.stdout
+    assert "warning[unreachable-rule]: rule `d#2` can never match" in result.stdout, result.stdout
     assert result.returncode == 0  # a warning; the policy compiles
     policy = policylang.load(path, refuse_conflicts=False)
     assert policy.decide({"n": -64})["x"] is False  # -64 + 66 = 2, not > 3
