@@ -18,7 +18,7 @@ from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from . import nodes as n
 from .diagnostics import Code, Diagnostic, Label, Severity, error
 from .source import SourceFile, Span
-from .syntax_errors import describe_syntax_error
+from .syntax_errors import STRING_OR_COMMENT, describe_syntax_error
 from .values import (
     ValueParseError,
     parse_date_literal,
@@ -38,7 +38,7 @@ MAX_SYNTAX_ERRORS = 50
 _LONE_CR = re.compile(r"\r(?!\n)")
 _ITEM_START = re.compile(r"^(?:policy|import|input|output|segment|let|rule|if)\b", re.MULTILINE)
 _BLANK = re.compile(r"[^\n]")
-_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+_COMMENT_OR_STRING = re.compile(STRING_OR_COMMENT)
 
 
 @functools.cache
