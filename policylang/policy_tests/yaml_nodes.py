@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from policylang.diagnostics import Code, Diagnostic, Label, did_you_mean, error
 from policylang.source import SourceFile, Span
+from policylang.yaml_exact import MAX_NESTING, exact_yaml_loader, nesting_error  # the facts loader, not a copy
 
 INVALID: Any = object()
 """What `value()` gives for a node it could not make a value of (the problem is recorded)."""
@@ -24,17 +25,27 @@ class YamlDocument:
     """One YAML text, composed; its problems collect in `diagnostics`."""
 
     def __init__(self, name: str, text: str) -> None:
-        from policylang.yaml_exact import exact_yaml_loader  # the facts loader, not a copy of it
-
+        self._too_deep = nesting_error()
         self.source = SourceFile(name, text)
         self.diagnostics: list[Diagnostic] = []
-        self._loader = exact_yaml_loader()(text)
+        self._loader = exact_yaml_loader(pure=True)(text)  # node end marks make spans: libyaml's differ
 
     def root(self, hint: str) -> Node | None:
         """The document's single node; None (with a diagnostic) for malformed YAML, several
         documents, or an empty text."""
         try:
             node: Node | None = self._loader.get_single_node()
+        except self._too_deep as exc:  # a limit, checked before anything recurses through the nodes
+            self.problem(
+                Code.LIMIT_EXCEEDED,
+                f"{exc.problem} in the test file",
+                self.mark_span(exc.problem_mark),
+                label="repeated here" if exc.repeated else "too deep here",
+                hint="test files hold plain values; write them out"
+                if exc.repeated
+                else f"test files hold names and plain values; lists and mappings nest at most {MAX_NESTING} levels",
+            )
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "not YAML"

@@ -6,15 +6,23 @@ One test per reproduction from the issue, with the issue's own input. CPU-time g
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from policylang.checker import check
+from policylang.cli import main
 from policylang.diagnostics import Code
 from policylang.formatter import format_source
+from policylang.policy_tests.suite import parse_test_file
+from policylang.yaml_exact import MAX_NESTING
 
 
 @contextmanager
@@ -24,6 +32,42 @@ def within(seconds: float, what: str) -> Iterator[None]:
     yield
     cpu = time.process_time() - cpu
     assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def policy(*args: str, stdin: str | None = None) -> Run:
+    """The CLI run in this process; a traceback or an internal error fails the test."""
+    runner = CliRunner()
+    with runner.isolation(input=stdin) as (out, err, _):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        run = Run(code, out.getvalue().decode(), err.getvalue().decode())
+    assert "Traceback" not in run.stderr and "internal-error" not in run.stderr, run.stderr[-2000:]
+    return run
+
+
+TAGS_POLICY = """input {
+  tags: set[string]
+}
+output { hit: bool = false }
+rule r: if "a" in tags then hit
+"""
+
+
+@pytest.fixture
+def tags_policy(tmp_path: Path) -> Path:
+    path = tmp_path / "tags.policy"
+    path.write_text(TAGS_POLICY)
+    return path
 
 
 # --- M4: an unterminated string of `\"` escapes scanned in linear time ------------------------------
@@ -53,3 +97,78 @@ def test_a_comment_after_a_string_with_escaped_quotes_is_still_a_comment() -> No
     assert result.ok, [d.message for d in result.diagnostics]
     comments = [c.text for c in result.modules[0].parsed.tree.comments]
     assert comments == ["# a comment"]
+
+
+# --- M9: deeply nested facts, --set values and test files: a limit, not a RecursionError ------------
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", '{"tags": ' + _nested(1000) + "}"),
+        ("deep.yaml", "tags: " + _nested(10_000)),
+        ("deep-block.yaml", "".join("  " * i + "- \n" for i in range(5000))),
+        ("itself.yaml", "tags: &a [*a]\n"),
+    ],
+)
+def test_deeply_nested_facts_are_a_limit_with_the_place(
+    tags_policy: Path, tmp_path: Path, name: str, text: str
+) -> None:
+    facts = tmp_path / name
+    facts.write_text(text)
+    run = policy("eval", str(tags_policy), "-i", str(facts))
+    assert run.code == 2
+    assert re.search(rf"{re.escape(name)}:\d+:\d+: error\[limit-exceeded\]", run.stderr), run.stderr
+    assert f"nest deeper than {MAX_NESTING} levels" in run.stderr
+
+
+def test_nesting_at_the_limit_is_read(tags_policy: Path, tmp_path: Path) -> None:
+    # The top-level mapping is the first level: a list inside 98 lists is the 100th.
+    for name, text in [("ok.json", '{"tags": ' + _nested(99) + "}"), ("ok.yaml", "tags: " + _nested(99))]:
+        facts = tmp_path / name
+        facts.write_text(text)
+        run = policy("eval", str(tags_policy), "-i", str(facts))
+        assert "limit-exceeded" not in run.stderr and "facts-error" in run.stderr, run.stderr  # a list is no string
+
+
+def test_a_deep_json_line_is_reported_and_the_other_lines_still_run(tags_policy: Path, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text('{"tags": ["a"]}\n{"tags": ' + _nested(100_000) + '}\n{"tags": ["b"]}\n')
+    run = policy("eval", str(tags_policy), "-i", str(facts), "--format", "json")
+    assert run.code == 2
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["line"] for line in lines] == [1, 2, 3]
+    assert lines[0]["outputs"] == {"hit": True} and lines[2]["outputs"] == {"hit": False}
+    assert lines[1]["error"]["code"] == "limit-exceeded" and lines[1]["error"]["line"] == 2, lines[1]
+
+
+def test_a_deep_set_value_is_a_limit(tags_policy: Path) -> None:
+    run = policy("eval", str(tags_policy), "--set", "tags=" + _nested(10_000))
+    assert run.code == 2
+    assert "error[limit-exceeded]" in run.stderr and "--set tags=" in run.stderr, run.stderr
+
+
+def test_aliases_that_stand_for_billions_of_values_are_a_limit(tags_policy: Path, tmp_path: Path) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(12)]
+    facts = tmp_path / "bomb.yaml"
+    facts.write_text("tags: [a]\n" + "\n".join(lines) + "\n")
+    with within(20, "facts of aliases of aliases"):
+        run = policy("eval", str(tags_policy), "-i", str(facts), "--unknown-facts", "ignore")
+    assert run.code == 2 and "error[limit-exceeded]: aliases repeat more than" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("value", [_nested(10_000), "&a [*a]"])
+def test_a_deeply_nested_test_file_is_a_limit(value: str) -> None:
+    text = (
+        f"policy: tags.policy\ncases:\n  - name: deep\n    facts:\n      tags: {value}\n    expect:\n      hit: true\n"
+    )
+    test_file = parse_test_file("deep.test.yaml", text)
+    assert [d.code for d in test_file.diagnostics] == [Code.LIMIT_EXCEEDED]
+    problem = test_file.diagnostics[0]
+    assert problem.span is not None and test_file.source is not None
+    assert test_file.source.position(problem.span.start)[0] == 5
