@@ -436,7 +436,8 @@ class _Builder:
             try:
                 priority = parse_int_literal(str(token).lstrip("-")) * (-1 if str(token).startswith("-") else 1)
             except ValueParseError as exc:
-                self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, self._tspan(token), hint=exc.hint))
+                code = Code.LIMIT_EXCEEDED if exc.limit else Code.SYNTAX_ERROR
+                self.diagnostics.append(error(code, exc.message, self._tspan(token), hint=exc.hint))
                 priority = 0
             items = items[2:]
         return self._rule(meta, str(name), self._tspan(name), priority, items)
@@ -549,7 +550,8 @@ class _Builder:
             value = convert(text)
         except ValueParseError as exc:
             where = self._escape_span(token, exc) if kind == "string" else span
-            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, where, hint=exc.hint))
+            code = Code.LIMIT_EXCEEDED if exc.limit else Code.SYNTAX_ERROR
+            self.diagnostics.append(error(code, exc.message, where, hint=exc.hint))
             value = _PLACEHOLDER[kind]
         return n.Literal(kind=kind, value=value, raw=None if kind == "string" else text, span=span)
 

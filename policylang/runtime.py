@@ -16,7 +16,7 @@ from . import checked as c
 from .datatypes import DURATION, EnumOf
 from .facts import MISSING
 from .resolution import Contribution, Resolved, resolve
-from .values import Duration, as_datetime, difference, shift_date, shift_datetime
+from .values import INT_LIMIT, LIMIT_HINT, Duration, as_datetime, difference, shift_date, shift_datetime
 
 ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
 """Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
@@ -103,15 +103,24 @@ def _scale_down(duration: Duration, divisor: Any) -> Duration:
     )
 
 
+def _bounded(value: Any) -> Any:
+    """An int result within -1e100 to 1e100 (facts and literals are too), else an EvaluationError:
+    Python's ints never overflow, so without this a chain of squares (`let b = a * a` ...) would
+    compute numbers of millions of digits. Decimals are bounded by their context; others pass."""
+    if value.__class__ is int and not -INT_LIMIT <= value <= INT_LIMIT:
+        raise EvaluationError(f"the result is too large: {LIMIT_HINT}")
+    return value
+
+
 def _arith_any(op: str, a: Any, b: Any) -> Any:
     """Arithmetic on values whose types were not known statically (schema-less facts)."""
     try:
         if op == "+":
-            return a + b
+            return _bounded(a + b)
         if op == "-":
-            return a - b
+            return _bounded(a - b)
         if op == "*":
-            return a * b
+            return _bounded(a * b)
         return _divide(a, b)
     except TypeError as exc:
         raise EvaluationError(f"cannot compute {_shown(a)} {op} {_shown(b)}") from exc
@@ -413,5 +422,6 @@ def helpers() -> dict[str, Any]:
         "_difference": _calendar(difference),
         "_as_datetime": as_datetime,
         "_arith_any": _arith_any,
+        "_bounded": _bounded,
         "_present": _present,
     }

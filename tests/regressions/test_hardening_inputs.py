@@ -12,11 +12,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import policylang
 from policylang.checker import check
 from policylang.cli import main
 from policylang.diagnostics import Code
@@ -172,3 +174,96 @@ def test_a_deeply_nested_test_file_is_a_limit(value: str) -> None:
     problem = test_file.diagnostics[0]
     assert problem.span is not None and test_file.source is not None
     assert test_file.source.position(problem.span.start)[0] == 5
+
+
+# --- M5: one bound for ints (facts, literals, results), as for numbers --------------------------------
+
+CUBE = "input {\n  n: int\n}\noutput {\n  big: int\n}\nlet cube = n * n * n\nrule r: if cube > 0 then big = cube\n"
+
+
+def test_a_4000_digit_int_fact_is_a_facts_error_not_an_internal_error(tmp_path: Path) -> None:
+    (tmp_path / "cube.policy").write_text(CUBE)
+    (tmp_path / "n.json").write_text('{"n": ' + "9" * 4000 + "}")
+    run = policy("eval", str(tmp_path / "cube.policy"), "-i", str(tmp_path / "n.json"))
+    assert run.code == 2
+    assert "error[facts-error]: fact `n`: a number of 4,000 digits is too large" in run.stderr, run.stderr
+    assert "within -1e100 to 1e100" in run.stderr
+
+
+def test_a_huge_json_int_names_the_fact_and_the_limit_not_python(tmp_path: Path) -> None:
+    (tmp_path / "cube.policy").write_text(CUBE)
+    (tmp_path / "n.json").write_text('{"n": ' + "9" * 5000 + "}")
+    run = policy("eval", str(tmp_path / "cube.policy"), "-i", str(tmp_path / "n.json"))
+    assert run.code == 2
+    assert "set_int_max_str_digits" not in run.stderr
+    assert "fact `n`: a number of 5,000 digits is too large" in run.stderr, run.stderr
+
+
+def test_an_int_result_past_the_limit_is_an_evaluation_error(tmp_path: Path) -> None:
+    compiled = policylang.compile(CUBE, filename="cube.policy")
+    assert compiled.decide({"n": 10**33})["big"] == 10**99
+    with pytest.raises(policylang.EvaluationError, match="the result is too large"):
+        compiled.decide({"n": 10**34})
+    with policylang.DecisionLog(tmp_path / "decisions.db") as log:
+        with pytest.raises(policylang.EvaluationError, match="the result is too large"):
+            compiled.decide({"n": 10**34}, log=log)  # was a LogError: the log could not write the result
+        recorded = compiled.decide({"n": 10**33}, log=log)
+    assert recorded["big"] == 10**99
+
+
+def test_repeated_squaring_through_lets_stops_at_the_limit() -> None:
+    lets = "let s0 = n\n" + "".join(f"let s{i} = s{i - 1} * s{i - 1}\n" for i in range(1, 40))
+    compiled = policylang.compile("input { n: int }\n" + lets + "if s39 > 1 then big\n", filename="sq.policy")
+    with within(10, "forty squarings"), pytest.raises(policylang.EvaluationError, match="too large"):
+        compiled.decide({"n": 3})
+    assert "big" not in compiled.decide({"n": 1}).outputs
+
+
+def test_schema_less_int_results_are_bounded_too() -> None:
+    compiled = policylang.compile("let c = n * n * n\nif c > 0 then big\n", filename="free.policy")
+    with pytest.raises(policylang.EvaluationError, match="too large"):
+        compiled.decide({"n": 10**40})
+
+
+@pytest.mark.parametrize("value", [Decimal("1e300"), 1e300, "1" + "0" * 300, 10**101, Decimal("1e999999999")])
+def test_int_facts_stop_at_1e100_as_number_facts_do(value: object) -> None:
+    compiled = policylang.compile("input { n: int  x: number }\nif n > 1 and x > 1 then big\n", filename="n.policy")
+    with within(10, "an int fact of 1e999999999"), pytest.raises(policylang.FactsError) as info:
+        compiled.decide({"n": value, "x": 2})
+    assert info.value.problems[0].fact == "n" and "too large" in info.value.problems[0].message
+    with pytest.raises(policylang.FactsError, match="too large"):
+        compiled.decide({"n": 2, "x": value})
+    assert compiled.decide({"n": 10**100, "x": Decimal("1e100")})["big"] is True
+
+
+@pytest.mark.parametrize("literal", ["9" * 5000, "1" + "0" * 100 + "1", "1" + "0" * 101 + ".5", "1" + "0" * 101 + "d"])
+def test_a_literal_past_the_limit_says_so(literal: str) -> None:
+    result = check(f"let a = {literal}\n", "big.policy")
+    assert [d.code for d in result.diagnostics] == [Code.LIMIT_EXCEEDED], [d.message for d in result.diagnostics]
+    problem = result.diagnostics[0]
+    assert "too large" in problem.message or "too many digits" in problem.message
+    assert "underscores" not in (problem.hint or "") and "1e100" in (problem.hint or "")
+    assert len(problem.message) < 120
+
+
+def test_the_largest_literals_are_accepted() -> None:
+    result = check(f"let a = 1{'0' * 100}\nlet b = 1{'0' * 100}.0\nlet c = a * 1\n", "edge.policy")
+    assert result.ok, [d.message for d in result.diagnostics]
+
+
+# --- durations: a unit given twice -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("literal", ["1y1y1y", "1y2mo1y", "1d1d"])
+def test_a_duration_literal_with_a_repeated_unit_is_an_error(literal: str) -> None:
+    result = check(f"let a = {literal}\n", "d.policy")
+    assert [d.code for d in result.diagnostics] == [Code.SYNTAX_ERROR]
+    assert "more than once" in result.diagnostics[0].message and "`" + literal[-1] in result.diagnostics[0].message
+
+
+def test_a_duration_fact_with_a_repeated_unit_is_a_facts_error() -> None:
+    compiled = policylang.compile("input { t: duration }\nif t > 1d then long\n", filename="t.policy")
+    with pytest.raises(policylang.FactsError) as info:
+        compiled.decide({"t": "1y1y1y"})
+    assert "`y` more than once" in info.value.problems[0].message
+    assert compiled.decide({"t": "1y6mo"})["long"] is True
