@@ -111,7 +111,7 @@ def _exact_loader(pure: bool) -> Any:
                     _raise_pure_error(self._text)
                 raise
             if node is not None:
-                check_nesting(node)
+                check_nodes(node)
             return node
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -146,6 +146,7 @@ def _exact_loader(pure: bool) -> Any:
         list("-+0123456789."),
     )
     ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+    ExactLoader.add_constructor(None, _undefined_tag)
     ExactLoader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: whole_number(node.value))
     ExactLoader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: Decimal(node.value))
     return ExactLoader
@@ -163,41 +164,61 @@ def _raise_pure_error(text: Any) -> None:
         raise exc from None
 
 
-def check_nesting(root: Any) -> None:
-    """Raise `nesting_error()` at the first list or mapping that lies deeper than MAX_NESTING below
+def check_nodes(root: Any) -> None:
+    """Check a composed document before any value is made of it, without recursion.
+
+    Raises `nesting_error()` at the first list or mapping that lies deeper than MAX_NESTING below
     the root, counting through aliases (a list inside itself, `&a [*a]`, is infinitely deep), or
     where aliases (`*a`) have repeated more than MAX_REPEATED_VALUES values in all (a few lines of
     aliases of aliases can stand for billions of values).
 
-    Level by level, without recursion; it stops at either limit, so it costs time in the number of
-    nodes written plus at most MAX_REPEATED_VALUES, never in the number the aliases stand for.
+    Level by level; it stops at either limit, so it costs time in the number of nodes written plus
+    at most MAX_REPEATED_VALUES, never in the number the aliases stand for.
     """
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode
 
-    level = [root] if root.__class__ is not ScalarNode else []
+    level = [root]
     seen: set[int] = set()
     repeated = 0
     depth = 0
     while level:
         depth += 1
-        if depth > MAX_NESTING:
-            raise nesting_error()(level[0].start_mark)
         below: list[Any] = []
         for node in level:
-            if node.__class__ is MappingNode:
-                children = [part for pair in node.value for part in pair]
-            elif node.__class__ is SequenceNode:
-                children = node.value
-            else:
+            if node.__class__ is ScalarNode:
                 continue
+            if depth > MAX_NESTING:
+                raise nesting_error()(node.start_mark)
+            children = [part for pair in node.value for part in pair] if node.__class__ is MappingNode else node.value
             if id(node) in seen:
                 repeated += 1 + len(children)
                 if repeated > MAX_REPEATED_VALUES:
                     raise nesting_error()(node.start_mark, repeated=True)
             else:
                 seen.add(id(node))
-            below += [child for child in children if child.__class__ is not ScalarNode]
+            below += children
         level = below
+
+
+def foreign_tag(tag: str | None) -> str | None:
+    """A tag the exact loader has no constructor for, as written (`!!python/tuple`, `!custom`), or None."""
+    if tag is None or tag in _exact_loader(True).yaml_constructors or tag in _KEY_TAGS:
+        return None
+    return "!!" + tag.removeprefix(_STANDARD) if tag.startswith(_STANDARD) else tag
+
+
+_STANDARD = "tag:yaml.org,2002:"
+_KEY_TAGS = (_STANDARD + "merge", _STANDARD + "value")
+"""Tags of mapping keys that have no constructor of their own: `<<` merges a mapping in, `=` is a value."""
+
+
+def _undefined_tag(loader: Any, node: Any) -> Any:
+    """A tag YAML's safe loader does not know: refused by name, where it is written."""
+    import yaml
+
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag `{foreign_tag(node.tag) or node.tag}` is not allowed", node.start_mark
+    )
 
 
 def _timestamp_or_text(loader: Any, node: Any) -> Any:

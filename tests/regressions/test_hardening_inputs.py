@@ -267,3 +267,26 @@ def test_a_duration_fact_with_a_repeated_unit_is_a_facts_error() -> None:
         compiled.decide({"t": "1y1y1y"})
     assert "`y` more than once" in info.value.problems[0].message
     assert compiled.decide({"t": "1y6mo"})["long"] is True
+
+
+# --- a `!!python/...` tag: refused as a tag, where it is written ---------------------------------------
+
+
+def test_a_python_tag_in_a_test_file_is_named_as_not_allowed() -> None:
+    text = "policy: tags.policy\ncases:\n  - name: t\n    facts: !!python/tuple [1, 2]\n    expect:\n      hit: true\n"
+    test_file = parse_test_file("tags.test.yaml", text)
+    messages = [d.message for d in test_file.diagnostics]
+    assert messages == ["the tag `!!python/tuple` is not allowed"], messages
+    assert test_file.source is not None and test_file.diagnostics[0].span is not None
+    assert test_file.source.position(test_file.diagnostics[0].span.start) == (4, 12)
+
+
+def test_a_python_tag_in_facts_is_named_as_not_allowed(tags_policy: Path, tmp_path: Path) -> None:
+    facts = tmp_path / "tag.yaml"
+    facts.write_text("tags: !!python/object/apply:os.system [ls]\n")
+    run = policy("eval", str(tags_policy), "-i", str(facts))
+    assert run.code == 2
+    assert (
+        "tag.yaml:1:7: error[facts-error]: invalid YAML: the tag `!!python/object/apply:os.system` is not allowed"
+        in run.stderr
+    )
