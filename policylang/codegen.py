@@ -339,7 +339,7 @@ class CodeGen:
         if left == DURATION and right == DURATION:
             if op == "/":
                 return f"_duration_ratio({a}, {b})"
-            return f"({a} {_ARITH[op]} {b})"
+            return f"_bounded({a} {_ARITH[op]} {b})"
         if left in (DATE, DATETIME) and right == DURATION:
             shift = "_shift_date" if left == DATE else "_shift_datetime"
             return f"{shift}({a}, {b})" if op == "+" else f"{shift}({a}, -{b})"

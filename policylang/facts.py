@@ -26,6 +26,7 @@ from .checked import CheckedPolicy, Fact
 from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
 from .diagnostics import Code, Diagnostic, did_you_mean, error
 from .values import (
+    DURATION_LIMIT_HINT,
     INT_LIMIT,
     LIMIT_EXPONENT,
     LIMIT_HINT,
@@ -33,6 +34,7 @@ from .values import (
     Duration,
     NotADuration,
     ValueParseError,
+    duration_in_range,
     format_duration,
     parse_duration,
 )
@@ -214,7 +216,9 @@ def convert_string(value: Any) -> str:
 
 def convert_duration(value: Any) -> Duration:
     if isinstance(value, Duration):
-        return value
+        if duration_in_range(value):
+            return value
+        raise _Invalid(f"{_shown(value)} is too large", DURATION_LIMIT_HINT)
     if isinstance(value, timedelta):
         return Duration(0, value.days * 86_400 + value.seconds)
     if isinstance(value, str):

@@ -19,6 +19,7 @@ LIMIT_EXPONENT = 100
 INT_LIMIT = 10**LIMIT_EXPONENT
 NUMBER_LIMIT = Decimal(INT_LIMIT)
 LIMIT_HINT = "ints and numbers stay within -1e100 to 1e100"
+DURATION_LIMIT_HINT = "durations stay within -1e100 to 1e100 seconds"
 
 SECONDS_PER_MONTH = 2_629_746
 SECONDS_PER_DAY = 86_400
@@ -128,7 +129,18 @@ def parse_duration_literal(text: str) -> Duration:
             months += amount * _UNIT_MONTHS[unit]
         else:
             seconds += amount * _UNIT_SECONDS[unit]
-    return Duration(sign * months, sign * seconds)
+    return _within_limit(Duration(sign * months, sign * seconds), text)
+
+
+def duration_in_range(value: Duration) -> bool:
+    """Whether a duration is within -1e100 to 1e100 seconds, as facts, literals and results must be."""
+    return -INT_LIMIT <= value.total_seconds <= INT_LIMIT
+
+
+def _within_limit(value: Duration, text: str) -> Duration:
+    if not duration_in_range(value):
+        raise ValueParseError(f"the duration {shown_literal(text)} is too large", DURATION_LIMIT_HINT, limit=True)
+    return value
 
 
 def parse_duration(text: str) -> Duration:
@@ -148,7 +160,7 @@ def parse_duration(text: str) -> Duration:
             + parts.get("s", 0)
         )
         sign = -1 if match.group("sign") else 1
-        return Duration(sign * months, sign * seconds)
+        return _within_limit(Duration(sign * months, sign * seconds), text)
     raise NotADuration(
         f"{shown_literal(text)} is not a duration", "write a duration such as `3y`, `400d`, `1y6mo` or ISO 8601 `P3Y`"
     )

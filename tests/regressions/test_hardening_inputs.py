@@ -17,10 +17,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import policylang
 from policylang.checker import check
 from policylang.cli import main
+from policylang.cli.facts_input import _too_deep_at
 from policylang.diagnostics import Code
 from policylang.formatter import format_source
 from policylang.policy_tests.suite import parse_test_file
@@ -290,3 +293,62 @@ def test_a_python_tag_in_facts_is_named_as_not_allowed(tags_policy: Path, tmp_pa
         "tag.yaml:1:7: error[facts-error]: invalid YAML: the tag `!!python/object/apply:os.system` is not allowed"
         in run.stderr
     )
+
+
+# --- durations: bounded like ints, in seconds ---------------------------------------------------------
+
+
+def test_a_duration_past_1e100_seconds_is_refused_as_literal_and_as_fact() -> None:
+    result = check(f"let a = 1{'0' * 99}y\n", "d.policy")
+    assert [d.code for d in result.diagnostics] == [Code.LIMIT_EXCEEDED], [d.message for d in result.diagnostics]
+    compiled = policylang.compile("input { t: duration }\nif t > 1d then long\n", filename="t.policy")
+    for written in (f"1{'0' * 99}y", f"P1{'0' * 99}Y"):
+        with pytest.raises(policylang.FactsError, match="too large"):
+            compiled.decide({"t": written})
+    assert compiled.decide({"t": f"1{'0' * 100}s"})["long"] is True  # 1e100 seconds: at the limit
+
+
+def test_duration_results_past_the_limit_are_evaluation_errors() -> None:
+    doubling = "let d0 = t\n" + "".join(f"let d{i} = d{i - 1} + d{i - 1}\n" for i in range(1, 400))
+    compiled = policylang.compile(
+        "input { t: duration }\n" + doubling + "if d399 > 1d then long\n", filename="x.policy"
+    )
+    with within(10, "doubling a duration 400 times"), pytest.raises(policylang.EvaluationError, match="too large"):
+        compiled.decide({"t": "1s"})
+    scaling = "let d0 = t\n" + "".join(f"let d{i} = d{i - 1} * {'9' * 100}\n" for i in range(1, 60))
+    compiled = policylang.compile("input { t: duration }\n" + scaling + "if d59 > 1d then long\n", filename="y.policy")
+    with pytest.raises(policylang.EvaluationError, match="too large"):
+        compiled.decide({"t": "1s"})
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(alphabet='[]{}"\\aé \n', max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(alphabet='[]{}"\\aé', max_size=3), inner, max_size=3)
+    ),
+    max_leaves=200,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+def _chain(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.integers(0, 130), st.sampled_from([0, 1, 2]))
+def test_the_json_nesting_scan_agrees_with_the_parsed_depth(value: object, extra: int, layout: int) -> None:
+    # Brackets, quotes and backslashes inside strings are no nesting; a chain of lists is.
+    document = {'k"[': value, "deep": _chain(extra)}
+    text = json.dumps(document, ensure_ascii=layout != 1, indent=2 if layout == 2 else None)
+    assert (_too_deep_at(text) is not None) == (_depth(document) > MAX_NESTING)
