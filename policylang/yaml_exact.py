@@ -117,6 +117,8 @@ def _exact_loader(pure: bool) -> Any:
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
+                if key_node.tag in _KEY_TAGS:
+                    continue  # `<<: *base` merges a mapping in (its keys may be overridden), `=` is a value
                 key = self.construct_object(key_node, deep=deep)
                 if not isinstance(key, Hashable):
                     break  # a list or mapping as a key: PyYAML's own check below says "found unhashable key"

@@ -352,3 +352,12 @@ def test_the_json_nesting_scan_agrees_with_the_parsed_depth(value: object, extra
     document = {'k"[': value, "deep": _chain(extra)}
     text = json.dumps(document, ensure_ascii=layout != 1, indent=2 if layout == 2 else None)
     assert (_too_deep_at(text) is not None) == (_depth(document) > MAX_NESTING)
+
+
+def test_a_merge_key_in_a_facts_file_merges(tags_policy: Path, tmp_path: Path) -> None:
+    # Found while refusing unknown tags: `<<` has no constructor of its own, and the duplicate-key
+    # check built every key first, so a merge in a facts file was an error (test files had their own).
+    facts = tmp_path / "merge.yaml"
+    facts.write_text("base: &base {tags: [b]}\n<<: *base\ntags: [a]\n")
+    run = policy("eval", str(tags_policy), "-i", str(facts), "--unknown-facts", "ignore", "--format", "json")
+    assert run.code == 0 and json.loads(run.stdout)["outputs"] == {"hit": True}, run.stderr
