@@ -154,12 +154,19 @@ def _exact_loader(pure: bool) -> Any:
     return ExactLoader
 
 
+PURE_ERROR_TEXT = 64 * 1024
+"""A malformed YAML text up to this size is read again by the pure-Python parser, for its message."""
+
+
 def _raise_pure_error(text: Any) -> None:
     """Raise the error the pure-Python parser finds in a text libyaml refused: its messages say
     what it found where (`expected ',' or '}', but got ':'`), and they stay the same whichever
-    parser PyYAML has. Only malformed YAML pays for the second reading."""
+    parser PyYAML has. Only malformed YAML pays for the second reading, and only a text of up to
+    64 KB (the pure parser reads about 100 KB a second): a larger one keeps libyaml's message."""
     import yaml
 
+    if not isinstance(text, str) or len(text) > PURE_ERROR_TEXT:
+        return
     try:
         _exact_loader(True)(text).get_single_node()
     except yaml.YAMLError as exc:
