@@ -83,10 +83,10 @@ def _exact_loader(pure: bool) -> Any:
         def compose_node(self, parent: Any, index: Any) -> Any:
             # The pure-Python composer recurses once per level: stop before Python's stack does.
             # (libyaml's composer is C code and stops by itself at 1,000 levels.)
+            if self._depth >= MAX_NESTING and self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+                raise too_deep(self.peek_event().start_mark)  # a list or mapping one level too deep
             self._depth += 1
             try:
-                if self._depth > MAX_NESTING:
-                    raise too_deep(self.peek_event().start_mark)
                 return super().compose_node(parent, index)
             finally:
                 self._depth -= 1

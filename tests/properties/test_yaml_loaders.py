@@ -92,3 +92,13 @@ def test_the_c_loader_reads_what_the_pure_loader_reads(tree: Any, flow: bool, ju
         pure, fast = outcome(text, pure=True), outcome(text, pure=False)
         if pure[0] == "read" or fast[0] == "refused":
             assert fast == pure, text
+
+
+@pytest.mark.parametrize("levels", [99, 100, 101, 5000])
+def test_both_loaders_stop_at_the_same_nesting(levels: int) -> None:
+    # The top-level mapping is the first level; a scalar inside the deepest list adds none.
+    for text in ("a: " + "[" * levels + "x" + "]" * levels, "a:\n" + "".join("  " * i + "- \n" for i in range(levels))):
+        pure, fast = outcome(text, pure=True), outcome(text, pure=False)
+        assert pure[0] == fast[0] == ("read" if levels < 100 else "refused"), (pure, fast)
+        if levels < 1000:  # past 1,000 levels libyaml stops by itself, a little further on
+            assert pure == fast
