@@ -143,7 +143,8 @@ def convert_int(value: Any) -> int:
             return value
         raise _too_large(value)
     try:
-        if isinstance(value, float | Decimal) and value == value:
+        finite = value.is_finite() if isinstance(value, Decimal) else isinstance(value, float) and math.isfinite(value)
+        if isinstance(value, float | Decimal) and finite:
             if (value.copy_abs() if isinstance(value, Decimal) else abs(value)) > INT_LIMIT:
                 # before int(), which would write out 1e999999999 digit by digit
                 raise _too_large(value)
@@ -166,13 +167,17 @@ def _too_large(value: Any) -> _Invalid:
     digits = 0
     if isinstance(value, Decimal):
         digits = value.adjusted() + 1
+    elif isinstance(value, int) and value.bit_length() < 14_000:  # under 4,300 digits, which str() refuses
+        digits = len(str(abs(value)))
     elif isinstance(value, int):
-        digits = int(abs(value).bit_length() * 0.30103) + 1  # Python will not write out 4,300 digits
+        digits = int(abs(value).bit_length() * 0.30103) + 1
     elif isinstance(value, str):
         digits = len(value.strip().lstrip("+-").replace("_", "").lstrip("0"))
     if digits > 60:
         return _Invalid(
-            f"a number of {'about ' if isinstance(value, int) else ''}{digits:,} digits is too large", LIMIT_HINT
+            f"a number of {'about ' if isinstance(value, int) and value.bit_length() >= 14_000 else ''}"
+            f"{digits:,} digits is too large",
+            LIMIT_HINT,
         )
     return _Invalid(f"{_shown(value)} is too large", LIMIT_HINT)
 
