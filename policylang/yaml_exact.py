@@ -95,6 +95,14 @@ def _exact_loader(pure: bool) -> Any:
             self._text = stream
             super().__init__(stream)
 
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            # An empty node tagged only `!` (`a: !`): libyaml asks with (False, False), the pure
+            # parser with (True, False), which reads it as null. Asked the pure parser's way, both
+            # loaders read it alike. No other node reaches here with an empty value and (False, False).
+            if not pure and value == "" and kind is yaml.ScalarNode and implicit == (False, False):
+                implicit = (True, False)
+            return super().resolve(kind, value, implicit)
+
         def get_single_node(self) -> Any:
             try:
                 node = super().get_single_node()

@@ -5,7 +5,7 @@ Documents are generated with the scalars YAML 1.1 reads in surprising ways (`012
 a document, the C loader gives the same values of the same types and the same positions of lists
 and mappings (the nesting limit points at those); where the C loader refuses one, the pure loader
 refuses it with the same error at the same place (the readers report the pure loader's error). The
-one known difference: libyaml also reads some documents the pure loader refuses (`a: <tab>`).
+known difference: libyaml also reads some documents the pure loader refuses (`a: <tab>`, `[!, a]`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.skipif(not getattr(yaml, "__with_libyaml__", False), re
 SURPRISING = st.sampled_from(
     ["012", "yes", "no", "on", "1e5", "-3", "+7", "0.5", ".5", "1.", "2026-01-01", "2026-02-30",
      "2026-01-01T09:00:00Z", "3:00", "~", "null", "true", "False", "TRUE", "0x1F", "0o17", "1_000", ".inf",
-     "NaN", "a b", "x", "-", "'q'", '"q\\u00e9"', "3y", "P3Y", "é", "1e999999", "9" * 120, "!!python/tuple [1]"]
+     "NaN", "a b", "x", "-", "'q'", '"q\\u00e9"', "3y", "P3Y", "é", "1e999999", "9" * 120, "!!python/tuple [1]",
+     "!", '! ""', "! 12", "&a x", "*a", "<<"]
 )  # fmt: skip
 SCALARS = st.one_of(
     SURPRISING, st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=8), st.integers(), st.booleans()
