@@ -374,4 +374,6 @@ def test_a_large_yaml_facts_file_is_read_fast_and_a_malformed_one_fails_fast(tag
     facts.write_text(facts.read_text() + "  - [unclosed\n")
     with within(30, "100,000 YAML elements, then an error"):
         run = policy("eval", str(tags_policy), "-i", str(facts))
-    assert run.code == 2 and re.search(r"big.yaml:10000[23]:\d+: error\[facts-error\]: invalid YAML", run.stderr), run.stderr
+    assert run.code == 2 and re.search(r"big.yaml:10000[23]:\d+: error\[facts-error\]: invalid YAML", run.stderr), (
+        run.stderr
+    )
