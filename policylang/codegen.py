@@ -377,11 +377,13 @@ class CodeGen:
         if (is_numeric(left) or left == UNKNOWN) and (is_numeric(right) or right == UNKNOWN):
             if op == "/":
                 return f"_divide({a}, {b})"
+            if expr.type in (INT, UNKNOWN):  # Python's ints never overflow: the bound is checked here
+                return f"_bounded({a} {_ARITH[op]} {b})"
             return f"({a} {_ARITH[op]} {b})"
         if left == DURATION and right == DURATION:
             if op == "/":
                 return f"_duration_ratio({a}, {b})"
-            return f"({a} {_ARITH[op]} {b})"
+            return f"_bounded({a} {_ARITH[op]} {b})"
         if left in (DATE, DATETIME) and right == DURATION:
             shift = "_shift_date" if left == DATE else "_shift_datetime"
             return f"{shift}({a}, {b})" if op == "+" else f"{shift}({a}, -{b})"

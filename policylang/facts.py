@@ -26,7 +26,19 @@ from pydantic import BeforeValidator, ConfigDict, create_model
 from .checked import CheckedPolicy, Fact
 from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
 from .diagnostics import Code, Diagnostic, did_you_mean, error
-from .values import Duration, ValueParseError, format_duration, parse_duration
+from .values import (
+    DURATION_LIMIT_HINT,
+    INT_LIMIT,
+    LIMIT_EXPONENT,
+    LIMIT_HINT,
+    NUMBER_LIMIT,
+    Duration,
+    NotADuration,
+    ValueParseError,
+    duration_in_range,
+    format_duration,
+    parse_duration,
+)
 
 
 class _Missing:
@@ -182,6 +194,12 @@ class _Shown(reprlib.Repr):
     def repr_Duration(self, value: Duration, level: int) -> str:
         return format_duration(value)
 
+    def repr_int(self, value: int, level: int) -> str:
+        if -INT_LIMIT <= value <= INT_LIMIT:
+            return str(value)
+        # Python refuses to write an int of more than 4,300 digits (and writing one is slow).
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+
 
 _REPR = _Shown()
 _REPR.maxstring = 60
@@ -204,15 +222,47 @@ def convert_int(value: Any) -> int:
     if isinstance(value, bool):
         raise _Invalid(f"expected a whole number, got {_shown(value)}")
     if isinstance(value, int):
-        return value
+        if -INT_LIMIT <= value <= INT_LIMIT:
+            return value
+        raise _too_large(value)
     try:
-        if isinstance(value, float | Decimal) and value == value and value == int(value):
-            return int(value)
+        finite = value.is_finite() if isinstance(value, Decimal) else isinstance(value, float) and math.isfinite(value)
+        if isinstance(value, float | Decimal) and finite:
+            if (value.copy_abs() if isinstance(value, Decimal) else abs(value)) > INT_LIMIT:
+                # before int(), which would write out 1e999999999 digit by digit
+                raise _too_large(value)
+            if value == int(value):
+                return int(value)
         if isinstance(value, str):
-            return int(value.replace("_", ""), 10)
-    except (ValueError, OverflowError, ArithmeticError):
-        pass  # infinities, NaN, signalling NaN, digits past Python's limit: all "not a whole number"
+            text = value.strip().replace("_", "")
+            if len(text.lstrip("+-").lstrip("0")) > LIMIT_EXPONENT + 1:  # before int(), which refuses 4,300
+                raise _too_large(value)
+            return convert_int(int(text, 10))
+    except (ValueError, OverflowError, ArithmeticError) as exc:
+        if isinstance(exc, _Invalid):
+            raise
+        # infinities, NaN, signalling NaN, text that is no number: all "not a whole number"
     raise _Invalid(f"expected a whole number, got {_shown(value)}")
+
+
+def _too_large(value: Any) -> _Invalid:
+    """A whole number past the limit; one too long to show is said to have its number of digits."""
+    digits = 0
+    if isinstance(value, Decimal):
+        digits = value.adjusted() + 1
+    elif isinstance(value, int) and value.bit_length() < 14_000:  # under 4,300 digits, which str() refuses
+        digits = len(str(abs(value)))
+    elif isinstance(value, int):
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+    elif isinstance(value, str):
+        digits = len(value.strip().lstrip("+-").replace("_", "").lstrip("0"))
+    if digits > 60:
+        return _Invalid(
+            f"a number of {'about ' if isinstance(value, int) and value.bit_length() >= 14_000 else ''}"
+            f"{digits:,} digits is too large",
+            LIMIT_HINT,
+        )
+    return _Invalid(f"{_shown(value)} is too large", LIMIT_HINT)
 
 
 def convert_number(value: Any) -> Decimal:
@@ -221,7 +271,9 @@ def convert_number(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
-        return Decimal(value)
+        if -INT_LIMIT <= value <= INT_LIMIT:
+            return Decimal(value)
+        raise _too_large(value)
     elif isinstance(value, float):
         # str() first: 0.1 is the decimal 0.1 the author wrote, not 0.1000000000000000055...
         result = Decimal(str(value)) if math.isfinite(value) else Decimal("NaN")
@@ -234,12 +286,14 @@ def convert_number(value: Any) -> Decimal:
         raise _Invalid(f"expected a number, got {_shown(value)}")
     if not result.is_finite():
         raise _Invalid(f"expected a finite number, got {_shown(value)}")
-    if abs(result.adjusted()) > _MAX_EXPONENT:
+    if not _in_range(result):
         raise _Invalid(f"{_shown(value)} is too large or too small for a fact", "numbers stay within 1e-100 to 1e100")
     return result
 
 
-_MAX_EXPONENT = 100
+def _in_range(number: Decimal) -> bool:
+    """Whether a finite number is 0 or between 1e-100 and 1e100 in size, as `int`s are (up to 1e100)."""
+    return not number or (number.adjusted() >= -LIMIT_EXPONENT and number.copy_abs() <= NUMBER_LIMIT)
 
 
 def convert_string(value: Any) -> str:
@@ -251,14 +305,18 @@ def convert_string(value: Any) -> str:
 
 def convert_duration(value: Any) -> Duration:
     if isinstance(value, Duration):
-        return value
+        if duration_in_range(value):
+            return value
+        raise _Invalid(f"{_shown(value)} is too large", DURATION_LIMIT_HINT)
     if isinstance(value, timedelta):
         return Duration(0, value.days * 86_400 + value.seconds)
     if isinstance(value, str):
         try:
             return _parse_duration_text(value)
-        except ValueParseError:
+        except NotADuration:
             pass
+        except ValueParseError as exc:  # a duration's own problem: `1y1y`, a number of 200 digits
+            raise _Invalid(f"{exc.message}", exc.hint) from None
     hint = 'write a duration such as "3y", "400d", "1y6mo" or ISO 8601 "P3Y"'
     if isinstance(value, int | float) and not isinstance(value, bool):
         hint = f'a bare number has no unit; write for example "{value}d"'
@@ -558,6 +616,8 @@ def _fast_validator(
         "UNSTORABLE": _is_unstorable,
         "EXTRAS_UNSTORABLE": _extras_unstorable,
         "KNOWN": frozenset(facts),
+        "INT_LIMIT": INT_LIMIT,
+        "IN_RANGE": _in_range,
     }
     lines = [
         "def validate(given):",
@@ -586,7 +646,7 @@ def _fast_validator(
         inline: dict[Type, str] = {
             STRING: f"{local}.__class__ is not str or not {local}.isascii() and SUR({local})",
             BOOL: f"{local} is not True and {local} is not False",
-            INT: f"{local}.__class__ is not int",
+            INT: f"{local}.__class__ is not int or not -INT_LIMIT <= {local} <= INT_LIMIT",
             UNKNOWN: f"{local} is MISSING or UNSTORABLE({local})",
         }
         rejected = inline.get(t)
@@ -600,10 +660,7 @@ def _fast_validator(
                 # (infinities, NaN, out of range) return None and the model reports them.
                 lines.append(f"            if {local}.__class__ is float:")
                 lines.append(f"                {local} = Decimal(repr({local}))")
-                bound = _MAX_EXPONENT
-                lines.append(
-                    f"                if not {local}.is_finite() or not -{bound} <= {local}.adjusted() <= {bound}:"
-                )
+                lines.append(f"                if not {local}.is_finite() or not IN_RANGE({local}):")
                 lines.append("                    return None")
                 lines.append("            else:")
                 lines.append(f"                {local} = C{i}({local})")

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from . import nodes as n
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from .source import HIDDEN_CHARACTER, SourceFile, Span
-from .syntax_errors import describe_syntax_error
+from .syntax_errors import STRING_OR_COMMENT, describe_syntax_error
 from .values import (
     ValueParseError,
     parse_date_literal,
@@ -43,7 +43,7 @@ MAX_HIDDEN_TEXT_WARNINGS = 20
 """Raw hidden characters warned about per file, one at each; the rest are counted in one last warning."""
 _ITEM_START = re.compile(r"^(?:policy|import|input|output|segment|let|rule|if)\b", re.MULTILINE)
 _BLANK = re.compile(r"[^\n]")
-_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+_COMMENT_OR_STRING = re.compile(STRING_OR_COMMENT)
 
 
 @functools.cache
@@ -444,7 +444,8 @@ class _Builder:
             try:
                 priority = parse_int_literal(str(token).lstrip("-")) * (-1 if str(token).startswith("-") else 1)
             except ValueParseError as exc:
-                self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, self._tspan(token), hint=exc.hint))
+                code = Code.LIMIT_EXCEEDED if exc.limit else Code.SYNTAX_ERROR
+                self.diagnostics.append(error(code, exc.message, self._tspan(token), hint=exc.hint))
                 priority = 0
             items = items[2:]
         return self._rule(meta, str(name), self._tspan(name), priority, items)
@@ -557,7 +558,8 @@ class _Builder:
             value = convert(text)
         except ValueParseError as exc:
             where = self._escape_span(token, exc) if kind == "string" else span
-            self.diagnostics.append(error(Code.SYNTAX_ERROR, exc.message, where, hint=exc.hint))
+            code = Code.LIMIT_EXCEEDED if exc.limit else Code.SYNTAX_ERROR
+            self.diagnostics.append(error(code, exc.message, where, hint=exc.hint))
             value = _PLACEHOLDER[kind]
         return n.Literal(kind=kind, value=value, raw=None if kind == "string" else text, span=span)
 

@@ -17,7 +17,17 @@ from .datatypes import DURATION, EnumOf
 from .diagnostics import Diagnostic
 from .facts import MISSING
 from .resolution import Contribution, Resolved, resolve
-from .values import Duration, as_datetime, difference, shift_date, shift_datetime
+from .values import (
+    DURATION_LIMIT_HINT,
+    INT_LIMIT,
+    LIMIT_HINT,
+    Duration,
+    as_datetime,
+    difference,
+    duration_in_range,
+    shift_date,
+    shift_datetime,
+)
 
 ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
 """Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
@@ -103,26 +113,38 @@ def _calendar(operation: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _scale(duration: Duration, factor: Any) -> Duration:
-    return duration.scale(factor)
+    return _bounded(duration.scale(factor))
 
 
 def _scale_down(duration: Duration, divisor: Any) -> Duration:
     if divisor == 0:
         raise EvaluationError("division of a duration by zero")
-    return Duration(
-        0, int((Decimal(duration.total_seconds) / Decimal(divisor)).to_integral_value(rounding="ROUND_FLOOR"))
+    return _bounded(
+        Duration(0, int((Decimal(duration.total_seconds) / Decimal(divisor)).to_integral_value(rounding="ROUND_FLOOR")))
     )
+
+
+def _bounded(value: Any) -> Any:
+    """An int result within -1e100 to 1e100, a duration within as many seconds (facts and literals
+    are too), else an EvaluationError: Python's ints never overflow, so without this a chain of
+    squares (`let b = a * a` ...) would compute numbers of millions of digits. Decimals are bounded
+    by their context; other values pass."""
+    if value.__class__ is int and not -INT_LIMIT <= value <= INT_LIMIT:
+        raise EvaluationError(f"the result is too large: {LIMIT_HINT}")
+    if value.__class__ is Duration and not duration_in_range(value):
+        raise EvaluationError(f"the result is too large: {DURATION_LIMIT_HINT}")
+    return value
 
 
 def _arith_any(op: str, a: Any, b: Any) -> Any:
     """Arithmetic on values whose types were not known statically (schema-less facts)."""
     try:
         if op == "+":
-            return a + b
+            return _bounded(a + b)
         if op == "-":
-            return a - b
+            return _bounded(a - b)
         if op == "*":
-            return a * b
+            return _bounded(a * b)
         return _divide(a, b)
     except TypeError as exc:
         raise EvaluationError(f"cannot compute {_shown(a)} {op} {_shown(b)}") from exc
@@ -424,5 +446,6 @@ def helpers() -> dict[str, Any]:
         "_difference": _calendar(difference),
         "_as_datetime": as_datetime,
         "_arith_any": _arith_any,
+        "_bounded": _bounded,
         "_present": _present,
     }

@@ -107,7 +107,12 @@ def _previous_token_text(source: SourceFile, offset: int) -> str:
     return match.group(1) if match else ""
 
 
-_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+STRING_OR_COMMENT = r'"(?:[^"\\\n]|\\.)*+"?|#[^\n]*'
+"""A string or a comment, as a regex that scans in linear time: the possessive `*+` never gives back
+what it has read, so an unterminated string (`"\\"\\"\\"...`) is read once, to the end of its line,
+instead of once from every quote inside it (which was quadratic: 55 s for 128 KB)."""
+
+_STRING_OR_COMMENT = re.compile(STRING_OR_COMMENT)
 
 
 def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mapping[str, str]) -> Diagnostic:
@@ -267,7 +272,7 @@ def _inside_brackets(source: SourceFile, offset: int) -> bool:
     return _open_bracket(source, offset) is not None
 
 
-_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}()\[\]]')
+_BRACKETS = re.compile(STRING_OR_COMMENT + r"|[{}()\[\]]")
 _CLOSERS = {"}": "{", ")": "(", "]": "["}
 
 

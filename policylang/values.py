@@ -15,6 +15,14 @@ from functools import total_ordering
 
 from .source import HIDDEN_CHARACTER
 
+LIMIT_EXPONENT = 100
+"""ints and numbers stay within -1e100 to 1e100: facts, literals and the result of every int calculation
+(a number calculation may reach 1e10000, past which its decimal context overflows)."""
+INT_LIMIT = 10**LIMIT_EXPONENT
+NUMBER_LIMIT = Decimal(INT_LIMIT)
+LIMIT_HINT = "ints and numbers stay within -1e100 to 1e100"
+DURATION_LIMIT_HINT = "durations stay within -1e100 to 1e100 seconds"
+
 SECONDS_PER_MONTH = 2_629_746
 SECONDS_PER_DAY = 86_400
 
@@ -29,12 +37,27 @@ _ISO_DURATION = re.compile(
 
 
 class ValueParseError(ValueError):
-    """A literal that has the right shape but no valid value (`2026-02-30`, `1__0`); carries a hint."""
+    """A literal that has the right shape but no valid value (`2026-02-30`, `1__0`); carries a hint.
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    `limit` marks a value past a documented limit (a number beyond 1e100) rather than a malformed one.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, limit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.limit = limit
+
+
+class NotADuration(ValueParseError):
+    """A text that is no duration at all, as opposed to one with a problem of its own (`1y1y`)."""
+
+
+def shown_literal(text: str) -> str:
+    """A literal for a message, in backticks; a long one is cut, with its length (a 5,000-digit number)."""
+    if len(text) <= 40:
+        return f"`{text}`"
+    return f"`{text[:20]}...{text[-8:]}` ({len(text):,} characters)"
 
 
 @total_ordering
@@ -87,18 +110,39 @@ class Duration:
 
 
 def parse_duration_literal(text: str) -> Duration:
-    """`1y6mo`, `90s`, `2w`: the language's duration literal (underscores allowed in numbers)."""
+    """`1y6mo`, `90s`, `2w`: the language's duration literal (underscores allowed in numbers); each
+    unit at most once, so that `1y1y` is an error rather than two years."""
     if not _DURATION_LITERAL.fullmatch(text):
-        raise ValueParseError(f"`{text}` is not a duration", "write durations such as `90s`, `4h`, `2y` or `1y6mo`")
+        raise NotADuration(
+            f"{shown_literal(text)} is not a duration", "write durations such as `90s`, `4h`, `2y` or `1y6mo`"
+        )
     sign = -1 if text.startswith("-") else 1
     months = seconds = 0
+    units: set[str] = set()
     for number, unit in _DURATION_PART.findall(text):
+        if unit in units:
+            raise ValueParseError(
+                f"the duration {shown_literal(text)} gives `{unit}` more than once",
+                "give each unit once, largest first, as in `1y6mo`",
+            )
+        units.add(unit)
         amount = parse_int_literal(number)
         if unit in _UNIT_MONTHS:
             months += amount * _UNIT_MONTHS[unit]
         else:
             seconds += amount * _UNIT_SECONDS[unit]
-    return Duration(sign * months, sign * seconds)
+    return _within_limit(Duration(sign * months, sign * seconds), text)
+
+
+def duration_in_range(value: Duration) -> bool:
+    """Whether a duration is within -1e100 to 1e100 seconds, as facts, literals and results must be."""
+    return -INT_LIMIT <= value.total_seconds <= INT_LIMIT
+
+
+def _within_limit(value: Duration, text: str) -> Duration:
+    if not duration_in_range(value):
+        raise ValueParseError(f"the duration {shown_literal(text)} is too large", DURATION_LIMIT_HINT, limit=True)
+    return value
 
 
 def parse_duration(text: str) -> Duration:
@@ -108,7 +152,7 @@ def parse_duration(text: str) -> Duration:
         return parse_duration_literal(text)
     match = _ISO_DURATION.fullmatch(text)
     if match and text not in ("P", "-P") and not text.endswith("T"):
-        parts = {k: int(v) for k, v in match.groupdict().items() if v and k != "sign"}
+        parts = {k: parse_int_literal(v) for k, v in match.groupdict().items() if v and k != "sign"}
         months = parts.get("y", 0) * 12 + parts.get("mo", 0)
         seconds = (
             parts.get("w", 0) * 7 * SECONDS_PER_DAY
@@ -118,9 +162,9 @@ def parse_duration(text: str) -> Duration:
             + parts.get("s", 0)
         )
         sign = -1 if match.group("sign") else 1
-        return Duration(sign * months, sign * seconds)
-    raise ValueParseError(
-        f"`{text}` is not a duration", "write a duration such as `3y`, `400d`, `1y6mo` or ISO 8601 `P3Y`"
+        return _within_limit(Duration(sign * months, sign * seconds), text)
+    raise NotADuration(
+        f"{shown_literal(text)} is not a duration", "write a duration such as `3y`, `400d`, `1y6mo` or ISO 8601 `P3Y`"
     )
 
 
@@ -149,27 +193,42 @@ def format_duration(value: Duration) -> str:
 
 
 def parse_int_literal(text: str) -> int:
-    """`10_000` -> 10000; underscores only between digits, as in Python."""
-    try:
-        if text.startswith("_") or text.endswith("_") or "__" in text:
-            raise ValueError
-        return int(text, 10)
-    except ValueError:
+    """`10_000` -> 10000; underscores only between digits, as in Python; at most 1e100 (LIMIT_EXPONENT)."""
+    sign = -1 if text.startswith("-") else 1
+    _check_underscores(text)
+    digits = text.lstrip("+-").replace("_", "").lstrip("0")
+    # Counted before int() reads them: Python refuses more than 4,300 digits, and 1e100 has 101.
+    if len(digits) > LIMIT_EXPONENT + 1 or int(digits or "0", 10) > INT_LIMIT:
+        shown = f"`{text[:20]}...`" if len(text) > 40 else f"`{text}`"
+        too_many = len(digits) > LIMIT_EXPONENT + 1
+        problem = f"has too many digits ({len(digits):,})" if too_many else "is too large"
+        raise ValueParseError(f"the number {shown} {problem}", LIMIT_HINT, limit=True)
+    return sign * int(digits or "0", 10)
+
+
+def _check_underscores(text: str) -> None:
+    if text[:1] in ("+", "-"):
+        text = text[1:]
+    if not text or text.startswith("_") or text.endswith("_") or "__" in text or not text.replace("_", "").isdecimal():
         raise ValueParseError(
-            f"`{text}` is not a valid number", "underscores may only separate digits, as in `10_000`"
-        ) from None
+            f"{shown_literal(text)} is not a valid number", "underscores may only separate digits, as in `10_000`"
+        )
 
 
 def parse_decimal_literal(text: str) -> Decimal:
-    """`0.5`, `10_000.50` -> an exact Decimal, so money thresholds compare the way an accountant expects."""
+    """`0.5`, `10_000.50` -> an exact Decimal, so money thresholds compare the way an accountant expects;
+    at most 1e100 (LIMIT_EXPONENT)."""
     whole, _, frac = text.partition(".")
-    parse_int_literal(whole)
+    _check_underscores(whole)
     if frac:
-        parse_int_literal(frac)
+        _check_underscores(frac)
     try:
-        return Decimal(text.replace("_", ""))
+        value = Decimal(text.replace("_", ""))
     except InvalidOperation:
-        raise ValueParseError(f"`{text}` is not a valid number") from None
+        raise ValueParseError(f"{shown_literal(text)} is not a valid number") from None
+    if abs(value) > NUMBER_LIMIT:
+        raise ValueParseError(f"the number {shown_literal(text)} is too large", LIMIT_HINT, limit=True)
+    return value
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "0": "\0"}

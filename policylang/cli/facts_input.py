@@ -6,6 +6,7 @@ A malformed file is reported like a policy error: file:line:column, the line, a 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,7 +16,11 @@ from typing import Any
 from policylang import Code, Diagnostic
 from policylang.diagnostics import error
 from policylang.source import SourceFile
+from policylang.yaml_exact import MAX_NESTING, MAX_REPEATED_VALUES, nesting_error, whole_number
 from policylang.yaml_exact import exact_yaml_loader as exact_yaml_loader  # re-exported for callers
+
+_NESTING_HINT = f"facts are names and plain values; lists and mappings nest at most {MAX_NESTING} levels"
+_REPEATING_HINT = f"write the values out; aliases (`*name`) may repeat at most {MAX_REPEATED_VALUES:,} values"
 
 
 class FactsInputError(Exception):
@@ -46,6 +51,85 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a fact can have")
+
+
+_JSON_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*+"?|[\[\]{}]')
+_NOT_STRUCTURE = bytes(code for code in range(128) if chr(code) not in '"[]{}')
+_QUOTED = re.compile(rb'"[^"]*+"?')
+_EMPTY_PAIRS = re.compile(rb"\[\]|\{\}")
+
+
+def _too_deep_at(text: str) -> int | None:
+    """The offset of the first `[` or `{` of a JSON text nesting deeper than MAX_NESTING, if any:
+    found before json.loads, whose parser recurses once per level (and fails near 1,000)."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return None  # too few brackets to nest that deep (the common case, decided at C speed)
+    # Decided at C speed (a second for 10 million brackets): the text's quotes and brackets alone,
+    # without escaped backslashes and quotes (nothing else past ASCII or in a string is structure);
+    # two quotes side by side are removed, which keeps the rest paired, so that what remains in
+    # quotes is the few strings holding brackets; then the innermost pairs, one level at a time.
+    skeleton = text.encode("ascii", "ignore").replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    brackets = _QUOTED.sub(b"", skeleton.replace(b'""', b""))
+    for _ in range(MAX_NESTING):
+        brackets, removed = _EMPTY_PAIRS.subn(b"", brackets)
+        if not brackets or not removed:
+            return None  # nested no deeper, or brackets that do not pair up: json.loads says where
+    depth = 0  # deeper than the limit: find where, one bracket at a time
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        char = match.group()
+        if char == "[" or char == "{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return match.start()
+        elif char == "]" or char == "}":
+            depth -= 1
+    return None
+
+
+def _load_json(text: str) -> Any:
+    """A JSON value with exact numbers: decimals as Decimal, ints past 101 digits as Decimal too (the
+    fact's check says they are too large); raises ValueError, as json.loads does."""
+    return json.loads(
+        text,
+        parse_float=Decimal,
+        parse_int=whole_number,
+        parse_constant=_no_constant,
+        object_pairs_hook=_unique_keys,
+    )
+
+
+def _nesting_problem(source: SourceFile, offset: int, what: str) -> FactsInputError:
+    return FactsInputError(
+        error(
+            Code.LIMIT_EXCEEDED,
+            f"lists and mappings nest deeper than {MAX_NESTING} levels in {what}",
+            source.span(offset, offset + 1),
+            label="too deep here",
+            hint=_NESTING_HINT,
+        ),
+        source,
+    )
+
+
+def _yaml_problem(exc: Any, source: SourceFile, hint: str) -> FactsInputError:
+    """The diagnostic of a YAML text that cannot be read: a limit (nesting, aliases) or malformed YAML."""
+    mark = exc.problem_mark or exc.context_mark
+    offset = source.offset_of_line(mark.line + 1) + mark.column if mark else 0
+    if isinstance(exc, nesting_error()):
+        return FactsInputError(
+            error(
+                Code.LIMIT_EXCEEDED,
+                f"{exc.problem} in the facts",
+                source.span(offset, min(offset + 1, len(source.text))),
+                label="repeated here" if exc.repeated else "too deep here",
+                hint=_REPEATING_HINT if exc.repeated else _NESTING_HINT,
+            ),
+            source,
+        )
+    return FactsInputError(
+        error(Code.FACTS_ERROR, f"invalid YAML: {exc.problem or exc.context}", source.span(offset), hint=hint),
+        source,
+    )
 
 
 def read_text(path: str) -> tuple[str, str]:
@@ -80,8 +164,11 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
     source = SourceFile(name, text)
     stripped = text.lstrip()
     if name.endswith(".json") or stripped.startswith("{"):
+        deep = _too_deep_at(text)
+        if deep is not None:
+            raise _nesting_problem(source, deep, "the facts")
         try:
-            value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+            value = _load_json(text)
         except ValueError as exc:  # JSONDecodeError, or a fact given twice
             message, where = _json_problem(exc, 0)
             raise FactsInputError(
@@ -99,17 +186,7 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
         try:
             value = yaml.load(text, Loader=exact_yaml_loader())  # a SafeLoader subclass
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            offset = source.offset_of_line(mark.line + 1) + mark.column if mark else 0
-            raise FactsInputError(
-                error(
-                    Code.FACTS_ERROR,
-                    f"invalid YAML: {exc.problem or exc.context}",
-                    source.span(offset),
-                    hint="facts are a mapping such as `tier: premium` on its own line",
-                ),
-                source,
-            ) from None
+            raise _yaml_problem(exc, source, "facts are a mapping such as `tier: premium` on its own line") from None
         except yaml.YAMLError as exc:
             raise FactsInputError(error(Code.FACTS_ERROR, f"invalid YAML: {exc}", None)) from None
     if value is None:
@@ -135,8 +212,12 @@ def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] 
         line = line.rstrip("\r")
         if not line.strip():
             continue
+        deep = _too_deep_at(line)
+        if deep is not None:
+            yield number, _nesting_problem(source, source.offset_of_line(number) + deep, "the facts on this line")
+            continue
         try:
-            value = json.loads(line, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+            value = _load_json(line)
         except ValueError as exc:  # JSONDecodeError, or a fact given twice
             message, where = _json_problem(exc, source.offset_of_line(number))
             span = source.span(where if where is not None else source.offset_of_line(number))
@@ -174,6 +255,15 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         )
     try:
         value = yaml.load(raw, Loader=exact_yaml_loader()) if raw.strip() else ""  # a SafeLoader subclass
+    except nesting_error() as exc:
+        raise FactsInputError(
+            error(
+                Code.LIMIT_EXCEEDED,
+                f"{exc.problem} in `--set {name.strip()}=...`",
+                None,
+                hint=_REPEATING_HINT if exc.repeated else _NESTING_HINT,
+            )
+        ) from None
     except yaml.YAMLError:
         value = raw
     if isinstance(value, dict) and all(v is None for v in value.values()):

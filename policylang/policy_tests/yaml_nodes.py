@@ -15,6 +15,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from policylang.diagnostics import Code, Diagnostic, Label, did_you_mean, error
 from policylang.source import SourceFile, Span
+from policylang.yaml_exact import (  # the facts loader, not a copy
+    MAX_NESTING,
+    exact_yaml_loader,
+    foreign_tag,
+    nesting_error,
+)
+
+_PLAIN_VALUES = "test files hold plain values: text, numbers, true and false, lists and mappings"
 
 INVALID: Any = object()
 """What `value()` gives for a node it could not make a value of (the problem is recorded)."""
@@ -24,17 +32,27 @@ class YamlDocument:
     """One YAML text, composed; its problems collect in `diagnostics`."""
 
     def __init__(self, name: str, text: str) -> None:
-        from policylang.yaml_exact import exact_yaml_loader  # the facts loader, not a copy of it
-
+        self._too_deep = nesting_error()
         self.source = SourceFile(name, text)
         self.diagnostics: list[Diagnostic] = []
-        self._loader = exact_yaml_loader()(text)
+        self._loader = exact_yaml_loader(pure=True)(text)  # node end marks make spans: libyaml's differ
 
     def root(self, hint: str) -> Node | None:
         """The document's single node; None (with a diagnostic) for malformed YAML, several
         documents, or an empty text."""
         try:
             node: Node | None = self._loader.get_single_node()
+        except self._too_deep as exc:  # a limit, checked before anything recurses through the nodes
+            self.problem(
+                Code.LIMIT_EXCEEDED,
+                f"{exc.problem} in the test file",
+                self.mark_span(exc.problem_mark),
+                label="repeated here" if exc.repeated else "too deep here",
+                hint="test files hold plain values; write them out"
+                if exc.repeated
+                else f"test files hold names and plain values; lists and mappings nest at most {MAX_NESTING} levels",
+            )
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "not YAML"
@@ -78,7 +96,7 @@ class YamlDocument:
                 Code.FACTS_ERROR,
                 f"invalid value: {exc.problem or exc}",
                 span or self.span(node),
-                hint="test files hold plain values: text, numbers, true and false, lists and mappings",
+                hint=_PLAIN_VALUES,
             )
             return INVALID
 
@@ -107,6 +125,8 @@ class YamlDocument:
 
     def items(self, node: Node, what: str, hint: str) -> list[Node] | None:
         """The items of a sequence node, or None with a diagnostic."""
+        if self.foreign(node):
+            return None
         if isinstance(node, SequenceNode):
             return list(node.value)
         self.problem(Code.FACTS_ERROR, f"{what} must be a list, not {describe(node, self)}", self.span(node), hint=hint)
@@ -116,6 +136,8 @@ class YamlDocument:
         """(key, key node, value node) of a mapping node whose keys are texts, each once; `<<: *anchor`
         merges are applied first (their keys may be overridden). None with a diagnostic when the
         node is not a mapping."""
+        if self.foreign(node):
+            return None
         if not isinstance(node, MappingNode):
             self.problem(
                 Code.FACTS_ERROR, f"{what} must be a mapping, not {describe(node, self)}", self.span(node), hint=hint
@@ -153,6 +175,13 @@ class YamlDocument:
                 continue  # a merged key never overrides one the mapping writes itself
             found[key] = (key, key_node, value_node)
         return list(found.values())
+
+    def foreign(self, node: Node) -> bool:
+        """Whether the node has a tag the facts loader refuses (`!!python/tuple`); if so, says so."""
+        tag = foreign_tag(node.tag)
+        if tag is not None:
+            self.problem(Code.FACTS_ERROR, f"the tag `{tag}` is not allowed", self.span(node), hint=_PLAIN_VALUES)
+        return tag is not None
 
     def unknown_keys(self, pairs: list[tuple[str, Node, Node]], allowed: list[str], where: str) -> int:
         """An `unknown-name` diagnostic for each key that is not one of `allowed`; how many there were."""
