@@ -272,19 +272,20 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
     if t == DATE:
         days = {v for v in constants if isinstance(v, date) and not isinstance(v, datetime)}
         # A date compared with a moment: the day of the moment and the day after split it.
-        days |= {d for v in constants if isinstance(v, datetime) for d in (_aware(v).date(), _aware(v).date() + _DAY)}
+        for moment in (_aware(v) for v in constants if isinstance(v, datetime)):
+            days.add(moment.date())
+            if (after := _next_day(moment.date())) is not None:
+                days.add(after)
         ordered_days = sorted(days)
-        one = _DAY
         return (
-            _ordered(ordered_days or [date(2026, 1, 1)], lambda a: a - one, lambda a: a + one, lambda a, b: a + one),
+            _ordered(ordered_days or [date(2026, 1, 1)], _previous_day, _next_day, lambda a, b: a + _DAY),
             True,
         )
     if t == DATETIME:
         moments = sorted({_aware(v) for v in constants if isinstance(v, date)})
-        one = timedelta(seconds=1)
         start = [datetime(2026, 1, 1, tzinfo=UTC)]
         # Between two moments: halfway (they may be less than a second apart).
-        return _ordered(moments or start, lambda a: a - one, lambda a: a + one, lambda a, b: a + (b - a) / 2), True
+        return _ordered(moments or start, _earlier, _later, lambda a, b: a + (b - a) / 2), True
     if isinstance(t, SetOf):
         elements = sorted({v for v in constants if not isinstance(v, frozenset) and v is not WHOLE_SET}, key=repr)
         if any(v is WHOLE_SET for v in constants):
@@ -300,7 +301,36 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
 
 
 _DAY = timedelta(days=1)
+_SECOND = timedelta(seconds=1)
 _EPOCH = date(2026, 1, 1)
+_FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
+_LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
+
+
+# Dates and moments exist only in the years 1 to 9999: at either end there is no class beyond a
+# constant (`x > 9999-12-31` can never hold), so these give None there instead of overflowing.
+
+
+def _previous_day(day: date) -> date | None:
+    return None if day == date.min else day - _DAY
+
+
+def _next_day(day: date) -> date | None:
+    return None if day == date.max else day + _DAY
+
+
+def _earlier(moment: datetime) -> datetime | None:
+    """A second before, or the first moment there is when that is less than a second before."""
+    if moment <= _FIRST_MOMENT:
+        return None
+    return moment - _SECOND if moment - _FIRST_MOMENT >= _SECOND else _FIRST_MOMENT
+
+
+def _later(moment: datetime) -> datetime | None:
+    """A second after, or the last moment there is (9999-12-31T23:59:59.999999Z) when that is nearer."""
+    if moment >= _LAST_MOMENT:
+        return None
+    return moment + _SECOND if _LAST_MOMENT - moment >= _SECOND else _LAST_MOMENT
 
 
 def _another(t: Type, taken: list[Any]) -> list[Any]:
@@ -319,11 +349,21 @@ def _another(t: Type, taken: list[Any]) -> list[Any]:
     if t == DURATION:
         return [Duration(0, max([v.total_seconds for v in taken if isinstance(v, Duration)], default=0) + 1)]
     if t == DATE:
-        return [max([v for v in taken if isinstance(v, date) and not isinstance(v, datetime)], default=_EPOCH) + _DAY]
+        days = [v for v in taken if isinstance(v, date) and not isinstance(v, datetime)]
+        return _unnamed(days, max(days, default=_EPOCH), _next_day, _previous_day)
     if t == DATETIME:
         moments = [_aware(v) for v in taken if isinstance(v, date)]
-        return [max(moments, default=datetime(2026, 1, 1, tzinfo=UTC)) + timedelta(seconds=1)]
+        return _unnamed(moments, max(moments, default=datetime(2026, 1, 1, tzinfo=UTC)), _later, _earlier)
     return []
+
+
+def _unnamed(taken: list[Any], last: Any, after: Any, before: Any) -> list[Any]:
+    """A date or moment after the last one named, or (at the end of the calendar) before the first
+    that is not named."""
+    candidate = after(last)
+    if candidate is None:
+        candidate = before(min(taken))
+    return [] if candidate is None else [candidate]
 
 
 def _aware(value: date) -> datetime:
@@ -334,7 +374,8 @@ def _aware(value: date) -> datetime:
 
 def _ordered(points: list[Any], below: Any, above: Any, between: Any) -> list[Any]:
     """The points, one value below the first, one above the last, and one strictly between each
-    neighbouring pair where there is room (for whole numbers, days and seconds there may be none)."""
+    neighbouring pair where there is room (for whole numbers, days and seconds there may be none;
+    below the year 1 and above 9999 there is none: `below` and `above` then give None)."""
     values = [below(points[0])]
     for a, b in itertools.pairwise(points):
         values.append(a)
@@ -343,7 +384,7 @@ def _ordered(points: list[Any], below: Any, above: Any, between: Any) -> list[An
             values.append(middle)
     values.append(points[-1])
     values.append(above(points[-1]))
-    return values
+    return [v for v in values if v is not None]  # none below the first date there is, nor above the last
 
 
 _UNITS = (86_400, 3_600, 60, 1)

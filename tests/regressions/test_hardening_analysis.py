@@ -1,0 +1,126 @@
+"""Issue 12 (hardening), the analysis's part: dates at the ends of the calendar (M1), lets and
+segments that reuse the one before twice (M2), and very wide rules (L10).
+
+Each case is the issue's own reproduction. The hangs and blow-ups are guarded by CPU time
+(`within`, generous: a failure means exponential or quadratic work again, not a slow machine).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+import policylang
+from policylang import Code
+from policylang.cli import main
+from policylang.facade import check_source, with_analysis
+
+AS_OF = "2026-01-01T00:00:00Z"
+
+
+@contextmanager
+def within(seconds: float, what: str) -> Iterator[None]:
+    """Fail if the block uses more than `seconds` of CPU time (as tests/unit/test_hostile_input.py)."""
+    cpu = time.process_time()
+    yield
+    cpu = time.process_time() - cpu
+    print(f"{what}: {cpu:.2f} s CPU")
+    assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
+
+
+def codes(text: str, filename: str = "hardening.policy") -> list[tuple[str, tuple[str, ...]]]:
+    """`policy check`'s findings: (code, rules), with the static analysis."""
+    report = with_analysis(check_source(text, filename))
+    return sorted((d.code.value, tuple(d.rules)) for d in report.diagnostics)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `policy ARGS` in this process: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as ended:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(ended.value.code or 0), out, err
+
+
+# --- M1: dates and moments at both ends of the calendar ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["x > 9999-12-31", "x < 0001-01-01", "x > 9999-12-31T12:00:00Z", "x < 0001-01-01T00:00:00Z"],
+)
+def test_a_date_beyond_the_calendar_is_unreachable_not_a_crash(condition: str) -> None:
+    text = f"input {{ x: date }}\noutput {{ y: bool = false }}\nrule r: if {condition} then y\n"
+    assert codes(text) == [("unreachable-rule", ("r",))]
+
+
+def test_the_schema_less_forever_date_checks_and_loads(tmp_path: Path) -> None:
+    for text in ("if x > 9999-12-31 then y\n", "if x < 0001-01-01 then y\n"):
+        assert [code for code, _ in codes(text)] == ["unreachable-rule"]
+        path = tmp_path / "forever.policy"
+        path.write_text(text, encoding="utf-8")
+        policy = policylang.load(path)
+        assert policy.decide({"x": "9999-12-31"}, as_of=AS_OF).fired == ()
+
+
+def test_moments_at_the_ends_of_the_calendar_are_exact() -> None:
+    text = """input { t: datetime }
+output { y: bool = false }
+rule last_second: if t > 9999-12-31T23:59:59Z then y
+rule after_the_last: if t > 9999-12-31T23:59:59.999999Z then y
+rule before_the_first: if t < 0001-01-01T00:00:00Z then y
+"""
+    # A moment after 23:59:59 exists (23:59:59.5); none after the last microsecond nor before the first.
+    assert codes(text) == [("unreachable-rule", ("after_the_last",)), ("unreachable-rule", ("before_the_first",))]
+    policy = policylang.compile(text)
+    assert policy.decide({"t": "9999-12-31T23:59:59.5Z"}, as_of=AS_OF).fired == ("last_second",)
+
+
+def test_a_set_of_dates_compared_with_the_last_date() -> None:
+    text = """input { s: set[date] }
+output { y: bool = false }
+rule only_the_last: if s == {9999-12-31} then y
+rule first_among_others: if 0001-01-01 in s and s != {0001-01-01} then y
+"""
+    assert codes(text) == []
+
+
+def test_why_not_at_the_end_of_the_calendar(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "forever.policy"
+    path.write_text("input { x: date }\noutput { y: bool = false }\nif x >= 9999-12-31 then y\n", encoding="utf-8")
+    code, out, err = cli(capsys, "explain", str(path), "--set", "x=0001-01-01", "--why-not", "y=true")
+    assert code == 0, err
+    assert "`x >= 9999-12-31`: is `0001-01-01`, needs to be at least `9999-12-31`" in out
+    assert "checked: with x = 9999-12-31, y is true" in out
+
+
+@pytest.mark.parametrize(
+    ("expression", "facts"),
+    [
+        ("d + 1d", {"d": "9999-12-31"}),
+        ("d - 1d", {"d": "0001-01-01"}),
+        ("d + 1mo", {"d": "9999-12-31"}),
+        ("t + 1s", {"t": "9999-12-31T23:59:59Z"}),
+        ("t + k", {"t": "2026-01-01T00:00:00Z", "k": "99999999999999999999y"}),
+    ],
+)
+def test_date_arithmetic_past_the_calendar_is_an_evaluation_error(expression: str, facts: dict[str, str]) -> None:
+    text = f"input {{ d: date  t: datetime  k: duration }}\noutput {{ y: bool = false }}\nif {expression} > 2026-01-01 then y\n"
+    policy = policylang.compile(text)
+    given = {"d": "2026-01-01", "t": "2026-01-01T00:00:00Z", "k": "1d", **facts}
+    with pytest.raises(policylang.EvaluationError, match="not in the years 1 to 9999"):
+        policy.decide(given, as_of=AS_OF)
+    assert [d.code for d in with_analysis(check_source(text, "arith.policy")).diagnostics if d.is_error] == []
+
+
+def test_date_arithmetic_past_the_calendar_in_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "shift.policy"
+    path.write_text("input { d: date }\noutput { y: date }\nif true then y = d + 1d\n", encoding="utf-8")
+    code, out, err = cli(capsys, "eval", str(path), "--set", "d=9999-12-31")
+    assert code != 0
+    assert "error[evaluation-error]: date arithmetic out of range" in err
+    assert "internal-error" not in err and "Traceback" not in err
