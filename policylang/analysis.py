@@ -142,6 +142,7 @@ class _Analysis:
                 if i not in self.setters[action.output]:
                     self.setters[action.output].append(i)
         self.position = {rule.id: i for i, rule in enumerate(self.rules)}
+        self._derived_order = {key: i for i, key in enumerate(self.checked.derived)}
         self.want_overlaps = overlaps
         self.reached: set[int] = set()
         self.won: set[int] = set()
@@ -178,6 +179,7 @@ class _Analysis:
                 if not isinstance(action.value, c.Const):
                     found.outside.append("an action computes its value")
             derived = list(found.derived)
+            computing: list[str] = []
             while derived:
                 key = derived.pop()
                 if key in seen_derived:
@@ -186,11 +188,14 @@ class _Analysis:
                 item = self.checked.derived[key]
                 inner = reads(item.expr)
                 if item.kind == "let" and inner.outside:
-                    inner.outside = [f"it reads the let `{key}`, which computes"]
+                    computing.append(key)
+                    inner.outside = []
                 found.facts |= inner.facts
                 found.outputs |= inner.outputs
                 found.outside.extend(inner.outside)
                 derived.extend(inner.derived)
+            computing.sort(key=self._derived_order.__getitem__, reverse=True)  # the lets read first, first
+            found.outside.extend(_lets_that_compute(computing))
             facts |= found.facts
             reasons = list(dict.fromkeys(found.outside))
             reasons += [f"`{f}` takes too many values to try them all" for f in found.facts & self.inexact_facts]
@@ -746,6 +751,15 @@ class _Analysis:
             notes=tuple(reasons),
             rules=named,
         )
+
+
+def _lets_that_compute(keys: list[str]) -> list[str]:
+    """The reason a rule reading these lets is outside the fragment: the first few are named (a
+    chain of lets, each computing from the one before, would otherwise name every one of them)."""
+    if len(keys) <= 3:
+        return [f"it reads the let `{key}`, which computes" for key in keys]
+    named = ", ".join(f"`{key}`" for key in keys[:3])
+    return [f"it reads the lets {named} and {len(keys) - 3} more, which compute"]
 
 
 _UNDECIDED_GAP = (

@@ -95,6 +95,7 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
     as that fact is with the value where they are equal (about 111.11)."""
     found: dict[str, list[Any]] = {name: [] for name in policy.facts}
     stack: list[Any] = [d.expr for d in policy.derived.values()] + [r.condition for r in policy.rules]
+    lets = affine_lets(policy)
 
     def compared(side: c.CheckedExpr, value: Any) -> None:
         while isinstance(side, c.DerivedRef) and policy.derived[side.key].kind == "let":
@@ -104,7 +105,7 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
             found[side.name].extend(values)
             if isinstance(side.type, SetOf) and isinstance(value, frozenset):
                 found[side.name].append(WHOLE_SET)
-        elif (form := affine(side, policy)) is not None:
+        elif (form := affine(side, policy, lets)) is not None:
             found[form.fact].extend(t for t in map(form.solve, values) if t is not None)
 
     def constant(expr: c.CheckedExpr) -> c.Const | None:
@@ -155,20 +156,26 @@ def _decimal(value: Fraction) -> Decimal:
         return Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
+def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy, lets: dict[str, Affine | None] | None = None) -> Affine | None:
     """`expr` as `scale * fact + offset` over one int, number or duration fact (lets followed), or
-    None. Durations are only shifted (`tenure + 1y`): scaling one rounds to whole seconds."""
+    None. Durations are only shifted (`tenure + 1y`): scaling one rounds to whole seconds.
+
+    `lets` (from `affine_lets`) holds each let's answer, worked out once: without it a let is
+    followed into its definition each time it is read, which is exponential for lets that read
+    the one before twice (`let b = a + a`)."""
     match expr:
         case c.FactRef() if expr.type in (INT, NUMBER, DURATION):
             return Affine(expr.name, expr.type, Fraction(1), Fraction(0))
         case c.DerivedRef():
+            if lets is not None and expr.key in lets:
+                return lets[expr.key]
             derived = policy.derived[expr.key]
-            return affine(derived.expr, policy) if derived.kind == "let" else None
+            return affine(derived.expr, policy, lets) if derived.kind == "let" else None
         case c.Minus():
-            inner = affine(expr.operand, policy)
+            inner = affine(expr.operand, policy, lets)
             return None if inner is None else Affine(inner.fact, inner.type, -inner.scale, -inner.offset)
         case c.Calculation():
-            left, right = affine(expr.left, policy), affine(expr.right, policy)
+            left, right = affine(expr.left, policy, lets), affine(expr.right, policy, lets)
             if (left is None) == (right is None):
                 return None  # constants only, or two computed values
             form = left if left is not None else right
@@ -196,12 +203,28 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
     return None
 
 
+def affine_lets(policy: c.CheckedPolicy) -> dict[str, Affine | None]:
+    """Every let's affine form (or None), each worked out once, in dependency order: a let reads
+    only lets already worked out, so the work is linear in the policy and never recurses down a
+    chain of lets."""
+    lets: dict[str, Affine | None] = {}
+    for key, derived in policy.derived.items():  # (in dependency order)
+        lets[key] = affine(derived.expr, policy, lets) if derived.kind == "let" else None
+    return lets
+
+
 def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
     """Facts that some calculation reads: their classes are not known, so they get spread-out values."""
     found: set[str] = set()
-    for node in c.walk(c.policy_expressions(policy)):
-        if isinstance(node, c.Calculation | c.Minus):
-            found |= reads(node).facts
+    # Each node once, knowing whether a calculation is above it (not a walk under every
+    # calculation, which is quadratic in a long sum).
+    stack: list[tuple[Any, bool]] = [(expr, False) for expr in c.policy_expressions(policy)]
+    while stack:
+        node, computed = stack.pop()
+        computed = computed or isinstance(node, c.Calculation | c.Minus)
+        if computed and isinstance(node, c.FactRef):
+            found.add(node.name)
+        stack.extend((child, computed) for child in c.children(node))
     return found
 
 

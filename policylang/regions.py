@@ -14,15 +14,14 @@ then falls back to trying combinations, and says when that is not exhaustive.
 
 from __future__ import annotations
 
-import dataclasses
 import decimal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import checked as c
 from .codegen import CodeGen, Names
-from .datatypes import BOOL
-from .domains import affine, reads
+from .datatypes import BOOL, UNKNOWN
+from .domains import Reads, affine, affine_lets
 from .runtime import ARITHMETIC, _bool3, helpers
 
 MAX_BOXES = 4_096
@@ -197,6 +196,8 @@ class Conditions:
         self.inexact = inexact
         self.full = [(1 << len(domains[name])) - 1 for name in self.facts]
         self._memo: dict[Any, Truth | None] = {}
+        self._lets = affine_lets(policy)
+        self._derived_reads: dict[str, Reads] | None = None
 
     def truth(self, expr: c.CheckedExpr) -> Truth | None:
         key = expr
@@ -242,24 +243,27 @@ class Conditions:
     def _atom(self, expr: c.CheckedExpr) -> Truth | None:
         """A condition reading one fact and constants only: tried on one value of each class.
         Lets are read through; a value computed from the fact is allowed where domains.affine
-        put the points where it crosses the constants among the fact's classes."""
-        expr = self._inlined(expr)
-        found = reads(expr)
-        if found.outputs or found.derived or len(found.facts) != 1:
+        put the points where it crosses the constants among the fact's classes. A condition that
+        cannot be computed for some class (a let that overflows there) is left to enumeration."""
+        found = self._reads_through(expr)
+        if found.outputs or len(found.facts) != 1:
             return None
         if found.outside and (set(found.outside) != {"it computes (arithmetic)"} or not self._affine_atom(expr)):
             return None
         (name,) = found.facts
         if name in self.inexact:
             return None
-        test = _compiled(expr, name, self.policy.facts[name])
+        test = _compiled(expr, name, self.policy.facts[name], self.policy.derived)
         true = false = 0
-        for cls, value in enumerate(self.domains[name]):
-            answer = test(value)
-            if answer is True:
-                true |= 1 << cls
-            elif answer is False:
-                false |= 1 << cls
+        try:
+            for cls, value in enumerate(self.domains[name]):
+                answer = test(value)
+                if answer is True:
+                    true |= 1 << cls
+                elif answer is False:
+                    false |= 1 << cls
+        except (ArithmeticError, TypeError):  # (EvaluationError is an ArithmeticError)
+            return None
         position = self.position[name]
         return Truth(_box(position, true, self.full), _box(position, false, self.full))
 
@@ -269,34 +273,64 @@ class Conditions:
             case c.Comparison() | c.MembershipTest():
                 sides = (expr.left, expr.right)
             case c.Range():
-                if not (isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const)):
+                if not (self._constant(expr.low) and self._constant(expr.high)):
                     return False
                 sides = (expr.value, expr.low)
             case _:
                 return False
-        computed = [side for side in sides if not isinstance(side, c.Const)]
-        return len(computed) == 1 and affine(computed[0], self.policy) is not None
+        computed = [side for side in sides if not self._constant(side)]
+        return len(computed) == 1 and affine(computed[0], self.policy, self._lets) is not None
 
-    def _inlined(self, expr: c.CheckedExpr) -> c.CheckedExpr:
-        """The expression with every let and segment it reads replaced by its definition."""
-        if isinstance(expr, c.DerivedRef):
-            return self._inlined(self.policy.derived[expr.key].expr)
-        changes: dict[str, Any] = {}
-        for item in dataclasses.fields(expr):
-            value = getattr(expr, item.name)
-            if isinstance(value, tuple) and value and all(_is_expr(v) for v in value):
-                new = tuple(self._inlined(v) for v in value)
-                if new != value:
-                    changes[item.name] = new
-            elif item.init and item.name not in ("type", "node") and _is_expr(value):
-                inner = self._inlined(value)
-                if inner is not value:
-                    changes[item.name] = inner
-        return dataclasses.replace(expr, **changes) if changes else expr
+    def _constant(self, expr: c.CheckedExpr) -> bool:
+        """Whether the expression is a constant, or a let that names one (`let limit = 5`)."""
+        while isinstance(expr, c.DerivedRef):
+            expr = self.policy.derived[expr.key].expr
+        return isinstance(expr, c.Const)
 
+    def _reads_through(self, expr: c.CheckedExpr) -> Reads:
+        """What domains.reads would find in the expression with every let and segment it reads
+        written out in full, without writing them out: each derived value's reads are worked out
+        once (written out, `let b = a + a` twice over doubles with every let)."""
+        if self._derived_reads is None:
+            self._derived_reads = {}
+            for key, derived in self.policy.derived.items():  # (in dependency order)
+                self._derived_reads[key] = self._reads_of(derived.expr)
+        return self._reads_of(expr)
 
-def _is_expr(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and hasattr(value, "type") and not isinstance(value, type)
+    def _reads_of(self, expr: c.CheckedExpr) -> Reads:
+        assert self._derived_reads is not None
+        found = Reads()
+        stack: list[Any] = [expr]
+        while stack:
+            node = stack.pop()
+            match node:
+                case c.DerivedRef():
+                    inner = self._derived_reads[node.key]
+                    found.facts |= inner.facts
+                    found.outputs |= inner.outputs
+                    found.outside.extend(inner.outside)
+                    continue  # (written out, it is its definition: its type is checked there)
+                case c.FactRef():
+                    found.facts.add(node.name)
+                case c.OutputRef():
+                    found.outputs.add(node.name)
+                case c.NowRef():
+                    found.outside.append("it reads `now`")
+                case c.Calculation() | c.Minus():
+                    found.outside.append("it computes (arithmetic)")
+                case c.Comparison() | c.MembershipTest():
+                    if not (self._constant(node.left) or self._constant(node.right)):
+                        found.outside.append("it compares two values that are not constants")
+                case c.Range():
+                    if not (self._constant(node.low) and self._constant(node.high)):
+                        found.outside.append("`between` has a bound that is not a constant")
+                case c.SetBuild():
+                    found.outside.append("a set is built from values that are not constants")
+            stack.extend(c.children(node))
+            if getattr(node, "type", None) == UNKNOWN:
+                found.outside.append("a fact's type is not declared")
+        found.outside = list(dict.fromkeys(found.outside))
+        return found
 
 
 def _box(position: int, mask: int, full: Sequence[int]) -> Region:
@@ -305,14 +339,28 @@ def _box(position: int, mask: int, full: Sequence[int]) -> Region:
     return [{}] if mask == full[position] else [{position: mask}]
 
 
-def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
+def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact, derived: dict[str, c.Derived] | None = None) -> Any:
     """The condition as a function of the one fact's runtime value (MISSING when missing), made
-    by the decision function's own code generator, so it answers exactly as a decision would."""
+    by the decision function's own code generator, so it answers exactly as a decision would.
+    The lets and segments it reads (from `derived`) are computed first, each once and in
+    dependency order, as the decision function computes them."""
     names = Names(facts={name: "v"})
     if fact.optional and not fact.has_default:
         names.maybe_missing.add("v")
     generator = CodeGen(names)
+    steps = []
+    if derived:
+        needed = _derived_read(expr, derived)
+        for number, (key, item) in enumerate((k, d) for k, d in derived.items() if k in needed):
+            local = f"d{number}"
+            code = generator.cond(item.expr) if item.type == BOOL else generator.value(item.expr)
+            steps.append(f"({local} := {code})")
+            names.derived[key] = local
+            if generator.maybe(item.expr):
+                names.maybe_missing.add(local)
     code = generator.cond(expr)
+    if steps:
+        code = f"({', '.join(steps)}, {code})[-1]"
     namespace = {**helpers(), **generator.constants}
     function: Any = eval(compile(f"lambda v: {code}", "<analysed condition>", "eval"), namespace)
 
@@ -321,6 +369,22 @@ def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
             return function(_bool3(value) if fact.type == BOOL else value)
 
     return test
+
+
+def _derived_read(expr: c.CheckedExpr, derived: dict[str, c.Derived]) -> set[str]:
+    """The keys of the lets and segments an expression reads, directly or through one another."""
+    found: set[str] = set()
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c.DerivedRef):
+            if node.key in found:
+                continue
+            found.add(node.key)
+            stack.append(derived[node.key].expr)
+            continue
+        stack.extend(c.children(node))
+    return found
 
 
 class RuleRegions:

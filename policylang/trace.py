@@ -41,7 +41,10 @@ class ConditionPart(BaseModel):
     reads: dict[str, Any] = {}
     """The facts, segments, lets and outputs it reads, with their values (null when missing)."""
     parts: list[ConditionPart] = []
-    """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`)."""
+    """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`).
+    A segment that a condition reads again, directly or through other segments, has its parts
+    only where it is first shown; there it has none (each segment is traced once per rule, so a
+    trace stays as large as the policy, even when segments read one another many times over)."""
     error: str | None = None
     """Why this part has no value: on its own it raises (a division by zero), and the decision
     never evaluated it because `and` / `or` had already decided."""
@@ -247,6 +250,10 @@ class _Env:
         self.tracer, self.facts, self.derived, self.outputs, self.to_json = tracer, facts, derived, outputs, to_json
         self.now = now
         self.parts: dict[int, ConditionPart] = {}
+        self.results: dict[int, tuple[bool | None, str | None]] = {}
+        self.failures: dict[int, list[str]] = {}
+        self.segments: dict[tuple[str, str], tuple[ConditionPart, frozenset[str]]] = {}
+        """(segment, its text) -> its part traced on its own, and the segments shown in it (itself included)."""
         self.policy = tracer.policy
 
     def json(self, value: Any) -> Any:
@@ -277,25 +284,71 @@ class _Env:
             proposes=self.json(proposes) if matched else None,
             because=rule.because,
             condition=condition,
-            failed=[] if matched else _failed(condition),
+            failed=[] if matched else self.failed(rule.condition),
         )
 
     def part(self, expr: c.CheckedExpr) -> ConditionPart:
         """The part and all its operands, evaluated; once per trace (a rule that sets several
-        outputs, and a segment many rules read, are traced once)."""
+        outputs is traced once), each segment shown in full once per part."""
         key = id(expr)
         if key not in self.parts:
-            self.parts[key] = self._part(expr)
+            self.parts[key] = self._part(expr, set())
         return self.parts[key]
 
-    def _part(self, expr: c.CheckedExpr) -> ConditionPart:
-        error = None
-        try:
-            result = self.run(expr)
-        except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
-            # The decision never evaluated this part: `and` / `or` stopped before it.
-            result, error = None, str(exc) or type(exc).__name__
+    def _part(self, expr: c.CheckedExpr, shown: set[str]) -> ConditionPart:
+        """The part, with the segments in `shown` (those already shown in full in this condition)
+        given without their parts; `shown` gains the segments shown here."""
         shape = self.tracer.shape(expr)
+        if shape.kind == "segment":
+            assert isinstance(expr, c.DerivedRef)
+            if expr.key in shown:
+                return self._built(expr, shape, [])
+            alone = self.segments.get((expr.key, shape.text))
+            if alone is None:
+                inner: set[str] = {expr.key}
+                part = self._built(expr, shape, [self._part(operand, inner) for operand in shape.operands])
+                alone = self.segments[(expr.key, shape.text)] = (part, frozenset(inner))
+            if alone[1].isdisjoint(shown):
+                shown |= alone[1]  # the part traced on its own is the part here: shared, not rebuilt
+                return alone[0]
+            shown.add(expr.key)
+        return self._built(expr, shape, [self._part(operand, shown) for operand in shape.operands])
+
+    def failed(self, expr: c.CheckedExpr) -> list[str]:
+        """The texts of the smallest parts that kept a condition from holding (false or unknown),
+        worked out once per part: a segment read many times over is looked at once."""
+        key = id(expr)
+        found = self.failures.get(key)
+        if found is None:
+            found = self.failures[key] = self._failed(expr)
+        return found
+
+    def _failed(self, expr: c.CheckedExpr) -> list[str]:
+        shape = self.tracer.shape(expr)
+        if self._result(expr)[0] is True:
+            return []
+        if shape.kind == "not" or not shape.operands:
+            return [shape.text]  # `not x` fails because x holds: the negation itself is the reason
+        found: list[str] = []
+        for operand in shape.operands:
+            result, error = self._result(operand)
+            if result is not True and error is None:  # an unevaluated part decided nothing
+                found.extend(self.failed(operand))
+        return list(dict.fromkeys(found)) or [shape.text]
+
+    def _result(self, expr: c.CheckedExpr) -> tuple[bool | None, str | None]:
+        """The part's value on this decision's facts, and why it has none (it raises on its own)."""
+        key = id(expr)
+        if key not in self.results:
+            try:
+                self.results[key] = (self.run(expr), None)
+            except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
+                # The decision never evaluated this part: `and` / `or` stopped before it.
+                self.results[key] = (None, str(exc) or type(exc).__name__)
+        return self.results[key]
+
+    def _built(self, expr: c.CheckedExpr, shape: _Shape, parts: list[ConditionPart]) -> ConditionPart:
+        result, error = self._result(expr)
         values = {"fact": self.facts, "output": self.outputs, "derived": self.derived}
         # Built without validation: every field is made here, of the declared types.
         return ConditionPart.model_construct(
@@ -303,24 +356,9 @@ class _Env:
             kind=shape.kind,
             result=result,
             reads={name: self.json(values[kind][index]) for name, kind, index in shape.reads},
-            parts=[self.part(operand) for operand in shape.operands],
+            parts=parts,
             error=error,
         )
-
-
-def _failed(part: ConditionPart) -> list[str]:
-    """The smallest parts that kept a condition from holding (false or unknown)."""
-    if part.result is True:
-        return []
-    if part.kind == "not" or not part.parts:
-        return [part.text]  # `not x` fails because x holds: the negation itself is the reason
-    found = [
-        text
-        for inner in part.parts
-        if inner.result is not True and inner.error is None  # an unevaluated part decided nothing
-        for text in _failed(inner)
-    ]
-    return list(dict.fromkeys(found)) or [part.text]
 
 
 def _text(expr: c.CheckedExpr) -> str:

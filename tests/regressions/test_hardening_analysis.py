@@ -120,7 +120,68 @@ def test_date_arithmetic_past_the_calendar_is_an_evaluation_error(expression: st
 def test_date_arithmetic_past_the_calendar_in_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "shift.policy"
     path.write_text("input { d: date }\noutput { y: date }\nif true then y = d + 1d\n", encoding="utf-8")
-    code, out, err = cli(capsys, "eval", str(path), "--set", "d=9999-12-31")
+    code, _out, err = cli(capsys, "eval", str(path), "--set", "d=9999-12-31")
     assert code != 0
     assert "error[evaluation-error]: date arithmetic out of range" in err
     assert "internal-error" not in err and "Traceback" not in err
+
+
+# --- M2: lets and segments that read the one before twice -------------------------------------
+
+
+def doubling_lets(count: int) -> str:
+    lines = ["input { x: int }", "output { y: bool = false }", "let l0 = x"]
+    lines += [f"let l{i} = l{i - 1} + l{i - 1}" for i in range(1, count)]
+    return "\n".join([*lines, f"rule big: if l{count - 1} > 5 then y", ""])
+
+
+def doubling_segments(count: int) -> str:
+    lines = ["input { x: int }", "output { y: bool = false }", "segment s0 = x > 3"]
+    lines += [f"segment s{i} = s{i - 1} and s{i - 1}" for i in range(1, count)]
+    return "\n".join([*lines, f"rule big: if s{count - 1} then y", ""])
+
+
+def test_sixty_two_doubling_lets_check_load_and_explain(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "lets.policy"
+    path.write_text(doubling_lets(62), encoding="utf-8")
+    with within(20, "62 doubling lets: check, load, eval, explain, why-not"):
+        report = with_analysis(check_source(path.read_text(encoding="utf-8"), str(path)))
+        policy = policylang.load(path)
+        decision = policy.decide({"x": 1}, as_of=AS_OF)
+        text = decision.explain()
+        answer = policy.decide({"x": 0}, as_of=AS_OF).why_not("y")
+        code, out, err = cli(capsys, "check", str(path))
+    # x + x, sixty-one times over, is not a value computed from x by constants: not proven, and said so.
+    notes = [d for d in report.diagnostics if d.code == Code.ANALYSIS_INCOMPLETE]
+    assert [d.notes for d in notes] == [
+        ("rule `big`: it reads the lets `l61`, `l60`, `l59` and 58 more, which compute",)
+    ]
+    assert [d for d in report.diagnostics if d.code != Code.ANALYSIS_INCOMPLETE] == []
+    assert decision.outputs == {"y": True}
+    assert "l61 > 5   l61 is 2305843009213693952" in text
+    # (x is read through lets only, so why-not tries no other classes of it: an honest not-found)
+    assert answer.status == "not-found" and answer.candidates[0].rule == "big"
+    assert code == 0 and "checked 1 file: 1 note" in out, err
+
+
+def test_sixty_two_doubling_segments_check_load_and_explain(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "segments.policy"
+    path.write_text(doubling_segments(62), encoding="utf-8")
+    with within(20, "62 doubling segments: check, load, eval, explain, why-not"):
+        assert codes(path.read_text(encoding="utf-8")) == []
+        policy = policylang.load(path)
+        decision = policy.decide({"x": 1}, as_of=AS_OF)
+        trace = decision.trace()
+        text = decision.explain(why_not="y")
+        code, out, err = cli(capsys, "explain", str(path), "--set", "x=1", "--format", "json")
+    assert decision.outputs == {"y": False}
+    (rule,) = trace.outputs[0].rules
+    assert rule.failed == ["x > 3"]
+    # Each segment is shown in full once; where it is read again it is named, without its parts.
+    top = rule.condition.parts[0]  # s61's condition: s60 and s60
+    assert [p.text for p in top.parts] == ["s60", "s60"]
+    assert [len(p.parts) for p in top.parts] == [1, 0]
+    assert "✗ s60   (segment, shown above)" in text
+    assert "checked: with x = 4, y is true" in text
+    assert code == 0, err
+    assert len(out) < 1_000_000  # (it had 2^62 parts)
