@@ -14,18 +14,24 @@ then falls back to trying combinations, and says when that is not exhaustive.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import checked as c
 from .codegen import CodeGen, Names
-from .datatypes import BOOL, UNKNOWN
+from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
 from .domains import Reads, affine, affine_lets
+from .facts import MISSING
 from .runtime import ARITHMETIC, _bool3, helpers
 
 MAX_BOXES = 4_096
 """A region of more boxes than this is not pursued: the question is answered by enumeration instead."""
+CLASS_TESTS = 2_000_000
+"""Conditions tried on one value of each class of their fact, all conditions together; beyond this
+they are left to enumeration (thousands of comparisons of one fact with thousands of constants
+would otherwise try each comparison on every class: quadratic)."""
 
 Box = dict[int, int]
 """Fact position -> the bitmask of its classes allowed; a fact not named may take any class."""
@@ -62,6 +68,19 @@ def meets(a: Box, b: Box) -> bool:
         if other is not None and not other & mask:
             return False
     return True
+
+
+def meet_all(boxes: list[Box], full: Sequence[int]) -> Region:
+    """The intersection of the boxes, in one pass over them (linear in their size together)."""
+    out: Box = {}
+    for box in boxes:
+        for fact, mask in box.items():
+            if fact in out:
+                mask &= out[fact]
+                if not mask:
+                    return []
+            out[fact] = mask
+    return _merged([out], full)
 
 
 def intersect(first: Region, second: Region, full: Sequence[int]) -> Region:
@@ -198,6 +217,8 @@ class Conditions:
         self._memo: dict[Any, Truth | None] = {}
         self._lets = affine_lets(policy)
         self._derived_reads: dict[str, Reads] | None = None
+        self.tests_left = CLASS_TESTS
+        self._ordered_count: dict[str, int] = {}
 
     def truth(self, expr: c.CheckedExpr) -> Truth | None:
         key = expr
@@ -223,9 +244,15 @@ class Conditions:
                 side = 0 if expr.op == "and" else 1  # the side that intersects; the other joins
 
                 def meeting(k: int = side) -> Region:
-                    found = known[0]._side(k)
-                    for part in known[1:]:
-                        found = intersect(found, part._side(k), full)
+                    sides = [part._side(k) for part in known]
+                    if not all(sides):
+                        return []
+                    # The one-box sides first, all at once into one box: meeting them one after
+                    # another copies a growing box each time (quadratic in a long `and`).
+                    found = meet_all([region[0] for region in sides if len(region) == 1], full)
+                    for region in sides:
+                        if len(region) > 1:
+                            found = intersect(found, region, full)
                     return found
 
                 def joined(k: int = 1 - side) -> Region:
@@ -253,19 +280,95 @@ class Conditions:
         (name,) = found.facts
         if name in self.inexact:
             return None
-        test = _compiled(expr, name, self.policy.facts[name], self.policy.derived)
-        true = false = 0
+        fact = self.policy.facts[name]
+        test = _compiled(expr, name, fact, self.policy.derived)
         try:
-            for cls, value in enumerate(self.domains[name]):
-                answer = test(value)
-                if answer is True:
-                    true |= 1 << cls
-                elif answer is False:
-                    false |= 1 << cls
+            sides = self._ordered_sides(expr, name, test)
+            if sides is None:
+                if len(self.domains[name]) > self.tests_left:
+                    return None
+                self.tests_left -= len(self.domains[name])
+                sides = _sides(test, enumerate(self.domains[name]))
         except (ArithmeticError, TypeError):  # (EvaluationError is an ArithmeticError)
             return None
+        true, false = sides
         position = self.position[name]
         return Truth(_box(position, true, self.full), _box(position, false, self.full))
+
+    def _ordered_sides(self, expr: c.CheckedExpr, name: str, test: Any) -> tuple[int, int] | None:
+        """For a comparison of an ordered fact itself with a constant (`x > 5`, `5 <= x`, `x == 5`),
+        where it is true and false, found by bisecting the fact's classes in order instead of
+        trying every one; None for any other condition. Bisecting asks the condition itself (and,
+        for `==` and `!=`, the same comparison with `>=` and `>`), so the answer is the decision's."""
+        if not (isinstance(expr, c.Comparison) and expr.op in _ORDERINGS):
+            return None
+        if isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
+            on_left = True
+        elif isinstance(expr.right, c.FactRef) and isinstance(expr.left, c.Const):
+            on_left = False
+        else:
+            return None
+        values = self.domains[name]
+        ordered = self._ordered_classes(name)
+        if ordered < 2:
+            return None
+        tests = [test]
+        if expr.op in ("==", "!="):  # true from where `>=` turns true to where `>` does
+            fact = self.policy.facts[name]
+            tests = [
+                _compiled(dataclasses.replace(expr, op=op if on_left else _FLIPPED[op]), name, fact)
+                for op in (">=", ">")
+            ]
+        edges = []
+        for monotone in tests:
+            first, last = monotone(values[0]), monotone(values[ordered - 1])
+            if not isinstance(first, bool) or not isinstance(last, bool):
+                return None
+            low, high = 0, ordered  # the first class where the answer is `last`, if it changes
+            if first != last:
+                while low < high:
+                    middle = (low + high) // 2
+                    if monotone(values[middle]) == last:
+                        high = middle
+                    else:
+                        low = middle + 1
+            edges.append((first, last, low))
+        span = (1 << ordered) - 1
+        if len(edges) == 1:
+            ((first, last, edge),) = edges
+            changed = span & ~((1 << edge) - 1)  # the classes from the edge on
+            true = (changed if last else span & ~changed) if first != last else (span if first else 0)
+        else:
+            bounds = []
+            for first, last, edge in edges:  # where `>=`, then `>`, turns true (from false, never back)
+                if first and not last:
+                    return None
+                bounds.append(edge if first != last else (0 if first else ordered))
+            start, end = bounds
+            equal = ((1 << end) - 1) & ~((1 << start) - 1)
+            true = equal if expr.op == "==" else span & ~equal
+        # The classes after the ordered ones (missing, and any added out of order), one by one.
+        self.tests_left -= len(values) - ordered
+        rest_true, rest_false = _sides(test, ((k, values[k]) for k in range(ordered, len(values))))
+        return true | rest_true, (span & ~true) | rest_false
+
+    def _ordered_classes(self, name: str) -> int:
+        """How many of the fact's classes, from the first, are strictly increasing values of an
+        ordered type (numbers, durations, dates, moments): the ones bisecting may search."""
+        if name not in self._ordered_count:
+            count = 0
+            if self.policy.facts[name].type in (INT, NUMBER, DURATION, DATE, DATETIME):
+                values = self.domains[name]
+                count = 1 if values and values[0] is not MISSING else 0
+                while count < len(values) and values[count] is not MISSING:
+                    try:
+                        if not values[count - 1] < values[count]:
+                            break
+                    except TypeError:
+                        break
+                    count += 1
+            self._ordered_count[name] = count
+        return self._ordered_count[name]
 
     def _affine_atom(self, expr: c.CheckedExpr) -> bool:
         """A comparison of an affine value of one fact with constants (their thresholds are classes)."""
@@ -309,6 +412,7 @@ class Conditions:
                     found.facts |= inner.facts
                     found.outputs |= inner.outputs
                     found.outside.extend(inner.outside)
+                    _capped(found)
                     continue  # (written out, it is its definition: its type is checked there)
                 case c.FactRef():
                     found.facts.add(node.name)
@@ -330,7 +434,35 @@ class Conditions:
             if getattr(node, "type", None) == UNKNOWN:
                 found.outside.append("a fact's type is not declared")
         found.outside = list(dict.fromkeys(found.outside))
-        return found
+        return _capped(found)
+
+
+_ORDERINGS = ("<", "<=", ">", ">=", "==", "!=")
+_FLIPPED = {">=": "<=", ">": "<"}
+"""`x >= 5` is `5 <= x`: the comparison with the constant on the left."""
+
+
+def _sides(test: Any, classes: Iterable[tuple[int, Any]]) -> tuple[int, int]:
+    """The classes (of those given: index, value) where the test is true, and where it is false."""
+    true = false = 0
+    for cls, value in classes:
+        answer = test(value)
+        if answer is True:
+            true |= 1 << cls
+        elif answer is False:
+            false |= 1 << cls
+    return true, false
+
+
+def _capped(found: Reads) -> Reads:
+    """Reads kept no larger than `_atom` needs: two facts, or one output, already leave the
+    fragment, so the rest is not kept (a chain of segments each reading a new fact would
+    otherwise hold every fact at every link)."""
+    if len(found.facts) > 2:
+        found.facts = set(list(found.facts)[:2])
+    if len(found.outputs) > 1:
+        found.outputs = set(list(found.outputs)[:1])
+    return found
 
 
 def _box(position: int, mask: int, full: Sequence[int]) -> Region:
@@ -505,20 +637,32 @@ class Packing:
 
 
 def _classes(mask: int) -> list[int]:
-    return [cls for cls in range(mask.bit_length()) if mask >> cls & 1]
+    """The classes a mask allows, lowest first: one step per class allowed, not per class there is."""
+    found = []
+    while mask:
+        lowest = mask & -mask
+        found.append(lowest.bit_length() - 1)
+        mask ^= lowest
+    return found
 
 
 def _splitting_fact(rules: list[int], hulls: dict[int, Box], full: Sequence[int]) -> int | None:
-    """The fact whose classes split the rules into the smallest buckets (sum of squared sizes)."""
-    named = sorted({fact for i in rules for fact in hulls[i]})
-    if not named:
+    """The fact whose classes split the rules into the smallest buckets (sum of squared sizes).
+    One pass over the rules: a rule that leaves a fact free is in each of its buckets, counted
+    once per fact rather than once per class."""
+    sizes: dict[int, list[int]] = {}
+    naming: dict[int, int] = {}
+    for i in rules:
+        for fact, mask in hulls[i].items():
+            counts = sizes.setdefault(fact, [0] * full[fact].bit_length())
+            naming[fact] = naming.get(fact, 0) + 1
+            for cls in _classes(mask):
+                counts[cls] += 1
+    if not sizes:
         return None
 
     def crowding(fact: int) -> int:
-        sizes = [0] * full[fact].bit_length()
-        for i in rules:
-            for cls in _classes(hulls[i].get(fact, full[fact])):
-                sizes[cls] += 1
-        return sum(n * n for n in sizes)
+        free = len(rules) - naming[fact]
+        return sum((n + free) ** 2 for n in sizes[fact])
 
-    return min(named, key=crowding)
+    return min(sorted(sizes), key=crowding)

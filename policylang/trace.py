@@ -130,6 +130,15 @@ class Tracer:
         self._parts: dict[int, Any] = {}
         self._shapes: dict[int, _Shape] = {}
         self._actions: dict[tuple[str, str], str] = {}
+        self.setting: dict[str, list[tuple[c.CheckedRule, tuple[c.Assignment, ...]]]] = {n: [] for n in policy.outputs}
+        """Per output, the rules that set it with their actions on it, in file order: found in one
+        pass, so that a rule with thousands of actions is not searched once per output."""
+        for rule in policy.rules:
+            actions: dict[str, list[c.Assignment]] = {}
+            for action in rule.actions:
+                actions.setdefault(action.output, []).append(action)
+            for output, mine in actions.items():
+                self.setting[output].append((rule, tuple(mine)))
 
     def _compile(self, code: str) -> Any:
         namespace = {**helpers(), **self.gen.constants}
@@ -142,11 +151,12 @@ class Tracer:
             self._shapes[key] = _Shape.of(expr, self.policy)
         return self._shapes[key]
 
-    def action_text(self, rule: c.CheckedRule, output: str) -> str:
+    def action_text(self, rule: c.CheckedRule, output: str, actions: tuple[c.Assignment, ...] | None = None) -> str:
+        """The rule's actions on the output as written (`actions`: those actions, if known)."""
         key = (rule.id, output)
         if key not in self._actions:
             texts = []
-            for action in rule.actions:
+            for action in rule.actions if actions is None else actions:
                 if action.output == output:
                     source = self.policy.sources.get(action.span.file)
                     texts.append(source.text[action.span.start : action.span.end] if source else output)
@@ -182,7 +192,7 @@ class Tracer:
                 if only is not None and name not in only:
                     continue
                 resolved = resolutions[name]
-                rules = [env.rule(rule, name) for rule in policy.rules if any(a.output == name for a in rule.actions)]
+                rules = [env.rule(rule, name, actions) for rule, actions in self.setting[name]]
                 traces.append(
                     OutputTrace(
                         output=name,
@@ -262,13 +272,15 @@ class _Env:
     def run(self, expr: c.CheckedExpr, as_condition: bool = True) -> Any:
         return self.tracer._evaluator(expr, as_condition)(self.facts, self.derived, self.outputs, self.now)
 
-    def rule(self, rule: c.CheckedRule, output: str) -> RuleTrace:
+    def rule(self, rule: c.CheckedRule, output: str, actions: tuple[c.Assignment, ...] | None = None) -> RuleTrace:
+        """What became of the rule for the output (`actions`: its actions on it, if known)."""
+        actions = rule.actions if actions is None else actions
         condition = self.part(rule.condition)
         matched = condition.result is True
         proposes = None
         if matched:
             declared = self.policy.outputs[output]
-            for action in rule.actions:
+            for action in actions:
                 if action.output == output:
                     proposes = self.run(action.value, as_condition=action.value.type == BOOL)
                     if proposes is MISSING or proposes is None:
@@ -280,7 +292,7 @@ class _Env:
             location=f"{rule.span.file}:{rule.span.line}",
             priority=rule.priority,
             matched=matched,
-            sets=self.tracer.action_text(rule, output),
+            sets=self.tracer.action_text(rule, output, actions),
             proposes=self.json(proposes) if matched else None,
             because=rule.because,
             condition=condition,
