@@ -158,6 +158,7 @@ class _Analysis:
         self._direct_reads: dict[int, Reads] = {}
         self.position = {rule.id: i for i, rule in enumerate(self.rules)}
         self._derived_order = {key: i for i, key in enumerate(self.checked.derived)}
+        self._taint: dict[str, _Taint] | None = None
         self.want_overlaps = overlaps
         self.reached: set[int] = set()
         self.won: set[int] = set()
@@ -187,32 +188,50 @@ class _Analysis:
             direct = self._rule_reads(index)
             found = Reads(set(direct.facts), set(direct.outputs), set(direct.derived), list(direct.outside))
             derived = list(found.derived)
-            computing: list[str] = []
-            while derived:
+            while derived:  # the facts and outputs of the segments and lets read (once per scope)
                 key = derived.pop()
                 if key in seen_derived:
                     continue
                 seen_derived.add(key)
-                item = self.checked.derived[key]
-                inner = reads(item.expr)
-                if item.kind == "let" and inner.outside:
-                    computing.append(key)
-                    inner.outside = []
+                inner = reads(self.checked.derived[key].expr)
                 found.facts |= inner.facts
                 found.outputs |= inner.outputs
-                found.outside.extend(inner.outside)
                 derived.extend(inner.derived)
-            computing.sort(key=self._derived_order.__getitem__, reverse=True)  # the lets read first, first
-            found.outside.extend(_lets_that_compute(computing))
             facts |= found.facts
-            reasons = list(dict.fromkeys(found.outside))
-            reasons += [f"`{f}` takes too many values to try them all" for f in found.facts & self.inexact_facts]
+            # Why the rule is outside the fragment: its own reasons and those of every segment and
+            # let it reads, even one that another rule of the scope read first.
+            taint = _Taint(list(direct.outside), [], sorted(direct.facts & self.inexact_facts))
+            for key in direct.derived:
+                taint.add(self._taints()[key])
+            reasons = list(dict.fromkeys(taint.outside))
+            reasons += _lets_that_compute(
+                sorted(set(taint.computing), key=self._derived_order.__getitem__, reverse=True)
+            )
+            reasons += [f"`{f}` takes too many values to try them all" for f in sorted(set(taint.inexact))]
             if reasons:
                 outside[index] = reasons
             for read in found.outputs - seen_outputs:
                 seen_outputs.add(read)
                 pending.extend(self.setters[read])
         return _Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
+
+    def _taints(self) -> dict[str, _Taint]:
+        """Per segment and let, why a rule reading it is outside the fragment (through the ones it
+        reads too), worked out once for all, in dependency order."""
+        if self._taint is None:
+            self._taint = {}
+            for key, item in self.checked.derived.items():  # (each after what it reads)
+                inner = reads(item.expr)
+                computes = item.kind == "let" and bool(inner.outside)
+                taint = _Taint(
+                    [] if computes else list(inner.outside),
+                    [key] if computes else [],
+                    sorted(inner.facts & self.inexact_facts),
+                )
+                for read in sorted(inner.derived, key=self._derived_order.__getitem__, reverse=True):
+                    taint.add(self._taint[read])
+                self._taint[key] = taint
+        return self._taint
 
     def _rule_reads(self, i: int) -> Reads:
         """What rule i's condition and actions read themselves (not through lets), worked out once:
@@ -788,13 +807,32 @@ class _Analysis:
         )
 
 
+@dataclass
+class _Taint:
+    """Why a rule reading a segment or let is outside the fragment: reasons, the lets that compute
+    and the facts with too many values, each kept short (a few are enough to say why)."""
+
+    outside: list[str]
+    computing: list[str]
+    inexact: list[str]
+
+    def add(self, other: _Taint) -> None:
+        self.outside = list(dict.fromkeys(self.outside + other.outside))[:_TAINT_NAMES]
+        self.computing = list(dict.fromkeys(self.computing + other.computing))[:_TAINT_NAMES]
+        self.inexact = list(dict.fromkeys(self.inexact + other.inexact))[:_TAINT_NAMES]
+
+
+_TAINT_NAMES = 4
+"""Lets (or facts, or reasons) kept per segment or let: three are named, a fourth says there are more."""
+
+
 def _lets_that_compute(keys: list[str]) -> list[str]:
     """The reason a rule reading these lets is outside the fragment: the first few are named (a
     chain of lets, each computing from the one before, would otherwise name every one of them)."""
     if len(keys) <= 3:
         return [f"it reads the let `{key}`, which computes" for key in keys]
     named = ", ".join(f"`{key}`" for key in keys[:3])
-    return [f"it reads the lets {named} and {len(keys) - 3} more, which compute"]
+    return [f"it reads the lets {named} and others, which compute"]
 
 
 def _set_bits(mask: int) -> Iterator[int]:
