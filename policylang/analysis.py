@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import checked as c
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
-from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
+from .domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
 from .enumeration import MAX_COMBINATIONS, by_enumeration
 from .facts import MISSING, FactsError
 from .regions import (
@@ -67,6 +67,8 @@ class _Scope:
     outside: dict[int, list[str]] = field(default_factory=dict)
     reads: frozenset[str] = frozenset()
     """The outputs its rules read, transitively: a conflict on one of them leaves this output unset."""
+    sampled: int = 0
+    """How many combinations of facts were decided, when they were a sample (enumeration.py)."""
 
 
 def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
@@ -132,16 +134,31 @@ class _Analysis:
                 values.append(base)
             self.base_class.append(found[0] if found else len(values) - 1)
         self.conditions = Conditions(self.checked, self.domains, self.inexact_facts)
+        self.size = len(self.checked.facts) + sum(1 for _ in c.walk(c.policy_expressions(self.checked)))
+        """How much one decision has to read and compute, about: what enumeration.py budgets by."""
         self.readable = [
             sorted(range(len(self.domains[name])), key=self._plainness(name)) for name in self.checked.facts
         ]
         """Per fact, its classes from the one whose value reads best in a witness (short, not negative)."""
+        self.readable_rank = [{cls: k for k, cls in enumerate(order)} for order in self.readable]
         self.setters: dict[str, list[int]] = {name: [] for name in self.checked.outputs}
+        self.proposals: list[dict[str, Any]] = []
+        """Per rule, the value it proposes for each output it sets to a constant (`_constant`)."""
+        self.computing: list[set[str]] = []
+        """Per rule, the outputs it sets to a computed value."""
         for i, rule in enumerate(self.rules):
             for action in rule.actions:
-                if i not in self.setters[action.output]:
-                    self.setters[action.output].append(i)
+                setters = self.setters[action.output]
+                if not setters or setters[-1] != i:  # (rules come in order: i is the last if it is there)
+                    setters.append(i)
+            self.proposals.append(self._proposed(i))
+            self.computing.append({a.output for a in rule.actions if not isinstance(a.value, c.Const)})
+        self._outputs = [list(dict.fromkeys(action.output for action in rule.actions)) for rule in self.rules]
+        self._action_keys = [_actions(rule) for rule in self.rules]
+        self._direct_reads: dict[int, Reads] = {}
         self.position = {rule.id: i for i, rule in enumerate(self.rules)}
+        self._derived_order = {key: i for i, key in enumerate(self.checked.derived)}
+        self._taint: dict[str, _Taint] | None = None
         self.want_overlaps = overlaps
         self.reached: set[int] = set()
         self.won: set[int] = set()
@@ -168,7 +185,59 @@ class _Analysis:
             if index in rules:
                 continue
             rules.append(index)
-            rule = self.rules[index]
+            direct = self._rule_reads(index)
+            found = Reads(set(direct.facts), set(direct.outputs), set(direct.derived), list(direct.outside))
+            derived = list(found.derived)
+            while derived:  # the facts and outputs of the segments and lets read (once per scope)
+                key = derived.pop()
+                if key in seen_derived:
+                    continue
+                seen_derived.add(key)
+                inner = reads(self.checked.derived[key].expr)
+                found.facts |= inner.facts
+                found.outputs |= inner.outputs
+                derived.extend(inner.derived)
+            facts |= found.facts
+            # Why the rule is outside the fragment: its own reasons and those of every segment and
+            # let it reads, even one that another rule of the scope read first.
+            taint = _Taint(list(direct.outside), [], sorted(direct.facts & self.inexact_facts))
+            for key in direct.derived:
+                taint.add(self._taints()[key])
+            reasons = list(dict.fromkeys(taint.outside))
+            reasons += _lets_that_compute(
+                sorted(set(taint.computing), key=self._derived_order.__getitem__, reverse=True)
+            )
+            reasons += [f"`{f}` takes too many values to try them all" for f in sorted(set(taint.inexact))]
+            if reasons:
+                outside[index] = reasons
+            for read in found.outputs - seen_outputs:
+                seen_outputs.add(read)
+                pending.extend(self.setters[read])
+        return _Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
+
+    def _taints(self) -> dict[str, _Taint]:
+        """Per segment and let, why a rule reading it is outside the fragment (through the ones it
+        reads too), worked out once for all, in dependency order."""
+        if self._taint is None:
+            self._taint = {}
+            for key, item in self.checked.derived.items():  # (each after what it reads)
+                inner = reads(item.expr)
+                computes = item.kind == "let" and bool(inner.outside)
+                taint = _Taint(
+                    [] if computes else list(inner.outside),
+                    [key] if computes else [],
+                    sorted(inner.facts & self.inexact_facts),
+                )
+                for read in sorted(inner.derived, key=self._derived_order.__getitem__, reverse=True):
+                    taint.add(self._taint[read])
+                self._taint[key] = taint
+        return self._taint
+
+    def _rule_reads(self, i: int) -> Reads:
+        """What rule i's condition and actions read themselves (not through lets), worked out once:
+        a rule with thousands of actions is in the scope of each output it sets."""
+        if i not in self._direct_reads:
+            rule = self.rules[i]
             found = reads(rule.condition)
             for action in rule.actions:
                 value = reads(action.value)
@@ -177,29 +246,9 @@ class _Analysis:
                 found.derived |= value.derived
                 if not isinstance(action.value, c.Const):
                     found.outside.append("an action computes its value")
-            derived = list(found.derived)
-            while derived:
-                key = derived.pop()
-                if key in seen_derived:
-                    continue
-                seen_derived.add(key)
-                item = self.checked.derived[key]
-                inner = reads(item.expr)
-                if item.kind == "let" and inner.outside:
-                    inner.outside = [f"it reads the let `{key}`, which computes"]
-                found.facts |= inner.facts
-                found.outputs |= inner.outputs
-                found.outside.extend(inner.outside)
-                derived.extend(inner.derived)
-            facts |= found.facts
-            reasons = list(dict.fromkeys(found.outside))
-            reasons += [f"`{f}` takes too many values to try them all" for f in found.facts & self.inexact_facts]
-            if reasons:
-                outside[index] = reasons
-            for read in found.outputs - seen_outputs:
-                seen_outputs.add(read)
-                pending.extend(self.setters[read])
-        return _Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
+            found.outside = list(dict.fromkeys(found.outside))
+            self._direct_reads[i] = found
+        return self._direct_reads[i]
 
     # --- running ---
 
@@ -230,7 +279,7 @@ class _Analysis:
         truths: dict[int, Region] = {}
         for i in scope.rules:
             rule = self.rules[i]
-            if any(a.output == scope.output and not isinstance(a.value, c.Const) for a in rule.actions):
+            if scope.output in self.computing[i]:
                 return None
             truth = self.conditions.truth(rule.condition)
             if truth is None:
@@ -390,7 +439,7 @@ class _Analysis:
         """A rule that another rule with exactly the same actions matches wherever it matches."""
         groups: dict[Any, list[int]] = {}
         for i in live:
-            groups.setdefault(_actions(self.rules[i]), []).append(i)
+            groups.setdefault(self._action_keys[i], []).append(i)
         implied: dict[int, set[int]] = {}
         for members in groups.values():
             for i in members:
@@ -432,14 +481,19 @@ class _Analysis:
     def _constant(self, i: int, output: str) -> Any:
         """The value rule i proposes for the output (its last action on it, as the rule itself
         does; `+=` adds to the output's default, as the decision function does)."""
-        declared = self.checked.outputs[output]
-        value = None
+        return self.proposals[i].get(output)
+
+    def _proposed(self, i: int) -> dict[str, Any]:
+        """Every constant value rule i proposes, by output, in one pass over its actions."""
+        values: dict[str, Any] = {}
         for action in self.rules[i].actions:
-            if action.output == output and isinstance(action.value, c.Const):
+            if isinstance(action.value, c.Const):
                 value = action.value.value
+                declared = self.checked.outputs[action.output]
                 if action.op == "add" and declared.has_default:
                     value = declared.default | value
-        return value
+                values[action.output] = value
+        return values
 
     @property
     def full(self) -> list[int]:
@@ -464,7 +518,11 @@ class _Analysis:
         point = list(self.base_class)
         for fact, mask in box.items():
             if not mask >> point[fact] & 1:
-                point[fact] = next(cls for cls in self.readable[fact] if mask >> cls & 1)
+                if mask.bit_count() <= 64:  # a few classes: the best-reading of them, not a scan of all
+                    rank = self.readable_rank[fact]
+                    point[fact] = min(_set_bits(mask), key=rank.__getitem__)
+                else:
+                    point[fact] = next(cls for cls in self.readable[fact] if mask >> cls & 1)
         return point
 
     def _plainest(self, region: Region, point: list[int]) -> list[int]:
@@ -614,7 +672,7 @@ class _Analysis:
         return found
 
     def _outputs_of(self, i: int) -> list[str]:
-        return list(dict.fromkeys(action.output for action in self.rules[i].actions))
+        return self._outputs[i]
 
     def _shadowed(self) -> list[Diagnostic]:
         """Rules that match for some facts but, wherever they match, lose every output they set."""
@@ -662,10 +720,10 @@ class _Analysis:
         found = []
         for i, others in sorted(implied.items()):
             rule = self.rules[i]
-            actions = _actions(rule)
+            actions = self._action_keys[i]
             for j in sorted(others - {i}):
                 other = self.rules[j]
-                if _actions(other) != actions or j in self.redundant or not self._as_strong(j, i):
+                if self._action_keys[j] != actions or j in self.redundant or not self._as_strong(j, i):
                     continue
                 if i in implied.get(j, set()) and j > i and self._as_strong(i, j):
                     continue  # the two always match together and stand in for each other: report the later only
@@ -728,7 +786,8 @@ class _Analysis:
         reasons = [reason] if reason else []
         if not exhaustive:
             reasons.append(
-                f"its rules read facts with too many combinations to try them all; {MAX_COMBINATIONS:,} were sampled"
+                "its rules read facts with too many combinations to try them all; "
+                f"{scope.sampled or MAX_COMBINATIONS:,} were sampled"
             )
         if failures:
             reasons.append(
@@ -746,6 +805,41 @@ class _Analysis:
             notes=tuple(reasons),
             rules=named,
         )
+
+
+@dataclass
+class _Taint:
+    """Why a rule reading a segment or let is outside the fragment: reasons, the lets that compute
+    and the facts with too many values, each kept short (a few are enough to say why)."""
+
+    outside: list[str]
+    computing: list[str]
+    inexact: list[str]
+
+    def add(self, other: _Taint) -> None:
+        self.outside = list(dict.fromkeys(self.outside + other.outside))[:_TAINT_NAMES]
+        self.computing = list(dict.fromkeys(self.computing + other.computing))[:_TAINT_NAMES]
+        self.inexact = list(dict.fromkeys(self.inexact + other.inexact))[:_TAINT_NAMES]
+
+
+_TAINT_NAMES = 4
+"""Lets (or facts, or reasons) kept per segment or let: three are named, a fourth says there are more."""
+
+
+def _lets_that_compute(keys: list[str]) -> list[str]:
+    """The reason a rule reading these lets is outside the fragment: the first few are named (a
+    chain of lets, each computing from the one before, would otherwise name every one of them)."""
+    if len(keys) <= 3:
+        return [f"it reads the let `{key}`, which computes" for key in keys]
+    named = ", ".join(f"`{key}`" for key in keys[:3])
+    return [f"it reads the lets {named} and others, which compute"]
+
+
+def _set_bits(mask: int) -> Iterator[int]:
+    while mask:
+        lowest = mask & -mask
+        yield lowest.bit_length() - 1
+        mask ^= lowest
 
 
 _UNDECIDED_GAP = (

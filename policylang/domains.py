@@ -95,6 +95,7 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
     as that fact is with the value where they are equal (about 111.11)."""
     found: dict[str, list[Any]] = {name: [] for name in policy.facts}
     stack: list[Any] = [d.expr for d in policy.derived.values()] + [r.condition for r in policy.rules]
+    lets = affine_lets(policy)
 
     def compared(side: c.CheckedExpr, value: Any) -> None:
         while isinstance(side, c.DerivedRef) and policy.derived[side.key].kind == "let":
@@ -104,7 +105,7 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
             found[side.name].extend(values)
             if isinstance(side.type, SetOf) and isinstance(value, frozenset):
                 found[side.name].append(WHOLE_SET)
-        elif (form := affine(side, policy)) is not None:
+        elif (form := affine(side, policy, lets)) is not None:
             found[form.fact].extend(t for t in map(form.solve, values) if t is not None)
 
     def constant(expr: c.CheckedExpr) -> c.Const | None:
@@ -155,20 +156,26 @@ def _decimal(value: Fraction) -> Decimal:
         return Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
+def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy, lets: dict[str, Affine | None] | None = None) -> Affine | None:
     """`expr` as `scale * fact + offset` over one int, number or duration fact (lets followed), or
-    None. Durations are only shifted (`tenure + 1y`): scaling one rounds to whole seconds."""
+    None. Durations are only shifted (`tenure + 1y`): scaling one rounds to whole seconds.
+
+    `lets` (from `affine_lets`) holds each let's answer, worked out once: without it a let is
+    followed into its definition each time it is read, which is exponential for lets that read
+    the one before twice (`let b = a + a`)."""
     match expr:
         case c.FactRef() if expr.type in (INT, NUMBER, DURATION):
             return Affine(expr.name, expr.type, Fraction(1), Fraction(0))
         case c.DerivedRef():
+            if lets is not None and expr.key in lets:
+                return lets[expr.key]
             derived = policy.derived[expr.key]
-            return affine(derived.expr, policy) if derived.kind == "let" else None
+            return affine(derived.expr, policy, lets) if derived.kind == "let" else None
         case c.Minus():
-            inner = affine(expr.operand, policy)
+            inner = affine(expr.operand, policy, lets)
             return None if inner is None else Affine(inner.fact, inner.type, -inner.scale, -inner.offset)
         case c.Calculation():
-            left, right = affine(expr.left, policy), affine(expr.right, policy)
+            left, right = affine(expr.left, policy, lets), affine(expr.right, policy, lets)
             if (left is None) == (right is None):
                 return None  # constants only, or two computed values
             form = left if left is not None else right
@@ -196,12 +203,28 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> Affine | None:
     return None
 
 
+def affine_lets(policy: c.CheckedPolicy) -> dict[str, Affine | None]:
+    """Every let's affine form (or None), each worked out once, in dependency order: a let reads
+    only lets already worked out, so the work is linear in the policy and never recurses down a
+    chain of lets."""
+    lets: dict[str, Affine | None] = {}
+    for key, derived in policy.derived.items():  # (in dependency order)
+        lets[key] = affine(derived.expr, policy, lets) if derived.kind == "let" else None
+    return lets
+
+
 def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
     """Facts that some calculation reads: their classes are not known, so they get spread-out values."""
     found: set[str] = set()
-    for node in c.walk(c.policy_expressions(policy)):
-        if isinstance(node, c.Calculation | c.Minus):
-            found |= reads(node).facts
+    # Each node once, knowing whether a calculation is above it (not a walk under every
+    # calculation, which is quadratic in a long sum).
+    stack: list[tuple[Any, bool]] = [(expr, False) for expr in c.policy_expressions(policy)]
+    while stack:
+        node, computed = stack.pop()
+        computed = computed or isinstance(node, c.Calculation | c.Minus)
+        if computed and isinstance(node, c.FactRef):
+            found.add(node.name)
+        stack.extend((child, computed) for child in c.children(node))
     return found
 
 
@@ -272,19 +295,20 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
     if t == DATE:
         days = {v for v in constants if isinstance(v, date) and not isinstance(v, datetime)}
         # A date compared with a moment: the day of the moment and the day after split it.
-        days |= {d for v in constants if isinstance(v, datetime) for d in (_aware(v).date(), _aware(v).date() + _DAY)}
+        for moment in (_aware(v) for v in constants if isinstance(v, datetime)):
+            days.add(moment.date())
+            if (after := _next_day(moment.date())) is not None:
+                days.add(after)
         ordered_days = sorted(days)
-        one = _DAY
         return (
-            _ordered(ordered_days or [date(2026, 1, 1)], lambda a: a - one, lambda a: a + one, lambda a, b: a + one),
+            _ordered(ordered_days or [date(2026, 1, 1)], _previous_day, _next_day, lambda a, b: a + _DAY),
             True,
         )
     if t == DATETIME:
         moments = sorted({_aware(v) for v in constants if isinstance(v, date)})
-        one = timedelta(seconds=1)
         start = [datetime(2026, 1, 1, tzinfo=UTC)]
         # Between two moments: halfway (they may be less than a second apart).
-        return _ordered(moments or start, lambda a: a - one, lambda a: a + one, lambda a, b: a + (b - a) / 2), True
+        return _ordered(moments or start, _earlier, _later, lambda a, b: a + (b - a) / 2), True
     if isinstance(t, SetOf):
         elements = sorted({v for v in constants if not isinstance(v, frozenset) and v is not WHOLE_SET}, key=repr)
         if any(v is WHOLE_SET for v in constants):
@@ -300,7 +324,36 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
 
 
 _DAY = timedelta(days=1)
+_SECOND = timedelta(seconds=1)
 _EPOCH = date(2026, 1, 1)
+_FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
+_LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
+
+
+# Dates and moments exist only in the years 1 to 9999: at either end there is no class beyond a
+# constant (`x > 9999-12-31` can never hold), so these give None there instead of overflowing.
+
+
+def _previous_day(day: date) -> date | None:
+    return None if day == date.min else day - _DAY
+
+
+def _next_day(day: date) -> date | None:
+    return None if day == date.max else day + _DAY
+
+
+def _earlier(moment: datetime) -> datetime | None:
+    """A second before, or the first moment there is when that is less than a second before."""
+    if moment <= _FIRST_MOMENT:
+        return None
+    return moment - _SECOND if moment - _FIRST_MOMENT >= _SECOND else _FIRST_MOMENT
+
+
+def _later(moment: datetime) -> datetime | None:
+    """A second after, or the last moment there is (9999-12-31T23:59:59.999999Z) when that is nearer."""
+    if moment >= _LAST_MOMENT:
+        return None
+    return moment + _SECOND if _LAST_MOMENT - moment >= _SECOND else _LAST_MOMENT
 
 
 def _another(t: Type, taken: list[Any]) -> list[Any]:
@@ -319,11 +372,21 @@ def _another(t: Type, taken: list[Any]) -> list[Any]:
     if t == DURATION:
         return [Duration(0, max([v.total_seconds for v in taken if isinstance(v, Duration)], default=0) + 1)]
     if t == DATE:
-        return [max([v for v in taken if isinstance(v, date) and not isinstance(v, datetime)], default=_EPOCH) + _DAY]
+        days = [v for v in taken if isinstance(v, date) and not isinstance(v, datetime)]
+        return _unnamed(days, max(days, default=_EPOCH), _next_day, _previous_day)
     if t == DATETIME:
         moments = [_aware(v) for v in taken if isinstance(v, date)]
-        return [max(moments, default=datetime(2026, 1, 1, tzinfo=UTC)) + timedelta(seconds=1)]
+        return _unnamed(moments, max(moments, default=datetime(2026, 1, 1, tzinfo=UTC)), _later, _earlier)
     return []
+
+
+def _unnamed(taken: list[Any], last: Any, after: Any, before: Any) -> list[Any]:
+    """A date or moment after the last one named, or (at the end of the calendar) before the first
+    that is not named."""
+    candidate = after(last)
+    if candidate is None:
+        candidate = before(min(taken))
+    return [] if candidate is None else [candidate]
 
 
 def _aware(value: date) -> datetime:
@@ -334,7 +397,8 @@ def _aware(value: date) -> datetime:
 
 def _ordered(points: list[Any], below: Any, above: Any, between: Any) -> list[Any]:
     """The points, one value below the first, one above the last, and one strictly between each
-    neighbouring pair where there is room (for whole numbers, days and seconds there may be none)."""
+    neighbouring pair where there is room (for whole numbers, days and seconds there may be none;
+    below the year 1 and above 9999 there is none: `below` and `above` then give None)."""
     values = [below(points[0])]
     for a, b in itertools.pairwise(points):
         values.append(a)
@@ -343,7 +407,7 @@ def _ordered(points: list[Any], below: Any, above: Any, between: Any) -> list[An
             values.append(middle)
     values.append(points[-1])
     values.append(above(points[-1]))
-    return values
+    return [v for v in values if v is not None]  # none below the first date there is, nor above the last
 
 
 _UNITS = (86_400, 3_600, 60, 1)

@@ -3,9 +3,10 @@
 Rules that read other outputs, compute from two or more facts, or set a computed value are not
 regions (regions.py). For their outputs the facts those rules read are enumerated over their
 representatives (domains.py), every combination run through the policy's own full decision
-function, so what is found is what `decide()` does: exhaustive up to MAX_COMBINATIONS, a fixed
-sample beyond, with an `analysis-incomplete` note wherever the absence of a finding was not proven.
-The findings go through the same witness replay as the region analysis's (analysis.py).
+function, so what is found is what `decide()` does: exhaustive up to MAX_COMBINATIONS (fewer for
+a very large policy: DECISION_WORK), a fixed sample beyond, with an `analysis-incomplete`
+note wherever the absence of a finding was not proven. The findings go through the same witness
+replay as the region analysis's (analysis.py).
 """
 
 from __future__ import annotations
@@ -23,22 +24,37 @@ if TYPE_CHECKING:
 
 MAX_COMBINATIONS = 20_000
 """Per output, combinations of representative facts decided; beyond this the analysis samples."""
+DECISION_WORK = 4_000_000
+"""Per output, combinations decided times the size of the policy (its facts and the parts of its
+conditions and values): a very large policy gets fewer combinations (at least MIN_COMBINATIONS),
+so that the work stays linear in its size (20,000 combinations of 20,000 facts was minutes)."""
+MIN_COMBINATIONS = 100
+
+
+def combination_limit(size: int) -> int:
+    """How many combinations are decided at most (every one, or a sample) for a policy of this size."""
+    return max(MIN_COMBINATIONS, min(MAX_COMBINATIONS, DECISION_WORK // max(1, size)))
 
 
 def combinations(analysis: _Analysis, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
-    """Fact dictionaries (runtime values) to decide, and whether they are every combination."""
+    """Fact dictionaries (runtime values) to decide, and whether they are every combination; the
+    number decided is `scope.sampled` when they are a sample."""
     base = {name: analysis._base(name) for name in analysis.checked.facts}
     axes = [analysis.domains[name] for name in scope.facts]
+    limit = combination_limit(analysis.size)
     total = 1
     for axis in axes:
         total *= len(axis)
-    if total <= MAX_COMBINATIONS:
+        if total > limit:
+            break  # (the product of thousands of facts' classes is not worth computing)
+    if total <= limit:
         products: Iterator[tuple[Any, ...]] = itertools.product(*axes)
         exhaustive = True
     else:
         rng = random.Random(0)  # the same policy always gets the same sample
-        products = (tuple(rng.choice(axis) for axis in axes) for _ in range(MAX_COMBINATIONS))
+        products = (tuple(rng.choice(axis) for axis in axes) for _ in range(limit))
         exhaustive = False
+        scope.sampled = limit
 
     def facts() -> Iterator[dict[str, Any]]:
         for values in products:

@@ -166,7 +166,8 @@ def part_pieces(part: ConditionPart) -> tuple[str, str, str]:
     if part.kind in ("and", "or", "not"):
         return mark(part.result), part.text, ""
     if part.kind == "segment":
-        return mark(part.result), part.text, "(segment)"
+        # A segment read again is shown in full only the first time (trace.py).
+        return mark(part.result), part.text, "(segment)" if part.parts else "(segment, shown above)"
     reads = "; ".join(f"{name} is {literal(value)}" for name, value in part.reads.items())
     if part.result is None:
         reads += " (unknown: it reads a missing fact)"

@@ -21,12 +21,17 @@ from typing import Any
 
 from . import checked as c
 from .codegen import CodeGen, Names
-from .datatypes import BOOL
-from .domains import affine, reads
+from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
+from .domains import Reads, affine, affine_lets
+from .facts import MISSING
 from .runtime import ARITHMETIC, _bool3, helpers
 
 MAX_BOXES = 4_096
 """A region of more boxes than this is not pursued: the question is answered by enumeration instead."""
+CLASS_TESTS = 2_000_000
+"""Conditions tried on one value of each class of their fact, all conditions together; beyond this
+they are left to enumeration (thousands of comparisons of one fact with thousands of constants
+would otherwise try each comparison on every class: quadratic)."""
 
 Box = dict[int, int]
 """Fact position -> the bitmask of its classes allowed; a fact not named may take any class."""
@@ -63,6 +68,19 @@ def meets(a: Box, b: Box) -> bool:
         if other is not None and not other & mask:
             return False
     return True
+
+
+def meet_all(boxes: list[Box], full: Sequence[int]) -> Region:
+    """The intersection of the boxes, in one pass over them (linear in their size together)."""
+    out: Box = {}
+    for box in boxes:
+        for fact, mask in box.items():
+            if fact in out:
+                mask &= out[fact]
+                if not mask:
+                    return []
+            out[fact] = mask
+    return _merged([out], full)
 
 
 def intersect(first: Region, second: Region, full: Sequence[int]) -> Region:
@@ -197,6 +215,10 @@ class Conditions:
         self.inexact = inexact
         self.full = [(1 << len(domains[name])) - 1 for name in self.facts]
         self._memo: dict[Any, Truth | None] = {}
+        self._lets = affine_lets(policy)
+        self._derived_reads: dict[str, Reads] | None = None
+        self.tests_left = CLASS_TESTS
+        self._ordered_count: dict[str, int] = {}
 
     def truth(self, expr: c.CheckedExpr) -> Truth | None:
         key = expr
@@ -222,9 +244,15 @@ class Conditions:
                 side = 0 if expr.op == "and" else 1  # the side that intersects; the other joins
 
                 def meeting(k: int = side) -> Region:
-                    found = known[0]._side(k)
-                    for part in known[1:]:
-                        found = intersect(found, part._side(k), full)
+                    sides = [part._side(k) for part in known]
+                    if not all(sides):
+                        return []
+                    # The one-box sides first, all at once into one box: meeting them one after
+                    # another copies a growing box each time (quadratic in a long `and`).
+                    found = meet_all([region[0] for region in sides if len(region) == 1], full)
+                    for region in sides:
+                        if len(region) > 1:
+                            found = intersect(found, region, full)
                     return found
 
                 def joined(k: int = 1 - side) -> Region:
@@ -242,26 +270,105 @@ class Conditions:
     def _atom(self, expr: c.CheckedExpr) -> Truth | None:
         """A condition reading one fact and constants only: tried on one value of each class.
         Lets are read through; a value computed from the fact is allowed where domains.affine
-        put the points where it crosses the constants among the fact's classes."""
-        expr = self._inlined(expr)
-        found = reads(expr)
-        if found.outputs or found.derived or len(found.facts) != 1:
+        put the points where it crosses the constants among the fact's classes. A condition that
+        cannot be computed for some class (a let that overflows there) is left to enumeration."""
+        found = self._reads_through(expr)
+        if found.outputs or len(found.facts) != 1:
             return None
         if found.outside and (set(found.outside) != {"it computes (arithmetic)"} or not self._affine_atom(expr)):
             return None
         (name,) = found.facts
         if name in self.inexact:
             return None
-        test = _compiled(expr, name, self.policy.facts[name])
-        true = false = 0
-        for cls, value in enumerate(self.domains[name]):
-            answer = test(value)
-            if answer is True:
-                true |= 1 << cls
-            elif answer is False:
-                false |= 1 << cls
+        fact = self.policy.facts[name]
+        test = _compiled(expr, name, fact, self.policy.derived)
+        try:
+            sides = self._ordered_sides(expr, name, test)
+            if sides is None:
+                if len(self.domains[name]) > self.tests_left:
+                    return None
+                self.tests_left -= len(self.domains[name])
+                sides = _sides(test, enumerate(self.domains[name]))
+        except (ArithmeticError, TypeError):  # (EvaluationError is an ArithmeticError)
+            return None
+        true, false = sides
         position = self.position[name]
         return Truth(_box(position, true, self.full), _box(position, false, self.full))
+
+    def _ordered_sides(self, expr: c.CheckedExpr, name: str, test: Any) -> tuple[int, int] | None:
+        """For a comparison of an ordered fact itself with a constant (`x > 5`, `5 <= x`, `x == 5`),
+        where it is true and false, found by bisecting the fact's classes in order instead of
+        trying every one; None for any other condition. Bisecting asks the condition itself (and,
+        for `==` and `!=`, the same comparison with `>=` and `>`), so the answer is the decision's."""
+        if not (isinstance(expr, c.Comparison) and expr.op in _ORDERINGS):
+            return None
+        if isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
+            on_left = True
+        elif isinstance(expr.right, c.FactRef) and isinstance(expr.left, c.Const):
+            on_left = False
+        else:
+            return None
+        values = self.domains[name]
+        ordered = self._ordered_classes(name)
+        if ordered < 2:
+            return None
+        tests = [test]
+        if expr.op in ("==", "!="):  # true from where `>=` turns true to where `>` does
+            fact = self.policy.facts[name]
+            tests = [
+                _compiled(dataclasses.replace(expr, op=op if on_left else _FLIPPED[op]), name, fact)
+                for op in (">=", ">")
+            ]
+        edges = []
+        for monotone in tests:
+            first, last = monotone(values[0]), monotone(values[ordered - 1])
+            if not isinstance(first, bool) or not isinstance(last, bool):
+                return None
+            low, high = 0, ordered  # the first class where the answer is `last`, if it changes
+            if first != last:
+                while low < high:
+                    middle = (low + high) // 2
+                    if monotone(values[middle]) == last:
+                        high = middle
+                    else:
+                        low = middle + 1
+            edges.append((first, last, low))
+        span = (1 << ordered) - 1
+        if len(edges) == 1:
+            ((first, last, edge),) = edges
+            changed = span & ~((1 << edge) - 1)  # the classes from the edge on
+            true = (changed if last else span & ~changed) if first != last else (span if first else 0)
+        else:
+            bounds = []
+            for first, last, edge in edges:  # where `>=`, then `>`, turns true (from false, never back)
+                if first and not last:
+                    return None
+                bounds.append(edge if first != last else (0 if first else ordered))
+            start, end = bounds
+            equal = ((1 << end) - 1) & ~((1 << start) - 1)
+            true = equal if expr.op == "==" else span & ~equal
+        # The classes after the ordered ones (missing, and any added out of order), one by one.
+        self.tests_left -= len(values) - ordered
+        rest_true, rest_false = _sides(test, ((k, values[k]) for k in range(ordered, len(values))))
+        return true | rest_true, (span & ~true) | rest_false
+
+    def _ordered_classes(self, name: str) -> int:
+        """How many of the fact's classes, from the first, are strictly increasing values of an
+        ordered type (numbers, durations, dates, moments): the ones bisecting may search."""
+        if name not in self._ordered_count:
+            count = 0
+            if self.policy.facts[name].type in (INT, NUMBER, DURATION, DATE, DATETIME):
+                values = self.domains[name]
+                count = 1 if values and values[0] is not MISSING else 0
+                while count < len(values) and values[count] is not MISSING:
+                    try:
+                        if not values[count - 1] < values[count]:
+                            break
+                    except TypeError:
+                        break
+                    count += 1
+            self._ordered_count[name] = count
+        return self._ordered_count[name]
 
     def _affine_atom(self, expr: c.CheckedExpr) -> bool:
         """A comparison of an affine value of one fact with constants (their thresholds are classes)."""
@@ -269,34 +376,93 @@ class Conditions:
             case c.Comparison() | c.MembershipTest():
                 sides = (expr.left, expr.right)
             case c.Range():
-                if not (isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const)):
+                if not (self._constant(expr.low) and self._constant(expr.high)):
                     return False
                 sides = (expr.value, expr.low)
             case _:
                 return False
-        computed = [side for side in sides if not isinstance(side, c.Const)]
-        return len(computed) == 1 and affine(computed[0], self.policy) is not None
+        computed = [side for side in sides if not self._constant(side)]
+        return len(computed) == 1 and affine(computed[0], self.policy, self._lets) is not None
 
-    def _inlined(self, expr: c.CheckedExpr) -> c.CheckedExpr:
-        """The expression with every let and segment it reads replaced by its definition."""
-        if isinstance(expr, c.DerivedRef):
-            return self._inlined(self.policy.derived[expr.key].expr)
-        changes: dict[str, Any] = {}
-        for item in dataclasses.fields(expr):
-            value = getattr(expr, item.name)
-            if isinstance(value, tuple) and value and all(_is_expr(v) for v in value):
-                new = tuple(self._inlined(v) for v in value)
-                if new != value:
-                    changes[item.name] = new
-            elif item.init and item.name not in ("type", "node") and _is_expr(value):
-                inner = self._inlined(value)
-                if inner is not value:
-                    changes[item.name] = inner
-        return dataclasses.replace(expr, **changes) if changes else expr
+    def _constant(self, expr: c.CheckedExpr) -> bool:
+        """Whether the expression is a constant, or a let that names one (`let limit = 5`)."""
+        while isinstance(expr, c.DerivedRef):
+            expr = self.policy.derived[expr.key].expr
+        return isinstance(expr, c.Const)
+
+    def _reads_through(self, expr: c.CheckedExpr) -> Reads:
+        """What domains.reads would find in the expression with every let and segment it reads
+        written out in full, without writing them out: each derived value's reads are worked out
+        once (written out, `let b = a + a` twice over doubles with every let)."""
+        if self._derived_reads is None:
+            self._derived_reads = {}
+            for key, derived in self.policy.derived.items():  # (in dependency order)
+                self._derived_reads[key] = self._reads_of(derived.expr)
+        return self._reads_of(expr)
+
+    def _reads_of(self, expr: c.CheckedExpr) -> Reads:
+        assert self._derived_reads is not None
+        found = Reads()
+        stack: list[Any] = [expr]
+        while stack:
+            node = stack.pop()
+            match node:
+                case c.DerivedRef():
+                    inner = self._derived_reads[node.key]
+                    found.facts |= inner.facts
+                    found.outputs |= inner.outputs
+                    found.outside.extend(inner.outside)
+                    _capped(found)
+                    continue  # (written out, it is its definition: its type is checked there)
+                case c.FactRef():
+                    found.facts.add(node.name)
+                case c.OutputRef():
+                    found.outputs.add(node.name)
+                case c.NowRef():
+                    found.outside.append("it reads `now`")
+                case c.Calculation() | c.Minus():
+                    found.outside.append("it computes (arithmetic)")
+                case c.Comparison() | c.MembershipTest():
+                    if not (self._constant(node.left) or self._constant(node.right)):
+                        found.outside.append("it compares two values that are not constants")
+                case c.Range():
+                    if not (self._constant(node.low) and self._constant(node.high)):
+                        found.outside.append("`between` has a bound that is not a constant")
+                case c.SetBuild():
+                    found.outside.append("a set is built from values that are not constants")
+            stack.extend(c.children(node))
+            if getattr(node, "type", None) == UNKNOWN:
+                found.outside.append("a fact's type is not declared")
+        found.outside = list(dict.fromkeys(found.outside))
+        return _capped(found)
 
 
-def _is_expr(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and hasattr(value, "type") and not isinstance(value, type)
+_ORDERINGS = ("<", "<=", ">", ">=", "==", "!=")
+_FLIPPED = {">=": "<=", ">": "<"}
+"""`x >= 5` is `5 <= x`: the comparison with the constant on the left."""
+
+
+def _sides(test: Any, classes: Iterable[tuple[int, Any]]) -> tuple[int, int]:
+    """The classes (of those given: index, value) where the test is true, and where it is false."""
+    true = false = 0
+    for cls, value in classes:
+        answer = test(value)
+        if answer is True:
+            true |= 1 << cls
+        elif answer is False:
+            false |= 1 << cls
+    return true, false
+
+
+def _capped(found: Reads) -> Reads:
+    """Reads kept no larger than `_atom` needs: two facts, or one output, already leave the
+    fragment, so the rest is not kept (a chain of segments each reading a new fact would
+    otherwise hold every fact at every link)."""
+    if len(found.facts) > 2:
+        found.facts = set(list(found.facts)[:2])
+    if len(found.outputs) > 1:
+        found.outputs = set(list(found.outputs)[:1])
+    return found
 
 
 def _box(position: int, mask: int, full: Sequence[int]) -> Region:
@@ -305,14 +471,28 @@ def _box(position: int, mask: int, full: Sequence[int]) -> Region:
     return [{}] if mask == full[position] else [{position: mask}]
 
 
-def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
+def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact, derived: dict[str, c.Derived] | None = None) -> Any:
     """The condition as a function of the one fact's runtime value (MISSING when missing), made
-    by the decision function's own code generator, so it answers exactly as a decision would."""
+    by the decision function's own code generator, so it answers exactly as a decision would.
+    The lets and segments it reads (from `derived`) are computed first, each once and in
+    dependency order, as the decision function computes them."""
     names = Names(facts={name: "v"})
     if fact.optional and not fact.has_default:
         names.maybe_missing.add("v")
     generator = CodeGen(names)
+    steps = []
+    if derived:
+        needed = _derived_read(expr, derived)
+        for number, (key, item) in enumerate((k, d) for k, d in derived.items() if k in needed):
+            local = f"d{number}"
+            code = generator.cond(item.expr) if item.type == BOOL else generator.value(item.expr)
+            steps.append(f"({local} := {code})")
+            names.derived[key] = local
+            if generator.maybe(item.expr):
+                names.maybe_missing.add(local)
     code = generator.cond(expr)
+    if steps:
+        code = f"({', '.join(steps)}, {code})[-1]"
     namespace = {**helpers(), **generator.constants}
     if generator.parts:
         exec(generator.parts_source(), namespace)  # the deepest parts of a deep condition (codegen.MAX_BRACKETS)
@@ -323,6 +503,22 @@ def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
             return function(_bool3(value) if fact.type == BOOL else value)
 
     return test
+
+
+def _derived_read(expr: c.CheckedExpr, derived: dict[str, c.Derived]) -> set[str]:
+    """The keys of the lets and segments an expression reads, directly or through one another."""
+    found: set[str] = set()
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c.DerivedRef):
+            if node.key in found:
+                continue
+            found.add(node.key)
+            stack.append(derived[node.key].expr)
+            continue
+        stack.extend(c.children(node))
+    return found
 
 
 class RuleRegions:
@@ -443,20 +639,32 @@ class Packing:
 
 
 def _classes(mask: int) -> list[int]:
-    return [cls for cls in range(mask.bit_length()) if mask >> cls & 1]
+    """The classes a mask allows, lowest first: one step per class allowed, not per class there is."""
+    found = []
+    while mask:
+        lowest = mask & -mask
+        found.append(lowest.bit_length() - 1)
+        mask ^= lowest
+    return found
 
 
 def _splitting_fact(rules: list[int], hulls: dict[int, Box], full: Sequence[int]) -> int | None:
-    """The fact whose classes split the rules into the smallest buckets (sum of squared sizes)."""
-    named = sorted({fact for i in rules for fact in hulls[i]})
-    if not named:
+    """The fact whose classes split the rules into the smallest buckets (sum of squared sizes).
+    One pass over the rules: a rule that leaves a fact free is in each of its buckets, counted
+    once per fact rather than once per class."""
+    sizes: dict[int, list[int]] = {}
+    naming: dict[int, int] = {}
+    for i in rules:
+        for fact, mask in hulls[i].items():
+            counts = sizes.setdefault(fact, [0] * full[fact].bit_length())
+            naming[fact] = naming.get(fact, 0) + 1
+            for cls in _classes(mask):
+                counts[cls] += 1
+    if not sizes:
         return None
 
     def crowding(fact: int) -> int:
-        sizes = [0] * full[fact].bit_length()
-        for i in rules:
-            for cls in _classes(hulls[i].get(fact, full[fact])):
-                sizes[cls] += 1
-        return sum(n * n for n in sizes)
+        free = len(rules) - naming[fact]
+        return sum((n + free) ** 2 for n in sizes[fact])
 
-    return min(named, key=crowding)
+    return min(sorted(sizes), key=crowding)

@@ -107,7 +107,7 @@ def _calendar(operation: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return operation(*args)
         except (OverflowError, ValueError) as exc:
-            raise EvaluationError(f"date arithmetic out of range: {exc}") from exc
+            raise EvaluationError("date arithmetic out of range: the result is not in the years 1 to 9999") from exc
 
     return guarded
 

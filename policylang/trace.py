@@ -41,7 +41,10 @@ class ConditionPart(BaseModel):
     reads: dict[str, Any] = {}
     """The facts, segments, lets and outputs it reads, with their values (null when missing)."""
     parts: list[ConditionPart] = []
-    """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`)."""
+    """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`).
+    A segment that a condition reads again, directly or through other segments, has its parts
+    only where it is first shown; there it has none (each segment is traced once per rule, so a
+    trace stays as large as the policy, even when segments read one another many times over)."""
     error: str | None = None
     """Why this part has no value: on its own it raises (a division by zero), and the decision
     never evaluated it because `and` / `or` had already decided."""
@@ -127,6 +130,15 @@ class Tracer:
         self._parts: dict[int, Any] = {}
         self._shapes: dict[int, _Shape] = {}
         self._actions: dict[tuple[str, str], str] = {}
+        self.setting: dict[str, list[tuple[c.CheckedRule, tuple[c.Assignment, ...]]]] = {n: [] for n in policy.outputs}
+        """Per output, the rules that set it with their actions on it, in file order: found in one
+        pass, so that a rule with thousands of actions is not searched once per output."""
+        for rule in policy.rules:
+            actions: dict[str, list[c.Assignment]] = {}
+            for action in rule.actions:
+                actions.setdefault(action.output, []).append(action)
+            for output, mine in actions.items():
+                self.setting[output].append((rule, tuple(mine)))
 
     def _compile(self, code: str) -> Any:
         namespace = {**helpers(), **self.gen.constants}
@@ -141,11 +153,12 @@ class Tracer:
             self._shapes[key] = _Shape.of(expr, self.policy)
         return self._shapes[key]
 
-    def action_text(self, rule: c.CheckedRule, output: str) -> str:
+    def action_text(self, rule: c.CheckedRule, output: str, actions: tuple[c.Assignment, ...] | None = None) -> str:
+        """The rule's actions on the output as written (`actions`: those actions, if known)."""
         key = (rule.id, output)
         if key not in self._actions:
             texts = []
-            for action in rule.actions:
+            for action in rule.actions if actions is None else actions:
                 if action.output == output:
                     source = self.policy.sources.get(action.span.file)
                     texts.append(source.text[action.span.start : action.span.end] if source else output)
@@ -181,7 +194,7 @@ class Tracer:
                 if only is not None and name not in only:
                     continue
                 resolved = resolutions[name]
-                rules = [env.rule(rule, name) for rule in policy.rules if any(a.output == name for a in rule.actions)]
+                rules = [env.rule(rule, name, actions) for rule, actions in self.setting[name]]
                 traces.append(
                     OutputTrace(
                         output=name,
@@ -249,6 +262,10 @@ class _Env:
         self.tracer, self.facts, self.derived, self.outputs, self.to_json = tracer, facts, derived, outputs, to_json
         self.now = now
         self.parts: dict[int, ConditionPart] = {}
+        self.results: dict[int, tuple[bool | None, str | None]] = {}
+        self.failures: dict[int, list[str]] = {}
+        self.segments: dict[tuple[str, str], tuple[ConditionPart, frozenset[str]]] = {}
+        """(segment, its text) -> its part traced on its own, and the segments shown in it (itself included)."""
         self.policy = tracer.policy
 
     def json(self, value: Any) -> Any:
@@ -257,15 +274,15 @@ class _Env:
     def run(self, expr: c.CheckedExpr, as_condition: bool = True) -> Any:
         return self.tracer._evaluator(expr, as_condition)(self.facts, self.derived, self.outputs, self.now)
 
-    def rule(self, rule: c.CheckedRule, output: str) -> RuleTrace:
+    def rule(self, rule: c.CheckedRule, output: str, actions: tuple[c.Assignment, ...] | None = None) -> RuleTrace:
+        """What became of the rule for the output (`actions`: its actions on it, if known)."""
+        actions = rule.actions if actions is None else actions
         condition = self.part(rule.condition)
-        if _shown_size(condition, {}) > MAX_SHOWN_PARTS:
-            condition = _each_segment_once(condition, set())
         matched = condition.result is True
         proposes = None
         if matched:
             declared = self.policy.outputs[output]
-            for action in rule.actions:
+            for action in actions:
                 if action.output == output:
                     proposes = self.run(action.value, as_condition=action.value.type == BOOL)
                     if proposes is MISSING or proposes is None:
@@ -277,29 +294,75 @@ class _Env:
             location=f"{rule.span.file}:{rule.span.line}",
             priority=rule.priority,
             matched=matched,
-            sets=self.tracer.action_text(rule, output),
+            sets=self.tracer.action_text(rule, output, actions),
             proposes=self.json(proposes) if matched else None,
             because=rule.because,
             condition=condition,
-            failed=[] if matched else _failed(condition),
+            failed=[] if matched else self.failed(rule.condition),
         )
 
     def part(self, expr: c.CheckedExpr) -> ConditionPart:
         """The part and all its operands, evaluated; once per trace (a rule that sets several
-        outputs, and a segment many rules read, are traced once)."""
+        outputs is traced once), each segment shown in full once per part."""
         key = id(expr)
         if key not in self.parts:
-            self.parts[key] = self._part(expr)
+            self.parts[key] = self._part(expr, set())
         return self.parts[key]
 
-    def _part(self, expr: c.CheckedExpr) -> ConditionPart:
-        error = None
-        try:
-            result = self.run(expr)
-        except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
-            # The decision never evaluated this part: `and` / `or` stopped before it.
-            result, error = None, str(exc) or type(exc).__name__
+    def _part(self, expr: c.CheckedExpr, shown: set[str]) -> ConditionPart:
+        """The part, with the segments in `shown` (those already shown in full in this condition)
+        given without their parts; `shown` gains the segments shown here."""
         shape = self.tracer.shape(expr)
+        if shape.kind == "segment":
+            assert isinstance(expr, c.DerivedRef)
+            if expr.key in shown:
+                return self._built(expr, shape, [])
+            alone = self.segments.get((expr.key, shape.text))
+            if alone is None:
+                inner: set[str] = {expr.key}
+                part = self._built(expr, shape, [self._part(operand, inner) for operand in shape.operands])
+                alone = self.segments[(expr.key, shape.text)] = (part, frozenset(inner))
+            if alone[1].isdisjoint(shown):
+                shown |= alone[1]  # the part traced on its own is the part here: shared, not rebuilt
+                return alone[0]
+            shown.add(expr.key)
+        return self._built(expr, shape, [self._part(operand, shown) for operand in shape.operands])
+
+    def failed(self, expr: c.CheckedExpr) -> list[str]:
+        """The texts of the smallest parts that kept a condition from holding (false or unknown),
+        worked out once per part: a segment read many times over is looked at once."""
+        key = id(expr)
+        found = self.failures.get(key)
+        if found is None:
+            found = self.failures[key] = self._failed(expr)
+        return found
+
+    def _failed(self, expr: c.CheckedExpr) -> list[str]:
+        shape = self.tracer.shape(expr)
+        if self._result(expr)[0] is True:
+            return []
+        if shape.kind == "not" or not shape.operands:
+            return [shape.text]  # `not x` fails because x holds: the negation itself is the reason
+        found: list[str] = []
+        for operand in shape.operands:
+            result, error = self._result(operand)
+            if result is not True and error is None:  # an unevaluated part decided nothing
+                found.extend(self.failed(operand))
+        return list(dict.fromkeys(found)) or [shape.text]
+
+    def _result(self, expr: c.CheckedExpr) -> tuple[bool | None, str | None]:
+        """The part's value on this decision's facts, and why it has none (it raises on its own)."""
+        key = id(expr)
+        if key not in self.results:
+            try:
+                self.results[key] = (self.run(expr), None)
+            except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
+                # The decision never evaluated this part: `and` / `or` stopped before it.
+                self.results[key] = (None, str(exc) or type(exc).__name__)
+        return self.results[key]
+
+    def _built(self, expr: c.CheckedExpr, shape: _Shape, parts: list[ConditionPart]) -> ConditionPart:
+        result, error = self._result(expr)
         values = {"fact": self.facts, "output": self.outputs, "derived": self.derived}
         # Built without validation: every field is made here, of the declared types.
         return ConditionPart.model_construct(
@@ -307,52 +370,9 @@ class _Env:
             kind=shape.kind,
             result=result,
             reads={name: self.json(values[kind][index]) for name, kind, index in shape.reads},
-            parts=[self.part(operand) for operand in shape.operands],
+            parts=parts,
             error=error,
         )
-
-
-MAX_SHOWN_PARTS = 10_000
-"""A rule's condition is shown with its segments written out, each where it is read; past this many
-parts, a segment read again in the same condition is written out only the first time and then shown
-by name and value alone. Segments that each read the one before twice would otherwise make a tree
-of 2^100 parts, and explaining a decision would never end."""
-
-
-def _shown_size(part: ConditionPart, sizes: dict[int, int]) -> int:
-    """How many parts the condition shows, its segments written out everywhere (counted, not built:
-    the parts are shared, so this takes as long as there are distinct parts)."""
-    key = id(part)
-    if key not in sizes:
-        sizes[key] = 1 + sum(_shown_size(inner, sizes) for inner in part.parts)
-    return sizes[key]
-
-
-def _each_segment_once(part: ConditionPart, seen: set[int]) -> ConditionPart:
-    """The condition with every segment written out at its first reading only (see MAX_SHOWN_PARTS)."""
-    if part.kind == "segment" and part.parts:
-        definition = id(part.parts[0])
-        if definition in seen:
-            return part.model_copy(update={"parts": []})
-        seen.add(definition)
-    if not part.parts:
-        return part
-    return part.model_copy(update={"parts": [_each_segment_once(inner, seen) for inner in part.parts]})
-
-
-def _failed(part: ConditionPart) -> list[str]:
-    """The smallest parts that kept a condition from holding (false or unknown)."""
-    if part.result is True:
-        return []
-    if part.kind == "not" or not part.parts:
-        return [part.text]  # `not x` fails because x holds: the negation itself is the reason
-    found = [
-        text
-        for inner in part.parts
-        if inner.result is not True and inner.error is None  # an unevaluated part decided nothing
-        for text in _failed(inner)
-    ]
-    return list(dict.fromkeys(found)) or [part.text]
 
 
 def _text(expr: c.CheckedExpr) -> str:
