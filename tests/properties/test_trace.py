@@ -29,16 +29,22 @@ def _kleene(kind: str, results: list[bool | None]) -> bool | None:
     return True if True in results else None if None in results else False
 
 
-def _check_part(part: ConditionPart) -> None:
+def _check_part(part: ConditionPart, segments: dict[str, bool | None] | None = None) -> None:
+    """Each part's result follows from its parts'; a segment read again, shown without its parts
+    (`(segment, shown above)`), has the result it has where it is opened."""
+    segments = {} if segments is None else segments
     inner = [p.result for p in part.parts]
     if part.kind in ("and", "or"):
         assert part.result == _kleene(part.kind, inner), part
     elif part.kind == "not":
         assert part.result == (None if inner[0] is None else not inner[0]), part
-    elif part.kind == "segment":
+    elif part.kind == "segment" and part.parts:
         assert part.result == inner[0], part
+        assert segments.setdefault(part.text, part.result) == part.result, part
     for p in part.parts:
-        _check_part(p)
+        _check_part(p, segments)
+    if part.kind == "segment" and not part.parts and part.error is None:
+        assert part.text in segments and segments[part.text] == part.result, part
 
 
 def _parts(part: ConditionPart) -> list[ConditionPart]:
