@@ -28,11 +28,28 @@ class YamlDocument:
 
         self.source = SourceFile(name, text)
         self.diagnostics: list[Diagnostic] = []
-        self._loader = exact_yaml_loader()(text)
+        # The reader checks every character as the loader is made, before any parsing: a character
+        # YAML does not allow (a NUL, an ESC, U+FFFE) is reported by root() like any other YAML error.
+        self._unreadable: yaml.reader.ReaderError | None = None
+        try:
+            self._loader = exact_yaml_loader()(text)
+        except yaml.reader.ReaderError as exc:
+            self._unreadable = exc
+            self._loader = exact_yaml_loader()("")
 
     def root(self, hint: str) -> Node | None:
         """The document's single node; None (with a diagnostic) for malformed YAML, several
         documents, or an empty text."""
+        if self._unreadable is not None:
+            where = self._unreadable.position
+            inside = 0 <= where < len(self.source.text)
+            self.problem(
+                Code.FACTS_ERROR,
+                f"invalid YAML: the character U+{self._unreadable.character:04X} is not allowed in YAML",
+                self.source.span(where, where + 1) if inside else None,
+                hint='remove it, or write it as an escape in a double-quoted string, such as "\\x1b"',
+            )
+            return None
         try:
             node: Node | None = self._loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
