@@ -9,6 +9,7 @@ A case file holds:
 - `files`: name -> content, a string or a list of [piece, times] pairs (100,000 brackets in a line);
 - `setup`: commands to run first (a log to write), whose outcome is not judged;
 - `sql`: statements (with parameters) run on `decisions.db` after the setup (a damaged log);
+- `patch`: [offset, hex bytes] pairs written over `decisions.db` after that (a damaged file);
 - `argv`: the command under test, run as `policy ARGV` in the case's folder;
 - `cpu_limit`: seconds of CPU time, when the case is a hang (default: the harness's CPU_LIMIT).
 
@@ -39,7 +40,7 @@ def _content(spec: str | list[list[Any]]) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     case = json.loads(path.read_text(encoding="utf-8"))
-    assert set(case) <= {"item", "found_by", "note", "files", "setup", "sql", "argv", "cpu_limit"}, path.name
+    assert set(case) <= {"item", "found_by", "note", "files", "setup", "sql", "patch", "argv", "cpu_limit"}, path.name
     assert case["item"] is None or case["item"] in ITEMS, f"{path.name}: unknown item {case['item']}"
     assert case["argv"] and case["note"] and case["found_by"], path.name
     return case
@@ -71,6 +72,11 @@ def test_crash_corpus_case(path: Path) -> None:
             with sqlite3.connect(folder / "decisions.db") as connection:
                 for statement, parameters in case["sql"]:
                     connection.execute(statement, parameters)
+        if case.get("patch"):
+            damaged = bytearray((folder / "decisions.db").read_bytes())
+            for offset, replacement in case["patch"]:
+                damaged[offset : offset + len(bytes.fromhex(replacement))] = bytes.fromhex(replacement)
+            (folder / "decisions.db").write_bytes(bytes(damaged))
         with within_cpu(f"policy {' '.join(case['argv'][:2])}", case.get("cpu_limit", CPU_LIMIT)):
             run = run_cli(case["argv"], cwd=folder)
         assert_cli_sound(run)
