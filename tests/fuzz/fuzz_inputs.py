@@ -368,12 +368,8 @@ def log_edits(draw: st.DrawFn) -> list[tuple[str, tuple[Any, ...]]]:
             column = draw(st.sampled_from(("snapshot", "name", "hash", "first_seen")))
             edits.append((f"UPDATE policies SET {column} = ?", (draw(_column_texts),)))
         elif kind == "meta":
-            edits.append(
-                (
-                    "UPDATE meta SET value = ? WHERE key = 'version'",
-                    (draw(st.sampled_from(("0", "2", "x", "")))),
-                )
-            )
+            version = draw(st.sampled_from(("0", "2", "x", "")))
+            edits.append(("UPDATE meta SET value = ? WHERE key = 'version'", (version,)))
         elif kind == "seq":
             edits.append(("UPDATE decisions SET seq = ? WHERE seq = ?", (draw(st.integers(-(2**63), 2**63 - 1)), seq)))
         else:
