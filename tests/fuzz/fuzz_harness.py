@@ -320,9 +320,11 @@ def xfail_marks(item_name: str | None) -> list[pytest.MarkDecorator]:
 
 def facts_file(facts: dict[str, Any]) -> str:
     """A JSON facts file's text for facts drawn by the strategies (dates, Decimals, sets as JSON)."""
+    from datetime import timedelta
     from decimal import Decimal
 
     from policylang import MISSING
+    from policylang.values import Duration, format_duration
 
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
@@ -335,7 +337,13 @@ def facts_file(facts: dict[str, Any]) -> str:
             return {str(k): plain(v) for k, v in value.items() if v is not MISSING}
         if hasattr(value, "isoformat"):
             return value.isoformat()
-        return value
+        if isinstance(value, Duration):
+            return format_duration(value)
+        if isinstance(value, timedelta):
+            return f"{int(value.total_seconds())}s"
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        return str(value)
 
     return _dumps(plain(facts))
 
