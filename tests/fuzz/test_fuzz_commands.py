@@ -70,7 +70,7 @@ def _support_folder(folder: Path) -> None:
     run_cli(["eval", "support.policy", "--input", "premium.facts.yaml", "--log", "decisions.db"], cwd=folder)
 
 
-@fuzz_settings(short=15, long=2000)
+@fuzz_settings(short=30, long=2000)
 @given(_argv())
 def test_hostile_option_values(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp, tolerating_known_open(argv):
@@ -106,7 +106,7 @@ def _mutated_test_file(draw: st.DrawFn) -> tuple[Path, str]:
     return path, text
 
 
-@fuzz_settings(short=15, long=2000)
+@fuzz_settings(short=30, long=2000)
 @given(_mutated_test_file(), st.sampled_from(("text", "json")))
 def test_mutated_test_files(case: tuple[Path, str], output_format: str) -> None:
     source, text = case
@@ -120,7 +120,7 @@ def test_mutated_test_files(case: tuple[Path, str], output_format: str) -> None:
         cli(["test", source.name, "--junit-xml", "junit.xml"], cwd=folder)
 
 
-@fuzz_settings(short=10, long=2000)
+@fuzz_settings(short=25, long=2000)
 @given(mutated_policies())
 def test_fmt_rewrites_and_graph(case: object) -> None:
     with tempfile.TemporaryDirectory() as tmp, tolerating_known_open(case):

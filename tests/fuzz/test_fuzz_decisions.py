@@ -134,7 +134,7 @@ def decide_everywhere(folder: Path, case: PolicyCase, data: st.DataObject) -> No
             raise FuzzFailure("`policy explain --decision` fails on a decision eval recorded", replayed.output[-1500:])
 
 
-@fuzz_settings(short=20, long=2000)
+@fuzz_settings(short=60, long=2000)
 @given(_policies, st.data())
 def test_any_facts_through_eval_explain_test_and_the_log(case: PolicyCase, data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as tmp, tolerating_known_open(case):

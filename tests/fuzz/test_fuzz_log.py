@@ -85,7 +85,7 @@ def read_everywhere(folder: Path, ids: tuple[str, ...], head: str, data: st.Data
     cli(["log", "list", "--log", "decisions.db", "--format", "json", "--since", since, "--where", "sla=4h"], cwd=folder)
 
 
-@fuzz_settings(short=12, long=2000)
+@fuzz_settings(short=30, long=2000)
 @given(log_edits(), st.data())
 def test_a_log_edited_row_by_row(edits: list[tuple[str, tuple[Any, ...]]], data: st.DataObject) -> None:
     content, ids, head = _base_log()
@@ -102,7 +102,7 @@ def test_a_log_edited_row_by_row(edits: list[tuple[str, tuple[Any, ...]]], data:
         read_everywhere(folder, ids, head, data, changed=_dump(path) != before)
 
 
-@fuzz_settings(short=6, long=1000)
+@fuzz_settings(short=15, long=1000)
 @given(st.data())
 def test_a_log_with_bytes_overwritten(data: st.DataObject) -> None:
     content, ids, head = _base_log()

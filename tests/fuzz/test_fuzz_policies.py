@@ -43,7 +43,7 @@ def check_policy_everywhere(case: PolicyCase, folder: Path) -> None:
     cli(["fmt", "--check", case.name], cwd=folder)
 
 
-@fuzz_settings(short=25, long=3000)
+@fuzz_settings(short=60, long=3000)
 @given(policy_cases)
 def test_any_policy_through_check_and_fmt(case: PolicyCase) -> None:
     with tempfile.TemporaryDirectory() as tmp, tolerating_known_open(case):
