@@ -222,6 +222,12 @@ class SQLiteStorage:
                     connection.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
                 raise self._translate(exc, doing) from None
+            if isinstance(exc, UnicodeDecodeError):  # sqlite3 decodes SQLite's message strictly, and the
+                # message about a damaged schema quotes its bytes, which need not be UTF-8
+                raise self._error(
+                    f"could not {doing}: the file is damaged (SQLite's description of the damage is not UTF-8)",
+                    "restore the log from a backup (a copy of a log in use must include its `-wal` file)",
+                ) from None
             raise
 
     def _translate(self, exc: sqlite3.Error, doing: str) -> LogError:

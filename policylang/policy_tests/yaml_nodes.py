@@ -35,11 +35,28 @@ class YamlDocument:
         self._too_deep = nesting_error()
         self.source = SourceFile(name, text)
         self.diagnostics: list[Diagnostic] = []
-        self._loader = exact_yaml_loader(pure=True)(text)  # node end marks make spans: libyaml's differ
+        # The reader checks every character as the loader is made, before any parsing: a character
+        # YAML does not allow (a NUL, an ESC, U+FFFE) is reported by root() like any other YAML error.
+        self._unreadable: yaml.reader.ReaderError | None = None
+        try:
+            self._loader = exact_yaml_loader(pure=True)(text)  # node end marks make spans: libyaml's differ
+        except yaml.reader.ReaderError as exc:
+            self._unreadable = exc
+            self._loader = exact_yaml_loader(pure=True)("")
 
     def root(self, hint: str) -> Node | None:
         """The document's single node; None (with a diagnostic) for malformed YAML, several
         documents, or an empty text."""
+        if self._unreadable is not None:
+            where = self._unreadable.position
+            inside = 0 <= where < len(self.source.text)
+            self.problem(
+                Code.FACTS_ERROR,
+                f"invalid YAML: the character U+{self._unreadable.character:04X} is not allowed in YAML",
+                self.source.span(where, where + 1) if inside else None,
+                hint='remove it, or write it as an escape in a double-quoted string, such as "\\x1b"',
+            )
+            return None
         try:
             node: Node | None = self._loader.get_single_node()
         except self._too_deep as exc:  # a limit, checked before anything recurses through the nodes
