@@ -136,7 +136,7 @@ def parse_duration_literal(text: str) -> Duration:
 
 def duration_in_range(value: Duration) -> bool:
     """Whether a duration is within -1e100 to 1e100 seconds, as facts, literals and results must be."""
-    return -INT_LIMIT <= value.total_seconds <= INT_LIMIT
+    return bool(-INT_LIMIT <= value.total_seconds <= INT_LIMIT)
 
 
 def _within_limit(value: Duration, text: str) -> Duration:

@@ -52,7 +52,7 @@ def _has_libyaml() -> bool:
 
 
 @functools.cache
-def nesting_error() -> type[Exception]:
+def nesting_error() -> Any:
     """The error of a YAML text nesting too deep: a MarkedYAMLError (so that every reader of YAML
     already handles it) that readers can tell apart to report it as a limit."""
     import yaml
@@ -77,7 +77,7 @@ def _exact_loader(pure: bool) -> Any:
     base: Any = yaml.SafeLoader if pure else yaml.CSafeLoader
     too_deep = nesting_error()
 
-    class ExactLoader(base):  # type: ignore[valid-type,misc]  # a base chosen at run time
+    class ExactLoader(base):  # type: ignore[misc]  # a base chosen at run time
         _depth = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:

@@ -82,8 +82,8 @@ class DecisionLog:
             raise self._error(
                 f"the decision cannot be recorded: {exc}", "its outputs must be values JSON can hold"
             ) from None
-        stored = policy.content_hash in self._stored_policies
-        snapshot = None if stored else column(policy.snapshot())
+        known = policy.content_hash in self._stored_policies
+        snapshot = None if known else column(policy.snapshot())
         with self._storage.appending("record the decision") as session:
             if not self._format_current:
                 upgrade_format(session, self._error)
