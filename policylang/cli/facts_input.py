@@ -239,10 +239,22 @@ def iter_json_lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any] 
         yield number, value
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """`--set tier=premium`, `--set tags=[a,b]` or `tags={a, b}`, `--set vip=true`: values read as YAML."""
     import yaml
 
+    if _LONE_SURROGATE.search(text):  # bytes of the command line that are not UTF-8 (surrogateescape)
+        raise FactsInputError(
+            error(
+                Code.FACTS_ERROR,
+                "a `--set` value holds bytes that are not UTF-8 text",
+                None,
+                hint="facts are Unicode text: give the value in UTF-8, or in a facts file",
+            )
+        )
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
         raise FactsInputError(

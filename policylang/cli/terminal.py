@@ -36,6 +36,16 @@ def safe_text(text: str) -> str:
     return _UNSAFE_IN_LAYOUT.sub(_escape, text)
 
 
+_UNSAFE_BUT_COLOUR = re.compile(f"\x1b\\[[0-9;]*m|{_UNSAFE_IN_LAYOUT.pattern}")
+
+
+def safe_coloured(text: str) -> str:
+    """safe_text for a text that the CLI coloured itself: complete colour sequences (SGR, `ESC[...m`)
+    stay, since they can only change colours, and every other control character is escaped, so that
+    nothing in it can move the cursor, clear the screen or forge a line."""
+    return _UNSAFE_BUT_COLOUR.sub(lambda m: m.group() if m.group().startswith("\x1b[") else _escape(m), text)
+
+
 def json_text(value: Any, **options: Any) -> str:
     """`json.dumps` (non-ASCII text kept readable) made safe by json_safe."""
     return json_safe(json.dumps(value, ensure_ascii=False, **options))

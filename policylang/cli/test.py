@@ -3,7 +3,6 @@ which rules the cases cover (docs/testing.md); a thin layer over `policylang.pol
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +67,14 @@ def test_command(
     from policylang.policy_tests.render import coverage_table, details, explain_failure, file_line, summary
 
     from . import use_color
+    from .terminal import json_text, safe_coloured
 
     color = use_color()
     show_coverage = show_coverage or fail_under is not None
     text = output_format == "text"
     report = run_tests(
         paths,
-        progress=(lambda result: click.echo(file_line(result, color=color))) if text else None,
+        progress=(lambda result: click.echo(safe_coloured(file_line(result, color=color)))) if text else None,
         import_root=import_root,
     )
     code = report.exit_code
@@ -94,19 +94,19 @@ def test_command(
                 for case, entry in zip(file.cases, shown["cases"], strict=True):
                     if case.decision is not None:
                         entry["explanation"] = explain_failure(case, width=None)
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        click.echo(json_text(payload, indent=2, default=str))
         return code
     body = details(report, explain=explain, color=color)
     if body:
         click.echo()
-        click.echo(body)
+        click.echo(safe_coloured(body))
     if show_coverage:
         click.echo()
-        click.echo(coverage_table(report.coverage))
+        click.echo(safe_coloured(coverage_table(report.coverage)))
         if below:
             from policylang.policy_tests.coverage import format_percent
 
             click.echo(f"rule coverage {format_percent(report.coverage.percent)} is below --fail-under {fail_under:g}%")
     click.echo()
-    click.echo(summary(report, color=color))
+    click.echo(safe_coloured(summary(report, color=color)))
     return code
