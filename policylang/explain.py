@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .source import LINE_OR_DIRECTION_CONTROL
 from .trace import ConditionPart, OutputTrace, RuleTrace, Trace
 from .why_not import WhyNot
 
@@ -105,11 +106,12 @@ def literal(value: Any) -> str:
         return "{" + ", ".join(literal(v) for v in value) + "}"
     if isinstance(value, str) and not _PLAIN.fullmatch(value):
         quoted = json.dumps(value, ensure_ascii=False)  # quoted, with newlines, quotes and C0 escaped
-        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)  # DEL, C1, lone surrogates too
+        # DEL, C1, lone surrogates, U+2028 and the bidi controls too
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
     return str(value)
 
 
-_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
+_UNSAFE = re.compile(f"[\x7f-\x9f\ud800-\udfff{LINE_OR_DIRECTION_CONTROL}]")
 
 
 _PLAIN = re.compile(r"[\w.:+-]+")

@@ -9,15 +9,23 @@ from dataclasses import dataclass, field
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 HIDDEN_CHARACTER = re.compile(
-    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001]"
 )
 """A character that is invisible or reorders the text around it when shown: Unicode's format
 characters (category Cf, as of Unicode 15: bidirectional controls such as U+202E, zero-width
-spaces and joiners, the byte-order mark, tag characters). Raw in a policy, one can make the text
-read differently from what it does ("Trojan Source"), so the parser warns (`hidden-text`), the
-formatter writes them as escapes and diagnostics show them as `?`."""
+spaces, the byte-order mark). Raw in a policy, one can make the text read differently from what
+it does ("Trojan Source"), so the parser warns (`hidden-text`), the formatter writes them as
+escapes and diagnostics show them as `?`. Three kinds of format characters are left out because
+ordinary text needs them and they reorder nothing: the zero-width joiner and non-joiner (U+200C,
+U+200D: emoji sequences such as a family, Persian and Indic words) and the tag characters
+(U+E0020-E007F: the flags of Scotland or Wales)."""
+
+LINE_OR_DIRECTION_CONTROL = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+"""Characters (for a regular expression's class) that start a new line for some readers (U+2028,
+U+2029) or reorder the text shown around them (the bidirectional controls): a printed value shows
+them escaped, so that no value can forge a line or turn the text around it."""
 
 
 @dataclass(frozen=True, slots=True)

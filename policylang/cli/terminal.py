@@ -8,10 +8,10 @@ import json
 import re
 from typing import Any
 
+from policylang.source import LINE_OR_DIRECTION_CONTROL
+
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
-_BREAKING = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-"""Line and paragraph separators (a new line to some readers) and the bidirectional controls (which
-reorder what a terminal shows around them)."""
+_BREAKING = LINE_OR_DIRECTION_CONTROL
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BREAKING}]")
 """What a value may not print raw: C0 (newline and tab too), DEL, C1, lone surrogates and _BREAKING."""
 _UNSAFE_IN_LAYOUT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_BREAKING}]")

@@ -265,7 +265,7 @@ class PostgresStorage:
             return self._error(
                 f"could not {doing}: {text}",
                 "grant the database user CREATE on the schema (to create the log), then SELECT and INSERT on "
-                "its tables",
+                "its tables and UPDATE on `meta` (each append moves the head checkpoint kept there)",
             )
         if state in ("42P01", "42703"):
             return self._error(

@@ -11,7 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .chain import FIELDS, GENESIS, SELECT, hash_matches
+from .chain import FIELDS, GENESIS, SELECT, chain_hash, hash_matches
 from .encoding import column
 from .errors import ErrorFactory, printable
 from .records import Anchor, Problem, ProblemKind, VerifyReport
@@ -112,7 +112,7 @@ def _check_checkpoint(session: Session, last_seq: int, count: int) -> list[Probl
     kept = meta.get(HEAD_KEY)
     if kept is None:
         version = str(meta.get("version", ""))
-        if count and version.isdigit() and int(version) >= HEAD_KEPT:
+        if count and ((version.isdigit() and int(version) >= HEAD_KEPT) or _hashed_as_stored(session, last_seq)):
             message = "the log's head checkpoint is missing: it was deleted, so records may have been cut off its end"
             return [Problem(kind="truncated", message=message)]
         return []  # a log no policylang of format 2 or later has appended to yet
@@ -120,15 +120,34 @@ def _check_checkpoint(session: Session, last_seq: int, count: int) -> list[Probl
     if found is None or found[1] is None:
         message = f"the log's head checkpoint `{printable(str(kept), 80)}` was edited: it is not `SEQ:HASH`"
         return [Problem(kind="truncated", message=message)]
-    return _check_head(session, Anchor(seq=int(found[1]), hash=found[2]), last_seq, "the log's head checkpoint")
+    checkpoint = Anchor(seq=int(found[1]), hash=found[2])
+    return _check_head(session, checkpoint, last_seq, "the log's head checkpoint", at_its_seq=False)
 
 
-def _check_head(session: Session, head: Anchor, last_seq: int, whose: str) -> list[Problem]:
-    """A head must still be a record of the chain (the seq it had is checked by the chain itself: a
-    renumbered record is reported out of order)."""
-    if head.hash == GENESIS or session.execute("SELECT 1 FROM decisions WHERE hash = ?", (head.hash,)).fetchone():
-        return []
+def _hashed_as_stored(session: Session, last_seq: int) -> bool:
+    """Whether the last record was hashed the way format 2 hashes (so a policylang that keeps the head
+    checkpoint wrote it), whatever `meta` says the version is: setting the version back must not make
+    a deleted checkpoint look like a log that never had one."""
+    row = session.execute(f"{SELECT} WHERE seq = ?", (last_seq,)).fetchone()
+    if row is None:
+        return False
+    try:
+        return bool(chain_hash(row[-2], dict(zip(FIELDS, row[:-2], strict=True))) == row[-1])
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_head(session: Session, head: Anchor, last_seq: int, whose: str, at_its_seq: bool = True) -> list[Problem]:
+    """A head must still be a record of the chain, and a kept anchor at the place it names, so that a
+    mistyped number is not passed over. The checkpoint is not held to its number: records renumbered
+    after a deletion move it, and the chain reports them already."""
     short = f"{head.hash[:12]}…"
+    found = session.execute("SELECT seq FROM decisions WHERE hash = ?", (head.hash,)).fetchone()
+    if head.hash == GENESIS or (found is not None and (not at_its_seq or head.seq in (None, found[0]))):
+        return []
+    if found is not None:
+        message = f"{whose} is record {head.seq} ({short}), but that hash is record {found[0]}'s: the head is mistyped"
+        return [Problem(kind="truncated", message=message)]
     if head.seq is None:
         message = f"{whose} ({short}) is not in the log: records were removed from its end, or it was rewritten"
     elif head.seq > last_seq:

@@ -414,3 +414,26 @@ def test_a_sound_file_is_checked_once_per_handle(tmp_path: Path, monkeypatch: py
         for _ in range(3):
             log.record(policy, PREMIUM, policy.decide(PREMIUM, as_of=AS_OF))
     assert seen == ["PRAGMA quick_check(10)"]
+
+
+def test_a_deleted_checkpoint_is_reported_even_with_the_version_set_back(tmp_path: Path, log_target: str) -> None:
+    # found by review: with `meta.version` set back to 1, a log without a checkpoint looked like one
+    # that never had one, so a tail cut that also deleted the checkpoint passed verify
+    record(log_target, tmp_path, 3)
+    raw(
+        log_target,
+        "DELETE FROM decisions WHERE seq = 3",
+        "DELETE FROM meta WHERE key = 'head'",
+        "UPDATE meta SET value = '1' WHERE key = 'version'",
+    )
+    assert [p.message for p in verify(log_target).problems] == [
+        "the log's head checkpoint is missing: it was deleted, so records may have been cut off its end"
+    ]
+
+
+def test_a_kept_head_with_the_wrong_record_number_is_reported(tmp_path: Path, log_target: str) -> None:
+    record(log_target, tmp_path, 3)
+    head = verify(log_target).head
+    assert verify(log_target, expect_head=f"3:{head}").ok
+    (problem,) = verify(log_target, expect_head=f"999:{head}").problems
+    assert problem.message.endswith("but that hash is record 3's: the head is mistyped")
