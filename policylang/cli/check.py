@@ -86,7 +86,7 @@ def _budget(value: float | None) -> float:
         return budget_seconds(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value} is not a time the analysis can have: give a number of seconds above 0, or `inf` for no limit"
+            f"`{value:g}` is not a time the analysis can have: give a number of seconds above 0, or `inf` for no limit"
         ) from None
 
 
