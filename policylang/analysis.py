@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import checked as c
+from .deadline import Deadline, OutOfTime, budget_seconds, shown_seconds
 from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from .domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
 from .enumeration import MAX_COMBINATIONS, by_enumeration
@@ -71,12 +72,24 @@ class _Scope:
     """How many combinations of facts were decided, when they were a sample (enumeration.py)."""
 
 
-def analyse(policy: Policy, *, overlaps: bool = False) -> list[Diagnostic]:
+def analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
     """Every conflict, unreachable, shadowed and redundant rule and coverage gap the analysis can
     prove, plus notes where it could not decide; with `overlaps`, also which rule wins over which
-    (info). The policy must have checked without errors."""
+    (info). The policy must have checked without errors. `budget` is the time allowed, in seconds
+    (None: deadline.DEFAULT_BUDGET; `math.inf`: no limit; zero or less is a ValueError); when it
+    runs out, what is proven so far is reported, with a note on every output not decided."""
+    return analyse_within(policy, overlaps=overlaps, budget=budget)[0]
+
+
+def analyse_within(
+    policy: Policy, *, overlaps: bool = False, budget: float | None = None
+) -> tuple[list[Diagnostic], bool]:
+    """`analyse`'s findings, and whether the analysis stopped at its time budget: then the absence
+    of a finding proves nothing, so that verdict is not remembered (analysis_cache.py)."""
+    deadline = Deadline(budget_seconds(budget))
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
-        return _Analysis(policy, overlaps).run()
+        analysis = _Analysis(policy, overlaps, deadline)
+        return analysis.run(), analysis.stopped
 
 
 class _Replayed:
@@ -111,8 +124,11 @@ class _Replayed:
 
 
 class _Analysis:
-    def __init__(self, policy: Policy, overlaps: bool = False) -> None:
+    def __init__(self, policy: Policy, overlaps: bool = False, deadline: Deadline | None = None) -> None:
         self.policy = policy
+        self.deadline = deadline or Deadline(budget_seconds(None))
+        self.stopped = False
+        """Whether the analysis ran out of time (`_out_of_time` says where)."""
         self.checked: c.CheckedPolicy = policy.checked
         self.rules = self.checked.rules
         constants = constants_by_fact(self.checked)
@@ -133,7 +149,7 @@ class _Analysis:
             if not found:
                 values.append(base)
             self.base_class.append(found[0] if found else len(values) - 1)
-        self.conditions = Conditions(self.checked, self.domains, self.inexact_facts)
+        self.conditions = Conditions(self.checked, self.domains, self.inexact_facts, self.deadline)
         self.size = len(self.checked.facts) + sum(1 for _ in c.walk(c.policy_expressions(self.checked)))
         """How much one decision has to read and compute, about: what enumeration.py budgets by."""
         self.readable = [
@@ -253,21 +269,54 @@ class _Analysis:
     # --- running ---
 
     def run(self) -> list[Diagnostic]:
+        """The findings, output by output, then the rules no output's analysis saw match or win.
+        Out of time, the findings proven so far stay (each output's are added as they are
+        proven), and every output not decided gets a note."""
         findings: list[Diagnostic] = []
-        for output, declared in self.checked.outputs.items():
-            if self.setters[output]:
-                scope = self._scope(output)
-                truths = self._truths(scope)
-                findings.extend(by_enumeration(self, scope) if truths is None else self._by_regions(scope, truths))
-            elif declared.declared and not declared.has_default:
-                # No rule sets it at all: any facts show the gap.
-                gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
-                findings.append(
-                    gap if gap is not None else self._incomplete(_Scope(output, [], []), {}, True, 0, _UNDECIDED_GAP)
-                )
+        pending = [
+            name
+            for name, declared in self.checked.outputs.items()
+            if self.setters[name] or (declared.declared and not declared.has_default)
+        ]
+        for k, output in enumerate(pending):
+            try:
+                self.deadline.check()
+                if self.setters[output]:
+                    scope = self._scope(output)
+                    truths = self._truths(scope)
+                    if truths is None:
+                        by_enumeration(self, scope, findings)
+                    else:
+                        self._by_regions(scope, truths, findings)
+                else:  # No rule sets it at all: any facts show the gap.
+                    gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
+                    findings.append(
+                        gap
+                        if gap is not None
+                        else self._incomplete(_Scope(output, [], []), {}, True, 0, _UNDECIDED_GAP)
+                    )
+            except OutOfTime:
+                self.exact_outputs.discard(output)  # (its rules are never said shadowed)
+                findings.extend(self._out_of_time(name) for name in pending[k:])
+                break
         findings.extend(self._unreachable())
         findings.extend(self._shadowed())
         return findings
+
+    def _out_of_time(self, output: str) -> Diagnostic:
+        """The note on an output the analysis did not finish deciding before its deadline."""
+        self.stopped = True
+        return Diagnostic(
+            code=Code.ANALYSIS_INCOMPLETE,
+            severity=Severity.INFO,
+            message=f"the analysis stopped at its time budget of {shown_seconds(self.deadline.seconds)} "
+            f"before deciding `{output}`; what it reports is proven",
+            span=self.checked.outputs[output].span,
+            notes=("it cannot promise there is nothing more",),
+            hint="give it more time with `policy check --analysis-budget SECONDS` (`inf` for no limit; "
+            "`budget=` from Python)",
+            rules=tuple(self.rules[i].id for i in self.setters[output]),
+        )
 
     # --- regions: the exact fragment, decided without enumerating ---
 
@@ -278,6 +327,7 @@ class _Analysis:
             return None
         truths: dict[int, Region] = {}
         for i in scope.rules:
+            self.deadline.check()
             rule = self.rules[i]
             if scope.output in self.computing[i]:
                 return None
@@ -290,9 +340,10 @@ class _Analysis:
                 return None  # decided by enumeration instead, which says when it samples
         return truths
 
-    def _by_regions(self, scope: _Scope, truths: dict[int, Region]) -> list[Diagnostic]:
-        """One output's findings from where its rules match: each question is an intersection or
-        a difference of regions, and each answer a class of facts, one of which is the witness."""
+    def _by_regions(self, scope: _Scope, truths: dict[int, Region], diagnostics: list[Diagnostic]) -> None:
+        """One output's findings from where its rules match, added to `diagnostics` as each is
+        proven (so that they stay when time runs out): each question is an intersection or a
+        difference of regions, and each answer a class of facts, one of which is the witness."""
         name = scope.output
         output = self.checked.outputs[name]
         live = [i for i in scope.rules if truths[i]]
@@ -301,10 +352,9 @@ class _Analysis:
         self.exact_outputs.add(name)
         values = {i: self._constant(i, name) for i in live}
         rank = self._ranks(name, values)
-        index = RuleRegions({i: truths[i] for i in live}, self.full, rank)
+        index = RuleRegions({i: truths[i] for i in live}, self.full, rank, self.deadline)
         undecided: set[int] = set()
         unreplayed: set[int] = set()
-        diagnostics: list[Diagnostic] = []
         stronger: dict[int, list[Region]] = {}
 
         def beating(i: int) -> list[Region]:
@@ -317,6 +367,7 @@ class _Analysis:
         for i in live:
             if i in self.won:
                 continue
+            self.deadline.check()
             try:
                 point = self._point_outside(truths[i], beating(i))
             except TooComplex:
@@ -341,7 +392,7 @@ class _Analysis:
             then each pair is cut on its own."""
             if i not in top:
                 try:
-                    top[i] = difference(truths[i], beating(i), self.full)
+                    top[i] = difference(truths[i], beating(i), self.full, self.deadline)
                 except TooComplex:
                     top[i] = None
             where = top[i]
@@ -372,6 +423,7 @@ class _Analysis:
                 return rank[i] == rank[j] and not _agree(values[i], values[j])
 
             for i, j in index.meeting_pairs(live, disagree):
+                self.deadline.check()
                 first, second = values[i], values[j]
                 try:
                     point, plainest = together(i, j)
@@ -396,6 +448,7 @@ class _Analysis:
                     del shown[SHARED_WITNESSES:]
         if self.want_overlaps:
             for i, j in index.meeting_pairs(live, lambda i, j: rank[i] != rank[j]):
+                self.deadline.check()
                 winner, loser = (i, j) if rank[i] > rank[j] else (j, i)
                 # The winner must not be caught in a tie that conflicts (equal priorities).
                 tied = [
@@ -431,7 +484,6 @@ class _Analysis:
             )
         if reasons:
             diagnostics.append(self._incomplete(scope, dict(sorted(reasons.items())), True, 0))
-        return diagnostics
 
     def _redundant_by_regions(
         self, output: str, live: list[int], index: RuleRegions, undecided: set[int]
@@ -445,6 +497,7 @@ class _Analysis:
             for i in members:
                 if output != self._outputs_of(i)[0]:
                     continue
+                self.deadline.check()
                 covering = {i}
                 for j in members:
                     if j == i or not index.meets(i, j):
@@ -505,6 +558,7 @@ class _Analysis:
         candidate, the plainest facts in the region, is already outside all of them."""
         rest = region
         while rest:
+            self.deadline.check()
             point = self._point(rest[0])
             covering = next((other for other in others if contains(other, point)), None)
             if covering is None:
@@ -624,6 +678,7 @@ class _Analysis:
         often share a witness, so each is decided once."""
         key = json.dumps(witness, sort_keys=True)
         if key not in self.replayed:
+            self.deadline.check()
             try:
                 record = self.policy._full_record(self.policy.validate_facts(witness), AS_OF)
             except (FactsError, EvaluationError):
@@ -677,6 +732,8 @@ class _Analysis:
     def _shadowed(self) -> list[Diagnostic]:
         """Rules that match for some facts but, wherever they match, lose every output they set."""
         found = []
+        late: dict[str, None] = {}
+        """Outputs with a rule whose witness was not replayed in time (in order, once each)."""
         for i, (output, values) in sorted(self.overridden.items()):
             rule = self.rules[i]
             if i in self.won or i in self.redundant or i not in self.exact_for:
@@ -692,7 +749,11 @@ class _Analysis:
                     and rule_id in replayed.resolution(output).overridden
                 )
 
-            witness = self._minimal(values, shows_it)
+            try:
+                witness = self._minimal(values, shows_it)
+            except OutOfTime:
+                late[output] = None  # (the witnesses already replayed still prove the others)
+                continue
             if witness is None:  # never report what the real evaluator does not show, but say so
                 why = "the facts that would show it shadowed cannot be decided (another rule raises an error there)"
                 found.append(self._incomplete(_Scope(output, [i], []), {i: [why]}, True, 0))
@@ -713,6 +774,7 @@ class _Analysis:
                     witness=witness,
                 )
             )
+        found.extend(self._out_of_time(output) for output in late)
         return found
 
     def _redundant(self, output: str, implied: dict[int, set[int]]) -> list[Diagnostic]:

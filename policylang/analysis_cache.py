@@ -34,16 +34,21 @@ def _marker(policy: Policy) -> Path:
     return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}.clean"
 
 
-def conflicts(policy: Policy) -> list[Diagnostic]:
-    """The policy's `conflict` findings, or none when a previous analysis found it clean."""
+def conflicts(policy: Policy, budget: float | None = None) -> list[Diagnostic]:
+    """The policy's `conflict` findings, or none when a previous analysis found it clean. An
+    analysis that ran out of its time `budget` (seconds; analysis.analyse) gives the conflicts it
+    found, and is not remembered as clean: with more time it might find more."""
+    from .analysis import analyse_within
+
     marker = _marker(policy)
     try:
         if marker.exists():
             return []
     except OSError:
         pass
-    found = [d for d in policy.analyse() if d.code is Code.CONFLICT]
-    if not found:
+    findings, stopped = analyse_within(policy, budget=budget)
+    found = [d for d in findings if d.code is Code.CONFLICT]
+    if not found and not stopped:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()

@@ -63,9 +63,10 @@ def combinations(analysis: _Analysis, scope: _Scope) -> tuple[Iterator[dict[str,
     return facts(), exhaustive
 
 
-def by_enumeration(analysis: _Analysis, scope: _Scope) -> list[Diagnostic]:
+def by_enumeration(analysis: _Analysis, scope: _Scope, diagnostics: list[Diagnostic]) -> None:
     """One output's findings from running the policy's full decision function on every
-    combination of its rules' facts' classes (or a fixed sample of them)."""
+    combination of its rules' facts' classes (or a fixed sample of them), added to `diagnostics`
+    as each is proven (so that they stay when the analysis runs out of time)."""
     output = analysis.checked.outputs[scope.output]
     index = list(analysis.checked.outputs).index(scope.output)
     resolver = analysis.policy.decision_graph.resolvers[index]
@@ -82,6 +83,7 @@ def by_enumeration(analysis: _Analysis, scope: _Scope) -> list[Diagnostic]:
     gap: dict[str, Any] | None = None
     failures = 0
     for values in cases:
+        analysis.deadline.check()
         try:
             fired, proposals, outputs, conflicted = analysis.policy._full_record(values, AS_OF)
         except EvaluationError:
@@ -121,7 +123,6 @@ def by_enumeration(analysis: _Analysis, scope: _Scope) -> list[Diagnostic]:
             # (an output a schema-less policy only infers has no place to declare a default)
             gap = values
     inexact = scope.outside
-    diagnostics: list[Diagnostic] = []
     if exhaustive and failures == 0:
         analysis.exact_for.update(i for i in scope.rules if i not in inexact)
         if not inexact:
@@ -141,4 +142,3 @@ def by_enumeration(analysis: _Analysis, scope: _Scope) -> list[Diagnostic]:
             diagnostics.append(finding)
     if not exhaustive or inexact or failures:
         diagnostics.append(analysis._incomplete(scope, inexact, exhaustive, failures))
-    return diagnostics

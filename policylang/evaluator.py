@@ -363,13 +363,15 @@ class Policy:
         """The decision graph as JSON-ready data (`policy graph --format json`)."""
         return to_json_graph(self._graph)
 
-    def analyse(self, *, overlaps: bool = False) -> list[Diagnostic]:
+    def analyse(self, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
         """Conflicts, coverage gaps, unreachable, shadowed and redundant rules, proven by witnesses
         (docs/analysis.md), and `analysis-incomplete` notes where the analysis could not decide; with
-        `overlaps`, also which rule overrides which (info)."""
+        `overlaps`, also which rule overrides which (info). `budget` is the time allowed in seconds
+        (None: 120; `math.inf`: no limit; zero or less is a ValueError): out of time, the analysis
+        reports what it has proven and notes each output it did not decide."""
         from .analysis import analyse
 
-        return analyse(self, overlaps=overlaps)
+        return analyse(self, overlaps=overlaps, budget=budget)
 
     def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace:
         """What the decision did, as data (policylang/trace.py): for every output (or those named

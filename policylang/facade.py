@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checked import CheckedPolicy
 from .checker import check
+from .deadline import budget_seconds
 from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, internal_error, render_text
 from .modules import decode_error, display_name
 from .source import SourceFile
@@ -66,10 +67,13 @@ def check_source(text: str, filename: str = "<policy>", *, import_root: str | Pa
     return CheckReport(filename, result.diagnostics, sources, result.policy)
 
 
-def with_analysis(report: CheckReport, *, overlaps: bool = False) -> CheckReport:
+def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float | None = None) -> CheckReport:
     """The report plus the static analysis's findings (analysis.py), for a policy that checked
     without errors; a report with errors is returned as it is. A policy that then cannot be
-    compiled gets the error `load` would raise, so that a clean report means it loads."""
+    compiled gets the error `load` would raise, so that a clean report means it loads. `budget`
+    is the analysis's time in seconds (None: 120; `math.inf`: no limit; zero or less is a
+    ValueError); out of time, it reports what it has proven and notes each output not decided."""
+    budget = budget_seconds(budget)
     if not report.ok or report.policy is None:
         return report
     from .analysis import analyse
@@ -81,7 +85,7 @@ def with_analysis(report: CheckReport, *, overlaps: bool = False) -> CheckReport
         problem = _unexpected(exc, "compile", report.policy.content_hash)
         return CheckReport(report.filename, (*report.diagnostics, problem), report.sources, report.policy)
     try:
-        findings = tuple(sorted(analyse(policy, overlaps=overlaps), key=Diagnostic.sort_key))
+        findings = tuple(sorted(analyse(policy, overlaps=overlaps, budget=budget), key=Diagnostic.sort_key))
     except Exception as exc:
         findings = (_unexpected(exc, "analyse", report.policy.content_hash),)
     return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
@@ -225,6 +229,7 @@ def load(
     refuse_conflicts: bool = True,
     log: DecisionLog | None = None,
     import_root: str | Path | None = None,
+    analysis_budget: float | None = None,
 ) -> Policy:
     """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
 
@@ -237,14 +242,20 @@ def load(
     log (decision_log.py), so that it can be explained later from the record alone. Imported files
     must lie under `import_root` (default: the policy file's folder); the standard library is
     always importable.
+
+    `analysis_budget` is the analysis's time in seconds (None: 120; `math.inf`: no limit; zero or
+    less is a ValueError). A policy whose analysis runs out of time is refused for the conflicts
+    found by then and otherwise loaded, as one whose analysis is incomplete for other reasons;
+    it is not remembered as clean, so the next `load` analyses it again.
     """
     _check_unknown_facts(unknown_facts)
+    budget = budget_seconds(analysis_budget)
     policy = _policy_from(check_file(path, import_root=import_root), unknown_facts, log)
     if refuse_conflicts:
         from . import analysis_cache
 
         try:
-            conflicts = analysis_cache.conflicts(policy)
+            conflicts = analysis_cache.conflicts(policy, budget)
         except Exception as exc:
             problem = _unexpected(exc, "analyse", policy.content_hash)
             raise PolicyError((problem,), policy.checked.sources) from exc

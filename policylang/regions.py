@@ -22,6 +22,7 @@ from typing import Any
 from . import checked as c
 from .codegen import CodeGen, Names
 from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
+from .deadline import Deadline
 from .domains import Reads, affine, affine_lets
 from .facts import MISSING
 from .runtime import ARITHMETIC, _bool3, helpers
@@ -126,9 +127,14 @@ def subtract(region: Region, box: Box, full: Sequence[int]) -> Region:
     return out
 
 
-def difference(region: Region, others: Iterable[Region], full: Sequence[int]) -> Region:
-    """The region without any of the others (empty as soon as they cover it)."""
+def difference(
+    region: Region, others: Iterable[Region], full: Sequence[int], deadline: Deadline | None = None
+) -> Region:
+    """The region without any of the others (empty as soon as they cover it); with a deadline,
+    checked once per other region (thousands of rules can beat one)."""
     for other in others:
+        if deadline is not None:
+            deadline.check()
         for box in other:
             region = subtract(region, box, full)
             if not region:
@@ -207,8 +213,15 @@ class Conditions:
     """Regions of the policy's conditions over its facts' classes, or None for a condition outside
     the fragment (arithmetic, two facts compared, `now`, outputs, lets that compute)."""
 
-    def __init__(self, policy: c.CheckedPolicy, domains: dict[str, list[Any]], inexact: set[str]) -> None:
+    def __init__(
+        self,
+        policy: c.CheckedPolicy,
+        domains: dict[str, list[Any]],
+        inexact: set[str],
+        deadline: Deadline | None = None,
+    ) -> None:
         self.policy = policy
+        self.deadline = deadline
         self.facts = list(policy.facts)
         self.position = {name: i for i, name in enumerate(self.facts)}
         self.domains = domains
@@ -224,6 +237,8 @@ class Conditions:
         key = expr
         if key in self._memo:
             return self._memo[key]
+        if self.deadline is not None:
+            self.deadline.check()  # (once per part of a condition: a 20,000-term `and` is 20,000 parts)
         try:
             found = self._truth(expr)
         except TooComplex:
@@ -530,8 +545,11 @@ class RuleRegions:
     those, only the stronger prefix: not every other rule of the output.
     """
 
-    def __init__(self, truths: dict[int, Region], full: Sequence[int], rank: dict[int, int]) -> None:
+    def __init__(
+        self, truths: dict[int, Region], full: Sequence[int], rank: dict[int, int], deadline: Deadline | None = None
+    ) -> None:
         self.truths = truths
+        self.deadline = deadline
         self.full = full
         self.rank = rank
         """rule -> its strength for the output: a rule beats every rule of lower rank (equal ranks tie)."""
@@ -539,18 +557,23 @@ class RuleRegions:
         self.hulls = {i: hull(truths[i]) for i in self.rules}
         self.packing = Packing(full)
         self.packed = {i: self.packing.pack(self.hulls[i]) for i in self.rules}
-        self.fact = _splitting_fact(self.rules, self.hulls, full)
+        self.fact = _splitting_fact(self.rules, self.hulls, full, deadline)
         self.buckets: dict[int, list[int]] = {}
         self.anywhere: list[int] = []
         """Rules that allow every class of the splitting fact: they meet every bucket, so they are
         kept apart rather than copied into each."""
         for i in self.rules:
+            self._check_deadline()  # (a rule can be in thousands of buckets)
             allowed = self._allowed(self.hulls[i])
             if self.fact is None or allowed == full[self.fact]:
                 self.anywhere.append(i)
             else:
                 for cls in _classes(allowed):
                     self.buckets.setdefault(cls, []).append(i)
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None:
+            self.deadline.check()
 
     def _allowed(self, box: Box) -> int:
         """The classes of the splitting fact the box allows (every rule is in bucket 0 without one)."""
@@ -564,6 +587,7 @@ class RuleRegions:
         """The regions of the rules that beat rule i and whose hulls meet the box `where`."""
         packed, rank, ranks = self.packed, self.rank[i], self.rank
         carry, guards = self.packing.carry, self.packing.guards
+        self._check_deadline()
         place = self.packing.pack(where)
         seen: set[int] = set()
         found: list[Region] = []
@@ -591,6 +615,7 @@ class RuleRegions:
             lower = (1 << cls) - 1
             members = sorted(i for i in bucket if i in chosen)
             for x, a in enumerate(members):
+                self._check_deadline()  # (once per rule of each bucket: one pass over the rest of the bucket)
                 allowed_a, packed_a = allowed[a], packed[a]
                 for b in members[x + 1 :]:
                     if allowed_a & allowed[b] & lower:
@@ -601,6 +626,7 @@ class RuleRegions:
         everywhere = sorted(i for i in self.anywhere if i in chosen)
         others = sorted(chosen - set(everywhere))
         for x, a in enumerate(everywhere):
+            self._check_deadline()
             packed_a = packed[a]
             for b in everywhere[x + 1 :] + others:
                 if ((packed_a & packed[b]) + carry) & guards == guards:
@@ -648,13 +674,17 @@ def _classes(mask: int) -> list[int]:
     return found
 
 
-def _splitting_fact(rules: list[int], hulls: dict[int, Box], full: Sequence[int]) -> int | None:
+def _splitting_fact(
+    rules: list[int], hulls: dict[int, Box], full: Sequence[int], deadline: Deadline | None = None
+) -> int | None:
     """The fact whose classes split the rules into the smallest buckets (sum of squared sizes).
     One pass over the rules: a rule that leaves a fact free is in each of its buckets, counted
     once per fact rather than once per class."""
     sizes: dict[int, list[int]] = {}
     naming: dict[int, int] = {}
     for i in rules:
+        if deadline is not None:
+            deadline.check()  # (a rule can allow thousands of classes)
         for fact, mask in hulls[i].items():
             counts = sizes.setdefault(fact, [0] * full[fact].bit_length())
             naming[fact] = naming.get(fact, 0) + 1

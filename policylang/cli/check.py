@@ -1,4 +1,5 @@
-"""`policy check FILE... [--format text|json] [--strict]`: every problem of every file, like a compiler."""
+"""`policy check FILE... [--format text|json] [--strict] [--analysis-budget SECONDS]`: every problem of every
+file, like a compiler."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 import click
 
 from policylang import CheckReport, ExitCode, check_file, render_json, render_text, summary_line
+from policylang.deadline import budget_seconds
 from policylang.diagnostics import Diagnostic, Label, Severity, to_dict
 from policylang.facade import with_analysis
 
@@ -25,9 +27,24 @@ from .terminal import json_safe, json_text, safe_text
     help="Look for conflicts, unreachable rules and coverage gaps (each with a witness).",
 )
 @click.option("--overlaps", is_flag=True, help="Also list which rule overrides which, and for which facts (info).")
+@click.option(
+    "--analysis-budget",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    callback=lambda ctx, param, value: _budget(value),
+    help="Stop each file's analysis after this many seconds (default 120; `inf`: no limit), "
+    "reporting what it has proven and a note on each output it did not decide.",
+)
 @import_root_option
 def check_command(
-    files: tuple[str, ...], output_format: str, strict: bool, analysis: bool, overlaps: bool, import_root: str | None
+    files: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    analysis: bool,
+    overlaps: bool,
+    analysis_budget: float,
+    import_root: str | None,
 ) -> int:
     """Check policy files (and their imports) for errors and warnings.
 
@@ -37,7 +54,7 @@ def check_command(
 
     reports = [check_file(path, import_root=import_root) for path in expand_policy_paths(files)]
     if analysis:
-        reports = [with_analysis(report, overlaps=overlaps) for report in reports]
+        reports = [with_analysis(report, overlaps=overlaps, budget=analysis_budget) for report in reports]
     if not reports:
         click.echo("error[io-error]: no `.policy` files found in the given folders", err=True)
         return ExitCode.USAGE
@@ -61,6 +78,16 @@ def check_command(
         files_word = "file" if len(reports) == 1 else "files"
         click.echo(f"checked {len(reports)} {files_word}: {summary_line(diagnostics)}")
     return _exit_code(reports, strict)
+
+
+def _budget(value: float | None) -> float:
+    """The `--analysis-budget` given, or the default; zero, a negative number or `nan` is a usage error."""
+    try:
+        return budget_seconds(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"`{value:g}` is not a time the analysis can have: give a number of seconds above 0, or `inf` for no limit"
+        ) from None
 
 
 def _escaped(diagnostic: Diagnostic) -> Diagnostic:
