@@ -61,7 +61,17 @@ def test_explain_escapes_line_separators_and_bidi_controls_in_values(tmp_path: P
     (tmp_path / "esc.json").write_text(json.dumps({"s": "a\u2028b\u202ec"}))
     for output_format in ("text", "markdown", "html"):
         result = subprocess.run(
-            [sys.executable, "-m", "policylang", "explain", "esc.policy", "--input", "esc.json", "--format", output_format],
+            [
+                sys.executable,
+                "-m",
+                "policylang",
+                "explain",
+                "esc.policy",
+                "--input",
+                "esc.json",
+                "--format",
+                output_format,
+            ],
             cwd=tmp_path,
             capture_output=True,
             encoding="utf-8",
@@ -75,8 +85,8 @@ def test_explain_escapes_line_separators_and_bidi_controls_in_values(tmp_path: P
 def test_joiners_and_flag_tags_in_ordinary_text_are_not_hidden_text() -> None:
     # a family emoji (zero-width joiners), a Persian word (a zero-width non-joiner), Scotland's flag (tags)
     text = (
-        "# 👨\u200d👩\u200d👧 and می\u200cخواهم and 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f\n"
-        'input { s: string }\noutput { note: string }\nif s != "👨\u200d👩\u200d👧 می\u200cخواهم" then note = s\n'
+        "# 👨\u200d👩\u200d👧 and می\u200cخواهم and 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f\n"  # noqa: RUF001
+        'input { s: string }\noutput { note: string }\nif s != "👨\u200d👩\u200d👧 می\u200cخواهم" then note = s\n'  # noqa: RUF001
     )
     report = policylang.check_source(text, "ordinary.policy")
     assert not [d for d in report.diagnostics if d.code == Code.HIDDEN_TEXT]
