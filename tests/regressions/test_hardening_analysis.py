@@ -7,12 +7,10 @@ Each case is the issue's own reproduction. The hangs and blow-ups are guarded by
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support.cpu_guard import within
 
 import policylang
 from policylang import Code
@@ -20,16 +18,6 @@ from policylang.cli import main
 from policylang.facade import check_source, with_analysis
 
 AS_OF = "2026-01-01T00:00:00Z"
-
-
-@contextmanager
-def within(seconds: float, what: str) -> Iterator[None]:
-    """Fail if the block uses more than `seconds` of CPU time (as tests/unit/test_hostile_input.py)."""
-    cpu = time.process_time()
-    yield
-    cpu = time.process_time() - cpu
-    print(f"{what}: {cpu:.2f} s CPU")
-    assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
 
 
 def codes(text: str, filename: str = "hardening.policy") -> list[tuple[str, tuple[str, ...]]]:

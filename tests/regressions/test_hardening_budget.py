@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import math
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support.cpu_guard import within
 
 import policylang
 from policylang import Code, Diagnostic, Severity, deadline
@@ -25,16 +23,6 @@ from policylang.cli import main
 from policylang.facade import check_source, with_analysis
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support" / "support.policy"
-
-
-@contextmanager
-def within(seconds: float, what: str) -> Iterator[None]:
-    """Fail if the block uses more than `seconds` of CPU time (as tests/unit/test_hostile_input.py)."""
-    cpu = time.process_time()
-    yield
-    cpu = time.process_time() - cpu
-    print(f"{what}: {cpu:.2f} s CPU")
-    assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

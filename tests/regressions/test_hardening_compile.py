@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from support.cpu_guard import within
 
 import policylang
 from policylang import Code, EvaluationError, FactsError, InternalError, PolicyError
@@ -22,15 +20,6 @@ from policylang.diagnostics import Diagnostic
 from policylang.explain import explanation, render_json, render_text
 from policylang.facade import check_file, check_source, with_analysis
 from policylang.parser import MAX_DEPTH
-
-
-@contextmanager
-def within(seconds: float, what: str) -> Iterator[None]:
-    """Fail if the block uses more than `seconds` of CPU time: a guard against blow-ups, generous."""
-    cpu = time.process_time()
-    yield
-    cpu = time.process_time() - cpu
-    assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
 
 
 def policy_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

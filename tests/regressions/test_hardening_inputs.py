@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.cpu_guard import within
 
 import policylang
 from policylang.checker import check
@@ -28,15 +26,6 @@ from policylang.diagnostics import Code
 from policylang.formatter import format_source
 from policylang.policy_tests.suite import parse_test_file
 from policylang.yaml_exact import MAX_NESTING
-
-
-@contextmanager
-def within(seconds: float, what: str) -> Iterator[None]:
-    """Fail if the block uses more than `seconds` of CPU time (as tests/unit/test_hostile_input.py's)."""
-    cpu = time.process_time()
-    yield
-    cpu = time.process_time() - cpu
-    assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
 
 
 @dataclass
@@ -320,11 +309,15 @@ def test_duration_results_past_the_limit_are_evaluation_errors() -> None:
         compiled.decide({"t": "1s"})
 
 
+def _lists_and_objects_of(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(alphabet='[]{}"\\aé', max_size=3), inner, max_size=3)
+    )
+
+
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(alphabet='[]{}"\\aé \n', max_size=5)),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(alphabet='[]{}"\\aé', max_size=3), inner, max_size=3)
-    ),
+    _lists_and_objects_of,
     max_leaves=200,
 )
 

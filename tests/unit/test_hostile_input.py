@@ -11,12 +11,11 @@ import json
 import random
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.cpu_guard import within
 
 import policylang
 from policylang.checker import CheckResult, check
@@ -25,20 +24,6 @@ from policylang.diagnostics import Code, Severity, render_json, render_text
 from policylang.formatter import format_source
 from policylang.parser import MAX_SYNTAX_ERRORS
 from policylang.source import SourceFile
-
-
-@contextmanager
-def within(seconds: float, what: str) -> Iterator[None]:
-    """Fail if the block uses more than `seconds` of CPU time (it still runs to the end).
-
-    CPU time, not wall time: a runaway loop burns CPU, while a machine shared with other jobs only
-    stretches the wall clock. Both are printed (`pytest -s`) to see how long each case takes.
-    """
-    wall, cpu = time.perf_counter(), time.process_time()
-    yield
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"{what}: {cpu:.2f} s CPU, {wall:.2f} s wall")
-    assert cpu < seconds, f"{what} took {cpu:.1f} s of CPU time (limit {seconds} s)"
 
 
 def checked(text: str, filename: str = "hostile.policy") -> CheckResult:
