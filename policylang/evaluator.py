@@ -7,13 +7,14 @@ serve many threads at once.
 from __future__ import annotations
 
 import decimal
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .checked import Calculation, CheckedPolicy, Minus, policy_expressions, walk
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
@@ -36,6 +37,31 @@ Record = tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], lis
 (rule index, value), the outputs that have a value, the indexes of conflicted outputs or None."""
 _CHUNK = 256
 """decide_many decides this many fact sets at a time with the garbage collector paused."""
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _api_boundary(doing: str) -> Callable[[_Method], _Method]:
+    """A public method that turns an exception policylang did not raise on purpose (a bug: a
+    RecursionError, a TypeError, an encoding error...) into InternalError with an `internal-error`
+    diagnostic, as decide() does, instead of letting it out raw. On purpose are the package's own
+    errors (FactsError, WhyNotError, EvaluationError, ...) and a plain ValueError, which the methods
+    raise for a bad argument (an output the policy does not have)."""
+
+    def wrap(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                if type(exc) is ValueError or type(exc).__module__.startswith("policylang"):
+                    raise
+                raise InternalError(internal_error(exc, doing)) from exc
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap
 
 
 class Decision:
@@ -125,6 +151,7 @@ class Decision:
         """What the decision did, as data (`Policy.trace`)."""
         return self.policy.trace(self, outputs)
 
+    @_api_boundary("explaining")
     def explain(
         self, *, width: int | None = 100, why_not: str | Iterable[str] = (), outputs: Iterable[str] | None = None
     ) -> str:
@@ -136,6 +163,7 @@ class Decision:
 
         return explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs)
 
+    @_api_boundary("answering why-not")
     def why_not(self, wanted: str, value: Any = None) -> WhyNot:
         """Why an output did not get a value, and what could give it that value: every rule that
         can, each with the smallest change to the facts that makes the output take the value
@@ -373,6 +401,7 @@ class Policy:
 
         return analyse(self, overlaps=overlaps, budget=budget)
 
+    @_api_boundary("tracing")
     def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace:
         """What the decision did, as data (policylang/trace.py): for every output (or those named
         in `outputs`) its value and source, for every rule that could set it whether it matched

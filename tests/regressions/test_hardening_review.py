@@ -94,3 +94,35 @@ def test_joiners_and_flag_tags_in_ordinary_text_are_not_hidden_text() -> None:
     assert "\\u{200d}" not in (formatted.text or "") and "\u200d" in (formatted.text or "")
     override = policylang.check_source(text.replace("می", "\u202eمی", 1), "override.policy")
     assert [d.code for d in override.diagnostics] == [Code.HIDDEN_TEXT]
+
+
+def test_trace_explain_and_why_not_turn_a_bug_into_an_internal_error() -> None:
+    # "every command and API entry point turns it into error[internal-error]": decide() did, the
+    # methods that explain a decision let a RecursionError or TypeError out raw
+    from unittest import mock
+
+    policy = policylang.compile(
+        "input { n: int }\noutput { x: bool = false resolve any }\nif n > 1 then x\n", filename="t.policy"
+    )
+    decision = policy.decide({"n": 2})
+    with mock.patch("policylang.trace.Tracer.trace", side_effect=RecursionError("deep")):
+        for call in (decision.trace, decision.explain, lambda: policy.trace(decision)):
+            try:
+                call()
+            except policylang.InternalError as exc:
+                assert exc.diagnostic.code == Code.INTERNAL_ERROR and "RecursionError: deep" in str(exc)
+            else:
+                raise AssertionError("no InternalError")
+    with mock.patch("policylang.why_not.why_not", side_effect=TypeError("bug")):
+        try:
+            decision.why_not("x=true")
+        except policylang.InternalError as exc:
+            assert "TypeError: bug" in str(exc)
+        else:
+            raise AssertionError("no InternalError")
+    try:  # a bad argument is still the caller's ValueError, not an internal error
+        policy.trace(decision, ["nope"])
+    except policylang.InternalError:
+        raise AssertionError("a usage error became an internal error") from None
+    except ValueError as exc:
+        assert "no output `nope`" in str(exc)
