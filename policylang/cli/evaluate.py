@@ -11,7 +11,7 @@ from policylang.diagnostics import to_dict
 
 from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
 from .files import import_root_option
-from .terminal import json_text, one_line, safe_text
+from .terminal import json_text, one_line, safe_text, shown_value
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
@@ -261,7 +261,7 @@ def _show(value: Any) -> str:
 
     as_json = to_json_value(value)
     if isinstance(as_json, list):
-        return "{" + ", ".join(one_line(str(v)) for v in as_json) + "}"
+        return "{" + ", ".join(shown_value(str(v)) for v in as_json) + "}"
     if isinstance(as_json, bool):
         return "true" if as_json else "false"
-    return one_line(str(as_json))
+    return shown_value(str(as_json))

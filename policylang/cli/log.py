@@ -15,7 +15,7 @@ import click
 
 from policylang import ExitCode
 
-from .terminal import json_text, one_line, safe_text
+from .terminal import json_text, one_line, safe_text, shown_value
 
 if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
     from policylang.decision_log import Anchor, DecisionLog, LoggedDecision, VerifyReport
@@ -239,7 +239,7 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "-"
-    return str(value) if not isinstance(value, dict) else json_text(value)
+    return shown_value(str(value)) if not isinstance(value, dict) else json_text(value)
 
 
 def _show_given(value: Any) -> str:

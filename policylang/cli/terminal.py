@@ -10,7 +10,7 @@ from typing import Any
 
 from policylang.source import LINE_OR_DIRECTION_CONTROL
 
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0", "\\": "\\\\"}
 _BREAKING = LINE_OR_DIRECTION_CONTROL
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BREAKING}]")
 """What a value may not print raw: C0 (newline and tab too), DEL, C1, lone surrogates and _BREAKING."""
@@ -28,6 +28,18 @@ def _escape(match: re.Match[str]) -> str:
 def one_line(text: str) -> str:
     """A value on one line: every control character escaped as the language writes it (`\\n`, `\\u{1b}`)."""
     return _UNSAFE.sub(_escape, text)
+
+
+_QUOTED = re.compile(f'{_UNSAFE.pattern}|[\\\\"]')
+
+
+def shown_value(text: str) -> str:
+    """A text value as `eval` and `log list` show it: as it is, or, when it holds a control character,
+    a backslash or a double quote, quoted as the language writes a string (`"a\\nb"`, `"C:\\\\temp"`),
+    so that a value holding the two characters `\\n` never reads as one holding a new line."""
+    if _QUOTED.search(text) is None:
+        return text
+    return '"' + _QUOTED.sub(lambda m: '\\"' if m.group() == '"' else _NAMED.get(m.group()) or _escape(m), text) + '"'
 
 
 def safe_text(text: str) -> str:

@@ -146,7 +146,11 @@ def test_h2_readers_survive_a_lone_surrogate_record_written_before_the_fix(echo:
         last = compiled.decide({"s": "bye"}, log=log).id
     listed = policy("log", "list", "--log", "d.db", cwd=echo)
     assert listed.returncode == 0
-    assert [line.split()[-1] for line in listed.stdout.splitlines()] == ["note=hello", "note=\\u{dc00}", "note=bye"]
+    assert [line.split()[-1] for line in listed.stdout.splitlines()] == [
+        "note=hello",
+        'note="\\u{dc00}"',
+        "note=bye",
+    ]  # quoted: it holds an escape
     as_json = policy("log", "list", "--log", "d.db", "--format", "json", cwd=echo)
     assert as_json.returncode == 0
     assert [r["outputs"]["note"] for r in json.loads(as_json.stdout)] == ["hello", "\udc00", "bye"]
@@ -234,11 +238,11 @@ def test_l4_control_characters_in_facts_and_because_texts_are_escaped(tmp_path: 
     for run in (text, as_json, explained, listed, shown):
         assert run.returncode == 0
         assert not any(ch in run.stdout for ch in "\x1b\x9b\x7f"), run.stdout
-    assert "  note  a\\u{1b}[31mRED\\nforged\\u{9b}\\u{7f}  <- r" in text.stdout
+    assert '  note  "a\\u{1b}[31mRED\\nforged\\u{9b}\\u{7f}"  <- r' in text.stdout
     assert json.loads(as_json.stdout)["outputs"]["note"] == hostile
     assert 'because "x\\u{1b}[2J\\nforged"' in explained.stdout
     assert len(listed.stdout.splitlines()) == 1 and listed.stdout.rstrip().endswith(
-        "note=a\\u{1b}[31mRED\\nforged\\u{9b}\\u{7f}"
+        'note="a\\u{1b}[31mRED\\nforged\\u{9b}\\u{7f}"'
     )
     assert '  s  "a\\u001b[31mRED\\nforged\\u009b\\u007f"' in shown.stdout  # facts as JSON writes them
 

@@ -126,3 +126,22 @@ def test_trace_explain_and_why_not_turn_a_bug_into_an_internal_error() -> None:
         raise AssertionError("a usage error became an internal error") from None
     except ValueError as exc:
         assert "no output `nope`" in str(exc)
+
+
+def test_eval_quotes_a_value_that_holds_a_backslash_so_it_cannot_pass_for_an_escape(tmp_path: Path) -> None:
+    # found by review: the two characters `\n` and a new line printed alike (`a\nb`)
+    (tmp_path / "esc.policy").write_text('input { s: string }\noutput { note: string }\nif s != "" then note = s\n')
+    shown = {}
+    for name, text in {"backslash": "a\\nb", "newline": "a\nb", "path": "C:\\temp", "plain": "é b"}.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"s": text}))
+        result = subprocess.run(
+            [sys.executable, "-m", "policylang", "eval", "esc.policy", "--input", f"{name}.json"],
+            cwd=tmp_path,
+            capture_output=True,
+            encoding="utf-8",
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        (line,) = [line for line in result.stdout.splitlines() if line.startswith("  note")]
+        shown[name] = line.split("  ")[2]
+    assert shown == {"backslash": '"a\\\\nb"', "newline": '"a\\nb"', "path": '"C:\\\\temp"', "plain": "é b"}
