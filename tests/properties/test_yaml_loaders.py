@@ -4,7 +4,7 @@ Documents are generated with the scalars YAML 1.1 reads in surprising ways (`012
 `1e5`, impossible dates), in block and flow style, with junk appended. Where the pure loader reads
 a document, the C loader gives the same values of the same types and the same positions of lists
 and mappings (the nesting limit points at those); where the C loader refuses one, the pure loader
-refuses it with the same error at the same place (the readers report the pure loader's error). The
+refuses it too (the readers report the pure loader's error, which may name another problem). The
 known difference: libyaml also reads some documents the pure loader refuses (`a: <tab>`, `[!, a]`).
 """
 
@@ -91,8 +91,13 @@ def test_the_loaders_are_different_parsers() -> None:
 def test_the_c_loader_reads_what_the_pure_loader_reads(tree: Any, flow: bool, junk: str) -> None:
     for text in (render(tree, flow), "facts: " + render(tree, flow, 2), render(tree, flow) + junk):
         pure, fast = outcome(text, pure=True), outcome(text, pure=False)
-        if pure[0] == "read" or fast[0] == "refused":
+        if pure[0] == "read":
             assert fast == pure, text
+        elif fast[0] == "refused":
+            # both refuse; the error the readers show is the pure loader's (they read a refused text
+            # of up to 64 KB again with it), so the two may name different first problems: a tag
+            # `!0,` against `!0` in a flow list, or a tag before the tab the pure loader stops at
+            assert pure[0] == "refused", text
 
 
 @pytest.mark.parametrize("levels", [99, 100, 101, 5000])
