@@ -1,4 +1,4 @@
-"""How long the static analysis (policylang/analysis.py) takes, and how it grows with the rules.
+"""How long the static analysis (policylang/analysis/analyser.py) takes, and how it grows with the rules.
 
     python benchmarks/analysis.py            # 10 to 10,000 rules; writes its section of docs/performance.md
     python benchmarks/analysis.py --quick    # 10 and 100 rules; prints, writes nothing

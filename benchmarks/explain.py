@@ -26,7 +26,7 @@ import peer_rules  # noqa: E402  # beside this file
 import report  # noqa: E402
 
 import policylang  # noqa: E402
-from policylang import checked as c  # noqa: E402
+from policylang.semantics import typed_tree as c  # noqa: E402
 
 FULL_SIZES = (10, 100, 1_000)
 QUICK_SIZES = (10, 100)
@@ -98,7 +98,7 @@ def measure(sizes: tuple[int, ...]) -> list[dict[str, float]]:
 
 def _question(policy: policylang.Policy, decision: policylang.Decision) -> str:
     """A why-not question some rule can answer: a constant some rule sets that the decision lacks."""
-    from policylang.evaluator import to_json_value
+    from policylang.engine.evaluator import to_json_value
 
     for rule in policy.checked.rules:
         for action in rule.actions:

@@ -206,9 +206,9 @@ def _render_cache(cache: dict[str, Any]) -> list[str]:
         "### Does Lark's `cache=True` help start-up?",
         "",
         "Method: each run is a fresh `python -c` process that imports `policylang.cli`, builds the parser"
-        " (`policylang.parser._lark()`, timed on its own) and runs `policylang.cli.main(['check', ...])`"
+        " (`policylang.syntax.parser._lark()`, timed on its own) and runs `policylang.cli.main(['check', ...])`"
         f" on `{cache.get('small_file', 'a small file')}`. The code under test is unchanged except in the"
-        " `off` mode, where the child replaces the name `Lark` inside `policylang.parser` with a wrapper"
+        " `off` mode, where the child replaces the name `Lark` inside `policylang.syntax.parser` with a wrapper"
         " that passes `cache=False`, so the grammar and every other option are exactly policylang's. Lark"
         " keeps its cache in `tempfile.gettempdir()`, so each child gets `TMPDIR` set to an empty folder"
         " (`off`, `cold`) or to a folder filled by an earlier run (`warm`); the benchmark checks that"

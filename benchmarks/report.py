@@ -55,7 +55,7 @@ policy checks with zero errors before timing it.
   load average before and after the run is recorded with the results. Compare runs made on the
   same machine, and prefer ratios (10,000 rules against 1,000, cache on against off) to absolute
   values.
-- "parse" is `policylang.parser.parse`; "parse + check" is `policylang.checker.check`, which
+- "parse" is `policylang.syntax.parser.parse`; "parse + check" is `policylang.semantics.checker.check`, which
   parses and then checks (names, types, cycles); "check only" is the difference of the two medians.
   Peak memory is `tracemalloc`'s peak during one parse + check (Python allocations only).
 - Timings are never test assertions: `tests/unit/test_benchmarks.py` checks that the benchmark

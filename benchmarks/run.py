@@ -38,9 +38,9 @@ from generate import generate_policy  # found through the path above
 from parse_check_doc import RESULTS_FILE, render_section, render_table  # found through the path above
 from report import RESULTS, ROOT, load_average, machine_info, write_section
 
-from policylang import parser as parser_module
-from policylang.checker import check
-from policylang.parser import parse
+from policylang.semantics.checker import check
+from policylang.syntax import parser as parser_module
+from policylang.syntax.parser import parse
 
 SECTION = "parse_check"
 SMALL_FILE = "examples/support/support.policy"
@@ -197,15 +197,15 @@ def _run_process(
 
 # The child process for the Lark cache comparison. It runs the real `policy check` (policylang.cli.main)
 # on the small file; the only difference between modes is the cache:
-#   off  -- policylang.parser's module-level name `Lark` is replaced by a wrapper that passes cache=False,
-#           so the grammar and every other option stay exactly as policylang.parser has them;
+#   off  -- policylang.syntax.parser's module-level name `Lark` is replaced by a wrapper that passes cache=False,
+#           so the grammar and every other option stay exactly as policylang.syntax.parser has them;
 #   cold -- policylang unchanged (cache=True), TMPDIR is an empty folder, so Lark must build the parser
 #           and write its cache file;
 #   warm -- policylang unchanged, TMPDIR holds the cache file from an earlier run (the everyday case).
 _CACHE_CHILD = r"""
 import contextlib, io, json, sys, time
 started, started_cpu = time.perf_counter(), time.process_time()
-import policylang.parser as parser_module
+import policylang.syntax.parser as parser_module
 if sys.argv[1] == "off":
     _real_lark = parser_module.Lark
     def _uncached(*args, **kwargs):
@@ -255,7 +255,8 @@ def measure_lark_cache(runs: int) -> dict[str, Any]:
                     samples[mode][key].append(inner[key])
     return {
         "method": "policylang.cli.main(['check', SMALL_FILE]) in a fresh process; mode off patches "
-        "policylang.parser.Lark to pass cache=False, cold/warm run unchanged code with TMPDIR empty / pre-filled",
+        "policylang.syntax.parser.Lark to pass cache=False, cold/warm run unchanged code with TMPDIR empty / "
+        "pre-filled",
         "small_file": SMALL_FILE,
         "cache_file_bytes": cache_bytes,
         "modes": {mode: {key: _stats(values) for key, values in parts.items()} for mode, parts in samples.items()},
@@ -345,10 +346,10 @@ _COMPONENTS = (
     ("lark/tree.py", "Lark tree building + propagate_positions"),
     ("lark/visitors.py", "Lark Transformer dispatch + v_args wrappers"),
     ("/lark/", "Lark, other"),
-    ("policylang/parser.py", "policylang.parser (node building, _too_deep)"),
-    ("policylang/checker.py", "policylang checker (checker, expressions, datatypes)"),
-    ("policylang/expressions.py", "policylang checker (checker, expressions, datatypes)"),
-    ("policylang/datatypes.py", "policylang checker (checker, expressions, datatypes)"),
+    ("policylang/syntax/parser.py", "policylang.syntax.parser (node building, _too_deep)"),
+    ("policylang/semantics/checker.py", "policylang checker (checker, expressions, datatypes)"),
+    ("policylang/semantics/expression_checker.py", "policylang checker (checker, expressions, datatypes)"),
+    ("policylang/core/datatypes.py", "policylang checker (checker, expressions, datatypes)"),
     ("policylang/", "policylang, other (nodes, source, values, diagnostics)"),
     ("~", "built-ins (getattr, isinstance, re.match, ...)"),
 )
@@ -453,7 +454,7 @@ def _propagate_positions_cost(text: str, runs: int) -> dict[str, Any]:
 
 
 def _short_path(path: str) -> str:
-    """`lark/lexer.py`, `policylang/parser.py`, `functools.py`: a profiled file without its install prefix."""
+    """`lark/lexer.py`, `policylang/syntax/parser.py`, `functools.py`: a profiled file without its install prefix."""
     path = path.replace("\\", "/")
     for marker in ("site-packages/", str(ROOT).replace("\\", "/") + "/", "/lib/python"):
         if marker in path:
@@ -477,9 +478,9 @@ def _key_shares(raw: dict[Any, Any], total: float) -> dict[str, float]:
         "lark.Lark.parse (lex + LALR + tree)": ("lark/lark.py", "parse"),
         "lexing (lark lexer.lex)": ("lark/lexer.py", "lex"),
         "Transformer (_Builder.transform)": ("lark/visitors.py", "transform"),
-        "_too_deep": ("policylang/parser.py", "_too_deep"),
-        "checker (_Checker.run)": ("policylang/checker.py", "run"),
-        "sort_and_cap": ("policylang/diagnostics.py", "sort_and_cap"),
+        "_too_deep": ("policylang/syntax/parser.py", "_too_deep"),
+        "checker (_Checker.run)": ("policylang/semantics/checker.py", "run"),
+        "sort_and_cap": ("policylang/core/diagnostics.py", "sort_and_cap"),
     }
     shares: dict[str, float] = {}
     for label, (file_part, function) in marks.items():

@@ -1,6 +1,6 @@
 """Would an SMT solver (z3) earn its weight for the part of the analysis that is not exact?
 
-policylang's analysis (policylang/analysis.py) decides conflicts exactly for conditions that compare
+policylang's analysis (policylang/analysis/analyser.py) decides conflicts exactly for conditions that compare
 one fact (or a value computed from one fact with constants) with constants. Outside that fragment
 (`monthly_spend * months >= 1_000_000`, `spend > budget`) it tries value combinations, notes
 `analysis-incomplete`, and can miss real conflicts
@@ -59,9 +59,9 @@ except ImportError:
     sys.exit("z3 is not installed: `pip install z3-solver` (about 38 MB), then run this again.")
 
 import policylang  # noqa: E402
-from policylang import checked as c  # noqa: E402
-from policylang.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, EnumOf, SetOf  # noqa: E402
-from policylang.values import Duration  # noqa: E402
+from policylang.core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, EnumOf, SetOf  # noqa: E402
+from policylang.core.values import Duration  # noqa: E402
+from policylang.semantics import typed_tree as c  # noqa: E402
 
 AS_OF = "2026-01-01T00:00:00Z"
 GOLDEN = ROOT / "tests" / "golden" / "analysis"

@@ -10,31 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
-from .facade import (
-    CheckReport,
-    PolicyError,
-    check_file,
-    check_source,
-    compile_snapshot,
-    format_file,
-    format_source,
-    load,
-)
-from .facade import compile_source as compile  # the design sketch's name: policylang.compile
-from .parser import ParseResult, parse
+from .api import CheckReport, PolicyError, check_file, check_source, compile_snapshot, format_file, format_source, load
+from .api import compile_source as compile  # the design sketch's name: policylang.compile
+from .core.diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
+from .core.version import VERSION
+from .syntax.parser import ParseResult, parse
 
 # The evaluator pulls in networkx and pydantic (about 0.3 s); `policy check` and `policy fmt` never
 # need them, so these names load on first use.
 _LAZY = {
-    "FormatResult": ("formatter", "FormatResult"),
-    "Decision": ("evaluator", "Decision"),
-    "Policy": ("evaluator", "Policy"),
-    "MISSING": ("facts", "MISSING"),
-    "FactsError": ("facts", "FactsError"),
-    "ConflictError": ("runtime", "ConflictError"),
-    "EvaluationError": ("runtime", "EvaluationError"),
-    "InternalError": ("runtime", "InternalError"),
+    "FormatResult": ("syntax.formatter", "FormatResult"),
+    "Decision": ("engine.evaluator", "Decision"),
+    "Policy": ("engine.evaluator", "Policy"),
+    "MISSING": ("engine.facts", "MISSING"),
+    "FactsError": ("engine.facts", "FactsError"),
+    "ConflictError": ("engine.runtime", "ConflictError"),
+    "EvaluationError": ("engine.runtime", "EvaluationError"),
+    "InternalError": ("engine.runtime", "InternalError"),
     "DecisionLog": ("decision_log", "DecisionLog"),
     "LogError": ("decision_log", "LogError"),
     "open_log": ("decision_log", "open_log"),
@@ -52,7 +44,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'policylang' has no attribute {name!r}")
 
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "MISSING",

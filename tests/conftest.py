@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import policylang
-from policylang.checker import CheckResult, check
+from policylang.semantics.checker import CheckResult, check
 
 # In CI (CI=true), property tests replay a fixed, derandomized set of examples, so a submission's
 # CI result is the one its author saw; everywhere else they explore new random examples each run.

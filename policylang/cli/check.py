@@ -8,10 +8,10 @@ import dataclasses
 import click
 
 from policylang import CheckReport, ExitCode, check_file, render_json, render_text, summary_line
-from policylang.deadline import budget_seconds
-from policylang.diagnostics import Diagnostic, Label, Severity, to_dict
-from policylang.facade import with_analysis
 
+from ..analysis.budget import budget_seconds
+from ..api import with_analysis
+from ..core.diagnostics import Diagnostic, Label, Severity, to_dict
 from .files import expand_policy_paths, import_root_option
 from .terminal import json_safe, json_text, safe_text
 

@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from policylang import ExitCode, PolicyError, load, render_text
-from policylang.diagnostics import to_dict
 
+from ..core.diagnostics import to_dict
 from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
 from .files import import_root_option
 from .terminal import json_text, one_line, safe_text, shown_value
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
-    from policylang.decision_log import DecisionLog
+
+    from ..decision_log import DecisionLog
 
 
 @click.command("eval")
@@ -80,7 +81,7 @@ def eval_command(
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
     if log_path is None:
         return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, None)
-    from policylang.decision_log import LogError, open_log
+    from ..decision_log import LogError, open_log
 
     try:
         with open_log(log_path) as log:
@@ -226,7 +227,7 @@ def _sources(policy: Policy) -> dict[str, Any]:
 def render_decision(decision: Decision, policy: Policy) -> str:
     """A decision as a small table: each output, its value and where it came from; every text from the
     policy or the facts on one line, its control characters escaped."""
-    from policylang.evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     name = one_line(decision.policy_name)
     lines = [f"policy {name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
@@ -257,7 +258,7 @@ def render_decision(decision: Decision, policy: Policy) -> str:
 
 
 def _show(value: Any) -> str:
-    from policylang.evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     as_json = to_json_value(value)
     if isinstance(as_json, list):

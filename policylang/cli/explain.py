@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from policylang import ExitCode, PolicyError, load, render_text
-from policylang.values import format_datetime
 
+from ..core.values import format_datetime
 from .evaluate import _decide_one, _show_input_error
 from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
 from .files import import_root_option
@@ -22,7 +22,8 @@ from .terminal import escaped_strings, json_safe, one_line, safe_text
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
-    from policylang.explain import Explanation, Replay
+
+    from ..explain.rendering import Explanation, Replay
 
 FORMATS = ["text", "json", "markdown", "html"]
 
@@ -87,7 +88,7 @@ def explain_command(
     policy has errors, or the replay differs from the record; 2 unreadable files, bad facts, a bad
     --why-not or --only, bad options or a bad log.
     """
-    from policylang.explain import explanation_schema
+    from ..explain.rendering import explanation_schema
 
     if schema:
         click.echo(json.dumps(explanation_schema(), indent=2))
@@ -178,7 +179,7 @@ def _decide(
     if log is None:
         code, decision = _decide_one(policy, facts, as_of, "mark")
         return decision if decision is not None else code
-    from policylang.decision_log import LogError, open_log
+    from ..decision_log import LogError, open_log
 
     try:
         with open_log(log) as opened:
@@ -193,8 +194,8 @@ def _logged(
     decision_id: str, log_path: str, why_not: tuple[str, ...], outputs: tuple[str, ...] | None
 ) -> tuple[Explanation, int] | int:
     """The explanation of a logged decision, replayed with the stored policy version."""
-    from policylang.decision_log import LogError, open_log
-    from policylang.explain import Replay
+    from ..decision_log import LogError, open_log
+    from ..explain.rendering import Replay
 
     try:
         with open_log(log_path, create=False) as log:
@@ -224,8 +225,7 @@ def _logged(
 
 
 def _write(explained: Explanation, output_format: str, width: int | None, output_path: str | None) -> None:
-    from policylang.explain import RENDERERS, render_json, render_text
-
+    from ..explain.rendering import RENDERERS, render_json, render_text
     from . import use_color
 
     if output_format == "json":
@@ -265,8 +265,8 @@ def _explained(
     decision: Decision, why_not: tuple[str, ...], outputs: tuple[str, ...] | None, replay: Replay | None = None
 ) -> Explanation | int:
     """The explanation, or the exit code after saying why a --why-not or --only cannot be answered."""
-    from policylang.explain import explanation
-    from policylang.why_not import WhyNotError
+    from ..explain.rendering import explanation
+    from ..explain.why_not import WhyNotError
 
     try:
         return explanation(decision, why_not=why_not, replay=replay, outputs=outputs)
@@ -280,7 +280,7 @@ def _explained(
 
 def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...]) -> tuple[str, str] | None:
     """(message, hint) for the first --why-not or --only the policy cannot answer, or None."""
-    from policylang.why_not import WhyNotError, parse_question
+    from ..explain.why_not import WhyNotError, parse_question
 
     for question in why_not:
         try:
@@ -289,7 +289,7 @@ def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...
             return str(exc), exc.hint
     for name in only:
         if name not in policy.checked.outputs:
-            from policylang.diagnostics import did_you_mean
+            from ..core.diagnostics import did_you_mean
 
             known = ", ".join(policy.checked.outputs)
             return f"the policy has no output `{name}`", did_you_mean(

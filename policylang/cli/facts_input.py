@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from policylang import Code, Diagnostic
-from policylang.diagnostics import error
-from policylang.source import SourceFile
-from policylang.yaml_exact import MAX_NESTING, MAX_REPEATED_VALUES, nesting_error, whole_number
-from policylang.yaml_exact import exact_yaml_loader as exact_yaml_loader  # re-exported for callers
+
+from ..core.diagnostics import error
+from ..core.source import SourceFile
+from ..core.yaml_exact import MAX_NESTING, MAX_REPEATED_VALUES, nesting_error, whole_number
+from ..core.yaml_exact import exact_yaml_loader as exact_yaml_loader  # re-exported for callers
 
 _NESTING_HINT = f"facts are names and plain values; lists and mappings nest at most {MAX_NESTING} levels"
 _REPEATING_HINT = f"write the values out; aliases (`*name`) may repeat at most {MAX_REPEATED_VALUES:,} values"

@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 
 from policylang import ExitCode, format_file, format_source, render_text
-from policylang.diagnostics import Code
-from policylang.source import SourceFile
 
+from ..core.diagnostics import Code
+from ..core.source import SourceFile
 from .files import expand_policy_paths
 
 

@@ -18,7 +18,7 @@ from policylang import ExitCode
 from .terminal import json_text, one_line, safe_text, shown_value
 
 if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
-    from policylang.decision_log import Anchor, DecisionLog, LoggedDecision, VerifyReport
+    from ..decision_log import Anchor, DecisionLog, LoggedDecision, VerifyReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,7 +53,7 @@ def log_command() -> None:
 
 def _open(log_path: str) -> DecisionLog | None:
     """The log opened for reading, or None after printing why it cannot be."""
-    from policylang.decision_log import LogError, open_log
+    from ..decision_log import LogError, open_log
 
     try:
         return open_log(log_path, create=False)
@@ -104,7 +104,7 @@ def list_command(
     output_format: str,
 ) -> int:
     """List recorded decisions, oldest first: id, time, policy and outputs."""
-    from policylang.decision_log import LogError
+    from ..decision_log import LogError
 
     log = _open(log_path)
     if log is None:
@@ -169,7 +169,7 @@ def _list_line(record: LoggedDecision) -> str:
 @_format_option
 def show_command(decision_id: str, log_path: str, output_format: str) -> int:
     """Show one recorded decision in full: facts as given, outputs, rules fired, policy, chain hashes."""
-    from policylang.decision_log import LogError
+    from ..decision_log import LogError
 
     log = _open(log_path)
     if log is None:
@@ -221,7 +221,7 @@ def _table(values: dict[str, Any], show: Callable[[Any], str]) -> list[str]:
 
 
 def _timestamp(moment: datetime) -> str:
-    from policylang.values import format_datetime
+    from ..core.values import format_datetime
 
     return format_datetime(moment)
 
@@ -244,7 +244,7 @@ def _show(value: Any) -> str:
 
 def _show_given(value: Any) -> str:
     """A fact as the caller gave it, with its Python type where JSON would not tell it."""
-    from policylang.values import Duration
+    from ..core.values import Duration
 
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -286,7 +286,7 @@ def verify_command(log_path: str, expect_head: str | None, anchor_file: Path | N
     """Prove that no recorded decision was edited, removed or reordered, that the log still reaches the
     head it keeps and the one you kept, and that the stored policies are the ones that decided. Exit
     codes: 0 intact, 1 problems found, 2 the log cannot be read."""
-    from policylang.decision_log import LogError
+    from ..decision_log import LogError
 
     if anchor_file is not None:
         if expect_head is not None:
@@ -370,7 +370,7 @@ def anchor_command(log_path: str, output_format: str) -> int:
     """Print the log's head (`SEQ:HASH`) to keep somewhere else (a ticket, an email, a write-once store):
     `policy log verify --expect-head SEQ:HASH` (or `--anchor FILE`) later fails if a record it covers
     was cut off the end or rewritten. Exit codes: 0 printed, 2 the log cannot be read."""
-    from policylang.decision_log import LogError
+    from ..decision_log import LogError
 
     log = _open(log_path)
     if log is None:
@@ -431,7 +431,8 @@ checked against: enough for any log's recent history, few enough to compile in a
 def _output_types(log: DecisionLog, versions: list[str]) -> dict[str, list[Any]]:
     """Each output's type in each of these stored policy versions (those that still compile)."""
     from policylang import PolicyError, compile_snapshot
-    from policylang.decision_log import LogError
+
+    from ..decision_log import LogError
 
     types: dict[str, list[Any]] = {}
     for version in versions:
@@ -446,9 +447,9 @@ def _output_types(log: DecisionLog, versions: list[str]) -> dict[str, list[Any]]
 
 def _impossible(text: str, kind: Any) -> str | None:
     """Why `text` (as --where writes it) cannot be a value of type `kind`, or None when it can be."""
-    from policylang.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
-    from policylang.diagnostics import did_you_mean
-    from policylang.values import (
+    from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
+    from ..core.diagnostics import did_you_mean
+    from ..core.values import (
         parse_date_literal,
         parse_datetime_literal,
         parse_decimal_literal,

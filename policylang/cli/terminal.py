@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from policylang.source import LINE_OR_DIRECTION_CONTROL
+from ..core.source import LINE_OR_DIRECTION_CONTROL
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0", "\\": "\\\\"}
 _BREAKING = LINE_OR_DIRECTION_CONTROL

@@ -63,9 +63,8 @@ def test_command(
     """
     # Imported here: the runner reads YAML with the facts reader of this package, which imports
     # the command modules; importing it first would be circular.
-    from policylang.policy_tests import junit_xml, run_tests
-    from policylang.policy_tests.render import coverage_table, details, explain_failure, file_line, summary
-
+    from ..policy_tests import junit_xml, run_tests
+    from ..policy_tests.render import coverage_table, details, explain_failure, file_line, summary
     from . import use_color
     from .terminal import json_text, safe_coloured
 
@@ -104,7 +103,7 @@ def test_command(
         click.echo()
         click.echo(safe_coloured(coverage_table(report.coverage)))
         if below:
-            from policylang.policy_tests.coverage import format_percent
+            from ..policy_tests.coverage import format_percent
 
             click.echo(f"rule coverage {format_percent(report.coverage.percent)} is below --fail-under {fail_under:g}%")
     click.echo()

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..facts import MISSING
-from ..values import Duration
+from ..core.values import Duration
+from ..engine.facts import MISSING
 from .errors import LogError
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..values import (
+from ..core.values import (
     Duration,
     ValueParseError,
     format_datetime,
@@ -48,7 +48,7 @@ def where_matcher(items: Sequence[str], error: ErrorFactory) -> Callable[[dict[s
 
 def _normalised(text: str) -> str:
     """A value as the language writes it: `240m` -> `4h`, `10_000` -> `10000`, `"a"` -> `a`; else the text."""
-    from ..evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     if len(text) >= 2 and text[0] == text[-1] == '"':
         try:

@@ -23,7 +23,7 @@ from .storage import open_storage
 from .verify import check_one, parse_anchor, verify_records
 
 if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list
-    from ..evaluator import Decision, Policy
+    from ..engine.evaluator import Decision, Policy
 
 
 class DecisionLog:

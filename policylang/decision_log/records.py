@@ -12,7 +12,7 @@ from .encoding import decode_value
 from .errors import LogError
 
 if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list
-    from ..evaluator import Decision, Policy
+    from ..engine.evaluator import Decision, Policy
 
 
 class LoggedDecision(BaseModel):

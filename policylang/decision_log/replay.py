@@ -13,10 +13,10 @@ from .records import LoggedDecision, Replay
 def replay(record: LoggedDecision, snapshot: dict[str, Any], error: ErrorFactory) -> Replay:
     """Decide `record` again with its policy compiled from `snapshot`. Raises LogError when the stored
     policy no longer compiles or no longer matches its hash, or the facts no longer validate."""
-    from ..checked import legacy_rule_ids
-    from ..facade import PolicyError, compile_snapshot
-    from ..facts import FactsError
-    from ..runtime import EvaluationError
+    from ..api import PolicyError, compile_snapshot
+    from ..engine.facts import FactsError
+    from ..engine.runtime import EvaluationError
+    from ..semantics.typed_tree import legacy_rule_ids
 
     label = f"decision {record.id} ({record.policy_name}, {record.policy_hash[:12]})"
     try:

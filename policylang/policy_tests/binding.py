@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from policylang.checked import legacy_rule_ids
-from policylang.datatypes import describe
-from policylang.diagnostics import Code, Diagnostic, did_you_mean, error
-
+from ..core.datatypes import describe
+from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
+from ..semantics.typed_tree import legacy_rule_ids
 from .model import CaseSpec, Expected, RuleRef
 
 if TYPE_CHECKING:
-    from policylang.evaluator import Policy
+    from ..engine.evaluator import Policy
 
 ABSENT: Any = object()
 """The expected value of an output written as `null`: it must have no value."""
@@ -60,8 +59,8 @@ def bind(cases: tuple[CaseSpec, ...], policy: Policy) -> tuple[list[BoundCase], 
 
 
 def _expectation(expected: Expected, policy: Policy, problems: list[Diagnostic]) -> Expectation | None:
-    from policylang.evaluator import to_json_value
-    from policylang.facts import converter_for
+    from ..engine.evaluator import to_json_value
+    from ..engine.facts import converter_for
 
     checked = policy.checked
     name = expected.name

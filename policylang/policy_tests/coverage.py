@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from policylang.evaluator import Decision, Policy
+    from ..engine.evaluator import Decision, Policy
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from policylang.diagnostics import Code, Diagnostic, error
-
+from ..core.diagnostics import Code, Diagnostic, error
 from .suite import TEST_SUFFIX
 
 _SKIPPED = {"__pycache__", "node_modules"}

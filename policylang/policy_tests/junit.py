@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from policylang.diagnostics import Diagnostic, render_text
-from policylang.source import SourceFile
-
+from ..core.diagnostics import Diagnostic, render_text
+from ..core.source import SourceFile
 from .model import CaseResult, FileResult, TestReport
 
 

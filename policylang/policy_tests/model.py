@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from policylang.diagnostics import Diagnostic, ExitCode, to_dict
-from policylang.source import SourceFile, Span
-
+from ..core.diagnostics import Diagnostic, ExitCode, to_dict
+from ..core.source import SourceFile, Span
 from .coverage import Coverage
 
 if TYPE_CHECKING:
-    from policylang.evaluator import Decision
+    from ..engine.evaluator import Decision
 
 DEFAULT_AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 """What `now` means in a case without `as_of`: fixed, never the clock, so that a test gives the

@@ -3,8 +3,7 @@ differences, every error with its diagnostics, the coverage table and the summar
 
 from __future__ import annotations
 
-from policylang.diagnostics import render_text
-
+from ..core.diagnostics import render_text
 from .coverage import Coverage, FileCoverage, format_percent
 from .model import CaseResult, FileResult, TestReport
 

@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from policylang.diagnostics import Code, Diagnostic, Label, error
-from policylang.facade import PolicyError, load
-
+from ..api import PolicyError, load
+from ..core.diagnostics import Code, Diagnostic, Label, error
 from .binding import ABSENT, BoundCase, bind, show
 from .coverage import CoverageCounter
 from .discovery import find_test_files
@@ -19,8 +18,8 @@ from .model import CaseResult, CaseSpec, ExpectedError, FileResult, Mismatch, Te
 from .suite import read_test_file
 
 if TYPE_CHECKING:
-    from policylang.evaluator import Decision, Policy
-    from policylang.facts import FactProblem
+    from ..engine.evaluator import Decision, Policy
+    from ..engine.facts import FactProblem
 
 
 def run_tests(
@@ -117,9 +116,9 @@ def _unreadable_policy(spec: TestFile, problem: Diagnostic) -> Diagnostic:
 
 def run_case(policy: Policy, case: BoundCase, path: str, counter: CoverageCounter) -> CaseResult:
     """Decide one case and compare; the decision is counted for coverage, whatever the outcome."""
-    from policylang.evaluator import to_json_value
-    from policylang.facts import FactsError
-    from policylang.runtime import ConflictError, EvaluationError
+    from ..engine.evaluator import to_json_value
+    from ..engine.facts import FactsError
+    from ..engine.runtime import ConflictError, EvaluationError
 
     spec = case.spec
     started = perf_counter()
@@ -165,7 +164,7 @@ def _replace(result: CaseResult, **changes: Any) -> CaseResult:
 
 
 def _value_mismatches(case: BoundCase, decision: Decision, policy: Policy) -> list[Mismatch]:
-    from policylang.evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     found = []
     derived: dict[str, Any] | None = None
@@ -233,9 +232,9 @@ def _error_mismatches(expected: ExpectedError, failure: tuple[str, Exception] | 
 
 def _problems(exc: Exception, spec: CaseSpec, policy: Policy) -> tuple[Diagnostic, ...]:
     """An unexpected error as diagnostics pointing into the test file (and at the policy)."""
-    from policylang.evaluator import to_json_value
-    from policylang.facts import FactsError
-    from policylang.runtime import ConflictError
+    from ..engine.evaluator import to_json_value
+    from ..engine.facts import FactsError
+    from ..engine.runtime import ConflictError
 
     if isinstance(exc, FactsError):
         return tuple(_fact_problem(p, spec, policy) for p in exc.problems)

@@ -14,9 +14,8 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from policylang.diagnostics import Code, Label, did_you_mean
-from policylang.source import Span
-
+from ..core.diagnostics import Code, Label, did_you_mean
+from ..core.source import Span
 from .model import DEFAULT_AS_OF, ERROR_KINDS, CaseSpec, Expected, ExpectedError, RuleRef, TestFile
 from .yaml_nodes import INVALID, YamlDocument
 
@@ -39,7 +38,7 @@ def policy_for(test_path: str) -> str | None:
 
 def read_test_file(path: str) -> TestFile:
     """A test file read from disk; an unreadable file is a test file with one `io-error`."""
-    from policylang.cli.facts_input import FactsInputError, read_text  # the facts files' reader
+    from ..cli.facts_input import FactsInputError, read_text  # the facts files' reader
 
     try:
         name, text = read_text(path)
@@ -218,7 +217,7 @@ def _check_combination(
 
 
 def _moment(doc: YamlDocument, node: Node) -> datetime | None:
-    from policylang.facts import convert_datetime
+    from ..engine.facts import convert_datetime
 
     value = doc.value(node)
     if value is INVALID:

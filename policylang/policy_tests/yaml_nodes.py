@@ -13,14 +13,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from policylang.diagnostics import Code, Diagnostic, Label, did_you_mean, error
-from policylang.source import SourceFile, Span
-from policylang.yaml_exact import (  # the facts loader, not a copy
-    MAX_NESTING,
-    exact_yaml_loader,
-    foreign_tag,
-    nesting_error,
-)
+from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from ..core.source import SourceFile, Span
+from ..core.yaml_exact import MAX_NESTING, exact_yaml_loader, foreign_tag, nesting_error
 
 _PLAIN_VALUES = "test files hold plain values: text, numbers, true and false, lists and mappings"
 

@@ -18,7 +18,7 @@ from conftest import ROOT
 from policylang import CheckReport, Code, Severity, __version__
 from policylang.cli import main
 from policylang.cli.check import _exit_code
-from policylang.diagnostics import warning
+from policylang.core.diagnostics import warning
 
 SUPPORT = ROOT / "examples" / "support" / "support.policy"
 STDLIB = ROOT / "stdlib_policies"

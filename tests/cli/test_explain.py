@@ -10,7 +10,7 @@ from conftest import ROOT
 from test_eval_graph import AS_OF, PREMIUM, SUPPORT, policy
 
 import policylang
-from policylang.explain import Explanation, explanation_schema
+from policylang.explain.rendering import Explanation, explanation_schema
 
 
 def test_text_is_a_tree_per_output_with_the_rules_and_their_values() -> None:

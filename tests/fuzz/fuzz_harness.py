@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from policylang.diagnostics import Code, Diagnostic
+from policylang.core.diagnostics import Code, Diagnostic
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -256,7 +256,7 @@ def cli(argv: Sequence[str], *, cwd: Path, stdin: bytes = b"") -> CliRun:
 
 def _documented() -> tuple[type[BaseException], ...]:
     from policylang import ConflictError, EvaluationError, FactsError, LogError, PolicyError
-    from policylang.why_not import WhyNotError
+    from policylang.explain.why_not import WhyNotError
 
     return (PolicyError, FactsError, EvaluationError, ConflictError, LogError, WhyNotError)
 
@@ -324,7 +324,7 @@ def facts_file(facts: dict[str, Any]) -> str:
     from decimal import Decimal
 
     from policylang import MISSING
-    from policylang.values import Duration, format_duration
+    from policylang.core.values import Duration, format_duration
 
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):

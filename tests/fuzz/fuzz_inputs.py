@@ -32,8 +32,8 @@ if str(ROOT / "tests" / "properties") not in sys.path:
 import policy_strategies  # noqa: E402  (needs the path above)
 import strategies  # noqa: E402  (needs the path above)
 
-from policylang import datatypes as t  # noqa: E402
-from policylang.formatter import format_tree  # noqa: E402
+from policylang.core import datatypes as t  # noqa: E402
+from policylang.syntax.formatter import format_tree  # noqa: E402
 
 SEED_FILES = sorted([*ROOT.glob("examples/**/*.policy"), *ROOT.glob("stdlib_policies/*.policy")])
 """The real policies mutations start from; a mutated file is written beside copies of its folder's

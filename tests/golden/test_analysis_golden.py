@@ -1,7 +1,7 @@
 """Golden static analysis: each tests/golden/analysis/NAME.policy against its `# expect:` lines, NAME.txt and NAME.json.
 
 A case is a small customer-service policy that checks without errors. The comment block that
-opens it says what the analysis (policylang/analysis.py, as `policy check` runs it) must find:
+opens it says what the analysis (policylang/analysis/analyser.py, as `policy check` runs it) must find:
 
     # expect: conflict OUTPUT RULE RULE      rules RULE and RULE conflict on OUTPUT (either order)
     # expect: coverage-gap OUTPUT            OUTPUT has no default and some facts leave it unset
@@ -43,9 +43,9 @@ from conftest import assert_golden
 from support.reference import key, reference_decide
 
 import policylang
-from policylang.analysis import AS_OF
-from policylang.diagnostics import Code, Diagnostic
-from policylang.facade import with_analysis
+from policylang.analysis.analyser import AS_OF
+from policylang.api import with_analysis
+from policylang.core.diagnostics import Code, Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = Path(__file__).resolve().parent / "analysis"

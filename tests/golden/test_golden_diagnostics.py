@@ -25,7 +25,7 @@ import pytest
 from conftest import assert_golden
 
 import policylang
-from policylang.diagnostics import Code, Diagnostic
+from policylang.core.diagnostics import Code, Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = Path(__file__).resolve().parent / "diagnostics"

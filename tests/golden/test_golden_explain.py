@@ -15,7 +15,7 @@ import yaml
 from conftest import assert_golden
 
 import policylang
-from policylang.explain import explanation, render_json, render_text
+from policylang.explain.rendering import explanation, render_json, render_text
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = Path(__file__).resolve().parent / "explain"

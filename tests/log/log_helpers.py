@@ -106,7 +106,7 @@ def facts_of_every_kind() -> dict[str, Any]:
     from datetime import UTC, date, datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from policylang.values import Duration
+    from policylang.core.values import Duration
 
     return {
         "tier": "premium",

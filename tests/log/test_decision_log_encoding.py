@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from log_helpers import facts_of_every_kind, same
 
+from policylang.core.values import Duration
 from policylang.decision_log import decode_value, encode_value
-from policylang.values import Duration
 
 _KEYS = st.text(max_size=8) | st.sampled_from(["$decimal", "$set", "$object", "$", "$x"])
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policylang
-from policylang.evaluator import to_json_value
+from policylang.engine.evaluator import to_json_value
 from policylang.policy_tests import run_tests
 
 SUPPORT = Path(__file__).resolve().parents[2] / "examples" / "support" / "support.policy"

@@ -21,7 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from policylang import MISSING
-from policylang.values import Duration, quote_string
+from policylang.core.values import Duration, quote_string
 
 # --- the schema ------------------------------------------------------------------------------------
 

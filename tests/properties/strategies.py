@@ -24,15 +24,15 @@ from importlib import resources
 
 from hypothesis import strategies as st
 
-from policylang import nodes as n
-from policylang.values import Duration
+from policylang.core.values import Duration
+from policylang.syntax import nodes as n
 
 MAX_EXPR_DEPTH = 4
 
 
 def _reserved_keywords() -> frozenset[str]:
     """The words NAME's negative lookahead excludes, read from the grammar so the two never drift apart."""
-    grammar = resources.files("policylang").joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = resources.files("policylang.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
     match = re.search(r"^NAME:\s*/\(\?!\(\?:([a-z|]+)\)", grammar, re.MULTILINE)
     assert match is not None, "NAME in grammar.lark no longer starts with a keyword lookahead"
     return frozenset(match.group(1).split("|"))

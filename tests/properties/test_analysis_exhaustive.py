@@ -1,4 +1,4 @@
-"""The static analysis (policylang/analysis.py) against brute force, on small policies over small finite domains.
+"""The static analysis (policylang/analysis/analyser.py) against brute force, on small policies over small finite domains.
 
 Every random policy reads at most the facts of `INPUT_BLOCK` (an enum, a bool, an optional bool, an
 int, an optional int and a defaulted bool), compares the ints only with the constants 0..3, and

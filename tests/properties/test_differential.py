@@ -21,9 +21,9 @@ from policy_strategies import AS_OF, INPUT_BLOCK, facts, policies, schemaless_ca
 from support.reference import key, normalise_conflicts, normalise_outputs, reference_run, total_seconds
 
 import policylang
-from policylang import resolution
-from policylang.datatypes import EnumOf
-from policylang.values import Duration, parse_duration
+from policylang.core import resolution
+from policylang.core.datatypes import EnumOf
+from policylang.core.values import Duration, parse_duration
 
 settings.register_profile(
     "differential",
@@ -165,7 +165,7 @@ def _assert_outputs_only_function_agrees(policy: policylang.Policy, decision: po
 def _assert_resolution_module_agrees(
     policy: policylang.Policy, ref: Any, where: str, decision: policylang.Decision
 ) -> None:
-    """policylang.resolution (the shared single source) on the reference's proposals = the reference's own,
+    """policylang.core.resolution (the shared single source) on the reference's proposals = the reference's own,
     and = the winners and overridden rules the decision builds on demand from its own proposals."""
     for name, output in policy.checked.outputs.items():
         contributions = [resolution.Contribution(r, o, p, v) for r, o, p, v in ref.proposals[name]]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from policy_strategies import AS_OF, facts, policies
 
 import policylang
-from policylang.formatter import format_source
+from policylang.syntax.formatter import format_source
 
 FILENAME = "gen.policy"
 

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from policy_strategies import INPUT_BLOCK, facts
 
 import policylang
-from policylang import checked as c
-from policylang import runtime
-from policylang.datatypes import BOOL, DATE, DURATION, INT, NUMBER, STRING, EnumOf, SetOf
-from policylang.facts import MISSING, FactsError, FactsValidator
-from policylang.values import Duration
+from policylang.core.datatypes import BOOL, DATE, DURATION, INT, NUMBER, STRING, EnumOf, SetOf
+from policylang.core.values import Duration
+from policylang.engine import runtime
+from policylang.engine.facts import MISSING, FactsError, FactsValidator
+from policylang.semantics import typed_tree as c
 
 # --- pickers and resolvers ----------------------------------------------------------------------
 
@@ -518,7 +518,8 @@ def test_load_refuses_a_policy_whose_rules_can_conflict(tmp_path: Any) -> None:
 
 
 def test_a_clean_policy_is_analysed_once_then_remembered(tmp_path: Any, monkeypatch: Any) -> None:
-    from policylang import analysis, analysis_cache
+    from policylang.analysis import analyser as analysis
+    from policylang.analysis import cache as analysis_cache
 
     monkeypatch.setenv("POLICYLANG_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "clean.policy"

@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import KEYWORDS, policy_files
 
-from policylang import nodes as n
-from policylang.checker import check
-from policylang.diagnostics import Code, Diagnostic, render_json, render_text
-from policylang.formatter import format_source, format_tree
-from policylang.parser import parse
-from policylang.source import SourceFile, Span
+from policylang.core.diagnostics import Code, Diagnostic, render_json, render_text
+from policylang.core.source import SourceFile, Span
+from policylang.semantics.checker import check
+from policylang.syntax import nodes as n
+from policylang.syntax.formatter import format_source, format_tree
+from policylang.syntax.parser import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted([*ROOT.glob("examples/**/*.policy"), *ROOT.glob("stdlib_policies/**/*.policy")])

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import expressions, policy_files
 
-from policylang import nodes as n
-from policylang.diagnostics import Code, Diagnostic
-from policylang.formatter import format_source, format_tree, unparse_expr
-from policylang.parser import parse
-from policylang.values import Duration
+from policylang.core.diagnostics import Code, Diagnostic
+from policylang.core.values import Duration
+from policylang.syntax import nodes as n
+from policylang.syntax.formatter import format_source, format_tree, unparse_expr
+from policylang.syntax.parser import parse
 
 
 def _settings(examples: int) -> settings:

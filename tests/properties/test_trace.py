@@ -1,4 +1,4 @@
-"""Traces (policylang/trace.py) agree with the decisions they describe, on random policies and facts.
+"""Traces (policylang/explain/trace.py) agree with the decisions they describe, on random policies and facts.
 
 For random checker-clean policies over the fixed schema of policy_strategies.py and random facts:
 
@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from policy_strategies import facts, policies
 
 import policylang
-from policylang.evaluator import to_json_value
-from policylang.trace import ConditionPart
+from policylang.engine.evaluator import to_json_value
+from policylang.explain.trace import ConditionPart
 
 AS_OF = "2026-01-31T09:00:00Z"
 

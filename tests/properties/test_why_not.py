@@ -1,4 +1,4 @@
-"""Why-not answers (policylang/why_not.py) are verified: on random policies and facts, every change
+"""Why-not answers (policylang/explain/why_not.py) are verified: on random policies and facts, every change
 an answer proposes, applied to the facts as given and decided again through `decide()`, really
 gives the output the asked value from the rule the answer names."""
 
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from policy_strategies import facts, policies
 
 import policylang
-from policylang import checked as c
-from policylang.why_not import DEFAULT
+from policylang.explain.why_not import DEFAULT
+from policylang.semantics import typed_tree as c
 
 AS_OF = "2026-01-31T09:00:00Z"
 

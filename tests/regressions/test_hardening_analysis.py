@@ -14,8 +14,8 @@ from support.cpu_guard import within
 
 import policylang
 from policylang import Code
+from policylang.api import check_source, with_analysis
 from policylang.cli import main
-from policylang.facade import check_source, with_analysis
 
 AS_OF = "2026-01-01T00:00:00Z"
 

@@ -18,9 +18,10 @@ import pytest
 from support.cpu_guard import within
 
 import policylang
-from policylang import Code, Diagnostic, Severity, deadline
+from policylang import Code, Diagnostic, Severity
+from policylang.analysis import budget as deadline
+from policylang.api import check_source, with_analysis
 from policylang.cli import main
-from policylang.facade import check_source, with_analysis
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support" / "support.policy"
 

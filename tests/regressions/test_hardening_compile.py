@@ -15,11 +15,11 @@ from support.cpu_guard import within
 
 import policylang
 from policylang import Code, EvaluationError, FactsError, InternalError, PolicyError
+from policylang.api import check_file, check_source, with_analysis
 from policylang.cli import main
-from policylang.diagnostics import Diagnostic
-from policylang.explain import explanation, render_json, render_text
-from policylang.facade import check_file, check_source, with_analysis
-from policylang.parser import MAX_DEPTH
+from policylang.core.diagnostics import Diagnostic
+from policylang.explain.rendering import explanation, render_json, render_text
+from policylang.syntax.parser import MAX_DEPTH
 
 
 def policy_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -168,7 +168,7 @@ def test_h1_a_policy_that_fails_to_compile_is_an_error_of_check_never_no_problem
     def broken(policy: Any) -> Any:
         raise SyntaxError("too many nested parentheses")
 
-    monkeypatch.setattr("policylang.evaluator.compile_policy", broken)
+    monkeypatch.setattr("policylang.engine.evaluator.compile_policy", broken)
     report = with_analysis(check_source(issue_h1_policy(), "d.policy"))
     assert not report.ok
     (problem,) = [d for d in report.diagnostics if d.is_error]
@@ -185,7 +185,7 @@ def test_h1_memory_error_while_compiling_says_the_policy_is_too_large_not_too_de
     def out_of_memory(policy: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr("policylang.evaluator.compile_policy", out_of_memory)
+    monkeypatch.setattr("policylang.engine.evaluator.compile_policy", out_of_memory)
     report = with_analysis(check_source("if n > 1 then x\n", "big.policy"))
     (problem,) = report.diagnostics
     assert problem.code is Code.LIMIT_EXCEEDED
@@ -323,7 +323,7 @@ def test_eval_prints_internal_error_for_a_bug_while_deciding(monkeypatch: pytest
     def broken(self: Any, values: Any, moment: Any, strict: Any) -> Any:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("policylang.evaluator.Policy._decide_validated", broken)
+    monkeypatch.setattr("policylang.engine.evaluator.Policy._decide_validated", broken)
     code, out, err = invoke(["eval", str(path), "--set", "n=2"])
     assert code == 2 and out == ""
     assert "error[internal-error]: deciding failed" in err and "ZeroDivisionError: a bug" in err, err
@@ -336,7 +336,7 @@ def test_check_source_and_check_file_report_a_bug_instead_of_raising(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("policylang.facade.check", broken)
+    monkeypatch.setattr("policylang.api.check", broken)
     path = tmp_path / "p.policy"
     path.write_text("if n > 1 then x\n")
     for report in (check_source("if n > 1 then x\n", "p.policy"), check_file(path)):
@@ -359,7 +359,7 @@ def test_load_reports_a_bug_in_the_conflict_analysis_as_internal_error(
     def broken(policy: Any) -> Any:
         raise KeyError("a3")
 
-    monkeypatch.setattr("policylang.analysis_cache.conflicts", broken)
+    monkeypatch.setattr("policylang.analysis.cache.conflicts", broken)
     path = tmp_path / "p.policy"
     path.write_text(HEADER + "if n > 1 then x\n")
     with pytest.raises(PolicyError) as raised:
@@ -373,7 +373,7 @@ def test_format_source_reports_a_bug_instead_of_raising(monkeypatch: pytest.Monk
     def broken(text: str, filename: str) -> Any:
         raise IndexError("list index out of range")
 
-    monkeypatch.setattr("policylang.formatter.format_source", broken)
+    monkeypatch.setattr("policylang.syntax.formatter.format_source", broken)
     result = policylang.format_source("if n > 1 then x\n")
     assert result.text is None
     assert [d.code for d in result.diagnostics] == [Code.INTERNAL_ERROR]

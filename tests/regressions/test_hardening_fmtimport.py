@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 import policylang
-from policylang import nodes as n
-from policylang import parser
-from policylang.checked import legacy_rule_ids
+from policylang.core.diagnostics import Code, Diagnostic, Severity
+from policylang.core.source import HIDDEN_CHARACTER
 from policylang.decision_log import DecisionLog
-from policylang.diagnostics import Code, Diagnostic, Severity
-from policylang.formatter import format_source
-from policylang.parser import MAX_HIDDEN_TEXT_WARNINGS, parse
-from policylang.source import HIDDEN_CHARACTER
+from policylang.semantics.typed_tree import legacy_rule_ids
+from policylang.syntax import nodes as n
+from policylang.syntax import parser
+from policylang.syntax.formatter import format_source
+from policylang.syntax.parser import MAX_HIDDEN_TEXT_WARNINGS, parse
 
 PIPE_BUFFER = 1 << 16
 """Linux's default pipe capacity: a command writing more than this to a reader that has gone must

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from policylang.diagnostics import Code
+from policylang.core.diagnostics import Code
 from policylang.policy_tests import read_test_file, run_tests
 
 POLICY = "input { n: int? }\noutput { hit: bool = false resolve any }\nif n > 1 then hit\n"

@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 from support.cpu_guard import within
 
 import policylang
-from policylang.checker import check
 from policylang.cli import main
 from policylang.cli.facts_input import _too_deep_at
-from policylang.diagnostics import Code
-from policylang.formatter import format_source
+from policylang.core.diagnostics import Code
+from policylang.core.yaml_exact import MAX_NESTING
 from policylang.policy_tests.suite import parse_test_file
-from policylang.yaml_exact import MAX_NESTING
+from policylang.semantics.checker import check
+from policylang.syntax.formatter import format_source
 
 
 @dataclass

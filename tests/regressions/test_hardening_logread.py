@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import policylang
 from policylang import FactsError
 from policylang.decision_log import DecisionLog
-from policylang.facts import MAX_FACT_DEPTH
+from policylang.engine.facts import MAX_FACT_DEPTH
 
 ROOT = Path(__file__).resolve().parents[2]
 

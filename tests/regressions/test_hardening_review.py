@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policylang
-from policylang.diagnostics import Code
-from policylang.facts import MAX_FACT_DEPTH, _check_storable, _is_unstorable, _Unstorable
-from policylang.formatter import format_source
+from policylang.core.diagnostics import Code
+from policylang.engine.facts import MAX_FACT_DEPTH, _check_storable, _is_unstorable, _Unstorable
+from policylang.syntax.formatter import format_source
 
 _TEXTS = st.text(alphabet=st.sampled_from(["a", "é", "\ud800", "\udc00", "😀"]), max_size=3)
 _VALUES = st.recursive(
@@ -105,7 +105,7 @@ def test_trace_explain_and_why_not_turn_a_bug_into_an_internal_error() -> None:
         "input { n: int }\noutput { x: bool = false resolve any }\nif n > 1 then x\n", filename="t.policy"
     )
     decision = policy.decide({"n": 2})
-    with mock.patch("policylang.trace.Tracer.trace", side_effect=RecursionError("deep")):
+    with mock.patch("policylang.explain.trace.Tracer.trace", side_effect=RecursionError("deep")):
         for call in (decision.trace, decision.explain, lambda: policy.trace(decision)):
             try:
                 call()
@@ -113,7 +113,7 @@ def test_trace_explain_and_why_not_turn_a_bug_into_an_internal_error() -> None:
                 assert exc.diagnostic.code == Code.INTERNAL_ERROR and "RecursionError: deep" in str(exc)
             else:
                 raise AssertionError("no InternalError")
-    with mock.patch("policylang.why_not.why_not", side_effect=TypeError("bug")):
+    with mock.patch("policylang.explain.why_not.why_not", side_effect=TypeError("bug")):
         try:
             decision.why_not("x=true")
         except policylang.InternalError as exc:

@@ -20,11 +20,11 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 import policylang
-from policylang import checked as c
-from policylang.datatypes import EnumOf, SetOf, Type
-from policylang.facts import MISSING, FactProblem, FactsError
-from policylang.resolution import Contribution, Resolved
-from policylang.values import Duration, ValueParseError, parse_duration
+from policylang.core.datatypes import EnumOf, SetOf, Type
+from policylang.core.resolution import Contribution, Resolved
+from policylang.core.values import Duration, ValueParseError, parse_duration
+from policylang.engine.facts import MISSING, FactProblem, FactsError
+from policylang.semantics import typed_tree as c
 
 SECONDS_PER_MONTH = 2_629_746  # docs/evaluation.md section 6: 1/12 of 365.2425 days
 SECONDS_PER_DAY = 86_400

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from policylang.checker import check
+from policylang.semantics.checker import check
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 

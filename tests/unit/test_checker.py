@@ -9,9 +9,7 @@ import pytest
 from conftest import ROOT, check_text, under_span
 
 from policylang import Code, Diagnostic
-from policylang import checked as c
-from policylang.checker import CheckResult, check
-from policylang.datatypes import (
+from policylang.core.datatypes import (
     BOOL,
     DATE,
     DATETIME,
@@ -22,7 +20,9 @@ from policylang.datatypes import (
     EnumOf,
     SetOf,
 )
-from policylang.values import parse_duration_literal
+from policylang.core.values import parse_duration_literal
+from policylang.semantics import typed_tree as c
+from policylang.semantics.checker import CheckResult, check
 
 TIER = EnumOf(("basic", "standard", "premium", "key"))
 QUEUE = EnumOf(("general", "priority", "key_accounts"))

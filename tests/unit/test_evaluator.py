@@ -16,7 +16,7 @@ import pytest
 
 import policylang
 from policylang import MISSING
-from policylang.values import Duration
+from policylang.core.values import Duration
 
 AS_OF = "2026-01-31T09:00:00Z"
 DAY = 86_400

@@ -18,12 +18,12 @@ import pytest
 from support.cpu_guard import within
 
 import policylang
-from policylang.checker import CheckResult, check
-from policylang.datatypes import EnumOf
-from policylang.diagnostics import Code, Severity, render_json, render_text
-from policylang.formatter import format_source
-from policylang.parser import MAX_SYNTAX_ERRORS
-from policylang.source import SourceFile
+from policylang.core.datatypes import EnumOf
+from policylang.core.diagnostics import Code, Severity, render_json, render_text
+from policylang.core.source import SourceFile
+from policylang.semantics.checker import CheckResult, check
+from policylang.syntax.formatter import format_source
+from policylang.syntax.parser import MAX_SYNTAX_ERRORS
 
 
 def checked(text: str, filename: str = "hostile.policy") -> CheckResult:

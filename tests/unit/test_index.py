@@ -1,4 +1,4 @@
-"""The rule index (policylang/index.py) changes which rules are looked at, never the decision.
+"""The rule index (policylang/engine/rule_index.py) changes which rules are looked at, never the decision.
 
 Random policies large enough to be indexed, with rules keyed on enums, strings, numbers and
 durations (and some that are not keyed at all), must decide exactly as the same policy compiled
@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import policylang
-from policylang import compiler, index
-from policylang.checker import check
+from policylang.engine import compiler
+from policylang.engine import rule_index as index
+from policylang.semantics.checker import check
 
 SCHEMA = """\
 input {

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from policylang import Code, parse
-from policylang import nodes as n
-from policylang.values import parse_duration_literal
+from policylang.core.values import parse_duration_literal
+from policylang.syntax import nodes as n
 
 
 def items(text: str, filename: str = "t.policy") -> tuple[n.Declaration, ...]:

@@ -1,4 +1,4 @@
-"""The region algebra of the analysis (policylang/regions.py) against sets of points.
+"""The region algebra of the analysis (policylang/analysis/regions.py) against sets of points.
 
 A box over three small facts is the set of class combinations it allows; every operation must
 give exactly the set that the same operation on those point sets gives. Also: packed boxes meet
@@ -12,7 +12,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policylang.regions import (
+from policylang.analysis.regions import (
     Packing,
     RuleRegions,
     contains,

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 
 import policylang
-from policylang.facade import with_analysis
+from policylang.api import with_analysis
 
 STDLIB = ROOT / "stdlib_policies"
 MODULES = sorted(path.stem for path in STDLIB.glob("*.policy"))

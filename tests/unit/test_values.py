@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from policylang.values import (
+from policylang.core.values import (
     SECONDS_PER_DAY,
     SECONDS_PER_MONTH,
     Duration,

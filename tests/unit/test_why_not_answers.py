@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 import policylang
-from policylang.why_not import WhyNotError
+from policylang.explain.why_not import WhyNotError
 
 AS_OF = "2026-01-31T09:00:00Z"
 EXAMPLE = "examples/support/support.policy"

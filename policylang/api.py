@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checked import CheckedPolicy
-from .checker import check
-from .deadline import budget_seconds
-from .diagnostics import Code, Diagnostic, Severity, did_you_mean, error, internal_error, render_text
-from .modules import decode_error, display_name
-from .source import SourceFile
+from .analysis.budget import budget_seconds
+from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, internal_error, render_text
+from .core.source import SourceFile
+from .semantics.checker import check
+from .semantics.modules import decode_error, display_name
+from .semantics.typed_tree import CheckedPolicy
 
 if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not when one is checked
     from .decision_log import DecisionLog
-    from .evaluator import Policy
-    from .formatter import FormatResult
+    from .engine.evaluator import Policy
+    from .syntax.formatter import FormatResult
 
 
 class PolicyError(Exception):
@@ -76,8 +76,8 @@ def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float 
     budget = budget_seconds(budget)
     if not report.ok or report.policy is None:
         return report
-    from .analysis import analyse
-    from .evaluator import Policy
+    from .analysis.analyser import analyse
+    from .engine.evaluator import Policy
 
     try:
         policy = Policy(report.policy, report.diagnostics)
@@ -252,7 +252,7 @@ def load(
     budget = budget_seconds(analysis_budget)
     policy = _policy_from(check_file(path, import_root=import_root), unknown_facts, log)
     if refuse_conflicts:
-        from . import analysis_cache
+        from .analysis import cache as analysis_cache
 
         try:
             conflicts = analysis_cache.conflicts(policy, budget)
@@ -267,7 +267,7 @@ def load(
 def _policy_from(report: CheckReport, unknown_facts: str, log: DecisionLog | None = None) -> Policy:
     if not report.ok or report.policy is None:
         raise PolicyError(report.diagnostics, report.sources)
-    from .evaluator import Policy
+    from .engine.evaluator import Policy
 
     try:
         return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts, log=log)
@@ -279,7 +279,7 @@ def _policy_from(report: CheckReport, unknown_facts: str, log: DecisionLog | Non
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:
     """Canonical formatting; see `formatter.format_source`. A bug becomes an `internal-error`
     diagnostic of a result without text, never an exception."""
-    from . import formatter
+    from .syntax import formatter
 
     try:
         return formatter.format_source(text, filename)

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .diagnostics import Code, Diagnostic, Label, error
-from .source import SourceFile, Span
+from ..core.diagnostics import Code, Diagnostic, Label, error
+from ..core.source import SourceFile, Span
 
 # What each regex terminal is, in words (string terminals are shown as their text in backticks).
 _TERMINAL_WORDS = {

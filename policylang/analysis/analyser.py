@@ -27,28 +27,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import checked as c
-from .deadline import Deadline, OutOfTime, budget_seconds, shown_seconds
-from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
-from .domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
+from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
+from ..core.resolution import Resolved
+from ..engine.facts import MISSING, FactsError
+from ..engine.runtime import ARITHMETIC, EvaluationError, value_order
+from ..semantics import typed_tree as c
+from .budget import Deadline, OutOfTime, budget_seconds, shown_seconds
 from .enumeration import MAX_COMBINATIONS, by_enumeration
-from .facts import MISSING, FactsError
-from .regions import (
-    EVERYTHING,
-    Box,
-    Conditions,
-    Region,
-    RuleRegions,
-    TooComplex,
-    contains,
-    difference,
-    intersect,
-)
-from .resolution import Resolved
-from .runtime import ARITHMETIC, EvaluationError, value_order
+from .fact_domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
+from .regions import EVERYTHING, Box, Conditions, Region, RuleRegions, TooComplex, contains, difference, intersect
 
 if TYPE_CHECKING:
-    from .evaluator import Policy
+    from ..engine.evaluator import Policy
 
 SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
@@ -590,7 +580,7 @@ class _Analysis:
         return point
 
     def _plainness(self, name: str) -> Any:
-        from .evaluator import to_json_value
+        from ..engine.evaluator import to_json_value
 
         values = self.domains[name]
 
@@ -923,7 +913,7 @@ def _actions(rule: c.CheckedRule) -> frozenset[tuple[str, str, Any]]:
 
 def _written(rule: c.CheckedRule, output: str, value: Any) -> str:
     """A rule's value for an output as the policy writes it (`24h`, not `1d`; strings quoted)."""
-    from .formatter import unparse_expr
+    from ..syntax.formatter import unparse_expr
 
     for action in rule.actions:
         if action.op == "add":
@@ -940,7 +930,7 @@ def _default_value(policy: Policy, name: str) -> Any:
 def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str, Any]:
     """Runtime fact values as a facts file gives them (durations as literals, dates ISO 8601, sets as
     lists); facts that are missing or at their default are left out."""
-    from .evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     witness = {}
     for name, value in sorted(values.items()):
@@ -952,7 +942,7 @@ def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str,
 
 
 def _shown(value: Any) -> str:
-    from .evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     shown = to_json_value(value)
     if isinstance(shown, bool):

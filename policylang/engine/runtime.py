@@ -12,12 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any, TypeVar
 
-from . import checked as c
-from .datatypes import DURATION, EnumOf
-from .diagnostics import Diagnostic
-from .facts import MISSING
-from .resolution import Contribution, Resolved, resolve
-from .values import (
+from ..core.datatypes import DURATION, EnumOf
+from ..core.diagnostics import Diagnostic
+from ..core.resolution import Contribution, Resolved, resolve
+from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
     LIMIT_HINT,
@@ -28,6 +26,8 @@ from .values import (
     shift_date,
     shift_datetime,
 )
+from ..semantics import typed_tree as c
+from .facts import MISSING
 
 ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
 """Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""
@@ -72,7 +72,7 @@ class ConflictError(EvaluationError):
 
 
 def _shown(value: Any) -> str:
-    from .values import format_duration
+    from ..core.values import format_duration
 
     if isinstance(value, Duration):
         return format_duration(value)

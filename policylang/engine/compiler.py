@@ -15,11 +15,11 @@ from typing import Any
 
 import networkx as nx
 
-from . import checked as c
-from . import first_hit, index, runtime
+from ..core.datatypes import BOOL, DURATION
+from ..core.resolution import Resolved
+from ..semantics import typed_tree as c
+from . import first_hit, rule_index, runtime
 from .codegen import CodeGen, Names
-from .datatypes import BOOL, DURATION
-from .resolution import Resolved
 
 Node = tuple[str, str]
 """Graph nodes are (kind, name): ("fact", "tier"), ("derived", "key_customer"), ("atom", "a3"),
@@ -258,8 +258,11 @@ class _Builder:
             yield from self._block(run, 1)
             return
         by_index = {self.rule_index[rule.id]: rule for rule in run}
-        tree = index.build(
-            [index.constraints(rule, i, self.policy.derived, self._missing_facts()) for i, rule in by_index.items()],
+        tree = rule_index.build(
+            [
+                rule_index.constraints(rule, i, self.policy.derived, self._missing_facts())
+                for i, rule in by_index.items()
+            ],
             self._missing_facts(),
         )
         yield from self._tree(tree, by_index, 1)
@@ -267,16 +270,16 @@ class _Builder:
     def _missing_facts(self) -> set[str]:
         return {name for name, local in self.names.facts.items() if local in self.names.maybe_missing}
 
-    def _tree(self, node: index.Node, rules: dict[int, c.CheckedRule], depth: int) -> Iterator[str]:
+    def _tree(self, node: rule_index.Node, rules: dict[int, c.CheckedRule], depth: int) -> Iterator[str]:
         pad = "    " * depth
         gen = self.codegen
-        if isinstance(node, index.Leaf):
+        if isinstance(node, rule_index.Leaf):
             block = list(self._block([rules[i] for i in node.rules], depth))
             yield from block or [f"{pad}pass"]
             return
         fact = self.names.facts[node.fact]
         fact_type = self.policy.facts[node.fact].type
-        if isinstance(node, index.ValueSplit):
+        if isinstance(node, rule_index.ValueSplit):
             for position, (value, child) in enumerate(node.branches):
                 keyword = "if" if position == 0 else "elif"
                 yield f"{pad}{keyword} {fact} == {gen.constant(value)}:"
@@ -373,16 +376,16 @@ class _Builder:
 
 
 INDEX_THRESHOLD = 48
-"""Runs of at least this many rules are dispatched through the index tree (index.py)."""
+"""Runs of at least this many rules are dispatched through the index tree (rule_index.py)."""
 
 
-def _leaf_rules(node: index.Node) -> Iterator[int]:
+def _leaf_rules(node: rule_index.Node) -> Iterator[int]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, index.Leaf):
+        if isinstance(current, rule_index.Leaf):
             yield from current.rules
-        elif isinstance(current, index.ValueSplit):
+        elif isinstance(current, rule_index.ValueSplit):
             stack.extend(child for _, child in current.branches)
             stack.append(current.otherwise)
         else:
@@ -418,7 +421,7 @@ def _pure(atom: c.CheckedExpr) -> bool:
     """Whether evaluating an atom can neither raise nor cost more than a few comparisons: only
     references and constants of declared types, so it may be computed before any rule asks for it.
     Remembered (atoms repeat across the index tree's leaves), in a bounded cache."""
-    if index.may_raise(atom):
+    if rule_index.may_raise(atom):
         return False
     stack: list[Any] = [atom]
     while stack:
@@ -444,7 +447,7 @@ def _describe(expr: c.CheckedExpr) -> str:
     node = expr.node
     if node is None:
         return type(expr).__name__
-    from .formatter import unparse_expr
+    from ..syntax.formatter import unparse_expr
 
     return unparse_expr(node)
 

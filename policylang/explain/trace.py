@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from . import checked as c
-from .codegen import CodeGen, Names
-from .datatypes import BOOL
-from .facts import MISSING
-from .runtime import ARITHMETIC, _bool3, helpers
+from ..core.datatypes import BOOL
+from ..engine.codegen import CodeGen, Names
+from ..engine.facts import MISSING
+from ..engine.runtime import ARITHMETIC, _bool3, helpers
+from ..semantics import typed_tree as c
 
 if TYPE_CHECKING:
-    from .evaluator import Decision
+    from ..engine.evaluator import Decision
 
 
 class ConditionPart(BaseModel):
@@ -172,7 +172,7 @@ class Tracer:
         return self._parts[key]
 
     def trace(self, decision: Decision, only: Collection[str] | None = None) -> Trace:
-        from .evaluator import to_json_value
+        from ..engine.evaluator import to_json_value
 
         policy = self.policy
         with decimal.localcontext(ARITHMETIC):
@@ -376,7 +376,7 @@ class _Env:
 
 
 def _text(expr: c.CheckedExpr) -> str:
-    from .formatter import unparse_expr
+    from ..syntax.formatter import unparse_expr
 
     node = getattr(expr, "node", None)
     if node is not None:

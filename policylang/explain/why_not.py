@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from . import checked as c
-from .datatypes import BOOL, SetOf
-from .domains import constants_by_fact, facts_in_arithmetic, reads, representatives
-from .facts import MISSING, converter_for
-from .resolution import Resolved
-from .values import Duration
+from ..analysis.fact_domains import constants_by_fact, facts_in_arithmetic, reads, representatives
+from ..core.datatypes import BOOL, SetOf
+from ..core.resolution import Resolved
+from ..core.values import Duration
+from ..engine.facts import MISSING, converter_for
+from ..semantics import typed_tree as c
 
 if TYPE_CHECKING:
-    from .evaluator import Decision, Policy, Record
+    from ..engine.evaluator import Decision, Policy, Record
 
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
@@ -95,7 +95,7 @@ class WhyNotError(ValueError):
 
 
 def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
-    from .evaluator import to_json_value
+    from ..engine.evaluator import to_json_value
 
     policy = decision.policy
     checked = policy.checked
@@ -167,7 +167,7 @@ def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, A
     if not sep and value is None and name.startswith("not "):
         name, negated = name[4:].strip(), True
     if name not in checked.outputs:
-        from .diagnostics import did_you_mean
+        from ..core.diagnostics import did_you_mean
 
         close = did_you_mean(name, list(checked.outputs))
         known = ", ".join(f"`{o}`" for o in checked.outputs) or "none"
@@ -231,7 +231,7 @@ def _set_items(text: str) -> list[Any]:
     """`{a, "b c"}` or `[a, b]`: read as a YAML flow sequence, so quotes and commas inside them work."""
     import yaml
 
-    from .yaml_exact import exact_yaml_loader
+    from ..core.yaml_exact import exact_yaml_loader
 
     if text[0] not in "{[":
         text = "{" + text + "}"  # `a, b` alone
@@ -322,7 +322,7 @@ class _Search:
 
     def default_candidate(self) -> Candidate:
         """The default: the fewest facts to change so that no rule that sets the output applies."""
-        from .evaluator import to_json_value
+        from ..engine.evaluator import to_json_value
 
         declared = self.checked.outputs[self.output]
         location = f"{declared.span.file}:{declared.span.line}" if declared.span else self.checked.root
@@ -362,7 +362,7 @@ class _Search:
 
     def _described(self, rule: c.CheckedRule | None, changed: dict[str, Any], own: set[str]) -> list[Change]:
         """The changes in words: the comparison each satisfies, or which other rules it stops or starts."""
-        from .evaluator import to_json_value
+        from ..engine.evaluator import to_json_value
 
         before = set(self.decision._recorded()[0])
         after_record = self.memo.get(_key(changed))
@@ -472,7 +472,7 @@ class _Search:
     def _record(self, changed: dict[str, Any]) -> Record | None:
         """The full decision on the changed facts (None when they cannot be decided), remembered
         across the rules asked about: they often try the same changes."""
-        from .runtime import EvaluationError
+        from ..engine.runtime import EvaluationError
 
         key = _key(changed)
         if key not in self.memo:
@@ -625,7 +625,7 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
 def _one_fact_test(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
     """The comparison as a function of the one fact's value, made by the decision function's own
     code generator (regions.py), so that it answers exactly as a decision does."""
-    from .regions import _compiled
+    from ..analysis.regions import _compiled
 
     return _compiled(expr, name, fact)
 
@@ -680,7 +680,7 @@ def _json(value: Any, to_json: Any) -> Any:
 
 
 def _literal(value: Any) -> str:
-    from .explain import literal
+    from .rendering import literal
 
     return literal(value)
 

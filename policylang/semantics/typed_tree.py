@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from . import nodes as n
-from .datatypes import Type
-from .source import SourceFile, Span
+from ..core.datatypes import Type
+from ..core.source import SourceFile, Span
+from ..syntax import nodes as n
 
 
 def _memo_hash(self: Any) -> int:

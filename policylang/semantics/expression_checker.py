@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from . import checked as c
-from . import nodes as n
-from .datatypes import (
+from ..core.datatypes import (
     BOOL,
     DATE,
     DATETIME,
@@ -32,8 +30,10 @@ from .datatypes import (
     is_ordered,
     join,
 )
-from .diagnostics import Code, Diagnostic, Label, did_you_mean, error
-from .source import SourceFile, Span
+from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from ..core.source import SourceFile, Span
+from ..syntax import nodes as n
+from . import typed_tree as c
 
 LITERAL_TYPES: dict[str, Type] = {
     "int": INT,

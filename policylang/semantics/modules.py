@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import nodes as n
-from .diagnostics import Code, Diagnostic, Label, did_you_mean, error
-from .parser import ParseResult, parse
+from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from ..syntax import nodes as n
+from ..syntax.parser import ParseResult, parse
 from .stdlib import find_stdlib_module, stdlib_module_names
 
 MAX_IMPORT_DEPTH = 64
@@ -56,7 +56,7 @@ def display_name(path: Path) -> str:
 
 def decode_error(name: str, data_error: UnicodeDecodeError, text: bytes) -> Diagnostic:
     """A diagnostic pointing at the first byte that is not UTF-8."""
-    from .source import SourceFile
+    from ..core.source import SourceFile
 
     prefix = text[: data_error.start].decode("utf-8", errors="replace")
     source = SourceFile(name, prefix + "?")

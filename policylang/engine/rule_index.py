@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checked as c
-from .datatypes import DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type
-from .values import Duration
+from ..core.datatypes import DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type
+from ..core.values import Duration
+from ..semantics import typed_tree as c
 
 LEAF_SIZE = 24
 """Below this many rules a leaf is cheaper than another test."""

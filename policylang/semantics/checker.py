@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import checked as c
-from . import nodes as n
-from .datatypes import (
+from ..core.datatypes import (
     BOOL,
     PRIMITIVES,
     RESOLUTIONS,
@@ -29,11 +27,13 @@ from .datatypes import (
     join,
     resolution_fits,
 )
-from .diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
-from .expressions import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
+from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
+from ..syntax import nodes as n
+from ..syntax.parser import anonymous_rule_id, collector_paused
+from . import typed_tree as c
+from .expression_checker import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
 from .modules import Module, Snapshot, load, snapshot_of
 from .nesting import check_nesting
-from .parser import anonymous_rule_id, collector_paused
 
 _TYPE_ALIASES = {
     "integer": "int", "float": "number", "decimal": "number", "double": "number", "money": "number",
@@ -546,7 +546,7 @@ class _Checker:
         return c.Assignment(name, "set", value, action.span)
 
     def _assign_mismatch(self, action: n.SetAction | n.AddAction, got: Type, target: Type) -> None:
-        from .expressions import _mismatch_hint
+        from .expression_checker import _mismatch_hint
 
         self._error(
             Code.TYPE_MISMATCH,

@@ -16,11 +16,9 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import nodes as n
-from .diagnostics import Code, Diagnostic, Label, Severity, error, warning
-from .source import HIDDEN_CHARACTER, SourceFile, Span
-from .syntax_errors import STRING_OR_COMMENT, describe_syntax_error
-from .values import (
+from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
+from ..core.source import HIDDEN_CHARACTER, SourceFile, Span
+from ..core.values import (
     ValueParseError,
     parse_date_literal,
     parse_datetime_literal,
@@ -29,6 +27,8 @@ from .values import (
     parse_int_literal,
     parse_string_literal,
 )
+from . import nodes as n
+from .syntax_errors import STRING_OR_COMMENT, describe_syntax_error
 
 MAX_DEPTH = 100
 """Expressions may nest at most this deep; deeper input is a diagnostic, never a RecursionError.
@@ -49,7 +49,7 @@ _COMMENT_OR_STRING = re.compile(STRING_OR_COMMENT)
 @functools.cache
 def _lark() -> Lark:
     """The LALR parser, built once per process (cached on disk by Lark between processes)."""
-    grammar = resources.files("policylang").joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = resources.files("policylang.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
     return Lark(
         grammar,
         parser="lalr",

@@ -16,19 +16,19 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .checked import Calculation, CheckedPolicy, Minus, policy_expressions, walk
+from ..core.diagnostics import Diagnostic, internal_error
+from ..core.resolution import Resolved
+from ..core.values import Duration, format_datetime, format_decimal, format_duration
+from ..semantics.typed_tree import Calculation, CheckedPolicy, Minus, policy_expressions, walk
+from ..syntax.parser import collector_paused
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
-from .diagnostics import Diagnostic, internal_error
 from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
-from .parser import collector_paused
-from .resolution import Resolved
 from .runtime import ARITHMETIC, ConflictError, EvaluationError, InternalError
-from .values import Duration, format_datetime, format_decimal, format_duration
 
 if TYPE_CHECKING:
-    from .decision_log import DecisionLog
-    from .trace import Trace, Tracer
-    from .why_not import WhyNot
+    from ..decision_log import DecisionLog
+    from ..explain.trace import Trace, Tracer
+    from ..explain.why_not import WhyNot
 
 CONFLICT_MODES = ("raise", "mark")
 _now = datetime.now
@@ -159,7 +159,7 @@ class Decision:
         per output its value and where it came from, every rule that could set it and why it did
         or did not apply; with `why_not` ("sla=4h"), what would have to change for that value;
         with `outputs`, only those outputs."""
-        from .explain import explain_text
+        from ..explain.rendering import explain_text
 
         return explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs)
 
@@ -169,7 +169,7 @@ class Decision:
         can, each with the smallest change to the facts that makes the output take the value
         (verified by deciding again), or a statement that no rule ever can. `wanted` is
         "output=value" ("sla=4h", "skip_fraud_check" for true), or an output name with `value`."""
-        from .why_not import why_not
+        from ..explain.why_not import why_not
 
         return why_not(self, wanted, value)
 
@@ -287,7 +287,7 @@ def _known_outputs(policy: CheckedPolicy, outputs: Iterable[str]) -> set[str]:
     wanted = {outputs} if isinstance(outputs, str) else set(outputs)
     unknown = sorted(wanted - set(policy.outputs))
     if unknown:
-        from .diagnostics import did_you_mean
+        from ..core.diagnostics import did_you_mean
 
         hint = did_you_mean(unknown[0], list(policy.outputs)) or "its outputs: " + ", ".join(policy.outputs)
         raise ValueError(f"the policy has no output `{unknown[0]}`; {hint}")
@@ -397,7 +397,7 @@ class Policy:
         `overlaps`, also which rule overrides which (info). `budget` is the time allowed in seconds
         (None: 120; `math.inf`: no limit; zero or less is a ValueError): out of time, the analysis
         reports what it has proven and notes each output it did not decide."""
-        from .analysis import analyse
+        from ..analysis.analyser import analyse
 
         return analyse(self, overlaps=overlaps, budget=budget)
 
@@ -409,7 +409,7 @@ class Policy:
         this policy. An output the policy does not have is a ValueError naming it."""
         if decision._origin[1] != self.content_hash:
             raise ValueError("the decision was made by another policy (or another version of it)")
-        from .trace import Tracer
+        from ..explain.trace import Tracer
 
         wanted = None if outputs is None else _known_outputs(self._checked, outputs)
         if self._tracer is None:

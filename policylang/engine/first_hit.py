@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import checked as c
-from . import index
+from ..core.datatypes import BOOL, DURATION, EnumOf
+from ..core.values import as_datetime
+from ..semantics import typed_tree as c
+from . import rule_index
 from .codegen import CodeGen, Names
-from .datatypes import BOOL, DURATION, EnumOf
-from .values import as_datetime
 
 MAX_CONFLICT_CHECKS = 4
 """Per proposal, on average, at most this many conflict checks; more and the output is not worth it."""
@@ -54,7 +54,7 @@ def generate(
     """The source of `decide_outputs(facts, now)` -> the outputs dict, or None (run the full function);
     or None when this policy cannot have one (see the module docstring)."""
     for rule in policy.rules:
-        if index.may_raise(rule.condition) or any(not isinstance(a.value, c.Const) for a in rule.actions):
+        if rule_index.may_raise(rule.condition) or any(not isinstance(a.value, c.Const) for a in rule.actions):
             return None
     chains: dict[str, list[_Entry]] = {name: [] for name in policy.outputs}
     for i, rule in enumerate(policy.rules):

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .source import LINE_OR_DIRECTION_CONTROL
+from ..core.source import LINE_OR_DIRECTION_CONTROL
 from .trace import ConditionPart, OutputTrace, RuleTrace, Trace
 from .why_not import WhyNot
 
 if TYPE_CHECKING:
-    from .evaluator import Decision
+    from ..engine.evaluator import Decision
 
 
 class Replay(BaseModel):

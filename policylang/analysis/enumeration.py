@@ -16,11 +16,11 @@ import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic
-from .runtime import EvaluationError
+from ..core.diagnostics import Diagnostic
+from ..engine.runtime import EvaluationError
 
 if TYPE_CHECKING:
-    from .analysis import _Analysis, _Scope
+    from .analyser import _Analysis, _Scope
 
 MAX_COMBINATIONS = 20_000
 """Per output, combinations of representative facts decided; beyond this the analysis samples."""
@@ -70,7 +70,7 @@ def by_enumeration(analysis: _Analysis, scope: _Scope, diagnostics: list[Diagnos
     output = analysis.checked.outputs[scope.output]
     index = list(analysis.checked.outputs).index(scope.output)
     resolver = analysis.policy.decision_graph.resolvers[index]
-    from .analysis import AS_OF  # (analysis imports this module)
+    from .analyser import AS_OF  # (analysis imports this module)
 
     cases, exhaustive = combinations(analysis, scope)
     pairs: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}

@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .diagnostics import Code, Diagnostic
+from ..core.diagnostics import Code, Diagnostic
 
 if TYPE_CHECKING:
-    from .evaluator import Policy
+    from ..engine.evaluator import Policy
 
 
 def cache_dir() -> Path:
@@ -29,7 +29,7 @@ def cache_dir() -> Path:
 
 
 def _marker(policy: Policy) -> Path:
-    from . import __version__
+    from ..core.version import VERSION as __version__
 
     return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}.clean"
 
@@ -38,7 +38,7 @@ def conflicts(policy: Policy, budget: float | None = None) -> list[Diagnostic]:
     """The policy's `conflict` findings, or none when a previous analysis found it clean. An
     analysis that ran out of its time `budget` (seconds; analysis.analyse) gives the conflicts it
     found, and is not remembered as clean: with more time it might find more."""
-    from .analysis import analyse_within
+    from .analyser import analyse_within
 
     marker = _marker(policy)
     try:

@@ -28,11 +28,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from . import checked as c
-from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
-from .facts import MISSING
-from .runtime import ARITHMETIC
-from .values import Duration
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
+from ..core.values import Duration
+from ..engine.facts import MISSING
+from ..engine.runtime import ARITHMETIC
+from ..semantics import typed_tree as c
 
 MAX_SET_ELEMENTS = 8
 """A set fact tested for more elements than this is sampled, not enumerated (2^8 = 256 combinations)."""

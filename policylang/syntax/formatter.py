@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import assert_never
 
+from ..core.diagnostics import Code, Diagnostic, error
+from ..core.values import Duration, format_datetime, format_decimal, format_duration, quote_string
 from . import nodes as n
-from .diagnostics import Code, Diagnostic, error
 from .parser import parse
-from .values import Duration, format_datetime, format_decimal, format_duration, quote_string
 
 INDENT = "    "
 MAX_LINE = 100

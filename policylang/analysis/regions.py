@@ -19,13 +19,13 @@ import decimal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from . import checked as c
-from .codegen import CodeGen, Names
-from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
-from .deadline import Deadline
-from .domains import Reads, affine, affine_lets
-from .facts import MISSING
-from .runtime import ARITHMETIC, _bool3, helpers
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
+from ..engine.codegen import CodeGen, Names
+from ..engine.facts import MISSING
+from ..engine.runtime import ARITHMETIC, _bool3, helpers
+from ..semantics import typed_tree as c
+from .budget import Deadline
+from .fact_domains import Reads, affine, affine_lets
 
 MAX_BOXES = 4_096
 """A region of more boxes than this is not pursued: the question is answered by enumeration instead."""

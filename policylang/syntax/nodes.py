@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .source import Span
+from ..core.source import Span
 
 _NO_SPAN = Span("<generated>", 0, 0, 1, 1, 1, 1)
 

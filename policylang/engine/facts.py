@@ -23,10 +23,9 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, create_model
 
-from .checked import CheckedPolicy, Fact
-from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
-from .diagnostics import Code, Diagnostic, did_you_mean, error
-from .values import (
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
+from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
+from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
     LIMIT_EXPONENT,
@@ -39,6 +38,7 @@ from .values import (
     format_duration,
     parse_duration,
 )
+from ..semantics.typed_tree import CheckedPolicy, Fact
 
 
 class _Missing:

@@ -20,9 +20,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, assert_never
 
-from . import checked as c
-from .datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
-from .values import Duration, as_datetime
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
+from ..core.values import Duration, as_datetime
+from ..semantics import typed_tree as c
 
 _ATOM_TYPES = (c.Comparison, c.MembershipTest, c.Range, c.PresenceTest)
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}

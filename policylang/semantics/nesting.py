@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import checked as c
-from .diagnostics import Code, Diagnostic, Label, error
-from .parser import MAX_DEPTH
-from .source import Span
+from ..core.diagnostics import Code, Diagnostic, Label, error
+from ..core.source import Span
+from ..syntax.parser import MAX_DEPTH
+from . import typed_tree as c
 
 _LEAVES = (c.Const, c.FactRef, c.OutputRef, c.NowRef)
 
