@@ -124,7 +124,7 @@ class Translator:
                 return (z3.And(defined, var), z3.And(defined, z3.Not(var)))
             case c.DerivedRef():
                 return self.derived(expr.key)  # type: ignore[no-any-return]
-            case c.Comparison():
+            case c.Compare():
                 if expr.left.type == BOOL:  # `vip == true`: compare the truths
                     if expr.op not in ("==", "!="):
                         raise Refused("ordering of bools")
@@ -133,10 +133,10 @@ class Translator:
                     return _guarded(z3.And(z3.Or(lt, lf), z3.Or(rt, rf)), same if expr.op == "==" else z3.Not(same))
                 (a, da), (b, db) = self.term(expr.left), self.term(expr.right)
                 return _guarded(z3.And(da, db), _compare(expr.op, a, b))
-            case c.Range():
+            case c.Between():
                 (v, dv), (lo, dl), (hi, dh) = self.term(expr.value), self.term(expr.low), self.term(expr.high)
                 return _guarded(z3.And(dv, dl, dh), z3.And(lo <= v, v <= hi))
-            case c.MembershipTest():
+            case c.Membership():
                 if expr.op not in ("in", "not in") or not isinstance(expr.right, c.Const):
                     raise Refused(f"membership `{expr.op}` in a computed set")
                 a, da = self.term(expr.left)
@@ -144,20 +144,20 @@ class Translator:
                 element = expr.right.type.element
                 inside = z3.Or([a == self.const(v, element) for v in expr.right.value])
                 return _guarded(da, inside if expr.op == "in" else z3.Not(inside))
-            case c.PresenceTest():
+            case c.Presence():
                 if expr.target.type == BOOL:
                     t, f = self.truth(expr.target)
                     defined = z3.Or(t, f)
                 else:
                     defined = self.term(expr.target)[1]
                 return (z3.Not(defined), defined) if expr.missing else (defined, z3.Not(defined))
-            case c.Logical():
+            case c.BoolOp():
                 parts = [self.truth(e) for e in expr.operands]
                 trues, falses = [p[0] for p in parts], [p[1] for p in parts]
                 if expr.op == "and":
                     return (z3.And(trues), z3.Or(falses))
                 return (z3.Or(trues), z3.And(falses))
-            case c.Negation():
+            case c.Not():
                 t, f = self.truth(expr.operand)
                 return (f, t)
             case _:
@@ -171,10 +171,10 @@ class Translator:
                 return self.term_of_fact(expr)
             case c.DerivedRef():
                 return self.derived(expr.key)  # type: ignore[no-any-return]
-            case c.Minus():
+            case c.Negate():
                 v, d = self.term(expr.operand)
                 return (-v, d)
-            case c.Calculation():
+            case c.Arithmetic():
                 return self.calculation(expr)
             case _:
                 raise Refused(type(expr).__name__)
@@ -204,7 +204,7 @@ class Translator:
             return z3.IntVal(value.total_seconds)
         raise Refused(f"constant of type {t}")
 
-    def calculation(self, expr: c.Calculation) -> Term:
+    def calculation(self, expr: c.Arithmetic) -> Term:
         lt, rt, op = expr.left.type, expr.right.type, expr.op
         if DATE in (lt, rt) or DATETIME in (lt, rt) or STRING in (lt, rt):
             raise Refused("date or string arithmetic")

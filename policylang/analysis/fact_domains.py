@@ -61,20 +61,20 @@ def reads(expr: c.CheckedExpr) -> Reads:
                 found.outputs.add(node.name)
             case c.DerivedRef():
                 found.derived.add(node.key)
-            case c.NowRef():
+            case c.Now():
                 found.outside.append("it reads `now`")
-            case c.Calculation() | c.Minus():
+            case c.Arithmetic() | c.Negate():
                 found.outside.append("it computes (arithmetic)")
                 stack.extend(c.children(node))
-            case c.Comparison() | c.MembershipTest():
+            case c.Compare() | c.Membership():
                 if not (_is_const(node.left) or _is_const(node.right)):
                     found.outside.append("it compares two values that are not constants")
                 stack.extend((node.left, node.right))
-            case c.Range():
+            case c.Between():
                 if not (_is_const(node.low) and _is_const(node.high)):
                     found.outside.append("`between` has a bound that is not a constant")
                 stack.extend((node.value, node.low, node.high))
-            case c.SetBuild():
+            case c.SetLiteral():
                 found.outside.append("a set is built from values that are not constants")
                 stack.extend(node.elements)
             case _:
@@ -116,11 +116,11 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
 
     while stack:
         node = stack.pop()
-        if isinstance(node, c.Comparison | c.MembershipTest):
+        if isinstance(node, c.Compare | c.Membership):
             for side, other in ((node.left, node.right), (node.right, node.left)):
                 if (known := constant(other)) is not None:
                     compared(side, known.value)
-        elif isinstance(node, c.Range):
+        elif isinstance(node, c.Between):
             for bound in (node.low, node.high):
                 if (known := constant(bound)) is not None:
                     compared(node.value, known.value)
@@ -171,10 +171,10 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy, lets: dict[str, Affine 
                 return lets[expr.key]
             derived = policy.derived[expr.key]
             return affine(derived.expr, policy, lets) if derived.kind == "let" else None
-        case c.Minus():
+        case c.Negate():
             inner = affine(expr.operand, policy, lets)
             return None if inner is None else Affine(inner.fact, inner.type, -inner.scale, -inner.offset)
-        case c.Calculation():
+        case c.Arithmetic():
             left, right = affine(expr.left, policy, lets), affine(expr.right, policy, lets)
             if (left is None) == (right is None):
                 return None  # constants only, or two computed values
@@ -221,7 +221,7 @@ def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
     stack: list[tuple[Any, bool]] = [(expr, False) for expr in c.policy_expressions(policy)]
     while stack:
         node, computed = stack.pop()
-        computed = computed or isinstance(node, c.Calculation | c.Minus)
+        computed = computed or isinstance(node, c.Arithmetic | c.Negate)
         if computed and isinstance(node, c.FactRef):
             found.add(node.name)
         stack.extend((child, computed) for child in c.children(node))

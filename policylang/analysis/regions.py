@@ -251,7 +251,7 @@ class Conditions:
         match expr:
             case c.Const():
                 return Truth(EVERYTHING, []) if expr.value else Truth([], EVERYTHING)
-            case c.Logical():
+            case c.BoolOp():
                 parts = [self.truth(operand) for operand in expr.operands]
                 if any(part is None for part in parts):
                     return None
@@ -274,7 +274,7 @@ class Conditions:
                     return union((p._side(k) for p in known), full)
 
                 return Truth(meeting, joined) if expr.op == "and" else Truth(joined, meeting)
-            case c.Negation():
+            case c.Not():
                 inner = self.truth(expr.operand)
                 return None if inner is None else Truth(lambda: inner.false, lambda: inner.true)
             case c.DerivedRef():
@@ -315,7 +315,7 @@ class Conditions:
         where it is true and false, found by bisecting the fact's classes in order instead of
         trying every one; None for any other condition. Bisecting asks the condition itself (and,
         for `==` and `!=`, the same comparison with `>=` and `>`), so the answer is the decision's."""
-        if not (isinstance(expr, c.Comparison) and expr.op in _ORDERINGS):
+        if not (isinstance(expr, c.Compare) and expr.op in _ORDERINGS):
             return None
         if isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
             on_left = True
@@ -388,9 +388,9 @@ class Conditions:
     def _affine_atom(self, expr: c.CheckedExpr) -> bool:
         """A comparison of an affine value of one fact with constants (their thresholds are classes)."""
         match expr:
-            case c.Comparison() | c.MembershipTest():
+            case c.Compare() | c.Membership():
                 sides = (expr.left, expr.right)
-            case c.Range():
+            case c.Between():
                 if not (self._constant(expr.low) and self._constant(expr.high)):
                     return False
                 sides = (expr.value, expr.low)
@@ -433,17 +433,17 @@ class Conditions:
                     found.facts.add(node.name)
                 case c.OutputRef():
                     found.outputs.add(node.name)
-                case c.NowRef():
+                case c.Now():
                     found.outside.append("it reads `now`")
-                case c.Calculation() | c.Minus():
+                case c.Arithmetic() | c.Negate():
                     found.outside.append("it computes (arithmetic)")
-                case c.Comparison() | c.MembershipTest():
+                case c.Compare() | c.Membership():
                     if not (self._constant(node.left) or self._constant(node.right)):
                         found.outside.append("it compares two values that are not constants")
-                case c.Range():
+                case c.Between():
                     if not (self._constant(node.low) and self._constant(node.high)):
                         found.outside.append("`between` has a bound that is not a constant")
-                case c.SetBuild():
+                case c.SetLiteral():
                     found.outside.append("a set is built from values that are not constants")
             stack.extend(c.children(node))
             if getattr(node, "type", None) == UNKNOWN:

@@ -24,7 +24,7 @@ from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOW
 from ..core.values import Duration, as_datetime
 from ..semantics import typed_tree as c
 
-_ATOM_TYPES = (c.Comparison, c.MembershipTest, c.Range, c.PresenceTest)
+_ATOM_TYPES = (c.Compare, c.Membership, c.Between, c.Presence)
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITH = {"+": "+", "-": "-", "*": "*"}
 
@@ -137,7 +137,7 @@ class CodeGen:
 
     def _maybe(self, expr: c.CheckedExpr) -> bool:
         match expr:
-            case c.Const() | c.NowRef() | c.PresenceTest():
+            case c.Const() | c.Now() | c.Presence():
                 return False
             case c.FactRef():
                 return self.names.facts[expr.name] in self.names.maybe_missing
@@ -145,15 +145,15 @@ class CodeGen:
                 return self.names.outputs[expr.name] in self.names.maybe_missing
             case c.DerivedRef():
                 return self.names.derived[expr.key] in self.names.maybe_missing
-            case c.Comparison() | c.MembershipTest() | c.Calculation():
+            case c.Compare() | c.Membership() | c.Arithmetic():
                 return self.maybe(expr.left) or self.maybe(expr.right)
-            case c.Range():
+            case c.Between():
                 return self.maybe(expr.value) or self.maybe(expr.low) or self.maybe(expr.high)
-            case c.Logical():
+            case c.BoolOp():
                 return any(self.maybe(e) for e in expr.operands)
-            case c.Negation() | c.Minus():
+            case c.Not() | c.Negate():
                 return self.maybe(expr.operand)
-            case c.SetBuild():
+            case c.SetLiteral():
                 return any(self.maybe(e) for e in expr.elements)
             case _:
                 assert_never(expr)
@@ -173,30 +173,30 @@ class CodeGen:
                 return "True" if expr.value else "False"
             case c.FactRef() | c.OutputRef() | c.DerivedRef():
                 return self.ref(expr)
-            case c.Comparison():
+            case c.Compare():
                 return self._comparison(expr)
-            case c.MembershipTest():
+            case c.Membership():
                 return self._membership(expr)
-            case c.Range():
+            case c.Between():
                 return self._range(expr)
-            case c.PresenceTest():
+            case c.Presence():
                 if not self.maybe(expr.target):
                     # Never missing; still evaluated, so an error inside it (a division) is raised.
                     answer = "False" if expr.missing else "True"
-                    if isinstance(expr.target, c.Const | c.FactRef | c.OutputRef | c.DerivedRef | c.NowRef):
+                    if isinstance(expr.target, c.Const | c.FactRef | c.OutputRef | c.DerivedRef | c.Now):
                         return answer
                     return f"(({self.value(expr.target)},) and {answer})"
                 target = self.value(expr.target)
                 absent = "None" if expr.target.type == BOOL else "MISSING"
                 return f"({target} is {absent})" if expr.missing else f"({target} is not {absent})"
-            case c.Logical():
+            case c.BoolOp():
                 operands, parts = _folded(expr.op, list(expr.operands), [self.cond(e) for e in expr.operands])
                 if len(parts) == 1:
                     return parts[0]
                 if any(self.maybe(e) for e in operands):
                     return self._balanced_kleene(expr.op, parts)
                 return "(" + f" {expr.op} ".join(parts) + ")"
-            case c.Negation():
+            case c.Not():
                 inner = self.cond(expr.operand)
                 if inner in ("True", "False"):
                     return "False" if inner == "True" else "True"
@@ -204,7 +204,7 @@ class CodeGen:
                     t = self.temp()
                     return f"(None if ({t} := {inner}) is None else not {t})"
                 return f"(not {inner})"
-            case c.NowRef() | c.Calculation() | c.Minus() | c.SetBuild():
+            case c.Now() | c.Arithmetic() | c.Negate() | c.SetLiteral():
                 raise TypeError(f"not a condition: {type(expr).__name__}")
             case _:
                 assert_never(expr)
@@ -261,7 +261,7 @@ class CodeGen:
             return f"(({', '.join(assigns)},) and {build(temps)})"
         return f"(({', '.join(assigns)},) and ({when_missing} if {' or '.join(checks)} else {build(temps)}))"
 
-    def _comparison(self, expr: c.Comparison) -> str:
+    def _comparison(self, expr: c.Compare) -> str:
         op = _COMPARE[expr.op]
         key_left, key_right = self._keys(expr.left.type, expr.right.type, ordering=expr.op not in ("==", "!="))
         return self._guarded(
@@ -269,7 +269,7 @@ class CodeGen:
             lambda codes: f"({key_left(codes[0], expr.left)} {op} {key_right(codes[1], expr.right)})",
         )
 
-    def _range(self, expr: c.Range) -> str:
+    def _range(self, expr: c.Between) -> str:
         types = {expr.value.type, expr.low.type, expr.high.type}
         if {DATE, DATETIME} <= types:  # one side a date, another a moment: all three as moments
             key_value, key_low = self._keys(DATE, DATETIME, ordering=True)
@@ -286,7 +286,7 @@ class CodeGen:
             evaluate_all=any(not isinstance(bound, c.Const) for bound in (expr.low, expr.high)),
         )
 
-    def _membership(self, expr: c.MembershipTest) -> str:
+    def _membership(self, expr: c.Membership) -> str:
         if expr.op == "contains":
             return self._guarded([expr.left, expr.right], lambda codes: f"({codes[1]} in {codes[0]})")
         op = "in" if expr.op == "in" else "not in"
@@ -357,20 +357,20 @@ class CodeGen:
                 return self.constant(expr.value)
             case c.FactRef() | c.OutputRef() | c.DerivedRef():
                 return self.ref(expr)
-            case c.NowRef():
+            case c.Now():
                 return "now"
-            case c.Calculation():
+            case c.Arithmetic():
                 return self._guarded([expr.left, expr.right], lambda codes: self._arith(expr, codes), "MISSING")
-            case c.Minus():
+            case c.Negate():
                 return self._guarded([expr.operand], lambda codes: f"(-{codes[0]})", "MISSING")
-            case c.SetBuild():
+            case c.SetLiteral():
                 return self._guarded(list(expr.elements), lambda codes: f"frozenset(({', '.join(codes)},))", "MISSING")
-            case c.Comparison() | c.MembershipTest() | c.Range() | c.PresenceTest() | c.Logical() | c.Negation():
+            case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not():
                 return self.cond(expr)
             case _:
                 assert_never(expr)
 
-    def _arith(self, expr: c.Calculation, codes: list[str]) -> str:
+    def _arith(self, expr: c.Arithmetic, codes: list[str]) -> str:
         left, right = expr.left.type, expr.right.type
         a, b = codes
         op = expr.op

@@ -307,7 +307,7 @@ class _Builder:
         for rule in rules:
             for atom in _atoms(rule.condition):
                 if (
-                    isinstance(atom, c.Comparison)
+                    isinstance(atom, c.Compare)
                     and atom.op in ("==", "!=")
                     and isinstance(atom.left, c.FactRef)
                     and atom.left.name == fact
@@ -316,7 +316,7 @@ class _Builder:
                     equal = atom.right.value == value
                     known[atom] = "True" if equal == (atom.op == "==") else "False"
                 elif (
-                    isinstance(atom, c.MembershipTest)
+                    isinstance(atom, c.Membership)
                     and atom.op in ("in", "not in")
                     and isinstance(atom.left, c.FactRef)
                     and atom.left.name == fact
@@ -394,10 +394,10 @@ def _leaf_rules(node: rule_index.Node) -> Iterator[int]:
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:
     """The leaves of a condition's and/or/not structure."""
-    if isinstance(expr, c.Logical):
+    if isinstance(expr, c.BoolOp):
         for operand in expr.operands:
             yield from _atoms(operand)
-    elif isinstance(expr, c.Negation):
+    elif isinstance(expr, c.Not):
         yield from _atoms(expr.operand)
     elif not isinstance(expr, c.Const):
         yield expr
@@ -426,7 +426,7 @@ def _pure(atom: c.CheckedExpr) -> bool:
     stack: list[Any] = [atom]
     while stack:
         node = stack.pop()
-        if isinstance(node, c.SetBuild):
+        if isinstance(node, c.SetLiteral):
             return False
         if not isinstance(node, c.Const):
             stack.extend(c.children(node))
@@ -437,7 +437,7 @@ def _has_division(expr: c.CheckedExpr) -> bool:
     stack: list[Any] = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, c.Calculation) and node.op == "/":
+        if isinstance(node, c.Arithmetic) and node.op == "/":
             return True
         stack.extend(c.children(node))
     return False

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..core.diagnostics import Diagnostic, internal_error
 from ..core.resolution import Resolved
 from ..core.values import Duration, format_datetime, format_decimal, format_duration
-from ..semantics.typed_tree import Calculation, CheckedPolicy, Minus, policy_expressions, walk
+from ..semantics.typed_tree import Arithmetic, CheckedPolicy, Negate, policy_expressions, walk
 from ..syntax.parser import collector_paused
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
@@ -606,4 +606,4 @@ def _computes(policy: CheckedPolicy) -> bool:
     """Whether any expression of the policy does arithmetic, the only thing the decimal context
     affects (comparisons of decimals are exact in any context); a policy that only compares skips
     entering the context on every decision."""
-    return any(isinstance(node, Calculation | Minus) for node in walk(policy_expressions(policy)))
+    return any(isinstance(node, Arithmetic | Negate) for node in walk(policy_expressions(policy)))

@@ -98,7 +98,7 @@ def constraints(
     pending: list[tuple[c.CheckedExpr, int]] = [(rule.condition, 0)]
     while pending:
         expr, depth = pending.pop()
-        if isinstance(expr, c.Logical) and expr.op == "and":
+        if isinstance(expr, c.BoolOp) and expr.op == "and":
             pending.extend((operand, depth) for operand in reversed(expr.operands))
         elif isinstance(expr, c.DerivedRef) and derived and expr.key in derived and depth < 8:
             segment = derived[expr.key]
@@ -120,7 +120,7 @@ def _read_segment(expr: c.CheckedExpr, derived: dict[str, c.Derived], depth: int
     pending = [expr]
     while pending:
         current = pending.pop()
-        if isinstance(current, c.Logical) and current.op == "and":
+        if isinstance(current, c.BoolOp) and current.op == "and":
             pending.extend(current.operands)
         elif isinstance(current, c.DerivedRef) and current.key in derived and depth < 8:
             segment = derived[current.key]
@@ -136,7 +136,7 @@ def may_raise(expr: c.CheckedExpr) -> bool:
     pending: list[Any] = [expr]
     while pending:
         node = pending.pop()
-        if isinstance(node, c.Calculation | c.Minus) or getattr(node, "type", None) == UNKNOWN:
+        if isinstance(node, c.Arithmetic | c.Negate) or getattr(node, "type", None) == UNKNOWN:
             return True
         if isinstance(node, c.Const | c.DerivedRef):
             continue  # a derived value was computed (and raised, if it could) before any rule
@@ -165,14 +165,14 @@ def _equality_fact(t: Type | None) -> bool:
 
 
 def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
-    if isinstance(atom, c.Comparison) and isinstance(atom.left, c.FactRef) and isinstance(atom.right, c.Const):
+    if isinstance(atom, c.Compare) and isinstance(atom.left, c.FactRef) and isinstance(atom.right, c.Const):
         fact, value, op = atom.left.name, atom.right.value, atom.op
-    elif isinstance(atom, c.Comparison) and isinstance(atom.right, c.FactRef) and isinstance(atom.left, c.Const):
+    elif isinstance(atom, c.Compare) and isinstance(atom.right, c.FactRef) and isinstance(atom.left, c.Const):
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
         fact, value, op = atom.right.name, atom.left.value, flipped[atom.op]
-        atom = c.Comparison(op, atom.right, atom.left, atom.type)
+        atom = c.Compare(op, atom.right, atom.left, atom.type)
     elif (
-        isinstance(atom, c.MembershipTest)
+        isinstance(atom, c.Membership)
         and atom.op == "in"
         and isinstance(atom.left, c.FactRef)
         and isinstance(atom.right, c.Const)
@@ -181,7 +181,7 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
             _narrow_values(facts, atom.left.name, frozenset(atom.right.value))
         return
     elif (
-        isinstance(atom, c.Range)
+        isinstance(atom, c.Between)
         and isinstance(atom.value, c.FactRef)
         and isinstance(atom.low, c.Const)
         and isinstance(atom.high, c.Const)

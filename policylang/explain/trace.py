@@ -231,9 +231,9 @@ class _Shape:
     def of(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> _Shape:
         kind: Literal["and", "or", "not", "segment", "test"] = "test"
         operands: tuple[c.CheckedExpr, ...] = ()
-        if isinstance(expr, c.Logical):
+        if isinstance(expr, c.BoolOp):
             kind, operands = ("and" if expr.op == "and" else "or"), tuple(expr.operands)
-        elif isinstance(expr, c.Negation):
+        elif isinstance(expr, c.Not):
             kind, operands = "not", (expr.operand,)
         elif isinstance(expr, c.DerivedRef) and policy.derived[expr.key].kind == "segment":
             kind, operands = "segment", (policy.derived[expr.key].expr,)

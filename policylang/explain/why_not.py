@@ -546,14 +546,14 @@ def _atoms_of(rule: c.CheckedRule, checked: c.CheckedPolicy) -> list[tuple[c.Che
                 seen.add((node.key, negated))
                 stack.append((checked.derived[node.key].expr, negated))
             continue
-        if isinstance(node, c.Comparison | c.MembershipTest | c.Range | c.PresenceTest):
+        if isinstance(node, c.Compare | c.Membership | c.Between | c.Presence):
             found.append((node, negated))
             continue
         if isinstance(node, c.FactRef):
             found.append((node, negated))  # a flag used as a condition: `if blocked`
             continue
-        inner = negated != isinstance(node, c.Negation)
-        stack.extend((child, inner) for child in c.children(node) if isinstance(node, c.Logical | c.Negation))
+        inner = negated != isinstance(node, c.Not)
+        stack.extend((child, inner) for child in c.children(node) if isinstance(node, c.BoolOp | c.Not))
     return found
 
 
@@ -561,7 +561,7 @@ def _atoms_by_fact(checked: c.CheckedPolicy) -> dict[str, list[c.CheckedExpr]]:
     """Comparisons of one fact with constants, by fact."""
     by_fact: dict[str, list[c.CheckedExpr]] = {}
     for node in c.walk(c.policy_expressions(checked)):
-        if isinstance(node, c.Comparison | c.MembershipTest | c.Range | c.PresenceTest):
+        if isinstance(node, c.Compare | c.Membership | c.Between | c.Presence):
             found = reads(node)
             if len(found.facts) == 1 and not found.outputs and not found.derived:
                 by_fact.setdefault(next(iter(found.facts)), []).append(node)
@@ -605,19 +605,19 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
         shown = " and ".join(f"`{_literal(to_json(v))}`" for v in values)
         return f"{_NEEDS[op]} {shown}"
 
-    if isinstance(expr, c.Comparison):
+    if isinstance(expr, c.Compare):
         left, op, right = expr.left, expr.op, expr.right
         if isinstance(left, c.Const) and isinstance(right, c.FactRef):
             left, right, op = right, left, _FLIPPED.get(op, op)
         if isinstance(left, c.FactRef) and isinstance(right, c.Const) and op in _NEEDS:
             return words(op, right.value)
-    if isinstance(expr, c.MembershipTest) and isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
+    if isinstance(expr, c.Membership) and isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
         return words(expr.op, expr.right.value) if expr.op in _NEEDS else None
     if isinstance(expr, c.FactRef):
         return f"needs to be `{'false' if negated else 'true'}`"
-    if isinstance(expr, c.PresenceTest) and isinstance(expr.target, c.FactRef):
+    if isinstance(expr, c.Presence) and isinstance(expr.target, c.FactRef):
         return "needs to be left out" if expr.missing != negated else "needs to be given"
-    if isinstance(expr, c.Range) and isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const):
+    if isinstance(expr, c.Between) and isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const):
         return words("between", expr.low.value, expr.high.value)
     return None
 

@@ -526,7 +526,7 @@ class _Checker:
                 and assignable(value.type, expected.element)
             ):
                 value = (
-                    c.SetBuild((value,), expected, action.value)
+                    c.SetLiteral((value,), expected, action.value)
                     if not isinstance(value, c.Const)
                     else c.Const(frozenset({value.value}), expected, action.value)
                 )
@@ -625,10 +625,10 @@ class _Checker:
                 changes[f.name] = tuple(self._retype(v) for v in value)
             elif hasattr(value, "type") and hasattr(value, "node"):
                 changes[f.name] = self._retype(value)
-        if isinstance(expr, c.Calculation | c.Minus) and expr.type == UNKNOWN:
+        if isinstance(expr, c.Arithmetic | c.Negate) and expr.type == UNKNOWN:
             left = changes.get("left", getattr(expr, "left", None))
             right = changes.get("right", getattr(expr, "right", None))
-            if isinstance(expr, c.Calculation) and left is not None and right is not None:
+            if isinstance(expr, c.Arithmetic) and left is not None and right is not None:
                 changes["type"] = arithmetic_result(expr.op, left.type, right.type) or UNKNOWN
         return dataclasses.replace(expr, **changes) if changes else expr
 

@@ -129,7 +129,7 @@ class ExpressionChecker:
             case n.SetLiteral():
                 return self._set(expr, expected)
             case n.Now():
-                return c.NowRef(DATETIME, expr)
+                return c.Now(DATETIME, expr)
             case n.Compare():
                 return self._compare(expr)
             case n.Membership():
@@ -138,12 +138,12 @@ class ExpressionChecker:
                 return self._between(expr)
             case n.Presence():
                 target = self.expr(expr.target, None, subject=True)
-                return c.PresenceTest(target, expr.missing, BOOL, expr)
+                return c.Presence(target, expr.missing, BOOL, expr)
             case n.BoolOp():
                 operands = tuple(self._bool_operand(op) for op in expr.operands)
-                return c.Logical(expr.op, operands, BOOL, expr)
+                return c.BoolOp(expr.op, operands, BOOL, expr)
             case n.Not():
-                return c.Negation(self._bool_operand(expr.operand), BOOL, expr)
+                return c.Not(self._bool_operand(expr.operand), BOOL, expr)
             case n.Arithmetic():
                 return self._arithmetic(expr, expected)
             case n.Negate():
@@ -267,7 +267,7 @@ class ExpressionChecker:
         set_type = SetOf(element_type)
         if all(isinstance(e, c.Const) for e in elements):
             return c.Const(frozenset(e.value for e in elements if isinstance(e, c.Const)), set_type, expr)
-        return c.SetBuild(tuple(elements), set_type, expr)
+        return c.SetLiteral(tuple(elements), set_type, expr)
 
     def _mismatch_in_set(self, elem: c.CheckedExpr, element_type: Type) -> None:
         node = elem.node
@@ -321,7 +321,7 @@ class ExpressionChecker:
                 expr.span,
                 hint=_order_hint(bad),
             )
-        return c.Comparison(expr.op, left, right, BOOL, expr)
+        return c.Compare(expr.op, left, right, BOOL, expr)
 
     def _compare_mismatch(self, expr: n.Expr, left: c.CheckedExpr, right: c.CheckedExpr, lt: Type, rt: Type) -> None:
         left_node = left.node or expr
@@ -343,7 +343,7 @@ class ExpressionChecker:
             if ctype == UNKNOWN and not self.env.facts_declared:
                 element = self.expr(expr.right, None)
                 self._refine(container, SetOf(element.type))
-                return c.MembershipTest(expr.op, container, element, BOOL, expr)
+                return c.Membership(expr.op, container, element, BOOL, expr)
             element_expected = ctype.element if isinstance(ctype, SetOf) else None
             element = self.expr(expr.right, element_expected)
             if not isinstance(ctype, SetOf) and ctype != UNKNOWN:
@@ -362,7 +362,7 @@ class ExpressionChecker:
                     label=describe(element.type),
                     hint=_mismatch_hint(ctype.element, element.type, expr.right),
                 )
-            return c.MembershipTest(expr.op, container, element, BOOL, expr)
+            return c.Membership(expr.op, container, element, BOOL, expr)
         if self._is_unbound(expr.left) and not self._is_unbound(expr.right):
             right = self.expr(expr.right, None)
             rtype = self._current_type(right)
@@ -388,7 +388,7 @@ class ExpressionChecker:
                 expr.right.span,
                 hint=f"write the choices as a set: `{self._text(expr.left)} {expr.op} {{a, b}}`",
             )
-        return c.MembershipTest(expr.op, left, right, BOOL, expr)
+        return c.Membership(expr.op, left, right, BOOL, expr)
 
     def _between(self, expr: n.Between) -> c.CheckedExpr:
         value = self.expr(expr.value, None, subject=True)
@@ -408,7 +408,7 @@ class ExpressionChecker:
                 expr.value.span,
                 hint=_order_hint(vtype),
             )
-        return c.Range(value, low, high, BOOL, expr)
+        return c.Between(value, low, high, BOOL, expr)
 
     def _bool_operand(self, expr: n.Expr) -> c.CheckedExpr:
         result = self.expr(expr, BOOL, subject=True)
@@ -444,7 +444,7 @@ class ExpressionChecker:
                 hint="arithmetic works on numbers, durations (+ -), dates with durations, and number * duration",
             )
             result = UNKNOWN
-        return c.Calculation(expr.op, left, right, result, expr)
+        return c.Arithmetic(expr.op, left, right, result, expr)
 
     def _negate(self, expr: n.Negate, expected: Type | None) -> c.CheckedExpr:
         operand = self.expr(expr.operand, expected, subject=True)
@@ -457,13 +457,13 @@ class ExpressionChecker:
                 hint="only numbers and durations have a sign",
             )
             otype = UNKNOWN
-        return c.Minus(operand, otype, expr)
+        return c.Negate(operand, otype, expr)
 
     # --- schema-less inference ---
 
     def _refine_operands(self, result: c.CheckedExpr, other: Type) -> None:
         """Give the schema-less facts inside an untyped `+`/`-` the type its result is compared with."""
-        if not isinstance(result, c.Calculation) or result.type != UNKNOWN or other == UNKNOWN:
+        if not isinstance(result, c.Arithmetic) or result.type != UNKNOWN or other == UNKNOWN:
             return
         operand_type = other if result.op in ("+", "-") else NUMBER
         for operand in (result.left, result.right):

@@ -11,7 +11,7 @@ from ..core.source import Span
 from ..syntax.parser import MAX_DEPTH
 from . import typed_tree as c
 
-_LEAVES = (c.Const, c.FactRef, c.OutputRef, c.NowRef)
+_LEAVES = (c.Const, c.FactRef, c.OutputRef, c.Now)
 
 
 def check_nesting(policy: c.CheckedPolicy) -> list[Diagnostic]:

@@ -58,13 +58,13 @@ class DerivedRef:
 
 
 @dataclass(frozen=True, slots=True)
-class NowRef:
+class Now:
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison:
+class Compare:
     op: str
     left: CheckedExpr
     right: CheckedExpr
@@ -76,7 +76,7 @@ class Comparison:
 
 
 @dataclass(frozen=True, slots=True)
-class MembershipTest:
+class Membership:
     op: str
     left: CheckedExpr
     right: CheckedExpr
@@ -88,7 +88,7 @@ class MembershipTest:
 
 
 @dataclass(frozen=True, slots=True)
-class Range:
+class Between:
     value: CheckedExpr
     low: CheckedExpr
     high: CheckedExpr
@@ -100,7 +100,7 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
-class PresenceTest:
+class Presence:
     target: CheckedExpr
     missing: bool
     type: Type
@@ -111,7 +111,7 @@ class PresenceTest:
 
 
 @dataclass(frozen=True, slots=True)
-class Logical:
+class BoolOp:
     """`and` / `or` over two or more operands."""
 
     op: str
@@ -124,7 +124,7 @@ class Logical:
 
 
 @dataclass(frozen=True, slots=True)
-class Negation:
+class Not:
     operand: CheckedExpr
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -134,7 +134,7 @@ class Negation:
 
 
 @dataclass(frozen=True, slots=True)
-class Calculation:
+class Arithmetic:
     op: str
     left: CheckedExpr
     right: CheckedExpr
@@ -146,7 +146,7 @@ class Calculation:
 
 
 @dataclass(frozen=True, slots=True)
-class Minus:
+class Negate:
     operand: CheckedExpr
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -156,7 +156,7 @@ class Minus:
 
 
 @dataclass(frozen=True, slots=True)
-class SetBuild:
+class SetLiteral:
     """A set literal whose elements are not all constants."""
 
     elements: tuple[CheckedExpr, ...]
@@ -172,16 +172,16 @@ CheckedExpr = (
     | FactRef
     | OutputRef
     | DerivedRef
-    | NowRef
-    | Comparison
-    | MembershipTest
-    | Range
-    | PresenceTest
-    | Logical
-    | Negation
-    | Calculation
-    | Minus
-    | SetBuild
+    | Now
+    | Compare
+    | Membership
+    | Between
+    | Presence
+    | BoolOp
+    | Not
+    | Arithmetic
+    | Negate
+    | SetLiteral
 )
 
 

@@ -322,30 +322,30 @@ def evaluate(e: c.CheckedExpr, s: _State) -> Any:
         return s.outputs[e.name]
     if isinstance(e, c.DerivedRef):
         return s.derived[e.key]
-    if isinstance(e, c.NowRef):
+    if isinstance(e, c.Now):
         return s.now
-    if isinstance(e, c.Comparison):
+    if isinstance(e, c.Compare):
         a, b = evaluate(e.left, s), evaluate(e.right, s)
         if a is MISSING or b is MISSING:
             return MISSING
         return compare(e.op, a, b, _enum_of(e.left, e.right))
-    if isinstance(e, c.MembershipTest):
+    if isinstance(e, c.Membership):
         a, b = evaluate(e.left, s), evaluate(e.right, s)
         if a is MISSING or b is MISSING:
             return MISSING
         element, collection = (b, a) if e.op == "contains" else (a, b)
         found = any(key(element) == key(member) for member in collection)
         return not found if e.op == "not in" else found
-    if isinstance(e, c.Range):
+    if isinstance(e, c.Between):
         v, low, high = evaluate(e.value, s), evaluate(e.low, s), evaluate(e.high, s)
         if MISSING in (v, low, high):
             return MISSING
         enum = _enum_of(e.value, e.low, e.high)
         return compare("<=", low, v, enum) and compare("<=", v, high, enum)
-    if isinstance(e, c.PresenceTest):
+    if isinstance(e, c.Presence):
         is_missing = evaluate(e.target, s) is MISSING
         return is_missing if e.missing else not is_missing
-    if isinstance(e, c.Logical):
+    if isinstance(e, c.BoolOp):
         # Kleene, left to right, stopping at the first operand that decides.
         deciding = e.op == "or"  # `true` decides an `or`, `false` an `and`
         result: Any = not deciding
@@ -356,22 +356,22 @@ def evaluate(e: c.CheckedExpr, s: _State) -> Any:
             elif v is deciding:
                 return deciding
         return result
-    if isinstance(e, c.Negation):
+    if isinstance(e, c.Not):
         v = evaluate(e.operand, s)
         return MISSING if v is MISSING else not v
-    if isinstance(e, c.Calculation):
+    if isinstance(e, c.Arithmetic):
         a, b = evaluate(e.left, s), evaluate(e.right, s)
         if a is MISSING or b is MISSING:
             return MISSING
         return calculate(e.op, a, b)
-    if isinstance(e, c.Minus):
+    if isinstance(e, c.Negate):
         v = evaluate(e.operand, s)
         if v is MISSING:
             return MISSING
         if isinstance(v, Duration):
             return Duration(-v.months, -v.seconds)
         return -v
-    if isinstance(e, c.SetBuild):
+    if isinstance(e, c.SetLiteral):
         elements = [evaluate(x, s) for x in e.elements]
         if any(x is MISSING for x in elements):
             return MISSING
@@ -390,17 +390,17 @@ def reads(e: c.CheckedExpr) -> tuple[set[str], set[str]]:
             derived.add(x.key)
         elif isinstance(x, c.OutputRef):
             outputs.add(x.name)
-        elif isinstance(x, c.Comparison | c.MembershipTest | c.Calculation):
+        elif isinstance(x, c.Compare | c.Membership | c.Arithmetic):
             stack += [x.left, x.right]
-        elif isinstance(x, c.Range):
+        elif isinstance(x, c.Between):
             stack += [x.value, x.low, x.high]
-        elif isinstance(x, c.PresenceTest):
+        elif isinstance(x, c.Presence):
             stack.append(x.target)
-        elif isinstance(x, c.Logical):
+        elif isinstance(x, c.BoolOp):
             stack += list(x.operands)
-        elif isinstance(x, c.Negation | c.Minus):
+        elif isinstance(x, c.Not | c.Negate):
             stack.append(x.operand)
-        elif isinstance(x, c.SetBuild):
+        elif isinstance(x, c.SetLiteral):
             stack += list(x.elements)
     return derived, outputs
 

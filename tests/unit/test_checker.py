@@ -102,12 +102,12 @@ def test_facts_outputs_segments_and_lets_resolve() -> None:
         )
     )
     cond = rule_condition(policy)
-    assert isinstance(cond, c.Logical)
+    assert isinstance(cond, c.BoolOp)
     big, yearly_cmp, queue_cmp, flag = cond.operands
     assert big == c.DerivedRef("big", BOOL)
-    assert isinstance(yearly_cmp, c.Comparison)
+    assert isinstance(yearly_cmp, c.Compare)
     assert yearly_cmp.left == c.DerivedRef("yearly", NUMBER)
-    assert isinstance(queue_cmp, c.Comparison)
+    assert isinstance(queue_cmp, c.Compare)
     assert queue_cmp.left == c.OutputRef("queue", QUEUE)
     assert queue_cmp.right == c.Const("general", QUEUE)
     assert flag == c.FactRef("flag", BOOL)
@@ -117,13 +117,13 @@ def test_facts_outputs_segments_and_lets_resolve() -> None:
 def test_enum_member_resolves_on_either_side(condition: str) -> None:
     policy = clean(with_schema(f"if {condition} then skip"))
     cond = rule_condition(policy)
-    assert isinstance(cond, c.Comparison)
+    assert isinstance(cond, c.Compare)
     assert {cond.left, cond.right} == {c.FactRef("tier", TIER), c.Const("premium", TIER)}
 
 
 def test_enum_members_in_a_set() -> None:
     cond = rule_condition(clean(with_schema("if tier in {basic, key} then skip")))
-    assert isinstance(cond, c.MembershipTest)
+    assert isinstance(cond, c.Membership)
     assert cond.right == c.Const(frozenset({"basic", "key"}), SetOf(TIER))
 
 
@@ -134,14 +134,14 @@ def test_symbols_in_string_sets_and_string_values() -> None:
     assert perks == c.Assignment("perks", "add", c.Const(frozenset({"named_rep", "gold"}), SetOf(STRING)), perks.span)
     assert mgr.value == c.Const("alice", STRING)
     cond = rule.condition
-    assert isinstance(cond, c.MembershipTest)
+    assert isinstance(cond, c.Membership)
     assert cond.right == c.Const("vip_tag", STRING)
 
 
 def test_an_enum_member_wins_over_a_fact_of_the_same_name() -> None:
     text = "input {\n  key: int\n  tier: enum(basic, key)\n}\nif tier == key then x"
     cond = rule_condition(clean(text))
-    assert isinstance(cond, c.Comparison)
+    assert isinstance(cond, c.Compare)
     assert cond.right == c.Const("key", EnumOf(("basic", "key")))
 
 
@@ -246,7 +246,7 @@ def test_stdlib_import_resolves_from_stdlib_policies() -> None:
     assert policy.derived["segments.yearly_spend"].type == NUMBER
     assert policy.facts["monthly_spend"].type == NUMBER
     cond = rule_condition(policy)
-    assert isinstance(cond, c.Logical)
+    assert isinstance(cond, c.BoolOp)
     assert cond.operands[0] == c.DerivedRef("segments.high_spend", BOOL)
 
 
@@ -577,7 +577,7 @@ def test_well_typed_conditions(condition: str) -> None:
 
 def test_enum_order_follows_declaration() -> None:
     cond = rule_condition(clean("input { t: enum(lo, mid, hi) }\nif t >= mid then y"))
-    assert isinstance(cond, c.Comparison)
+    assert isinstance(cond, c.Compare)
     assert cond.right == c.Const("mid", EnumOf(("lo", "mid", "hi")))
 
 
@@ -671,7 +671,7 @@ def test_not_operand_must_be_bool() -> None:
 
 def test_membership_mixes_int_and_number() -> None:
     cond = rule_condition(clean(with_schema("if n in {1, 2.5} then skip")))
-    assert isinstance(cond, c.MembershipTest)
+    assert isinstance(cond, c.Membership)
     assert isinstance(cond.right, c.Const)
     assert cond.right.value == frozenset({1, Decimal("2.5")})
 
@@ -736,12 +736,12 @@ def test_between_on_ordered_values() -> None:
     cond = rule_condition(
         clean(with_schema("if tier between basic and premium and tenure between 1y and 2y then skip"))
     )
-    assert isinstance(cond, c.Logical)
+    assert isinstance(cond, c.BoolOp)
     first, second = cond.operands
-    assert isinstance(first, c.Range)
+    assert isinstance(first, c.Between)
     assert first.low == c.Const("basic", TIER)
     assert first.high == c.Const("premium", TIER)
-    assert isinstance(second, c.Range)
+    assert isinstance(second, c.Between)
     assert second.high == c.Const(parse_duration_literal("2y"), DURATION)
 
 
@@ -1062,7 +1062,7 @@ def test_rule_reading_the_output_it_sets_is_a_cycle() -> None:
 def test_reading_an_output_another_rule_sets_is_fine() -> None:
     policy = clean(with_schema("if tier == key then queue = key_accounts\nif queue == key_accounts then sla = 1h"))
     cond = rule_condition(policy, 1)
-    assert isinstance(cond, c.Comparison)
+    assert isinstance(cond, c.Compare)
     assert cond.left == c.OutputRef("queue", QUEUE)
 
 
@@ -1083,9 +1083,9 @@ def test_the_design_one_liner_alone() -> None:
     assert rule.id == "FILE#1"
     assert rule.name is None
     cond = rule.condition
-    assert isinstance(cond, c.Logical)
+    assert isinstance(cond, c.BoolOp)
     tier = cond.operands[0]
-    assert isinstance(tier, c.Comparison)
+    assert isinstance(tier, c.Compare)
     assert isinstance(tier.left, c.FactRef) and tier.left.name == "tier"
     assert tier.right == c.Const("premium", STRING)
     assert rule.actions[1].value == c.Const(parse_duration_literal("4h"), DURATION)
@@ -1123,7 +1123,7 @@ def test_schemaless_name_on_the_left_of_a_string_is_a_fact(condition: str) -> No
     policy = clean(f"if {condition} then out")
     assert policy.facts["region"].type == STRING
     cond = rule_condition(policy)
-    assert isinstance(cond, c.Comparison | c.MembershipTest)
+    assert isinstance(cond, c.Compare | c.Membership)
     assert cond.left == c.FactRef("region", STRING)
 
 
@@ -1315,6 +1315,6 @@ def test_content_hash_follows_the_text() -> None:
 def test_decimal_constants_stay_exact() -> None:
     policy = clean(with_schema("if spend >= 0.1 + 0.2 then skip"))
     cond = rule_condition(policy)
-    assert isinstance(cond, c.Comparison)
-    assert isinstance(cond.right, c.Calculation)
+    assert isinstance(cond, c.Compare)
+    assert isinstance(cond.right, c.Arithmetic)
     assert cond.right.left == c.Const(Decimal("0.1"), NUMBER)
