@@ -13,6 +13,7 @@ from typing import Any
 from .api import CheckReport, PolicyError, check_file, check_source, compile_snapshot, format_file, format_source, load
 from .api import compile_source as compile  # the design sketch's name: policylang.compile
 from .core.diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
+from .core.errors import PolicylangError, UsageError
 from .core.version import VERSION
 from .syntax.parser import ParseResult, parse
 
@@ -63,7 +64,9 @@ __all__ = [
     "ParseResult",
     "Policy",
     "PolicyError",
+    "PolicylangError",
     "Severity",
+    "UsageError",
     "__version__",
     "check_file",
     "check_source",

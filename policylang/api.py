@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .analysis.budget import budget_seconds
 from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, internal_error, render_text
+from .core.errors import PolicylangError, UsageError
 from .core.source import SourceFile
 from .semantics.checker import check
 from .semantics.modules import decode_error, display_name
@@ -21,13 +22,23 @@ if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not wh
     from .syntax.formatter import FormatResult
 
 
-class PolicyError(Exception):
-    """A policy that cannot be used; `diagnostics` says every reason, with spans."""
+class PolicyError(PolicylangError):
+    """A policy that cannot be used; `diagnostics` says every reason, with spans.
+
+    Its `code` is its first error's: `syntax-error`, `type-mismatch`, `conflict` (refused by `load`),
+    `io-error`, `internal-error` (a policy that checks but then fails to compile: a bug) ... The
+    class's own code, `internal-error`, is left only on one raised without an error diagnostic.
+    """
+
+    code = Code.INTERNAL_ERROR
 
     def __init__(self, diagnostics: tuple[Diagnostic, ...], sources: dict[str, SourceFile] | None = None) -> None:
         self.diagnostics = diagnostics
         self.sources = sources or {}
-        first = next((d for d in diagnostics if d.is_error), diagnostics[0] if diagnostics else None)
+        first_error = next((d for d in diagnostics if d.is_error), None)
+        if first_error is not None:
+            self.code = first_error.code
+        first = first_error or (diagnostics[0] if diagnostics else None)
         super().__init__(first.message if first else "invalid policy")
 
     def __str__(self) -> str:
@@ -198,7 +209,7 @@ def compile_source(
 def _check_unknown_facts(unknown_facts: str) -> None:
     """A wrong `unknown_facts` is the caller's ValueError, raised before any work (not an internal error)."""
     if unknown_facts not in ("reject", "ignore"):
-        raise ValueError(f"unknown_facts must be 'reject' or 'ignore', got {unknown_facts!r}")
+        raise UsageError(f"unknown_facts must be 'reject' or 'ignore', got {unknown_facts!r}")
 
 
 def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject") -> Policy:

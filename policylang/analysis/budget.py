@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from time import monotonic
 
+from ..core.errors import UsageError
+
 DEFAULT_BUDGET = 120.0
 """Seconds of analysis per policy. The largest documented analyses (10,000 rules: 11 s and 48 s
 of CPU time, docs/analysis.md) fit more than twice over, for a slower or busier machine than the
@@ -46,9 +48,9 @@ def budget_seconds(budget: float | None) -> float:
     if budget is None:
         return DEFAULT_BUDGET
     if isinstance(budget, bool) or not isinstance(budget, int | float):
-        raise ValueError(f"the analysis budget must be a number of seconds, got {budget!r}")
+        raise UsageError(f"the analysis budget must be a number of seconds, got {budget!r}")
     if math.isnan(budget) or budget <= 0:
-        raise ValueError(f"the analysis budget must be more than 0 seconds (or inf for no limit), got {budget!r}")
+        raise UsageError(f"the analysis budget must be more than 0 seconds (or inf for no limit), got {budget!r}")
     return float(budget)
 
 

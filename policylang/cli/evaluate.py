@@ -159,13 +159,13 @@ def _decide_one(
         click.echo(safe_text(render_text(exc.diagnostics, _sources(policy)) if exc.diagnostics else str(exc)), err=True)
         return ExitCode.USAGE, None
     except ConflictError as exc:
-        click.echo(f"error[conflict]: {safe_text(str(exc))}", err=True)
+        click.echo(f"error[{exc.code}]: {safe_text(str(exc))}", err=True)
         click.echo(
             "  = hint: use --on-conflict mark to see the other outputs, or give the output a resolution", err=True
         )
         return ExitCode.FINDINGS, None
     except EvaluationError as exc:
-        click.echo(f"error[evaluation-error]: {safe_text(str(exc))}", err=True)
+        click.echo(f"error[{exc.code}]: {safe_text(str(exc))}", err=True)
         return ExitCode.FINDINGS, None
 
 

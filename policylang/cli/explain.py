@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policylang import ExitCode, PolicyError, load, render_text
+from policylang import Code, ExitCode, PolicyError, load, render_text
 
 from ..core.values import format_datetime
 from .evaluate import _decide_one, _show_input_error
@@ -216,7 +216,7 @@ def _logged(
     explained = explained.model_copy(update={"decision": shape})
     if check.differences:
         click.echo(
-            f"error[replay-differs]: deciding decision {record.id} again with its stored policy does not "
+            f"error[{Code.REPLAY_DIFFERS}]: deciding decision {record.id} again with its stored policy does not "
             "reproduce the record:\n" + "\n".join(f"  - {one_line(d)}" for d in check.differences),
             err=True,
         )
@@ -299,4 +299,4 @@ def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...
 
 
 def _usage_error(message: str, hint: str) -> None:
-    click.echo(f"error[usage]: {safe_text(message)}\n  = hint: {safe_text(hint)}", err=True)
+    click.echo(f"error[{Code.USAGE}]: {safe_text(message)}\n  = hint: {safe_text(hint)}", err=True)

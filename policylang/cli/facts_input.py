@@ -16,6 +16,7 @@ from typing import Any
 from policylang import Code, Diagnostic
 
 from ..core.diagnostics import error
+from ..core.errors import PolicylangError
 from ..core.source import SourceFile
 from ..core.yaml_exact import MAX_NESTING, MAX_REPEATED_VALUES, nesting_error, whole_number
 from ..core.yaml_exact import exact_yaml_loader as exact_yaml_loader  # re-exported for callers
@@ -24,12 +25,17 @@ _NESTING_HINT = f"facts are names and plain values; lists and mappings nest at m
 _REPEATING_HINT = f"write the values out; aliases (`*name`) may repeat at most {MAX_REPEATED_VALUES:,} values"
 
 
-class FactsInputError(Exception):
-    """Facts that cannot even be read; carries a diagnostic and the text to render it with."""
+class FactsInputError(PolicylangError):
+    """Facts that cannot even be read; carries a diagnostic and the text to render it with. Its
+    code is the diagnostic's (`facts-error`, or `io-error` for a file that cannot be read)."""
+
+    code = Code.FACTS_ERROR
 
     def __init__(self, diagnostic: Diagnostic, source: SourceFile | None = None) -> None:
         super().__init__(diagnostic.message)
         self.diagnostic = diagnostic
+        self.diagnostics = (diagnostic,)
+        self.code = diagnostic.code
         self.source = source
 
 

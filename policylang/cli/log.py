@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from policylang import ExitCode
+from policylang import Code, ExitCode
 
 from .terminal import json_text, one_line, safe_text, shown_value
 
@@ -69,7 +69,7 @@ that record is reported, the others are still shown."""
 
 def _report_unreadable(message: str) -> None:
     click.echo(
-        f"error[log-error]: {one_line(message)}\n"
+        f"error[{Code.LOG_ERROR}]: {one_line(message)}\n"
         "  = hint: the other records are shown; `policy log verify` says whether the log was edited",
         err=True,
     )

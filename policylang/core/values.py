@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
 
+from .diagnostics import Code
+from .errors import PolicylangError
 from .source import HIDDEN_CHARACTER
 
 LIMIT_EXPONENT = 100
@@ -36,17 +38,22 @@ _ISO_DURATION = re.compile(
 )
 
 
-class ValueParseError(ValueError):
+class ValueParseError(PolicylangError, ValueError):
     """A literal that has the right shape but no valid value (`2026-02-30`, `1__0`); carries a hint.
 
-    `limit` marks a value past a documented limit (a number beyond 1e100) rather than a malformed one.
+    `limit` marks a value past a documented limit (a number beyond 1e100) rather than a malformed
+    one; its code is then `limit-exceeded`, as the parser reports it.
     """
+
+    code = Code.SYNTAX_ERROR
 
     def __init__(self, message: str, hint: str | None = None, *, limit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.limit = limit
+        if limit:
+            self.code = Code.LIMIT_EXCEEDED
 
 
 class NotADuration(ValueParseError):

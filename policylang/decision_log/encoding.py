@@ -13,15 +13,18 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..core.diagnostics import Code
+from ..core.errors import PolicylangError
 from ..core.values import Duration
 from ..engine.facts import MISSING
 from .errors import LogError
 
 
-class Unrecordable(Exception):
-    """A value the log cannot record; encode_facts turns it into a LogError naming the fact."""
+class Unrecordable(PolicylangError):
+    """A value the log cannot record; encode_facts turns it into a LogError naming the fact, and
+    `encode_value` (exported by the decision log) raises it as it is."""
 
-    pass
+    code = Code.LOG_ERROR
 
 
 def encode_value(value: Any) -> Any:

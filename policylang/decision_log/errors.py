@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..core.diagnostics import Code
+from ..core.errors import PolicylangError
 
-class LogError(Exception):
+
+class LogError(PolicylangError):
     """A decision log that cannot be opened, read or written: what happened, and a hint what to do."""
+
+    code = Code.LOG_ERROR
 
     def __init__(self, message: str, hint: str | None = None, path: str | None = None) -> None:
         super().__init__(message)
@@ -16,7 +21,7 @@ class LogError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{where}error[log-error]: {self.message}" + (f"\n  = hint: {self.hint}" if self.hint else "")
+        return f"{where}error[{self.code}]: {self.message}" + (f"\n  = hint: {self.hint}" if self.hint else "")
 
 
 def printable(text: str, limit: int = 300) -> str:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.diagnostics import Diagnostic, internal_error
+from ..core.errors import PolicylangError, UsageError
 from ..core.resolution import Resolved
 from ..core.values import Duration, format_datetime, format_decimal, format_duration
 from ..semantics.typed_tree import Arithmetic, CheckedPolicy, Negate, policy_expressions, walk
@@ -45,9 +46,9 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 def _api_boundary(doing: str) -> Callable[[_Method], _Method]:
     """A public method that turns an exception policylang did not raise on purpose (a bug: a
     RecursionError, a TypeError, an encoding error...) into InternalError with an `internal-error`
-    diagnostic, as decide() does, instead of letting it out raw. On purpose are the package's own
-    errors (FactsError, WhyNotError, EvaluationError, ...) and a plain ValueError, which the methods
-    raise for a bad argument (an output the policy does not have)."""
+    diagnostic, as decide() does, instead of letting it out raw. On purpose are exactly the
+    PolicylangErrors (FactsError, WhyNotError, EvaluationError, a UsageError for a bad argument
+    such as an output the policy does not have, ...)."""
 
     def wrap(method: _Method) -> _Method:
         @functools.wraps(method)
@@ -55,7 +56,7 @@ def _api_boundary(doing: str) -> Callable[[_Method], _Method]:
             try:
                 return method(*args, **kwargs)
             except Exception as exc:
-                if type(exc) is ValueError or type(exc).__module__.startswith("policylang"):
+                if isinstance(exc, PolicylangError):
                     raise
                 raise InternalError(internal_error(exc, doing)) from exc
 
@@ -141,7 +142,7 @@ class Decision:
         """The policy that made the decision (not kept by a pickled copy)."""
         policy = self._origin[4]
         if policy is None:
-            raise ValueError(
+            raise UsageError(
                 "this decision no longer holds its policy (it was copied or unpickled); "
                 "use policy.trace(decision) with the policy that made it"
             )
@@ -290,7 +291,7 @@ def _known_outputs(policy: CheckedPolicy, outputs: Iterable[str]) -> set[str]:
         from ..core.diagnostics import did_you_mean
 
         hint = did_you_mean(unknown[0], list(policy.outputs)) or "its outputs: " + ", ".join(policy.outputs)
-        raise ValueError(f"the policy has no output `{unknown[0]}`; {hint}")
+        raise UsageError(f"the policy has no output `{unknown[0]}`; {hint}")
     return wanted
 
 
@@ -408,7 +409,7 @@ class Policy:
         and, part by part, why. Made on request, never while deciding; the decision must come from
         this policy. An output the policy does not have is a ValueError naming it."""
         if decision._origin[1] != self.content_hash:
-            raise ValueError("the decision was made by another policy (or another version of it)")
+            raise UsageError("the decision was made by another policy (or another version of it)")
         from ..explain.trace import Tracer
 
         wanted = None if outputs is None else _known_outputs(self._checked, outputs)
@@ -598,7 +599,7 @@ def _moment(as_of: datetime | str | None) -> datetime:
 
 def _strict(on_conflict: str) -> bool:
     if on_conflict not in CONFLICT_MODES:
-        raise ValueError(f"on_conflict must be one of {CONFLICT_MODES}, got {on_conflict!r}")
+        raise UsageError(f"on_conflict must be one of {CONFLICT_MODES}, got {on_conflict!r}")
     return on_conflict == "raise"
 
 

@@ -25,6 +25,7 @@ from pydantic import BeforeValidator, ConfigDict, create_model
 
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
+from ..core.errors import PolicylangError, UsageError
 from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
@@ -64,8 +65,10 @@ class _Missing:
 MISSING = _Missing()
 
 
-class FactsError(ValueError):
+class FactsError(PolicylangError, ValueError):
     """Facts that do not fit the policy: every problem names the fact, what was expected and what was given."""
+
+    code = Code.FACTS_ERROR
 
     def __init__(self, problems: list[FactProblem], diagnostics: tuple[Diagnostic, ...] = ()) -> None:
         self.problems = problems
@@ -439,7 +442,7 @@ class FactsValidator:
 
     def __init__(self, policy: CheckedPolicy, unknown_facts: str = "reject") -> None:
         if unknown_facts not in ("reject", "ignore"):
-            raise ValueError("unknown_facts must be 'reject' or 'ignore'")
+            raise UsageError("unknown_facts must be 'reject' or 'ignore'")
         self.facts = dict(policy.facts)
         self.declared = policy.facts_declared
         self.spans = {name: fact.span for name, fact in policy.facts.items()}

@@ -13,7 +13,8 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any, TypeVar
 
 from ..core.datatypes import DURATION, EnumOf
-from ..core.diagnostics import Diagnostic
+from ..core.diagnostics import Code, Diagnostic
+from ..core.errors import PolicylangError
 from ..core.resolution import Contribution, Resolved, resolve
 from ..core.values import (
     DURATION_LIMIT_HINT,
@@ -43,8 +44,10 @@ class _Unset:
 UNSET = _Unset()
 
 
-class EvaluationError(ArithmeticError):
+class EvaluationError(PolicylangError, ArithmeticError):
     """A decision that cannot be made (division by zero; a conflict the caller asked to raise)."""
+
+    code = Code.EVALUATION_ERROR
 
 
 class InternalError(EvaluationError):
@@ -52,8 +55,11 @@ class InternalError(EvaluationError):
     `diagnostic` is its `internal-error`, naming the exception. An EvaluationError, so that a caller
     that handles decisions that cannot be made handles this one too, instead of crashing."""
 
+    code = Code.INTERNAL_ERROR
+
     def __init__(self, diagnostic: Diagnostic) -> None:
         self.diagnostic = diagnostic
+        self.diagnostics = (diagnostic,)
         super().__init__(diagnostic.message)
 
 
@@ -62,6 +68,8 @@ class ConflictError(EvaluationError):
 
     `output` is the output's name; `contributions` the rules and values that disagree.
     """
+
+    code = Code.CONFLICT
 
     def __init__(self, output: str, resolved: Resolved) -> None:
         self.output = output

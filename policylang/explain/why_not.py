@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..analysis.fact_domains import constants_by_fact, facts_in_arithmetic, reads, representatives
 from ..core.datatypes import BOOL, SetOf
+from ..core.errors import UsageError
 from ..core.resolution import Resolved
 from ..core.values import Duration
 from ..engine.facts import MISSING, converter_for
@@ -86,8 +87,9 @@ class _GaveUp(Exception):
     """MAX_TRIES decisions were tried for one rule without an answer."""
 
 
-class WhyNotError(ValueError):
-    """The question names an output the policy does not have, or a value of the wrong type."""
+class WhyNotError(UsageError):
+    """The question names an output the policy does not have, or a value of the wrong type: a
+    `usage` error (a ValueError), as `policy explain --why-not` prints it."""
 
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
