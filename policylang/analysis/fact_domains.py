@@ -28,6 +28,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ..core import operators as ops
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
 from ..core.values import Duration
 from ..engine.facts import MISSING
@@ -66,6 +67,10 @@ def reads(expr: c.CheckedExpr) -> Reads:
             case c.Arithmetic() | c.Negate():
                 found.outside.append("it computes (arithmetic)")
                 stack.extend(c.children(node))
+            case c.Call():
+                if (reason := opaque_call(node)) is not None:
+                    found.outside.append(reason)
+                stack.extend(c.children(node))
             case c.Compare() | c.Membership():
                 if not (_is_const(node.left) or _is_const(node.right)):
                     found.outside.append("it compares two values that are not constants")
@@ -82,6 +87,16 @@ def reads(expr: c.CheckedExpr) -> Reads:
         if getattr(node, "type", None) == UNKNOWN:
             found.outside.append("a fact's type is not declared")
     return found
+
+
+def opaque_call(call: c.Call) -> str | None:
+    """Why a call takes what reads it outside the fragment (its function is declared OPAQUE in
+    core/operators.py, or unknown), or None when the analysis decides it exactly. The one place the
+    analysis asks the operator table about a function: regions.py reads this too."""
+    function = ops.FUNCTIONS.get(call.function)
+    if function is None or function.analysis is not ops.Analysis.EXACT:
+        return f"it calls `{call.function}`, which the analysis does not look inside"
+    return None
 
 
 def _is_const(expr: c.CheckedExpr) -> bool:
@@ -221,7 +236,7 @@ def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
     stack: list[tuple[Any, bool]] = [(expr, False) for expr in c.policy_expressions(policy)]
     while stack:
         node, computed = stack.pop()
-        computed = computed or isinstance(node, c.Arithmetic | c.Negate)
+        computed = computed or isinstance(node, c.Arithmetic | c.Negate | c.Call)
         if computed and isinstance(node, c.FactRef):
             found.add(node.name)
         stack.extend((child, computed) for child in c.children(node))

@@ -25,7 +25,7 @@ from ..engine.facts import MISSING
 from ..engine.runtime import ARITHMETIC, _bool3, helpers
 from ..semantics import typed_tree as c
 from .budget import Deadline
-from .fact_domains import Reads, affine, affine_lets
+from .fact_domains import Reads, affine, affine_lets, opaque_call
 
 MAX_BOXES = 4_096
 """A region of more boxes than this is not pursued: the question is answered by enumeration instead."""
@@ -437,6 +437,9 @@ class Conditions:
                     found.outside.append("it reads `now`")
                 case c.Arithmetic() | c.Negate():
                     found.outside.append("it computes (arithmetic)")
+                case c.Call():
+                    if (reason := opaque_call(node)) is not None:
+                        found.outside.append(reason)
                 case c.Compare() | c.Membership():
                     if not (self._constant(node.left) or self._constant(node.right)):
                         found.outside.append("it compares two values that are not constants")

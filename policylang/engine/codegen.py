@@ -20,13 +20,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, assert_never
 
+from ..core import operators as ops
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
 from ..core.values import Duration, as_datetime
 from ..semantics import typed_tree as c
 
 _ATOM_TYPES = (c.Compare, c.Membership, c.Between, c.Presence)
-_COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_ARITH = {"+": "+", "-": "-", "*": "*"}
+_COMPARE = {op: python for op in ops.spellings("Compare") if (python := ops.BY_SPELLING[op].python)}
+_ARITH = {op: python for op in ops.spellings("Arithmetic") if (python := ops.BY_SPELLING[op].python)}
 
 MAX_BRACKETS = 40
 """Generated code nests at most about this many brackets deep before a part of it is moved into a
@@ -155,6 +156,8 @@ class CodeGen:
                 return self.maybe(expr.operand)
             case c.SetLiteral():
                 return any(self.maybe(e) for e in expr.elements)
+            case c.Call():
+                return any(self.maybe(e) for e in expr.args)
             case _:
                 assert_never(expr)
 
@@ -204,7 +207,7 @@ class CodeGen:
                     t = self.temp()
                     return f"(None if ({t} := {inner}) is None else not {t})"
                 return f"(not {inner})"
-            case c.Now() | c.Arithmetic() | c.Negate() | c.SetLiteral():
+            case c.Now() | c.Arithmetic() | c.Negate() | c.SetLiteral() | c.Call():
                 raise TypeError(f"not a condition: {type(expr).__name__}")
             case _:
                 assert_never(expr)
@@ -365,10 +368,20 @@ class CodeGen:
                 return self._guarded([expr.operand], lambda codes: f"(-{codes[0]})", "MISSING")
             case c.SetLiteral():
                 return self._guarded(list(expr.elements), lambda codes: f"frozenset(({', '.join(codes)},))", "MISSING")
+            case c.Call():
+                return self._guarded(list(expr.args), lambda codes: self._call(expr, codes), "MISSING")
             case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not():
                 return self.cond(expr)
             case _:
                 assert_never(expr)
+
+    def _call(self, expr: c.Call, codes: list[str]) -> str:
+        """A built-in function on present arguments (a missing one made the call missing already,
+        as for arithmetic); an int it picks for a number-typed call becomes a decimal, as `1 + 0.5` does."""
+        code = f"{ops.FUNCTIONS[expr.function].helper}({', '.join(codes)})"
+        if expr.type == NUMBER and any(arg.type == INT for arg in expr.args):
+            return f"_number({code})"
+        return code
 
     def _arith(self, expr: c.Arithmetic, codes: list[str]) -> str:
         left, right = expr.left.type, expr.right.type

@@ -140,12 +140,7 @@ def may_raise(expr: c.CheckedExpr) -> bool:
             return True
         if isinstance(node, c.Const | c.DerivedRef):
             continue  # a derived value was computed (and raised, if it could) before any rule
-        for attr in ("left", "right", "operand", "value", "low", "high", "target"):
-            child = getattr(node, attr, None)
-            if child is not None:
-                pending.append(child)
-        pending.extend(getattr(node, "operands", ()))
-        pending.extend(getattr(node, "elements", ()))
+        pending.extend(c.children(node))  # (a built-in function never raises on arguments of its types)
     return False
 
 

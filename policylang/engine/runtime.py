@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any, TypeVar
 
+from ..core import operators
 from ..core.datatypes import DURATION, EnumOf
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
@@ -460,4 +461,6 @@ def helpers() -> dict[str, Any]:
         "_arith_any": _arith_any,
         "_bounded": _bounded,
         "_present": _present,
+        "_number": Decimal,
+        **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},
     }

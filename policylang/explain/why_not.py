@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..analysis.fact_domains import constants_by_fact, facts_in_arithmetic, reads, representatives
+from ..core import operators as ops
 from ..core.datatypes import BOOL, SetOf
 from ..core.errors import UsageError
 from ..core.resolution import Resolved
@@ -570,33 +571,9 @@ def _atoms_by_fact(checked: c.CheckedPolicy) -> dict[str, list[c.CheckedExpr]]:
     return by_fact
 
 
-_NEEDS = {
-    "<": "needs to be less than",
-    "<=": "needs to be at most",
-    ">": "needs to be more than",
-    ">=": "needs to be at least",
-    "==": "needs to be",
-    "!=": "must not be",
-    "in": "needs to be one of",
-    "not in": "must not be one of",
-    "contains": "needs to contain",
-    "not contains": "must not contain",
-    "between": "needs to be between",
-    "not between": "must not be between",
-}
-_NEGATED = {
-    "<": ">=",
-    "<=": ">",
-    ">": "<=",
-    ">=": "<",
-    "==": "!=",
-    "!=": "==",
-    "in": "not in",
-    "not in": "in",
-    "contains": "not contains",
-    "between": "not between",
-}
-_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEEDS = {op.spelling: op.needs for op in ops.OPERATORS if op.needs and op.node != "Presence"}
+_NEGATED = {op.spelling: op.negated for op in ops.OPERATORS if op.negated and op.spelling in _NEEDS}
+_FLIPPED = {op.spelling: op.flipped for op in ops.OPERATORS if op.flipped}
 
 
 def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
@@ -613,15 +590,34 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
             left, right, op = right, left, _FLIPPED.get(op, op)
         if isinstance(left, c.FactRef) and isinstance(right, c.Const) and op in _NEEDS:
             return words(op, right.value)
+        if isinstance(left, c.Const) and isinstance(right, c.Call):
+            left, right, op = right, left, _FLIPPED.get(op, op)
+        if isinstance(left, c.Call) and isinstance(right, c.Const) and op in _NEEDS and _worded(left):
+            return _of_call(words(op, right.value), _text(left))
     if isinstance(expr, c.Membership) and isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
         return words(expr.op, expr.right.value) if expr.op in _NEEDS else None
     if isinstance(expr, c.FactRef):
         return f"needs to be `{'false' if negated else 'true'}`"
     if isinstance(expr, c.Presence) and isinstance(expr.target, c.FactRef):
-        return "needs to be left out" if expr.missing != negated else "needs to be given"
+        return ops.BY_SPELLING["is missing" if expr.missing != negated else "is present"].needs
     if isinstance(expr, c.Between) and isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const):
         return words("between", expr.low.value, expr.high.value)
     return None
+
+
+def _worded(call: c.Call) -> bool:
+    """Whether the table lets why-not word a comparison of this call's value."""
+    function = ops.FUNCTIONS.get(call.function)
+    return function is not None and function.why_not
+
+
+def _of_call(need: str, call: str) -> str:
+    """`needs to be more than 5` said of a call's value: `needs `abs(x)` to be more than 5`."""
+    for lead in ("needs to", "must not"):
+        if need.startswith(lead):
+            verb, rest = lead.split(" ")
+            return f"{verb} `{call}` {rest}{need.removeprefix(lead)}"
+    return f"`{call}` {need}"
 
 
 def _one_fact_test(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core import operators as ops
 from ..core.datatypes import (
     BOOL,
     PRIMITIVES,
@@ -625,6 +626,10 @@ class _Checker:
                 changes[f.name] = tuple(self._retype(v) for v in value)
             elif hasattr(value, "type") and hasattr(value, "node"):
                 changes[f.name] = self._retype(value)
+        if isinstance(expr, c.Call) and expr.type == UNKNOWN and expr.function in ops.FUNCTIONS:
+            args = changes.get("args", expr.args)
+            typed = ops.FUNCTIONS[expr.function].type_rule(expr.function, [arg.type for arg in args])
+            changes["type"] = UNKNOWN if isinstance(typed, ops.Refusal) else typed
         if isinstance(expr, c.Arithmetic | c.Negate) and expr.type == UNKNOWN:
             left = changes.get("left", getattr(expr, "left", None))
             right = changes.get("right", getattr(expr, "right", None))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import assert_never
 
+from ..core import operators as ops
 from ..core.datatypes import (
     BOOL,
     DATE,
@@ -148,6 +149,8 @@ class ExpressionChecker:
                 return self._arithmetic(expr, expected)
             case n.Negate():
                 return self._negate(expr, expected)
+            case n.Call():
+                return self._call(expr)
             case _:
                 assert_never(expr)
 
@@ -436,7 +439,7 @@ class ExpressionChecker:
         lt, rt = self._current_type(left), self._current_type(right)
         result = arithmetic_result(expr.op, lt, rt)
         if result is None:
-            verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[expr.op]
+            verb = ops.BY_SPELLING[expr.op].verb
             self._error(
                 Code.TYPE_MISMATCH,
                 f"cannot {verb} `{self._text(expr.left)}` ({lt}) and `{self._text(expr.right)}` ({rt})",
@@ -458,6 +461,38 @@ class ExpressionChecker:
             )
             otype = UNKNOWN
         return c.Negate(operand, otype, expr)
+
+    def _call(self, expr: n.Call) -> c.CheckedExpr:
+        """A built-in function call, typed by its table entry's type rule (core/operators.py)."""
+        args = tuple(self.expr(arg, None, subject=True) for arg in expr.args)
+        function = ops.FUNCTIONS.get(expr.name)
+        if function is None:
+            self._error(
+                Code.UNKNOWN_NAME,
+                f"there is no function called `{expr.name}`",
+                expr.name_span,
+                hint=did_you_mean(expr.name, ops.FUNCTIONS)
+                or "the functions are " + ", ".join(f"`{name}`" for name in ops.FUNCTIONS),
+            )
+            return c.Call(expr.name, args, UNKNOWN, expr)
+        if len(args) < function.min_args or (function.max_args is not None and len(args) > function.max_args):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`{expr.name}` takes {function.arity}, but is given {len(args)}",
+                expr.span,
+                hint=f"write it as `{function.examples[0]}`",
+            )
+            return c.Call(expr.name, args, UNKNOWN, expr)
+        # Schema-less facts take their type from the other arguments (`max(spend, 10)`: a number).
+        known = [t for arg in args if (t := self._current_type(arg)) != UNKNOWN]
+        for arg in args:
+            self._refine(arg, known[0] if known else function.unknown_operand)
+        result = function.type_rule(expr.name, [self._current_type(arg) for arg in args])
+        if isinstance(result, ops.Refusal):
+            where = expr.args[result.argument].span if result.argument is not None else expr.span
+            self._error(Code.TYPE_MISMATCH, result.message, where, hint=result.hint)
+            return c.Call(expr.name, args, UNKNOWN, expr)
+        return c.Call(expr.name, args, result, expr)
 
     # --- schema-less inference ---
 

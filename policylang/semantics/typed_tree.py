@@ -29,6 +29,7 @@ def _memo_hash(self: Any) -> int:
 class Const:
     """A literal, enum member, symbol or constant set."""
 
+    child_fields: ClassVar[tuple[str, ...]] = ()
     value: Any
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -36,6 +37,9 @@ class Const:
 
 @dataclass(frozen=True, slots=True)
 class FactRef:
+    """A fact, by name: what a Name resolves to when it names an input."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ()
     name: str
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -43,6 +47,9 @@ class FactRef:
 
 @dataclass(frozen=True, slots=True)
 class OutputRef:
+    """An output, by name, read by a rule or let (its resolved value, or MISSING)."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ()
     name: str
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -52,6 +59,7 @@ class OutputRef:
 class DerivedRef:
     """A segment or a let, by its policy-wide key (`key_customer`, or `segments.high_spend` if imported)."""
 
+    child_fields: ClassVar[tuple[str, ...]] = ()
     key: str
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -59,12 +67,18 @@ class DerivedRef:
 
 @dataclass(frozen=True, slots=True)
 class Now:
+    """`now`: the moment the decision is made at."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ()
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Compare:
+    """`left op right` for a comparison operator (core/operators.py)."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("left", "right")
     op: str
     left: CheckedExpr
     right: CheckedExpr
@@ -77,6 +91,9 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class Membership:
+    """`x in s`, `x not in s`, `s contains x`."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("left", "right")
     op: str
     left: CheckedExpr
     right: CheckedExpr
@@ -89,6 +106,9 @@ class Membership:
 
 @dataclass(frozen=True, slots=True)
 class Between:
+    """`value between low and high`, inclusive at both ends."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("value", "low", "high")
     value: CheckedExpr
     low: CheckedExpr
     high: CheckedExpr
@@ -101,6 +121,9 @@ class Between:
 
 @dataclass(frozen=True, slots=True)
 class Presence:
+    """`target is missing` (missing=True) or `target is present`."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("target",)
     target: CheckedExpr
     missing: bool
     type: Type
@@ -114,6 +137,7 @@ class Presence:
 class BoolOp:
     """`and` / `or` over two or more operands."""
 
+    child_fields: ClassVar[tuple[str, ...]] = ("operands",)
     op: str
     operands: tuple[CheckedExpr, ...]
     type: Type
@@ -125,6 +149,9 @@ class BoolOp:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """`not operand` (three-valued: not unknown is unknown)."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("operand",)
     operand: CheckedExpr
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -135,6 +162,9 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class Arithmetic:
+    """`left op right` for `+`, `-`, `*`, `/`; `type` from datatypes.arithmetic_result."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("left", "right")
     op: str
     left: CheckedExpr
     right: CheckedExpr
@@ -147,6 +177,9 @@ class Arithmetic:
 
 @dataclass(frozen=True, slots=True)
 class Negate:
+    """`-operand` for a number or duration."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("operand",)
     operand: CheckedExpr
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
@@ -159,11 +192,27 @@ class Negate:
 class SetLiteral:
     """A set literal whose elements are not all constants."""
 
+    child_fields: ClassVar[tuple[str, ...]] = ("elements",)
     elements: tuple[CheckedExpr, ...]
     type: Type
     node: n.Expr | None = field(default=None, compare=False, repr=False)
     _hash: int | None = field(default=None, init=False, compare=False, repr=False)
     _hashed: ClassVar[tuple[str, ...]] = ("elements", "type")
+    __hash__ = _memo_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """`function(args...)`: a call of a built-in function (core/operators.FUNCTIONS[function]);
+    `type` is what the function's type rule gave for the arguments' types."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("args",)
+    function: str
+    args: tuple[CheckedExpr, ...]
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+    _hash: int | None = field(default=None, init=False, compare=False, repr=False)
+    _hashed: ClassVar[tuple[str, ...]] = ("function", "args", "type")
     __hash__ = _memo_hash
 
 
@@ -182,11 +231,22 @@ CheckedExpr = (
     | Arithmetic
     | Negate
     | SetLiteral
+    | Call
 )
+
+
+class UnhandledNode(TypeError):
+    """A visitor met a typed node class it does not handle: a bug in policylang (a class was added
+    to this module without a case for it there); tests/unit/test_operator_table.py looks for these."""
+
+    def __init__(self, node: object) -> None:
+        super().__init__(f"no case for {type(node).__name__} here")
 
 
 @dataclass(frozen=True, slots=True)
 class Fact:
+    """A declared (or, schema-less, inferred) fact: its type, whether it may be missing, its default."""
+
     name: str
     type: Type
     optional: bool
@@ -198,6 +258,8 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class Output:
+    """A declared (or inferred) output: its type, resolution strategy and default."""
+
     name: str
     type: Type
     resolution: str
@@ -265,16 +327,15 @@ class CheckedPolicy:
 
 
 def children(node: Any) -> list[Any]:
-    """The sub-expressions of a checked expression (none for a constant)."""
-    if isinstance(node, Const):
-        return []
-    found = [
-        child
-        for attr in ("left", "right", "operand", "value", "low", "high", "target")
-        if (child := getattr(node, attr, None)) is not None and hasattr(child, "type")
-    ]
-    found.extend(getattr(node, "operands", ()))
-    found.extend(getattr(node, "elements", ()))
+    """The sub-expressions of a checked expression, in field order, read from its class's
+    `child_fields`: the one place that knows where each node keeps its children."""
+    found: list[Any] = []
+    for name in node.child_fields:
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            found.extend(value)
+        else:
+            found.append(value)
     return found
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import assert_never
 
+from ..core import operators as ops
 from ..core.diagnostics import Code, Diagnostic, error
 from ..core.values import Duration, format_datetime, format_decimal, format_duration, quote_string
 from . import nodes as n
@@ -22,8 +23,9 @@ from .parser import parse
 INDENT = "    "
 MAX_LINE = 100
 
-# Binding strength, loosest first; an operand that binds looser than its slot needs parentheses.
-_OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 9)
+# Binding strength, loosest first (from the operator table); an operand that binds looser than its
+# slot needs parentheses.
+_NOT, _COMPARE, _SUM, _UNARY, _ATOM = ops.NOT, ops.COMPARE, ops.SUM, ops.UNARY, ops.ATOM
 
 
 def unparse_expr(expr: n.Expr) -> str:
@@ -47,9 +49,9 @@ def _expr(expr: n.Expr, needed: int) -> str:
         case n.Now():
             return "now"
         case n.BoolOp():
-            own = _OR if expr.op == "or" else _AND
+            own = ops.BY_SPELLING[expr.op].level
             # `and` inside `or` keeps its parentheses: same tree, but readers need not know precedence.
-            operand_level = _NOT if expr.op == "or" else own + 1
+            operand_level = _NOT if own == ops.OR else own + 1
             text = f" {expr.op} ".join(_expr(e, operand_level) for e in expr.operands)
             return _wrap(text, own, needed)
         case n.Not():
@@ -64,7 +66,7 @@ def _expr(expr: n.Expr, needed: int) -> str:
         case n.Presence():
             return _comparison(f"{_expr(expr.target, _SUM)} is {'missing' if expr.missing else 'present'}", needed)
         case n.Arithmetic():
-            own = _SUM if expr.op in ("+", "-") else _PRODUCT
+            own = ops.BY_SPELLING[expr.op].level
             text = f"{_expr(expr.left, own)} {expr.op} {_expr(expr.right, own + 1)}"
             return _wrap(text, own, needed)
         case n.Negate():
@@ -73,6 +75,8 @@ def _expr(expr: n.Expr, needed: int) -> str:
             if isinstance(operand, n.Literal) or inner.startswith("-"):
                 inner = f"({_expr(operand, 0)})"  # `-(-5)`: keep the parser from folding it into `5`
             return _wrap(f"-{inner}", _UNARY, needed)
+        case n.Call():
+            return f"{expr.name}({', '.join(_expr(arg, 0) for arg in expr.args)})"
         case _:
             assert_never(expr)
 

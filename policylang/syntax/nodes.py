@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..core import operators
 from ..core.source import Span
 
 _NO_SPAN = Span("<generated>", 0, 0, 1, 1, 1, 1)
@@ -28,6 +29,8 @@ class SimpleType:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnumType:
+    """`enum(a, b, c)`: the members in declaration order, which is their order for `<` and `resolve min`."""
+
     members: tuple[str, ...]
     span: Span = _span()
     member_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
@@ -35,6 +38,8 @@ class EnumType:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetType:
+    """`set[T]`."""
+
     element: TypeExpr
     span: Span = _span()
 
@@ -72,27 +77,33 @@ class Literal:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetLiteral:
+    """`{a, b, c}`."""
+
     elements: tuple[Expr, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Now:
+    """`now`: the moment the decision is made at."""
+
     span: Span = _span()
 
 
-COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=")
+COMPARE_OPS = operators.spellings("Compare")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Compare:
+    """`left op right` for a comparison operator (`==`, `<`, ...; core/operators.py)."""
+
     op: str
     left: Expr
     right: Expr
     span: Span = _span()
 
 
-MEMBERSHIP_OPS = ("in", "not in", "contains")
+MEMBERSHIP_OPS = operators.spellings("Membership")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,15 +146,19 @@ class BoolOp:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Not:
+    """`not operand`."""
+
     operand: Expr
     span: Span = _span()
 
 
-ARITH_OPS = ("+", "-", "*", "/")
+ARITH_OPS = operators.spellings("Arithmetic")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Arithmetic:
+    """`left op right` for `+`, `-`, `*`, `/`."""
+
     op: str
     left: Expr
     right: Expr
@@ -152,12 +167,37 @@ class Arithmetic:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Negate:
+    """`-operand` (a minus before a non-negative literal is folded into the literal by the parser)."""
+
     operand: Expr
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Call:
+    """`name(arg, ...)`: a call of a built-in function; which names exist is core/operators.FUNCTIONS,
+    checked by the checker, so the parser accepts any name and `min` stays usable as a fact's name."""
+
+    name: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
 Expr = (
-    Name | Literal | SetLiteral | Now | Compare | Membership | Between | Presence | BoolOp | Not | Arithmetic | Negate
+    Name
+    | Literal
+    | SetLiteral
+    | Now
+    | Compare
+    | Membership
+    | Between
+    | Presence
+    | BoolOp
+    | Not
+    | Arithmetic
+    | Negate
+    | Call
 )
 
 
@@ -202,6 +242,8 @@ Action = FlagAction | SetAction | AddAction
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Header:
+    """`policy name "description"` at the top of a file."""
+
     name: str
     description: str | None = None
     span: Span = _span()
@@ -223,6 +265,8 @@ class Import:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputDecl:
+    """One fact in an `input` block: `name: type`, `?` if optional, `= default`."""
+
     name: str
     type: TypeExpr
     optional: bool = False
@@ -233,12 +277,16 @@ class InputDecl:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputBlock:
+    """`input { ... }`: the facts a policy reads."""
+
     fields: tuple[InputDecl, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputDecl:
+    """One output in an `output` block: `name: type`, `= default`, `resolve strategy`."""
+
     name: str
     type: TypeExpr
     default: Expr | None = None
@@ -250,6 +298,8 @@ class OutputDecl:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputBlock:
+    """`output { ... }`: the outputs a policy decides."""
+
     fields: tuple[OutputDecl, ...]
     span: Span = _span()
 
@@ -306,6 +356,8 @@ class Comment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyFile:
+    """A whole file: its header and items in order; comments kept beside for the formatter."""
+
     header: Header | None
     items: tuple[Declaration, ...]
     comments: tuple[Comment, ...] = field(default=(), compare=False)

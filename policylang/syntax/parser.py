@@ -261,7 +261,7 @@ def _too_deep(tree: Tree[Token], source: SourceFile) -> Diagnostic | None:
 
 _EXPRESSION_RULES = {
     "or_expr", "and_expr", "not_op", "compare", "member_in", "member_not_in", "member_contains", "between",
-    "is_missing", "is_present", "arithmetic", "negate", "set_literal",
+    "is_missing", "is_present", "arithmetic", "negate", "set_literal", "call",
 }  # fmt: skip
 
 
@@ -541,6 +541,9 @@ class _Builder:
 
     def name(self, meta: Any, *parts: Token) -> n.Name:
         return n.Name(parts=tuple(str(p) for p in parts), span=self._span(meta))
+
+    def call(self, meta: Any, name: Token, *args: n.Expr) -> n.Call:
+        return n.Call(name=str(name), args=args, span=self._span(meta), name_span=self._tspan(name))
 
     def now(self, meta: Any) -> n.Now:
         return n.Now(span=self._span(meta))

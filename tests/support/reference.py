@@ -20,7 +20,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 import policylang
-from policylang.core.datatypes import EnumOf, SetOf, Type
+from policylang.core.datatypes import NUMBER, EnumOf, SetOf, Type
 from policylang.core.resolution import Contribution, Resolved
 from policylang.core.values import Duration, ValueParseError, parse_duration
 from policylang.engine.facts import MISSING, FactProblem, FactsError
@@ -291,6 +291,28 @@ def _calculate(op: str, a: Any, b: Any) -> Any:
     raise AssertionError(f"reference: cannot compute {a!r} {op} {b!r}")
 
 
+def call(function: str, args: list[Any], number: bool) -> Any:
+    """A built-in function on present values, by docs/language.md ("Functions"), written out here
+    rather than taken from core/operators.py so that the two can disagree: min and max pick the
+    first of the least (greatest) by value, durations by length; abs drops the sign. A number-typed
+    call gives a decimal even when it picks an int."""
+    if function in ("min", "max"):
+        keys = [_order_key(a, None) for a in args]
+        best = keys.index(min(keys) if function == "min" else max(keys))
+        picked = args[best]
+    elif function == "abs":
+        (value,) = args
+        if isinstance(value, Duration):
+            picked = Duration(-value.months, -value.seconds) if total_seconds(value) < 0 else value
+        elif isinstance(value, Decimal):
+            picked = value.copy_negate() if value < 0 else value  # exact, whatever the context's precision
+        else:
+            picked = -value if value < 0 else value
+    else:
+        raise AssertionError(f"reference: unknown function {function!r}")
+    return Decimal(picked) if number and not isinstance(picked, Duration) else picked
+
+
 def compare(op: str, a: Any, b: Any, enum: EnumOf | None) -> bool:
     if op == "==":
         return key(a) == key(b)
@@ -371,6 +393,11 @@ def evaluate(e: c.CheckedExpr, s: _State) -> Any:
         if isinstance(v, Duration):
             return Duration(-v.months, -v.seconds)
         return -v
+    if isinstance(e, c.Call):
+        args = [evaluate(x, s) for x in e.args]
+        if any(x is MISSING for x in args):
+            return MISSING  # as arithmetic: a missing argument makes the call missing
+        return call(e.function, args, number=e.type == NUMBER)
     if isinstance(e, c.SetLiteral):
         elements = [evaluate(x, s) for x in e.elements]
         if any(x is MISSING for x in elements):
@@ -402,6 +429,8 @@ def reads(e: c.CheckedExpr) -> tuple[set[str], set[str]]:
             stack.append(x.operand)
         elif isinstance(x, c.SetLiteral):
             stack += list(x.elements)
+        elif isinstance(x, c.Call):
+            stack += list(x.args)
     return derived, outputs
 
 

@@ -1,0 +1,229 @@
+"""Every operator and built-in function of the language, declared once: what each stage needs to know of it.
+
+The grammar (syntax/grammar.lark) fixes how operators nest; everything else about an operator is
+read from here: the formatter's binding levels and spellings, the checker's wording, the Python
+operator the code generator emits, whether the analysis understands it, and how why-not words a
+comparison. A built-in function is one `Function` entry: its name, arity, type rule, Python
+implementation (what decisions and traces compute), its meaning for the analysis and why-not, and
+an example the operator-table test builds a policy from. Adding one is this entry, a test and the
+docs (docs/adding-an-operator.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from .datatypes import DURATION, INT, NUMBER, UNKNOWN, Type, describe, is_numeric
+from .values import Duration
+
+# Binding levels, loosest first: an operand that binds looser than its slot is parenthesised by the
+# formatter. grammar.lark's expression rules are written in this order (tests/unit/test_operator_table.py).
+OR, AND, NOT, COMPARE, SUM, PRODUCT, UNARY, ATOM = range(1, 9)
+
+
+class Analysis(StrEnum):
+    """What the analysis knows of an operator or function.
+
+    EXACT: the region and domain code splits fact values at its constants and decides it exactly.
+    AFFINE: exact where it computes `scale * fact + offset` of one fact with constants
+    (fact_domains.affine); anywhere else it takes the expression outside the fragment.
+    OPAQUE: the analysis does not look inside; whatever reads it is outside the fragment, so the
+    analysis reports `analysis-incomplete` for it and never claims an absence there.
+    """
+
+    EXACT = "exact"
+    AFFINE = "affine"
+    OPAQUE = "opaque"
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """An operator as written (`spelling`) in the syntax node class `node`.
+
+    `python` is the Python operator the code generator emits for plain operands (None: a helper or
+    special code); `verb` names it in a type error ("cannot add ..."); `needs` is why-not's wording of
+    what a comparison with constants asks of a fact, `negated` the operator that holds when this one
+    does not (why-not under `not`), `flipped` the operator with its sides swapped (`5 < x` is `x > 5`).
+    """
+
+    spelling: str
+    node: str
+    level: int
+    analysis: Analysis
+    python: str | None = None
+    verb: str | None = None
+    needs: str | None = None
+    negated: str | None = None
+    flipped: str | None = None
+
+
+OPERATORS: tuple[Operator, ...] = (
+    Operator("or", "BoolOp", OR, Analysis.EXACT, python="or"),
+    Operator("and", "BoolOp", AND, Analysis.EXACT, python="and"),
+    Operator("not", "Not", NOT, Analysis.EXACT, python="not"),
+    Operator("==", "Compare", COMPARE, Analysis.EXACT, "==", needs="needs to be", negated="!=", flipped="=="),
+    Operator("!=", "Compare", COMPARE, Analysis.EXACT, "!=", needs="must not be", negated="==", flipped="!="),
+    Operator("<", "Compare", COMPARE, Analysis.EXACT, "<", needs="needs to be less than", negated=">=", flipped=">"),
+    Operator("<=", "Compare", COMPARE, Analysis.EXACT, "<=", needs="needs to be at most", negated=">", flipped=">="),
+    Operator(">", "Compare", COMPARE, Analysis.EXACT, ">", needs="needs to be more than", negated="<=", flipped="<"),
+    Operator(">=", "Compare", COMPARE, Analysis.EXACT, ">=", needs="needs to be at least", negated="<", flipped="<="),
+    Operator("in", "Membership", COMPARE, Analysis.EXACT, "in", needs="needs to be one of", negated="not in"),
+    Operator("not in", "Membership", COMPARE, Analysis.EXACT, "not in", needs="must not be one of", negated="in"),
+    Operator("contains", "Membership", COMPARE, Analysis.EXACT, needs="needs to contain", negated="not contains"),
+    Operator("not contains", "Membership", COMPARE, Analysis.EXACT, needs="must not contain", negated="contains"),
+    Operator("between", "Between", COMPARE, Analysis.EXACT, needs="needs to be between", negated="not between"),
+    Operator("not between", "Between", COMPARE, Analysis.EXACT, needs="must not be between", negated="between"),
+    Operator("is missing", "Presence", COMPARE, Analysis.EXACT, needs="needs to be left out", negated="is present"),
+    Operator("is present", "Presence", COMPARE, Analysis.EXACT, needs="needs to be given", negated="is missing"),
+    Operator("+", "Arithmetic", SUM, Analysis.AFFINE, "+", verb="add"),
+    Operator("-", "Arithmetic", SUM, Analysis.AFFINE, "-", verb="subtract"),
+    Operator("*", "Arithmetic", PRODUCT, Analysis.AFFINE, "*", verb="multiply"),
+    Operator("/", "Arithmetic", PRODUCT, Analysis.AFFINE, verb="divide"),
+    Operator("-x", "Negate", UNARY, Analysis.AFFINE, "-", verb="negate"),
+)
+"""Every operator; `not contains` and `not between` exist only as why-not's negations."""
+
+BY_SPELLING: dict[str, Operator] = {op.spelling: op for op in OPERATORS}
+
+
+def spellings(node: str) -> tuple[str, ...]:
+    """The operators a syntax node class holds, as written (`Compare` -> `==`, `!=`, ...)."""
+    written = {"not contains", "not between", "is missing", "is present", "-x"}
+    return tuple(op.spelling for op in OPERATORS if op.node == node and op.spelling not in written)
+
+
+# --- built-in functions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a call does not type: the message, which argument it points at (None: the whole call) and a hint."""
+
+    message: str
+    hint: str
+    argument: int | None = None
+
+
+TypeRule = Callable[[str, list[Type]], "Type | Refusal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A built-in function, called as `name(arg, ...)`.
+
+    `type_rule(name, argument types)` gives the result type or a Refusal; UNKNOWN arguments (already
+    reported, or schema-less values not yet typed) give UNKNOWN. `implementation` computes the value
+    from present argument values; a MISSING argument makes the call MISSING before it is called,
+    as with arithmetic, so it never sees one. `unknown_operand` is the type a schema-less fact gets
+    when it is an argument and nothing else says what it is. `example` is a call over the facts
+    `a: int`, `b: int`, `n: number`, `d: duration`, `e: duration` that the operator-table test
+    decides, traces, explains, formats and analyses.
+    """
+
+    name: str
+    min_args: int
+    max_args: int | None
+    type_rule: TypeRule
+    implementation: Callable[..., Any]
+    analysis: Analysis
+    why_not: bool
+    """True: why-not words a comparison of the call with a constant (`abs(x)` needs to be more than
+    `5`) and proposes a change of the facts it reads; False: it proposes changes without words."""
+    summary: str
+    examples: tuple[str, ...]
+    unknown_operand: Type = NUMBER
+
+    @property
+    def helper(self) -> str:
+        """The name generated code calls it by (`_fn_min`), bound by engine/runtime.helpers()."""
+        return f"_fn_{self.name}"
+
+    @property
+    def arity(self) -> str:
+        """The arity in words, for diagnostics and docs."""
+        if self.max_args is None:
+            return f"{self.min_args} or more arguments"
+        if self.min_args == self.max_args:
+            return "1 argument" if self.min_args == 1 else f"{self.min_args} arguments"
+        return f"{self.min_args} to {self.max_args} arguments"
+
+
+def numbers_or_durations(name: str, types: list[Type]) -> Type | Refusal:
+    """All numbers (int if every one is an int, else number, as for `+`) or all durations."""
+    for index, t in enumerate(types):
+        if t != UNKNOWN and not (is_numeric(t) or t == DURATION):
+            return Refusal(
+                f"`{name}` works on numbers and durations, but argument {index + 1} is {describe(t)}",
+                f"give `{name}` numbers or durations",
+                index,
+            )
+    known = [t for t in types if t != UNKNOWN]
+    if len(known) < len(types):
+        return UNKNOWN
+    if all(t == DURATION for t in known):
+        return DURATION
+    if all(is_numeric(t) for t in known):
+        return INT if all(t == INT for t in known) else NUMBER
+    first_duration = next(i for i, t in enumerate(known) if t == DURATION)
+    first_number = next(i for i, t in enumerate(known) if t != DURATION)
+    return Refusal(
+        f"`{name}` cannot mix numbers and durations: argument {first_number + 1} is a number, "
+        f"argument {first_duration + 1} a duration",
+        "give every argument the same kind; a number of days as a duration is `n * 1d`",
+        max(first_number, first_duration),
+    )
+
+
+def absolute(value: Any) -> Any:
+    """|value| for an int, a decimal or a duration; exact (Decimal.copy_abs ignores the context's precision)."""
+    if isinstance(value, Decimal):
+        return value.copy_abs()
+    if isinstance(value, Duration):
+        return -value if value.total_seconds < 0 else value
+    return abs(value)
+
+
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function(
+            "min",
+            2,
+            None,
+            numbers_or_durations,
+            min,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the least of its arguments (the first of equal ones)",
+            examples=("min(a, b)", "min(a, n, 3)", "min(d, e)"),
+        ),
+        Function(
+            "max",
+            2,
+            None,
+            numbers_or_durations,
+            max,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the greatest of its arguments (the first of equal ones)",
+            examples=("max(a, b)", "max(n, a, -2)", "max(d, e, 1d)"),
+        ),
+        Function(
+            "abs",
+            1,
+            1,
+            numbers_or_durations,
+            absolute,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the argument without its sign",
+            examples=("abs(a)", "abs(n)", "abs(d)"),
+        ),
+    )
+}
+"""The built-in functions by name. Their names are not reserved: `min` is still a fact's name, and
+only `min(` calls the function."""
