@@ -54,6 +54,9 @@ class Operator:
     node: str
     level: int
     analysis: Analysis
+    example: str
+    """A condition using it over the operator-table test's facts (`a`, `b`: int, `n`: number?,
+    `d`, `e`: duration, `s`: string, `t`: set[string], `f`: bool)."""
     python: str | None = None
     verb: str | None = None
     needs: str | None = None
@@ -62,28 +65,118 @@ class Operator:
 
 
 OPERATORS: tuple[Operator, ...] = (
-    Operator("or", "BoolOp", OR, Analysis.EXACT, python="or"),
-    Operator("and", "BoolOp", AND, Analysis.EXACT, python="and"),
-    Operator("not", "Not", NOT, Analysis.EXACT, python="not"),
-    Operator("==", "Compare", COMPARE, Analysis.EXACT, "==", needs="needs to be", negated="!=", flipped="=="),
-    Operator("!=", "Compare", COMPARE, Analysis.EXACT, "!=", needs="must not be", negated="==", flipped="!="),
-    Operator("<", "Compare", COMPARE, Analysis.EXACT, "<", needs="needs to be less than", negated=">=", flipped=">"),
-    Operator("<=", "Compare", COMPARE, Analysis.EXACT, "<=", needs="needs to be at most", negated=">", flipped=">="),
-    Operator(">", "Compare", COMPARE, Analysis.EXACT, ">", needs="needs to be more than", negated="<=", flipped="<"),
-    Operator(">=", "Compare", COMPARE, Analysis.EXACT, ">=", needs="needs to be at least", negated="<", flipped="<="),
-    Operator("in", "Membership", COMPARE, Analysis.EXACT, "in", needs="needs to be one of", negated="not in"),
-    Operator("not in", "Membership", COMPARE, Analysis.EXACT, "not in", needs="must not be one of", negated="in"),
-    Operator("contains", "Membership", COMPARE, Analysis.EXACT, needs="needs to contain", negated="not contains"),
-    Operator("not contains", "Membership", COMPARE, Analysis.EXACT, needs="must not contain", negated="contains"),
-    Operator("between", "Between", COMPARE, Analysis.EXACT, needs="needs to be between", negated="not between"),
-    Operator("not between", "Between", COMPARE, Analysis.EXACT, needs="must not be between", negated="between"),
-    Operator("is missing", "Presence", COMPARE, Analysis.EXACT, needs="needs to be left out", negated="is present"),
-    Operator("is present", "Presence", COMPARE, Analysis.EXACT, needs="needs to be given", negated="is missing"),
-    Operator("+", "Arithmetic", SUM, Analysis.AFFINE, "+", verb="add"),
-    Operator("-", "Arithmetic", SUM, Analysis.AFFINE, "-", verb="subtract"),
-    Operator("*", "Arithmetic", PRODUCT, Analysis.AFFINE, "*", verb="multiply"),
-    Operator("/", "Arithmetic", PRODUCT, Analysis.AFFINE, verb="divide"),
-    Operator("-x", "Negate", UNARY, Analysis.AFFINE, "-", verb="negate"),
+    Operator("or", "BoolOp", OR, Analysis.EXACT, "f or a > b", python="or"),
+    Operator("and", "BoolOp", AND, Analysis.EXACT, "f and a > b", python="and"),
+    Operator("not", "Not", NOT, Analysis.EXACT, "not f", python="not"),
+    Operator("==", "Compare", COMPARE, Analysis.EXACT, "a == b", "==", needs="needs to be", negated="!=", flipped="=="),
+    Operator("!=", "Compare", COMPARE, Analysis.EXACT, "a != 3", "!=", needs="must not be", negated="==", flipped="!="),
+    Operator(
+        "<", "Compare", COMPARE, Analysis.EXACT, "d < 5d", "<", needs="needs to be less than", negated=">=", flipped=">"
+    ),
+    Operator(
+        "<=",
+        "Compare",
+        COMPARE,
+        Analysis.EXACT,
+        "n <= 2.5",
+        "<=",
+        needs="needs to be at most",
+        negated=">",
+        flipped=">=",
+    ),
+    Operator(
+        ">", "Compare", COMPARE, Analysis.EXACT, "a > 1", ">", needs="needs to be more than", negated="<=", flipped="<"
+    ),
+    Operator(
+        ">=",
+        "Compare",
+        COMPARE,
+        Analysis.EXACT,
+        "3 >= b",
+        ">=",
+        needs="needs to be at least",
+        negated="<",
+        flipped="<=",
+    ),
+    Operator(
+        "in",
+        "Membership",
+        COMPARE,
+        Analysis.EXACT,
+        's in {"x", "y"}',
+        "in",
+        needs="needs to be one of",
+        negated="not in",
+    ),
+    Operator(
+        "not in",
+        "Membership",
+        COMPARE,
+        Analysis.EXACT,
+        's not in {"x"}',
+        "not in",
+        needs="must not be one of",
+        negated="in",
+    ),
+    Operator(
+        "contains",
+        "Membership",
+        COMPARE,
+        Analysis.EXACT,
+        't contains "x"',
+        needs="needs to contain",
+        negated="not contains",
+    ),
+    Operator(
+        "not contains",
+        "Membership",
+        COMPARE,
+        Analysis.EXACT,
+        'not (t contains "y")',
+        needs="must not contain",
+        negated="contains",
+    ),
+    Operator(
+        "between",
+        "Between",
+        COMPARE,
+        Analysis.EXACT,
+        "a between 1 and 4",
+        needs="needs to be between",
+        negated="not between",
+    ),
+    Operator(
+        "not between",
+        "Between",
+        COMPARE,
+        Analysis.EXACT,
+        "not (d between 1d and 2w)",
+        needs="must not be between",
+        negated="between",
+    ),
+    Operator(
+        "is missing",
+        "Presence",
+        COMPARE,
+        Analysis.EXACT,
+        "n is missing",
+        needs="needs to be left out",
+        negated="is present",
+    ),
+    Operator(
+        "is present",
+        "Presence",
+        COMPARE,
+        Analysis.EXACT,
+        "n is present",
+        needs="needs to be given",
+        negated="is missing",
+    ),
+    Operator("+", "Arithmetic", SUM, Analysis.AFFINE, "a + b > 2", "+", verb="add"),
+    Operator("-", "Arithmetic", SUM, Analysis.AFFINE, "d - e < 1d", "-", verb="subtract"),
+    Operator("*", "Arithmetic", PRODUCT, Analysis.AFFINE, "n * 2 > 3", "*", verb="multiply"),
+    Operator("/", "Arithmetic", PRODUCT, Analysis.AFFINE, "a / 4 >= n", verb="divide"),
+    Operator("-x", "Negate", UNARY, Analysis.AFFINE, "-a < b", "-", verb="negate"),
 )
 """Every operator; `not contains` and `not between` exist only as why-not's negations."""
 
