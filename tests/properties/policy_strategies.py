@@ -226,6 +226,14 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
         if form == 1:
             return _paren(f"{moment} - {length}")
         return _paren(f"{length} + {moment}")
+    if kind == "call":  # a built-in function (core/operators.FUNCTIONS): min, max of 2-3, or abs
+        function = draw(st.sampled_from(("min", "max", "abs")))
+        count = 1 if function == "abs" else draw(st.integers(2, 3))
+        arg_types = [t] * count
+        if t == NUM:  # a number-typed call: ints and numbers, at least one number
+            arg_types = [draw(st.sampled_from((INT, NUM))) for _ in range(count)]
+            arg_types[draw(st.integers(0, count - 1))] = NUM
+        return f"{function}({', '.join(expr(draw, arg_t, d, scope) for arg_t in arg_types)})"
     if kind == "now":
         return "now"
     if kind == "build":  # a set literal with non-constant elements
@@ -237,9 +245,9 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
 
 def _composites(t: str) -> list[str]:
     return {
-        INT: ["arith", "negate"],
-        NUM: ["arith", "divide", "negate"],
-        DUR: ["arith", "scale", "difference", "negate"],
+        INT: ["arith", "negate", "call"],
+        NUM: ["arith", "divide", "negate", "call"],
+        DUR: ["arith", "scale", "difference", "negate", "call"],
         DATE: ["shift"],
         DT: ["shift", "now"],
         SSET: ["build"],

@@ -24,6 +24,7 @@ from importlib import resources
 
 from hypothesis import strategies as st
 
+from policylang.core.operators import FUNCTIONS
 from policylang.core.values import Duration
 from policylang.syntax import nodes as n
 
@@ -149,6 +150,11 @@ def _expressions(depth: int, exclude: str | None) -> st.SearchStrategy[n.Expr]:
         st.builds(n.Not, operand=sub),
         st.builds(n.Arithmetic, op=st.sampled_from(n.ARITH_OPS), left=sub, right=sub),
         st.builds(n.Negate, operand=_lazy(depth - 1, "negate")),
+        st.builds(
+            n.Call,
+            name=st.one_of(st.sampled_from(sorted(FUNCTIONS)), names),
+            args=st.lists(sub, max_size=3).map(tuple),
+        ),
     ]
     for op in ("and", "or"):
         if exclude != op:
