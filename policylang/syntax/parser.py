@@ -28,6 +28,7 @@ from ..core.values import (
     parse_string_literal,
 )
 from . import nodes as n
+from .keywords import ITEM_KEYWORDS
 from .syntax_errors import STRING_OR_COMMENT, describe_syntax_error
 
 MAX_DEPTH = 100
@@ -41,7 +42,7 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 
 MAX_HIDDEN_TEXT_WARNINGS = 20
 """Raw hidden characters warned about per file, one at each; the rest are counted in one last warning."""
-_ITEM_START = re.compile(r"^(?:policy|import|input|output|segment|let|rule|if)\b", re.MULTILINE)
+_ITEM_START = re.compile(rf"^(?:{'|'.join(ITEM_KEYWORDS)})\b", re.MULTILINE)
 _BLANK = re.compile(r"[^\n]")
 _COMMENT_OR_STRING = re.compile(STRING_OR_COMMENT)
 

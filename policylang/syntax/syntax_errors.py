@@ -10,6 +10,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..core.diagnostics import Code, Diagnostic, Label, error
 from ..core.source import SourceFile, Span
+from .keywords import ITEM_KEYWORDS, RESERVED
 
 # What each regex terminal is, in words (string terminals are shown as their text in backticks).
 _TERMINAL_WORDS = {
@@ -27,10 +28,8 @@ _TERMINAL_WORDS = {
     "$END": "the end of the file",
 }
 _EXPRESSION_START = {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TRUE", "FALSE", "LPAR"}
-_ITEM_KEYWORDS = {"IMPORT", "INPUT", "OUTPUT", "SEGMENT", "LET", "RULE", "IF", "POLICY"}
-_KEYWORD_TYPES = _ITEM_KEYWORDS | {
-    "THEN", "BECAUSE", "AND", "OR", "NOT", "IN", "CONTAINS", "BETWEEN", "IS", "TRUE", "FALSE", "NOW",
-}  # fmt: skip
+_ITEM_KEYWORDS = {word.upper() for word in ITEM_KEYWORDS}
+_KEYWORD_TYPES = {word.upper() for word in RESERVED}
 _UNIT_WORDS = re.compile(r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE)
 _UNIT_LETTER = {
     "year": "y", "yr": "y", "month": "mo", "mon": "mo", "week": "w", "wk": "w", "day": "d",

@@ -16,31 +16,22 @@ tree` is a fair property:
 from __future__ import annotations
 
 import functools
-import re
 import string
 from datetime import UTC
 from decimal import Decimal
-from importlib import resources
 
 from hypothesis import strategies as st
 
 from policylang.core.operators import FUNCTIONS
 from policylang.core.values import Duration
+from policylang.syntax import keywords
 from policylang.syntax import nodes as n
 
 MAX_EXPR_DEPTH = 4
 
 
-def _reserved_keywords() -> frozenset[str]:
-    """The words NAME's negative lookahead excludes, read from the grammar so the two never drift apart."""
-    grammar = resources.files("policylang.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
-    match = re.search(r"^NAME:\s*/\(\?!\(\?:([a-z|]+)\)", grammar, re.MULTILINE)
-    assert match is not None, "NAME in grammar.lark no longer starts with a keyword lookahead"
-    return frozenset(match.group(1).split("|"))
-
-
-RESERVED = _reserved_keywords()
-CONTEXTUAL = frozenset({"priority", "resolve", "as", "enum", "set", "missing", "present"})
+RESERVED = frozenset(keywords.RESERVED)
+CONTEXTUAL = frozenset(keywords.CONTEXTUAL)
 KEYWORDS = RESERVED | CONTEXTUAL
 
 _NAME_START = string.ascii_letters + "_"

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import typing
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from policylang.core import operators as ops
 from policylang.core.diagnostics import Code
 from policylang.core.values import Duration
 from policylang.semantics import typed_tree as c
+from policylang.syntax import keywords
 from policylang.syntax import nodes as n
 from policylang.syntax.formatter import unparse_expr
 
@@ -246,3 +249,15 @@ def test_number_results_are_decimals_and_durations_keep_their_kind() -> None:
     outputs = policy.decide(given).outputs
     assert outputs["lo"] == -3 and type(outputs["lo"]) is Decimal
     assert outputs["far"] == Duration(0, 2 * 86_400) and outputs["most"] == Duration(0, 7 * 86_400)
+
+
+def test_the_grammar_reserves_the_keyword_list() -> None:
+    """grammar.lark's NAME lookahead is the one literal copy of syntax/keywords.RESERVED."""
+    grammar = resources.files("policylang.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
+    match = re.search(r"^NAME:\s*/\(\?!\(\?:([a-z|]+)\)", grammar, re.MULTILINE)
+    assert match is not None, "NAME in grammar.lark no longer starts with a keyword lookahead"
+    assert sorted(match.group(1).split("|")) == sorted(keywords.RESERVED)
+    for word in keywords.RESERVED:
+        assert not policylang.parse(f"let {word} = 1").ok
+    for word in (*keywords.CONTEXTUAL, *ops.FUNCTIONS):
+        assert policylang.parse(f"let {word} = 1").ok, word
