@@ -448,6 +448,10 @@ class Conditions:
                         found.outside.append("`between` has a bound that is not a constant")
                 case c.SetLiteral():
                     found.outside.append("a set is built from values that are not constants")
+                case c.Const() | c.Presence() | c.BoolOp() | c.Not():
+                    pass  # decided exactly from what they read
+                case _:
+                    raise c.UnhandledNode(node)
             stack.extend(c.children(node))
             if getattr(node, "type", None) == UNKNOWN:
                 found.outside.append("a fact's type is not declared")

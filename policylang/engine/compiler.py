@@ -166,8 +166,8 @@ class _Builder:
                 continue
             name = f"a{len(shared)}"
             shared[atom] = name
-            self.graph.add_node(("atom", name), kind="atom", label=_describe(atom))
-            self.atom_text[name] = _describe(atom)
+            self.graph.add_node(("atom", name), kind="atom", label=c.text_of(atom))
+            self.atom_text[name] = c.text_of(atom)
         return shared
 
     def _schedule(self) -> tuple[Node, ...]:
@@ -441,15 +441,6 @@ def _has_division(expr: c.CheckedExpr) -> bool:
             return True
         stack.extend(c.children(node))
     return False
-
-
-def _describe(expr: c.CheckedExpr) -> str:
-    node = expr.node
-    if node is None:
-        return type(expr).__name__
-    from ..syntax.formatter import unparse_expr
-
-    return unparse_expr(node)
 
 
 def to_dot(decision_graph: DecisionGraph) -> str:

@@ -39,7 +39,8 @@ class ConditionPart(BaseModel):
     result: bool | None
     """True or False; None when it is unknown because it read a missing fact."""
     reads: dict[str, Any] = {}
-    """The facts, segments, lets and outputs it reads, with their values (null when missing)."""
+    """The facts, segments, lets and outputs it reads, and the function calls in it (by their text,
+    `max(a, b)`), with their values (null when missing)."""
     parts: list[ConditionPart] = []
     """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`).
     A segment that a condition reads again, directly or through other segments, has its parts
@@ -226,6 +227,8 @@ class _Shape:
     operands: tuple[c.CheckedExpr, ...]
     reads: tuple[tuple[str, str, int], ...]
     """(name, "fact" / "output" / "derived", position) of everything the part reads."""
+    calls: tuple[c.Call, ...] = ()
+    """The function calls in a test part (`abs(x) > 5`): the trace shows each one's value too."""
 
     @staticmethod
     def of(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> _Shape:
@@ -243,14 +246,17 @@ class _Shape:
             "derived": {key: i for i, key in enumerate(policy.derived)},
         }
         reads: dict[str, tuple[str, str, int]] = {}
+        calls: list[c.Call] = []
         for node in c.walk([expr]):
-            if isinstance(node, c.FactRef):
+            if isinstance(node, c.Call) and kind == "test":
+                calls.append(node)
+            elif isinstance(node, c.FactRef):
                 reads[node.name] = (node.name, "fact", positions["fact"][node.name])
             elif isinstance(node, c.OutputRef):
                 reads[node.name] = (node.name, "output", positions["output"][node.name])
             elif isinstance(node, c.DerivedRef):
                 reads[node.key] = (node.key, "derived", positions["derived"][node.key])
-        return _Shape(_text(expr), kind, operands, tuple(sorted(reads.values())))
+        return _Shape(c.text_of(expr), kind, operands, tuple(sorted(reads.values())), tuple(calls))
 
 
 class _Env:
@@ -364,23 +370,18 @@ class _Env:
     def _built(self, expr: c.CheckedExpr, shape: _Shape, parts: list[ConditionPart]) -> ConditionPart:
         result, error = self._result(expr)
         values = {"fact": self.facts, "output": self.outputs, "derived": self.derived}
+        reads = {name: self.json(values[kind][index]) for name, kind, index in shape.reads}
+        for call in shape.calls:
+            try:
+                reads[c.text_of(call)] = self.json(self.run(call, as_condition=False))
+            except (ArithmeticError, TypeError):  # an argument that cannot be computed: its part says why
+                continue
         # Built without validation: every field is made here, of the declared types.
         return ConditionPart.model_construct(
             text=shape.text,
             kind=shape.kind,
             result=result,
-            reads={name: self.json(values[kind][index]) for name, kind, index in shape.reads},
+            reads=reads,
             parts=parts,
             error=error,
         )
-
-
-def _text(expr: c.CheckedExpr) -> str:
-    from ..syntax.formatter import unparse_expr
-
-    node = getattr(expr, "node", None)
-    if node is not None:
-        return unparse_expr(node)
-    if isinstance(expr, c.DerivedRef):
-        return expr.key
-    return type(expr).__name__

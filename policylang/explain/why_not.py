@@ -526,7 +526,7 @@ class _Search:
             need = _need(expr, to_json, not wanted)
             if need is None:
                 continue
-            words = f"`{_text(expr)}`: is `{was}`, {need}"
+            words = f"`{c.text_of(expr)}`: is `{was}`, {need}"
             # No example for a flag, nor when the example is the bound itself (`at least `10000``).
             if isinstance(expr, c.FactRef) or (
                 value is not MISSING and need.endswith(example.removeprefix("for example "))
@@ -593,7 +593,7 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
         if isinstance(left, c.Const) and isinstance(right, c.Call):
             left, right, op = right, left, _FLIPPED.get(op, op)
         if isinstance(left, c.Call) and isinstance(right, c.Const) and op in _NEEDS and _worded(left):
-            return _of_call(words(op, right.value), _text(left))
+            return _of_call(words(op, right.value), c.text_of(left))
     if isinstance(expr, c.Membership) and isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
         return words(expr.op, expr.right.value) if expr.op in _NEEDS else None
     if isinstance(expr, c.FactRef):
@@ -634,12 +634,6 @@ def _key(changed: dict[str, Any]) -> tuple[Any, ...]:
 
 def _names(rules: list[str]) -> str:
     return ", ".join(f"`{r}`" for r in rules)
-
-
-def _text(expr: c.CheckedExpr) -> str:
-    from .trace import _text as text_of
-
-    return text_of(expr)
 
 
 def _hashable(value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from ..core.datatypes import Type
 from ..core.source import SourceFile, Span
 from ..syntax import nodes as n
+from ..syntax.formatter import unparse_expr
 
 
 def _memo_hash(self: Any) -> int:
@@ -337,6 +338,17 @@ def children(node: Any) -> list[Any]:
         else:
             found.append(value)
     return found
+
+
+def text_of(expr: CheckedExpr) -> str:
+    """An expression as the language writes it: its syntax node through formatter.unparse_expr (the
+    one expression printer), a derived value by its key, and the class name for a node the compiler
+    made up (the index's flipped comparisons)."""
+    if expr.node is not None:
+        return unparse_expr(expr.node)
+    if isinstance(expr, DerivedRef):
+        return expr.key
+    return type(expr).__name__
 
 
 def policy_expressions(policy: CheckedPolicy) -> list[Any]:

@@ -18,13 +18,16 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from support import reference
 from support.reference import normalise_outputs, reference_run
 
 import policylang
 from policylang.api import with_analysis
 from policylang.core import operators as ops
+from policylang.core.datatypes import INT
 from policylang.core.diagnostics import Code
 from policylang.core.values import Duration
+from policylang.engine.codegen import CodeGen, Names
 from policylang.semantics import typed_tree as c
 from policylang.syntax import keywords
 from policylang.syntax import nodes as n
@@ -110,7 +113,11 @@ def test_every_stage_handles_the_entry(text: str, entry: Any) -> None:
         assert list(decision.fired) == reference.fired
     decision = policy.decide(_facts()[-1], as_of=AS_OF)
     condition = unparse_expr(_rule_condition(text))
-    assert condition in decision.explain(width=None)
+    explained = " ".join(decision.explain(width=None).split())
+    assert condition in explained
+    if isinstance(entry, ops.Function):  # the trace shows each call with its value
+        shown = unparse_expr(_rule_condition(text).left)  # type: ignore[attr-defined]  # (`call >= call`)
+        assert f"{shown} is " in explained, explained
     trace = decision.trace()
     assert trace.outputs
 
@@ -261,3 +268,23 @@ def test_the_grammar_reserves_the_keyword_list() -> None:
         assert not policylang.parse(f"let {word} = 1").ok
     for word in (*keywords.CONTEXTUAL, *ops.FUNCTIONS):
         assert policylang.parse(f"let {word} = 1").ok, word
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stranger:
+    """A typed node class no stage knows."""
+
+    child_fields: typing.ClassVar[tuple[str, ...]] = ()
+    type: Any = INT
+    node: Any = None
+
+
+def test_visitors_refuse_a_node_class_they_do_not_know() -> None:
+    gen = CodeGen(Names())
+    stranger: Any = _Stranger()
+    for visit in (gen.maybe, gen.cond, gen.value):
+        with pytest.raises((c.UnhandledNode, AssertionError)):
+            visit(stranger)
+    with pytest.raises(AssertionError):
+        reference.evaluate(stranger, None)  # type: ignore[arg-type]  # (it fails before reading the state)
+    assert c.children(stranger) == []
