@@ -228,7 +228,6 @@ class Function:
     `5`) and proposes a change of the facts it reads; False: it proposes changes without words."""
     summary: str
     examples: tuple[str, ...]
-    unknown_operand: Type = NUMBER
 
     @property
     def helper(self) -> str:

@@ -378,6 +378,8 @@ class CodeGen:
     def _call(self, expr: c.Call, codes: list[str]) -> str:
         """A built-in function on present arguments (a missing one made the call missing already,
         as for arithmetic); an int it picks for a number-typed call becomes a decimal, as `1 + 0.5` does."""
+        if expr.type == UNKNOWN:  # schema-less values of types not known until run time
+            return f"_call_any({expr.function!r}, {', '.join(codes)})"
         code = f"{ops.FUNCTIONS[expr.function].helper}({', '.join(codes)})"
         if expr.type == NUMBER and any(arg.type == INT for arg in expr.args):
             return f"_number({code})"

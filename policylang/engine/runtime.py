@@ -163,6 +163,15 @@ def _arith_any(op: str, a: Any, b: Any) -> Any:
         raise EvaluationError(f"cannot compute {_shown(a)} {op} {_shown(b)}") from exc
 
 
+def _call_any(name: str, *args: Any) -> Any:
+    """A built-in function on values whose types were not known statically (schema-less facts)."""
+    try:
+        return operators.FUNCTIONS[name].implementation(*args)
+    except TypeError as exc:
+        shown = ", ".join(map(_shown, args))
+        raise EvaluationError(f"cannot compute {name}({shown})") from exc
+
+
 class _Marker:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -462,5 +471,6 @@ def helpers() -> dict[str, Any]:
         "_bounded": _bounded,
         "_present": _present,
         "_number": Decimal,
+        "_call_any": _call_any,
         **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},
     }

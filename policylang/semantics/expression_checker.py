@@ -483,10 +483,12 @@ class ExpressionChecker:
                 hint=f"write it as `{function.examples[0]}`",
             )
             return c.Call(expr.name, args, UNKNOWN, expr)
-        # Schema-less facts take their type from the other arguments (`max(spend, 10)`: a number).
+        # Schema-less facts take their type from the other arguments (`max(spend, 10)`: a number), or,
+        # when no argument has one, from what the call is compared with (_refine_operands).
         known = [t for arg in args if (t := self._current_type(arg)) != UNKNOWN]
         for arg in args:
-            self._refine(arg, known[0] if known else function.unknown_operand)
+            if known:
+                self._refine(arg, known[0])
         result = function.type_rule(expr.name, [self._current_type(arg) for arg in args])
         if isinstance(result, ops.Refusal):
             where = expr.args[result.argument].span if result.argument is not None else expr.span
@@ -497,11 +499,14 @@ class ExpressionChecker:
     # --- schema-less inference ---
 
     def _refine_operands(self, result: c.CheckedExpr, other: Type) -> None:
-        """Give the schema-less facts inside an untyped `+`/`-` the type its result is compared with."""
-        if not isinstance(result, c.Arithmetic) or result.type != UNKNOWN or other == UNKNOWN:
+        """Give the schema-less facts inside an untyped `+`/`-` or call the type its result is compared with."""
+        if not isinstance(result, c.Arithmetic | c.Call) or result.type != UNKNOWN or other == UNKNOWN:
             return
-        operand_type = other if result.op in ("+", "-") else NUMBER
-        for operand in (result.left, result.right):
+        if isinstance(result, c.Call):  # min, max, abs: the arguments have the result's type
+            operand_type, operands = other, tuple(result.args)
+        else:
+            operand_type, operands = (other if result.op in ("+", "-") else NUMBER), (result.left, result.right)
+        for operand in operands:
             if self._current_type(operand) == UNKNOWN:
                 self._refine(operand, operand_type)
                 self._refine_operands(operand, operand_type)
