@@ -288,3 +288,12 @@ def test_visitors_refuse_a_node_class_they_do_not_know() -> None:
     with pytest.raises(AssertionError):
         reference.evaluate(stranger, None)  # type: ignore[arg-type]  # (it fails before reading the state)
     assert c.children(stranger) == []
+
+
+def test_schemaless_arguments_take_their_type_from_the_comparison() -> None:
+    policy = policylang.compile("if max(spend, 10) > 20 then big\nif min(a, b) < 1d then short\n")
+    assert policy.decide({"spend": 30, "a": "2d", "b": "1h"}).outputs == {"big": True, "short": True}
+    untyped = policylang.compile("if y > 0 then v = max(a, b)\n")
+    assert untyped.decide({"y": 1, "a": 1, "b": 2}).outputs == {"v": 2}
+    with pytest.raises(policylang.EvaluationError, match=r"cannot compute max\('x', 2\)"):
+        untyped.decide({"y": 1, "a": "x", "b": 2})
