@@ -618,14 +618,9 @@ class _Checker:
         if isinstance(expr, c.OutputRef) and expr.name in self.env.inferred_outputs:
             return dataclasses.replace(expr, type=self.env.inferred_outputs[expr.name].type)
         changes: dict[str, Any] = {}
-        for f in dataclasses.fields(expr):
-            value = getattr(expr, f.name)
-            if f.name == "node" or f.name == "type":
-                continue
-            if isinstance(value, tuple) and value and hasattr(value[0], "type"):
-                changes[f.name] = tuple(self._retype(v) for v in value)
-            elif hasattr(value, "type") and hasattr(value, "node"):
-                changes[f.name] = self._retype(value)
+        for name in expr.child_fields:
+            value = getattr(expr, name)
+            changes[name] = tuple(map(self._retype, value)) if isinstance(value, tuple) else self._retype(value)
         if isinstance(expr, c.Call) and expr.type == UNKNOWN and expr.function in ops.FUNCTIONS:
             args = changes.get("args", expr.args)
             typed = ops.FUNCTIONS[expr.function].type_rule(expr.function, [arg.type for arg in args])

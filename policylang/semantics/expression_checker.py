@@ -455,7 +455,7 @@ class ExpressionChecker:
         if not (is_numeric(otype) or otype in (DURATION, UNKNOWN)):
             self._error(
                 Code.TYPE_MISMATCH,
-                f"cannot negate `{self._text(expr.operand)}` ({otype})",
+                f"cannot {ops.BY_SPELLING['-x'].verb} `{self._text(expr.operand)}` ({otype})",
                 expr.span,
                 hint="only numbers and durations have a sign",
             )
