@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..core.datatypes import Type
+from ..core.diagnostics import Code
+from ..core.errors import PolicylangError
 from ..core.source import SourceFile, Span
 from ..syntax import nodes as n
 from ..syntax.formatter import unparse_expr
@@ -236,9 +238,12 @@ CheckedExpr = (
 )
 
 
-class UnhandledNode(TypeError):
+class UnhandledNode(PolicylangError, TypeError):
     """A visitor met a typed node class it does not handle: a bug in policylang (a class was added
-    to this module without a case for it there); tests/unit/test_operator_table.py looks for these."""
+    to this module without a case for it there), so an `internal-error`;
+    tests/unit/test_operator_table.py looks for these."""
+
+    code = Code.INTERNAL_ERROR
 
     def __init__(self, node: object) -> None:
         super().__init__(f"no case for {type(node).__name__} here")
