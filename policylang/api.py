@@ -9,40 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis.budget import budget_seconds
-from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, internal_error, render_text
-from .core.errors import PolicylangError, UsageError
+from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
 from .core.source import SourceFile
+from .engine.extensions import DecisionTracer, Extensions, install
+from .engine.loading import PolicyError, check_unknown_facts, compile_snapshot, policy_from, unexpected
 from .semantics.checker import check
 from .semantics.modules import decode_error, display_name
 from .semantics.typed_tree import CheckedPolicy
 
 if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not when one is checked
     from .decision_log import DecisionLog
-    from .engine.evaluator import Policy
+    from .engine.answers import WhyNot
+    from .engine.evaluator import Decision, Policy
     from .syntax.formatter import FormatResult
-
-
-class PolicyError(PolicylangError):
-    """A policy that cannot be used; `diagnostics` says every reason, with spans.
-
-    Its `code` is its first error's: `syntax-error`, `type-mismatch`, `conflict` (refused by `load`),
-    `io-error`, `internal-error` (a policy that checks but then fails to compile: a bug) ... The
-    class's own code, `internal-error`, is left only on one raised without an error diagnostic.
-    """
-
-    code = Code.INTERNAL_ERROR
-
-    def __init__(self, diagnostics: tuple[Diagnostic, ...], sources: dict[str, SourceFile] | None = None) -> None:
-        self.diagnostics = diagnostics
-        self.sources = sources or {}
-        first_error = next((d for d in diagnostics if d.is_error), None)
-        if first_error is not None:
-            self.code = first_error.code
-        first = first_error or (diagnostics[0] if diagnostics else None)
-        super().__init__(first.message if first else "invalid policy")
-
-    def __str__(self) -> str:
-        return render_text(self.diagnostics, self.sources)
 
 
 @dataclass(frozen=True)
@@ -73,7 +52,7 @@ def check_source(text: str, filename: str = "<policy>", *, import_root: str | Pa
     try:
         result = check(text, filename, import_root=None if import_root is None else Path(import_root))
     except Exception as exc:  # a bug, or no memory left: a report that says so, never a traceback
-        return CheckReport(filename, (_unexpected(exc, "check"),), {}, None)
+        return CheckReport(filename, (unexpected(exc, "check"),), {}, None)
     sources = {m.name: m.parsed.source for m in result.modules}
     return CheckReport(filename, result.diagnostics, sources, result.policy)
 
@@ -93,34 +72,17 @@ def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float 
     try:
         policy = Policy(report.policy, report.diagnostics)
     except Exception as exc:
-        problem = _unexpected(exc, "compile", report.policy.content_hash)
+        problem = unexpected(exc, "compile", report.policy.content_hash)
         return CheckReport(report.filename, (*report.diagnostics, problem), report.sources, report.policy)
     try:
         findings = tuple(sorted(analyse(policy, overlaps=overlaps, budget=budget), key=Diagnostic.sort_key))
     except Exception as exc:
-        findings = (_unexpected(exc, "analyse", report.policy.content_hash),)
+        findings = (unexpected(exc, "analyse", report.policy.content_hash),)
     return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 """C0, DEL, C1 and lone surrogates (an undecodable file name): none may be in a policy's path."""
-
-
-_STAGES = {"check": "checking", "compile": "compiling", "analyse": "the analysis", "format": "formatting"}
-
-
-def _unexpected(exc: Exception, stage: str, content_hash: str = "") -> Diagnostic:
-    """The diagnostic for an exception that no bad input should cause: `limit-exceeded` when the
-    machine ran out of memory (the policy is too large for it), `internal-error` (a bug) otherwise.
-    `stage` is a verb of _STAGES."""
-    if isinstance(exc, MemoryError):
-        return error(
-            Code.LIMIT_EXCEEDED,
-            f"the policy is too large to {stage} in the memory available (MemoryError)",
-            None,
-            hint="give the process more memory, or split the policy into smaller ones",
-        )
-    return internal_error(exc, _STAGES[stage], content_hash=content_hash)
 
 
 def read_policy(path: str | Path) -> tuple[str | None, Diagnostic | None]:
@@ -169,7 +131,7 @@ def check_file(path: str | Path, *, import_root: str | Path | None = None) -> Ch
     try:
         return _check_file(path, import_root)
     except Exception as exc:
-        return CheckReport(str(path), (_unexpected(exc, "check"),), {}, None)
+        return CheckReport(str(path), (unexpected(exc, "check"),), {}, None)
 
 
 def _check_file(path: str | Path, import_root: str | Path | None) -> CheckReport:
@@ -201,36 +163,9 @@ def compile_source(
     decision is recorded in that decision log (decision_log.py). Imports must lie under
     `import_root` (default: `filename`'s folder, or the working directory).
     """
-    _check_unknown_facts(unknown_facts)
+    check_unknown_facts(unknown_facts)
     report = check_source(text, filename, import_root=import_root)
-    return _policy_from(report, unknown_facts, log)
-
-
-def _check_unknown_facts(unknown_facts: str) -> None:
-    """A wrong `unknown_facts` is the caller's ValueError, raised before any work (not an internal error)."""
-    if unknown_facts not in ("reject", "ignore"):
-        raise UsageError(f"unknown_facts must be 'reject' or 'ignore', got {unknown_facts!r}")
-
-
-def compile_snapshot(snapshot: dict[str, Any], *, unknown_facts: str = "reject") -> Policy:
-    """The policy a snapshot (`Policy.snapshot`) was taken of, compiled from the stored texts alone:
-    no file is read, so it is the version that was stored even when the files have changed since.
-    Raises PolicyError (a snapshot that is not well formed too)."""
-    try:
-        root = snapshot["modules"][snapshot["root"]]
-        text, name = root["text"], root["name"]
-        if not isinstance(text, str) or not isinstance(name, str):
-            raise TypeError("texts and names are strings")
-    except (KeyError, TypeError) as exc:
-        problem = error(Code.IO_ERROR, f"the stored policy is incomplete ({exc})", None)
-        raise PolicyError((problem,)) from None
-    _check_unknown_facts(unknown_facts)
-    try:
-        result = check(text, name, snapshot=snapshot)
-    except Exception as exc:  # a bug (or no memory left), or a snapshot whose inner shapes are wrong
-        raise PolicyError((_unexpected(exc, "check"),)) from exc
-    sources = {m.name: m.parsed.source for m in result.modules}
-    return _policy_from(CheckReport(name, result.diagnostics, sources, result.policy), unknown_facts)
+    return policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
 
 
 def load(
@@ -259,32 +194,21 @@ def load(
     found by then and otherwise loaded, as one whose analysis is incomplete for other reasons;
     it is not remembered as clean, so the next `load` analyses it again.
     """
-    _check_unknown_facts(unknown_facts)
+    check_unknown_facts(unknown_facts)
     budget = budget_seconds(analysis_budget)
-    policy = _policy_from(check_file(path, import_root=import_root), unknown_facts, log)
+    report = check_file(path, import_root=import_root)
+    policy = policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
     if refuse_conflicts:
         from .analysis import cache as analysis_cache
 
         try:
             conflicts = analysis_cache.conflicts(policy, budget)
         except Exception as exc:
-            problem = _unexpected(exc, "analyse", policy.content_hash)
+            problem = unexpected(exc, "analyse", policy.content_hash)
             raise PolicyError((problem,), policy.checked.sources) from exc
         if conflicts:
             raise PolicyError(tuple(conflicts), policy.checked.sources)
     return policy
-
-
-def _policy_from(report: CheckReport, unknown_facts: str, log: DecisionLog | None = None) -> Policy:
-    if not report.ok or report.policy is None:
-        raise PolicyError(report.diagnostics, report.sources)
-    from .engine.evaluator import Policy
-
-    try:
-        return Policy(report.policy, report.diagnostics, unknown_facts=unknown_facts, log=log)
-    except Exception as exc:  # the checker passed it, so this is a bug, or no memory left
-        problem = _unexpected(exc, "compile", report.policy.content_hash)
-        raise PolicyError((*report.diagnostics, problem), report.sources) from exc
 
 
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:
@@ -295,7 +219,7 @@ def format_source(text: str, filename: str = "<policy>") -> FormatResult:
     try:
         return formatter.format_source(text, filename)
     except Exception as exc:
-        return formatter.FormatResult(None, (_unexpected(exc, "format"),))
+        return formatter.FormatResult(None, (unexpected(exc, "format"),))
 
 
 def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnostic, ...]]:
@@ -306,6 +230,37 @@ def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnos
     result = format_source(text, str(path))
     return text, result.text, result.diagnostics
 
+
+# The engine answers Policy.analyse, Policy.trace, Decision.explain and Decision.why_not through
+# these (engine/extensions.py), since it may not import the layers above it. Each imports its layer
+# on first use: they load pydantic (and the evaluator), which `policy check` never needs.
+
+
+def _analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
+    from .analysis.analyser import analyse  # deferred: start-up (pydantic)
+
+    return analyse(policy, overlaps=overlaps, budget=budget)
+
+
+def _tracer(checked: CheckedPolicy) -> DecisionTracer:
+    from .explain.trace import Tracer  # deferred: start-up (pydantic)
+
+    return Tracer(checked)
+
+
+def _explain_text(decision: Decision, **options: Any) -> str:
+    from .explain.rendering import explain_text  # deferred: start-up (pydantic)
+
+    return explain_text(decision, **options)
+
+
+def _why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
+    from .explain.why_not import why_not  # deferred: start-up (pydantic)
+
+    return why_not(decision, wanted, value)
+
+
+install(Extensions(analyse=_analyse, tracer=_tracer, explain_text=_explain_text, why_not=_why_not))
 
 __all__ = [
     "CheckReport",

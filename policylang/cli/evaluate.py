@@ -9,7 +9,7 @@ import click
 from policylang import ExitCode, PolicyError, load, render_text
 
 from ..core.diagnostics import to_dict
-from .facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
+from ..core.facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
 from .files import import_root_option
 from .terminal import json_text, one_line, safe_text, shown_value
 

@@ -14,9 +14,9 @@ import click
 
 from policylang import Code, ExitCode, PolicyError, load, render_text
 
+from ..core.facts_input import FactsInputError, parse_assignment, parse_document, read_text
 from ..core.values import format_datetime
 from .evaluate import _decide_one, _show_input_error
-from .facts_input import FactsInputError, parse_assignment, parse_document, read_text
 from .files import import_root_option
 from .terminal import escaped_strings, json_safe, one_line, safe_text
 

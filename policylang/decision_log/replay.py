@@ -13,8 +13,8 @@ from .records import LoggedDecision, Replay
 def replay(record: LoggedDecision, snapshot: dict[str, Any], error: ErrorFactory) -> Replay:
     """Decide `record` again with its policy compiled from `snapshot`. Raises LogError when the stored
     policy no longer compiles or no longer matches its hash, or the facts no longer validate."""
-    from ..api import PolicyError, compile_snapshot
     from ..engine.facts import FactsError
+    from ..engine.loading import PolicyError, compile_snapshot
     from ..engine.runtime import EvaluationError
     from ..semantics.typed_tree import legacy_rule_ids
 

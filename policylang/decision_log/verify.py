@@ -212,7 +212,7 @@ def _recorded_seq(session: Session, body: dict[str, Any], prev_hash: str, stored
 
 
 def _check_policies(session: Session, used: set[str]) -> list[Problem]:
-    from ..api import PolicyError, compile_snapshot
+    from ..engine.loading import PolicyError, compile_snapshot
 
     found = []
     for policy_hash, name, text in session.execute("SELECT hash, name, snapshot FROM policies").fetchall():

@@ -14,22 +14,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from ..core.diagnostics import Diagnostic, internal_error
+from ..core.diagnostics import Diagnostic, did_you_mean, internal_error
 from ..core.errors import PolicylangError, UsageError
 from ..core.resolution import Resolved
 from ..core.values import Duration, format_datetime, format_decimal, format_duration
 from ..semantics.typed_tree import Arithmetic, CheckedPolicy, Negate, policy_expressions, walk
 from ..syntax.parser import collector_paused
+from .answers import Trace, WhyNot
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
+from .extensions import DecisionRecorder, DecisionTracer, installed
 from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
 from .runtime import ARITHMETIC, ConflictError, EvaluationError, InternalError
-
-if TYPE_CHECKING:
-    from ..decision_log import DecisionLog
-    from ..explain.trace import Trace, Tracer
-    from ..explain.why_not import WhyNot
 
 CONFLICT_MODES = ("raise", "mark")
 _now = datetime.now
@@ -160,9 +157,7 @@ class Decision:
         per output its value and where it came from, every rule that could set it and why it did
         or did not apply; with `why_not` ("sla=4h"), what would have to change for that value;
         with `outputs`, only those outputs."""
-        from ..explain.rendering import explain_text
-
-        return explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs)
+        return installed().explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs)
 
     @_api_boundary("answering why-not")
     def why_not(self, wanted: str, value: Any = None) -> WhyNot:
@@ -170,9 +165,7 @@ class Decision:
         can, each with the smallest change to the facts that makes the output take the value
         (verified by deciding again), or a statement that no rule ever can. `wanted` is
         "output=value" ("sla=4h", "skip_fraud_check" for true), or an output name with `value`."""
-        from ..explain.why_not import why_not
-
-        return why_not(self, wanted, value)
+        return installed().why_not(self, wanted, value)
 
     @property
     def conflicts(self) -> dict[str, tuple[tuple[str, Any], ...]]:
@@ -288,8 +281,6 @@ def _known_outputs(policy: CheckedPolicy, outputs: Iterable[str]) -> set[str]:
     wanted = {outputs} if isinstance(outputs, str) else set(outputs)
     unknown = sorted(wanted - set(policy.outputs))
     if unknown:
-        from ..core.diagnostics import did_you_mean
-
         hint = did_you_mean(unknown[0], list(policy.outputs)) or "its outputs: " + ", ".join(policy.outputs)
         raise UsageError(f"the policy has no output `{unknown[0]}`; {hint}")
     return wanted
@@ -341,7 +332,7 @@ class Policy:
         diagnostics: tuple[Diagnostic, ...] = (),
         *,
         unknown_facts: str = "reject",
-        log: DecisionLog | None = None,
+        log: DecisionRecorder | None = None,
     ) -> None:
         self._checked = checked
         self._log = log
@@ -353,7 +344,7 @@ class Policy:
         self._output_names = self._graph.output_names
         self._origin = (checked.name, checked.content_hash, self._graph, self._full_record, self)
         self._decide_outputs = self._graph.decide_outputs
-        self._tracer: Tracer | None = None
+        self._tracer: DecisionTracer | None = None
         self._needs_context = _computes(checked)
         # With no arithmetic and declared (so converted) facts there is nothing for _evaluate to guard.
         self._outputs_unguarded = self._decide_outputs if not self._needs_context and checked.facts_declared else None
@@ -398,23 +389,19 @@ class Policy:
         `overlaps`, also which rule overrides which (info). `budget` is the time allowed in seconds
         (None: 120; `math.inf`: no limit; zero or less is a ValueError): out of time, the analysis
         reports what it has proven and notes each output it did not decide."""
-        from ..analysis.analyser import analyse
-
-        return analyse(self, overlaps=overlaps, budget=budget)
+        return installed().analyse(self, overlaps=overlaps, budget=budget)
 
     @_api_boundary("tracing")
     def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace:
-        """What the decision did, as data (policylang/trace.py): for every output (or those named
+        """What the decision did, as data (explain/trace.py): for every output (or those named
         in `outputs`) its value and source, for every rule that could set it whether it matched
         and, part by part, why. Made on request, never while deciding; the decision must come from
         this policy. An output the policy does not have is a ValueError naming it."""
         if decision._origin[1] != self.content_hash:
             raise UsageError("the decision was made by another policy (or another version of it)")
-        from ..explain.trace import Tracer
-
         wanted = None if outputs is None else _known_outputs(self._checked, outputs)
         if self._tracer is None:
-            self._tracer = Tracer(self._checked)
+            self._tracer = installed().tracer(self._checked)
         return self._tracer.trace(decision, wanted)
 
     def check(self) -> list[Diagnostic]:
@@ -431,7 +418,7 @@ class Policy:
         *,
         as_of: datetime | str | None = None,
         on_conflict: str = "raise",
-        log: DecisionLog | None = None,
+        log: DecisionRecorder | None = None,
     ) -> Decision:
         """Decide for one set of facts.
 
@@ -462,7 +449,7 @@ class Policy:
         *,
         as_of: datetime | str | None = None,
         on_conflict: str = "raise",
-        log: DecisionLog | None = None,
+        log: DecisionRecorder | None = None,
     ) -> Iterator[Decision]:
         """Decide for many sets of facts, lazily, in order; faster per decision than a loop over `decide`.
 

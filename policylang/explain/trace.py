@@ -16,9 +16,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from ..core.datatypes import BOOL
+
+# The trace's shapes are the engine's (Policy.trace returns them); importable from here as documented.
+from ..engine.answers import ConditionPart as ConditionPart
+from ..engine.answers import OutputTrace as OutputTrace
+from ..engine.answers import RuleTrace as RuleTrace
+from ..engine.answers import Trace as Trace
 from ..engine.codegen import CodeGen, Names
 from ..engine.facts import MISSING
 from ..engine.runtime import ARITHMETIC, _bool3, helpers
@@ -26,84 +30,6 @@ from ..semantics import typed_tree as c
 
 if TYPE_CHECKING:
     from ..engine.evaluator import Decision
-
-
-class ConditionPart(BaseModel):
-    """One part of a condition: its text as the policy writes it, its value, what it read."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    kind: Literal["and", "or", "not", "segment", "test"]
-    """`test` is a comparison, membership, range, presence test, flag or constant."""
-    result: bool | None
-    """True or False; None when it is unknown because it read a missing fact."""
-    reads: dict[str, Any] = {}
-    """The facts, segments, lets and outputs it reads, and the function calls in it (by their text,
-    `max(a, b)`), with their values (null when missing)."""
-    parts: list[ConditionPart] = []
-    """For `and` / `or` / `not` and segments: every operand, each evaluated (all branches of an `or`).
-    A segment that a condition reads again, directly or through other segments, has its parts
-    only where it is first shown; there it has none (each segment is traced once per rule, so a
-    trace stays as large as the policy, even when segments read one another many times over)."""
-    error: str | None = None
-    """Why this part has no value: on its own it raises (a division by zero), and the decision
-    never evaluated it because `and` / `or` had already decided."""
-
-
-class RuleTrace(BaseModel):
-    """A rule that could set an output: whether it matched, what it proposed, and why."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule: str
-    location: str
-    """Where the rule is written: `file:line`."""
-    priority: int = 0
-    matched: bool
-    sets: str = ""
-    """Its actions on the output, as written (`sla = 2h`, `perks += {named_rep}`)."""
-    proposes: Any = None
-    """The value it proposed for the output (when it matched)."""
-    because: str | None = None
-    condition: ConditionPart
-    failed: list[str] = []
-    """For a rule that did not match: the texts of the smallest parts that were false or unknown."""
-
-
-class OutputTrace(BaseModel):
-    """An output's value and where it came from."""
-
-    model_config = ConfigDict(frozen=True)
-
-    output: str
-    status: Literal["value", "default", "absent", "conflict"]
-    value: Any = None
-    default: Any = None
-    """The output's declared default (null when it has none)."""
-    resolution: str
-    winners: list[str] = []
-    overridden: list[str] = []
-    conflicting: list[str] = []
-    rules: list[RuleTrace] = []
-    """Every rule that could set the output, in file order, matched or not."""
-
-
-class Trace(BaseModel):
-    """Everything a decision did, as data."""
-
-    model_config = ConfigDict(frozen=True)
-
-    policy: str
-    content_hash: str
-    as_of: str
-    facts: dict[str, Any]
-    missing: list[str]
-    """Facts that were not given and have no default."""
-    derived: dict[str, Any]
-    """Segments and lets, with their values."""
-    outputs: list[OutputTrace]
-    """Every output in declaration order (only those asked for, when the trace was asked for some)."""
 
 
 class Tracer:

@@ -17,14 +17,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from ..analysis.fact_domains import constants_by_fact, facts_in_arithmetic, reads, representatives
 from ..core import operators as ops
 from ..core.datatypes import BOOL, SetOf
 from ..core.errors import UsageError
 from ..core.resolution import Resolved
 from ..core.values import Duration
+
+# The answer's shapes are the engine's (Decision.why_not returns them); importable from here as documented.
+from ..engine.answers import Candidate as Candidate
+from ..engine.answers import Change as Change
+from ..engine.answers import WhyNot as WhyNot
 from ..engine.facts import MISSING, converter_for
 from ..semantics import typed_tree as c
 
@@ -34,50 +37,6 @@ if TYPE_CHECKING:
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
 """Decisions tried per rule before giving up on finding a change (and saying so)."""
-
-
-class Change(BaseModel):
-    """One fact to change: from what it is to a value that works, and which condition wants it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    fact: str
-    was: Any
-    """The fact's value in the decision (null when missing)."""
-    to: Any
-    """A value that works (JSON; null means leaving the fact out)."""
-    text: str
-    """In words: "`tenure > 2y`: is `1y3m`, needs more than `2y` (for example `731d`)"."""
-
-
-class Candidate(BaseModel):
-    """A rule that can set the output to the asked value, and what it would take."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule: str
-    location: str
-    sets: str
-    verified: bool
-    """True when deciding again with `changes` applied gives the output the asked value from this rule."""
-    changes: list[Change] = []
-    summary: str
-
-
-class WhyNot(BaseModel):
-    """The answer to "why not `output = wanted`?"."""
-
-    model_config = ConfigDict(frozen=True)
-
-    output: str
-    wanted: str
-    """The asked value as the language writes it."""
-    status: Literal["already", "possible", "not-found", "impossible"]
-    """`already`: the decision has it; `possible`: some rule gets it with the changes shown;
-    `not-found`: rules can set it but no change of up to three facts was found; `impossible`:
-    no rule can ever set the output to that value."""
-    summary: str
-    candidates: list[Candidate] = []
 
 
 DEFAULT = "(default)"

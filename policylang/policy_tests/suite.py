@@ -15,6 +15,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..core.diagnostics import Code, Label, did_you_mean
+from ..core.facts_input import FactsInputError, read_text
 from ..core.source import Span
 from .model import DEFAULT_AS_OF, ERROR_KINDS, CaseSpec, Expected, ExpectedError, RuleRef, TestFile
 from .yaml_nodes import INVALID, YamlDocument
@@ -38,8 +39,6 @@ def policy_for(test_path: str) -> str | None:
 
 def read_test_file(path: str) -> TestFile:
     """A test file read from disk; an unreadable file is a test file with one `io-error`."""
-    from ..cli.facts_input import FactsInputError, read_text  # the facts files' reader
-
     try:
         name, text = read_text(path)
     except FactsInputError as exc:

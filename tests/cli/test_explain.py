@@ -222,7 +222,7 @@ def test_a_bad_question_is_refused_before_anything_is_decided_or_logged(tmp_path
 
 
 def test_a_set_written_as_the_language_writes_it_can_be_given_with_set() -> None:
-    from policylang.cli.facts_input import parse_assignment
+    from policylang.core.facts_input import parse_assignment
 
     assert parse_assignment('tags={vip, "b c"}') == ("tags", ["vip", "b c"])
     assert parse_assignment("tags={}") == ("tags", [])

@@ -20,8 +20,8 @@ from support.cpu_guard import within
 
 import policylang
 from policylang.cli import main
-from policylang.cli.facts_input import _too_deep_at
 from policylang.core.diagnostics import Code
+from policylang.core.facts_input import _too_deep_at
 from policylang.core.yaml_exact import MAX_NESTING
 from policylang.policy_tests.suite import parse_test_file
 from policylang.semantics.checker import check

@@ -1,4 +1,5 @@
-"""Reading facts for the CLI: JSON, YAML or JSON lines from a file or standard input, plus `--set k=v`.
+"""Reading facts for the CLI and the policy test files: JSON, YAML or JSON lines from a file or standard
+input, plus `--set k=v`.
 
 A malformed file is reported like a policy error: file:line:column, the line, a caret and a hint.
 """
@@ -13,13 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from policylang import Code, Diagnostic
-
-from ..core.diagnostics import error
-from ..core.errors import PolicylangError
-from ..core.source import SourceFile
-from ..core.yaml_exact import MAX_NESTING, MAX_REPEATED_VALUES, nesting_error, whole_number
-from ..core.yaml_exact import exact_yaml_loader as exact_yaml_loader  # re-exported for callers
+from .diagnostics import Code, Diagnostic, error
+from .errors import PolicylangError
+from .source import SourceFile
+from .yaml_exact import MAX_NESTING, MAX_REPEATED_VALUES, nesting_error, whole_number
+from .yaml_exact import exact_yaml_loader as exact_yaml_loader  # re-exported for callers
 
 _NESTING_HINT = f"facts are names and plain values; lists and mappings nest at most {MAX_NESTING} levels"
 _REPEATING_HINT = f"write the values out; aliases (`*name`) may repeat at most {MAX_REPEATED_VALUES:,} values"
