@@ -23,43 +23,25 @@ import decimal
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from ..core.resolution import Resolved
-from ..engine.facts import MISSING, FactsError
+from ..engine.evaluator import Policy, full_record, to_json_value
+from ..engine.facts import MISSING, FactsError, fact_default
 from ..engine.runtime import ARITHMETIC, EvaluationError, value_order
 from ..semantics import typed_tree as c
+from ..syntax.formatter import unparse_expr
 from .budget import Deadline, OutOfTime, budget_seconds, shown_seconds
-from .enumeration import MAX_COMBINATIONS, by_enumeration
+from .enumeration import AS_OF, MAX_COMBINATIONS, Scope, by_enumeration
 from .fact_domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
 from .regions import EVERYTHING, Box, Conditions, Region, RuleRegions, TooComplex, contains, difference, intersect
-
-if TYPE_CHECKING:
-    from ..engine.evaluator import Policy
 
 SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
 RETRIES = 12
 """Other facts tried for a conflict whose plainest witness cannot be decided (another rule raises)."""
-AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
-"""The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
-
-
-@dataclass
-class _Scope:
-    """What one output's analysis enumerates: its rules, their facts, and why it may be inexact."""
-
-    output: str
-    rules: list[int]
-    facts: list[str]
-    outside: dict[int, list[str]] = field(default_factory=dict)
-    reads: frozenset[str] = frozenset()
-    """The outputs its rules read, transitively: a conflict on one of them leaves this output unset."""
-    sampled: int = 0
-    """How many combinations of facts were decided, when they were a sample (enumeration.py)."""
 
 
 def analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
@@ -134,7 +116,7 @@ class _Analysis:
         # so witnesses leave every fact they do not need at that value.
         self.base_class: list[int] = []
         for name in self.checked.facts:
-            base, values = self._base(name), self.domains[name]
+            base, values = self.base_value(name), self.domains[name]
             found = [k for k, v in enumerate(values) if v is base or (type(v) is type(base) and v == base)]
             if not found:
                 values.append(base)
@@ -179,7 +161,7 @@ class _Analysis:
 
     # --- scopes ---
 
-    def _scope(self, output: str) -> _Scope:
+    def _scope(self, output: str) -> Scope:
         rules: list[int] = []
         facts: set[str] = set()
         outside: dict[int, list[str]] = {}
@@ -219,7 +201,7 @@ class _Analysis:
             for read in found.outputs - seen_outputs:
                 seen_outputs.add(read)
                 pending.extend(self.setters[read])
-        return _Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
+        return Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
 
     def _taints(self) -> dict[str, _Taint]:
         """Per segment and let, why a rule reading it is outside the fragment (through the ones it
@@ -279,11 +261,11 @@ class _Analysis:
                     else:
                         self._by_regions(scope, truths, findings)
                 else:  # No rule sets it at all: any facts show the gap.
-                    gap = self._gap(output, {name: self._base(name) for name in self.checked.facts})
+                    gap = self.gap_finding(output, {name: self.base_value(name) for name in self.checked.facts})
                     findings.append(
                         gap
                         if gap is not None
-                        else self._incomplete(_Scope(output, [], []), {}, True, 0, _UNDECIDED_GAP)
+                        else self.incomplete_note(Scope(output, [], []), {}, True, 0, _UNDECIDED_GAP)
                     )
             except OutOfTime:
                 self.exact_outputs.discard(output)  # (its rules are never said shadowed)
@@ -310,7 +292,7 @@ class _Analysis:
 
     # --- regions: the exact fragment, decided without enumerating ---
 
-    def _truths(self, scope: _Scope) -> dict[int, Region] | None:
+    def _truths(self, scope: Scope) -> dict[int, Region] | None:
         """Where each of the output's rules matches, or None when one of them is outside the region
         fragment (it reads an output, computes, or sets this output to a computed value)."""
         if scope.reads:
@@ -330,7 +312,7 @@ class _Analysis:
                 return None  # decided by enumeration instead, which says when it samples
         return truths
 
-    def _by_regions(self, scope: _Scope, truths: dict[int, Region], diagnostics: list[Diagnostic]) -> None:
+    def _by_regions(self, scope: Scope, truths: dict[int, Region], diagnostics: list[Diagnostic]) -> None:
         """One output's findings from where its rules match, added to `diagnostics` as each is
         proven (so that they stay when time runs out): each question is an intersection or a
         difference of regions, and each answer a class of facts, one of which is the witness."""
@@ -422,10 +404,10 @@ class _Analysis:
                     continue
                 if point is not None:
                     a, b = self.rules[i], self.rules[j]
-                    found = self._conflict(name, a.id, b.id, first, second, self._values(point), plainest)
+                    found = self.conflict_finding(name, a.id, b.id, first, second, self._values(point), plainest)
                     for other in [] if found is not None else itertools.islice(elsewhere(i, j, point), RETRIES):
                         # The plain facts make another rule raise (a division by a fact at 0): try others.
-                        found = self._conflict(name, a.id, b.id, first, second, self._values(other))
+                        found = self.conflict_finding(name, a.id, b.id, first, second, self._values(other))
                         if found is not None:
                             break
                     if found is None:
@@ -452,7 +434,9 @@ class _Analysis:
                 except TooComplex:
                     continue  # an overlap is information, not a verdict: nothing is claimed
                 if point is not None:
-                    found = self._overlap(name, (self.rules[winner].id, self.rules[loser].id), self._values(point))
+                    found = self.overlap_finding(
+                        name, (self.rules[winner].id, self.rules[loser].id), self._values(point)
+                    )
                     diagnostics.extend([found] if found is not None else [])
         if output.declared and not output.has_default:
             try:
@@ -461,9 +445,9 @@ class _Analysis:
                 undecided.update(live)
                 point = None
             if point is not None:
-                found = self._gap(name, self._values(point), scope.reads)
+                found = self.gap_finding(name, self._values(point), scope.reads)
                 if found is None:
-                    diagnostics.append(self._incomplete(scope, {}, True, 0, _UNDECIDED_GAP))
+                    diagnostics.append(self.incomplete_note(scope, {}, True, 0, _UNDECIDED_GAP))
                 diagnostics.extend([found] if found is not None else [])
         reasons: dict[int, list[str]] = {}
         for i in sorted(undecided):
@@ -473,7 +457,7 @@ class _Analysis:
                 "the facts that would show a finding about it cannot be decided (another rule raises an error there)"
             )
         if reasons:
-            diagnostics.append(self._incomplete(scope, dict(sorted(reasons.items())), True, 0))
+            diagnostics.append(self.incomplete_note(scope, dict(sorted(reasons.items())), True, 0))
 
     def _redundant_by_regions(
         self, output: str, live: list[int], index: RuleRegions, undecided: set[int]
@@ -499,7 +483,7 @@ class _Analysis:
                         undecided.add(i)  # not proven: not reported, and said so
                         continue
                 implied[i] = covering
-        return self._redundant(output, implied)
+        return self.redundant_findings(output, implied)
 
     def _ranks(self, output: str, values: dict[int, Any]) -> dict[int, int]:
         """Each rule's strength on the output: whenever two rules match together, the one of higher
@@ -580,8 +564,6 @@ class _Analysis:
         return point
 
     def _plainness(self, name: str) -> Any:
-        from ..engine.evaluator import to_json_value
-
         values = self.domains[name]
 
         def key(cls: int) -> tuple[bool, int, int]:
@@ -593,10 +575,10 @@ class _Analysis:
     def _values(self, point: list[int]) -> dict[str, Any]:
         return {name: self.domains[name][cls] for name, cls in zip(self.checked.facts, point, strict=True)}
 
-    def _base(self, name: str) -> Any:
+    def base_value(self, name: str) -> Any:
         fact = self.checked.facts[name]
         if fact.has_default:
-            return _default_value(self.policy, name)
+            return fact_default(fact)
         if fact.optional:
             return MISSING
         return self.domains[name][0]
@@ -606,7 +588,7 @@ class _Analysis:
     def _rule(self, rule_id: str) -> c.CheckedRule:
         return self.rules[self.position[rule_id]]
 
-    def _conflict(
+    def conflict_finding(
         self,
         output: str,
         first: str,
@@ -640,7 +622,9 @@ class _Analysis:
             witness=witness,
         )
 
-    def _gap(self, output: str, values: dict[str, Any], reads: frozenset[str] = frozenset()) -> Diagnostic | None:
+    def gap_finding(
+        self, output: str, values: dict[str, Any], reads: frozenset[str] = frozenset()
+    ) -> Diagnostic | None:
         def shows_it(witness: dict[str, Any]) -> bool:
             # Unset, and not because it or an output its rules read conflicted (that is the conflict).
             replayed = self._replay(witness)
@@ -670,7 +654,7 @@ class _Analysis:
         if key not in self.replayed:
             self.deadline.check()
             try:
-                record = self.policy._full_record(self.policy.validate_facts(witness), AS_OF)
+                record = full_record(self.policy, self.policy.validate_facts(witness), AS_OF)
             except (FactsError, EvaluationError):
                 self.replayed[key] = None
             else:
@@ -688,7 +672,7 @@ class _Analysis:
             return render_witness(self.checked, values)
         current = dict(values)
         for name in self.checked.facts:
-            plain = self._base(name)
+            plain = self.base_value(name)
             if current[name] is plain or current[name] == plain:
                 continue
             trial = {**current, name: plain}
@@ -746,7 +730,7 @@ class _Analysis:
                 continue
             if witness is None:  # never report what the real evaluator does not show, but say so
                 why = "the facts that would show it shadowed cannot be decided (another rule raises an error there)"
-                found.append(self._incomplete(_Scope(output, [i], []), {i: [why]}, True, 0))
+                found.append(self.incomplete_note(Scope(output, [i], []), {i: [why]}, True, 0))
                 continue
             replayed = self._replay(witness)
             assert replayed is not None  # it has just shown the finding
@@ -767,7 +751,7 @@ class _Analysis:
         found.extend(self._out_of_time(output) for output in late)
         return found
 
-    def _redundant(self, output: str, implied: dict[int, set[int]]) -> list[Diagnostic]:
+    def redundant_findings(self, output: str, implied: dict[int, set[int]]) -> list[Diagnostic]:
         """A rule that another rule with exactly the same actions always accompanies."""
         found = []
         for i, others in sorted(implied.items()):
@@ -808,7 +792,7 @@ class _Analysis:
                 return False
         return True
 
-    def _overlap(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic | None:
+    def overlap_finding(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic | None:
         winner, loser = pair
 
         def shows_it(witness: dict[str, Any]) -> bool:
@@ -832,8 +816,8 @@ class _Analysis:
             witness=witness,
         )
 
-    def _incomplete(
-        self, scope: _Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int, reason: str = ""
+    def incomplete_note(
+        self, scope: Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int, reason: str = ""
     ) -> Diagnostic:
         reasons = [reason] if reason else []
         if not exhaustive:
@@ -913,8 +897,6 @@ def _actions(rule: c.CheckedRule) -> frozenset[tuple[str, str, Any]]:
 
 def _written(rule: c.CheckedRule, output: str, value: Any) -> str:
     """A rule's value for an output as the policy writes it (`24h`, not `1d`; strings quoted)."""
-    from ..syntax.formatter import unparse_expr
-
     for action in rule.actions:
         if action.op == "add":
             continue  # `+= {y}` proposes the default and y: shown as the value
@@ -923,15 +905,9 @@ def _written(rule: c.CheckedRule, output: str, value: Any) -> str:
     return _shown(value)
 
 
-def _default_value(policy: Policy, name: str) -> Any:
-    return policy._validator._default(policy.checked.facts[name])
-
-
 def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str, Any]:
     """Runtime fact values as a facts file gives them (durations as literals, dates ISO 8601, sets as
     lists); facts that are missing or at their default are left out."""
-    from ..engine.evaluator import to_json_value
-
     witness = {}
     for name, value in sorted(values.items()):
         fact = policy.facts[name]
@@ -942,8 +918,6 @@ def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str,
 
 
 def _shown(value: Any) -> str:
-    from ..engine.evaluator import to_json_value
-
     shown = to_json_value(value)
     if isinstance(shown, bool):
         return "true" if shown else "false"

@@ -14,13 +14,18 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from ..core.diagnostics import Diagnostic
+from ..engine.evaluator import Policy, full_record
 from ..engine.runtime import EvaluationError
+from ..semantics.typed_tree import CheckedPolicy
+from .budget import Deadline
 
-if TYPE_CHECKING:
-    from .analyser import _Analysis, _Scope
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+"""The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
 
 MAX_COMBINATIONS = 20_000
 """Per output, combinations of representative facts decided; beyond this the analysis samples."""
@@ -31,15 +36,69 @@ so that the work stays linear in its size (20,000 combinations of 20,000 facts w
 MIN_COMBINATIONS = 100
 
 
+@dataclass
+class Scope:
+    """What one output's analysis enumerates: its rules, their facts, and why it may be inexact."""
+
+    output: str
+    rules: list[int]
+    facts: list[str]
+    outside: dict[int, list[str]] = field(default_factory=dict)
+    reads: frozenset[str] = frozenset()
+    """The outputs its rules read, transitively: a conflict on one of them leaves this output unset."""
+    sampled: int = 0
+    """How many combinations of facts were decided, when they were a sample (enumeration.py)."""
+
+
+class Analysis(Protocol):
+    """What the enumeration reads and adds to of an analysis in progress (analyser.py): its
+    policy, each fact's representatives, what has been learnt about the rules so far, and how
+    each kind of finding is proven (by a witness replayed with the real evaluator) and worded."""
+
+    policy: Policy
+    checked: CheckedPolicy
+    deadline: Deadline
+    domains: dict[str, list[Any]]
+    size: int
+    setters: dict[str, list[int]]
+    position: dict[str, int]
+    want_overlaps: bool
+    reached: set[int]
+    won: set[int]
+    overridden: dict[int, tuple[str, dict[str, Any]]]
+    exact_for: set[int]
+    exact_outputs: set[str]
+
+    def base_value(self, name: str) -> Any: ...
+    def conflict_finding(
+        self,
+        output: str,
+        first: str,
+        second: str,
+        first_value: Any,
+        second_value: Any,
+        values: dict[str, Any],
+        plainest: bool = False,
+    ) -> Diagnostic | None: ...
+    def gap_finding(
+        self, output: str, values: dict[str, Any], reads: frozenset[str] = frozenset()
+    ) -> Diagnostic | None: ...
+    def redundant_findings(self, output: str, implied: dict[int, set[int]]) -> list[Diagnostic]: ...
+    def overlap_finding(self, output: str, pair: tuple[str, str], values: dict[str, Any]) -> Diagnostic | None: ...
+    def incomplete_note(
+        self, scope: Scope, inexact: dict[int, list[str]], exhaustive: bool, failures: int, reason: str = ""
+    ) -> Diagnostic: ...
+
+
 def combination_limit(size: int) -> int:
     """How many combinations are decided at most (every one, or a sample) for a policy of this size."""
     return max(MIN_COMBINATIONS, min(MAX_COMBINATIONS, DECISION_WORK // max(1, size)))
 
 
-def combinations(analysis: _Analysis, scope: _Scope) -> tuple[Iterator[dict[str, Any]], bool]:
+def combinations(analysis: Analysis, scope: Scope) -> tuple[Iterator[dict[str, Any]], bool]:
     """Fact dictionaries (runtime values) to decide, and whether they are every combination; the
     number decided is `scope.sampled` when they are a sample."""
-    base = {name: analysis._base(name) for name in analysis.checked.facts}
+    base = {name: analysis.base_value(name) for name in analysis.checked.facts}
     axes = [analysis.domains[name] for name in scope.facts]
     limit = combination_limit(analysis.size)
     total = 1
@@ -63,14 +122,13 @@ def combinations(analysis: _Analysis, scope: _Scope) -> tuple[Iterator[dict[str,
     return facts(), exhaustive
 
 
-def by_enumeration(analysis: _Analysis, scope: _Scope, diagnostics: list[Diagnostic]) -> None:
+def by_enumeration(analysis: Analysis, scope: Scope, diagnostics: list[Diagnostic]) -> None:
     """One output's findings from running the policy's full decision function on every
     combination of its rules' facts' classes (or a fixed sample of them), added to `diagnostics`
     as each is proven (so that they stay when the analysis runs out of time)."""
     output = analysis.checked.outputs[scope.output]
     index = list(analysis.checked.outputs).index(scope.output)
     resolver = analysis.policy.decision_graph.resolvers[index]
-    from .analyser import AS_OF  # (analysis imports this module)
 
     cases, exhaustive = combinations(analysis, scope)
     pairs: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
@@ -85,7 +143,7 @@ def by_enumeration(analysis: _Analysis, scope: _Scope, diagnostics: list[Diagnos
     for values in cases:
         analysis.deadline.check()
         try:
-            fired, proposals, outputs, conflicted = analysis.policy._full_record(values, AS_OF)
+            fired, proposals, outputs, conflicted = full_record(analysis.policy, values, AS_OF)
         except EvaluationError:
             failures += 1
             continue
@@ -127,18 +185,18 @@ def by_enumeration(analysis: _Analysis, scope: _Scope, diagnostics: list[Diagnos
         analysis.exact_for.update(i for i in scope.rules if i not in inexact)
         if not inexact:
             analysis.exact_outputs.add(scope.output)
-            diagnostics.extend(analysis._redundant(scope.output, implied))
+            diagnostics.extend(analysis.redundant_findings(scope.output, implied))
     if analysis.want_overlaps:
         for pair, values in overlaps.items():
-            found = analysis._overlap(scope.output, pair, values)
+            found = analysis.overlap_finding(scope.output, pair, values)
             diagnostics.extend([found] if found is not None else [])
     for (first, second), (values, first_value, second_value) in pairs.items():
-        finding = analysis._conflict(scope.output, first, second, first_value, second_value, values)
+        finding = analysis.conflict_finding(scope.output, first, second, first_value, second_value, values)
         if finding is not None:
             diagnostics.append(finding)
     if gap is not None:
-        finding = analysis._gap(scope.output, gap, scope.reads)
+        finding = analysis.gap_finding(scope.output, gap, scope.reads)
         if finding is not None:
             diagnostics.append(finding)
     if not exhaustive or inexact or failures:
-        diagnostics.append(analysis._incomplete(scope, inexact, exhaustive, failures))
+        diagnostics.append(analysis.incomplete_note(scope, inexact, exhaustive, failures))

@@ -554,6 +554,19 @@ class Policy:
         return decision
 
 
+def full_record(policy: Policy, values: dict[str, Any], as_of: datetime) -> Record:
+    """What the policy's full decision function records for facts already validated
+    (`Policy.validate_facts`), conflicts marked, not raised: the analysis and why-not answers decide
+    through it, so that what they find is what `decide()` does."""
+    return policy._full_record(values, as_of)
+
+
+def recorded(decision: Decision) -> Record:
+    """What the full decision function recorded for the decision (run again, on its own facts and
+    time, for one made by the outputs-only function)."""
+    return decision._recorded()
+
+
 # The hot path builds a Decision through its slots' own setters, the same immutable object the
 # constructor gives without a call through __init__ and __setattr__ per field; `fired`,
 # `resolutions` and `conflicts` stay unset until first read.

@@ -432,6 +432,17 @@ def converter_for(t: Type) -> Callable[[Any], Any]:
     return _CONVERTERS[t]
 
 
+def fact_default(fact: Fact) -> Any:
+    """The value a fact takes when it is not given: its declared default as a runtime value, MISSING
+    when it is optional, `...` (pydantic's "required") otherwise. The analysis starts from it too."""
+    if fact.has_default:
+        # Through the converter, so `spend: number = 0` gives Decimal 0 like a given fact would.
+        return converter_for(fact.type)(fact.default)
+    if fact.optional:
+        return MISSING
+    return ...
+
+
 class FactsValidator:
     """Validates fact dictionaries for one policy. Built once per policy; safe to share between threads.
 
@@ -450,7 +461,7 @@ class FactsValidator:
         fields: dict[str, Any] = {}
         for name, fact in self.facts.items():
             annotation = Annotated[Any, BeforeValidator(_wrap(converter_for(fact.type)))]
-            fields[name] = (annotation, self._default(fact))
+            fields[name] = (annotation, fact_default(fact))
         # Fact names are policy identifiers; pydantic reserves names starting with `model_` and `_`,
         # so fields get neutral aliases and the model is addressed by alias.
         aliased = {
@@ -462,17 +473,8 @@ class FactsValidator:
         config = ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True)
         self._model: type[pydantic.BaseModel] = create_model("Facts", __config__=config, **aliased)  # type: ignore[call-overload]  # field definitions built at run time
         self._fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
-            self.facts, {name: self._default(fact) for name, fact in self.facts.items()}, extra == "forbid"
+            self.facts, {name: fact_default(fact) for name, fact in self.facts.items()}, extra == "forbid"
         )
-
-    @staticmethod
-    def _default(fact: Fact) -> Any:
-        if fact.has_default:
-            # Through the converter, so `spend: number = 0` gives Decimal 0 like a given fact would.
-            return converter_for(fact.type)(fact.default)
-        if fact.optional:
-            return MISSING
-        return ...
 
     def validate(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The facts as runtime values, every declared fact present (MISSING where optional and not given).
