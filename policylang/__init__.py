@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .api import CheckReport, PolicyError, check_file, check_source, compile_snapshot, format_file, format_source, load
@@ -36,8 +37,6 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         module, attribute = _LAZY[name]
         value = getattr(importlib.import_module(f".{module}", __name__), attribute)
         globals()[name] = value

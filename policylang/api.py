@@ -16,6 +16,7 @@ from .engine.loading import PolicyError, check_unknown_facts, compile_snapshot, 
 from .semantics.checker import check
 from .semantics.modules import decode_error, display_name
 from .semantics.typed_tree import CheckedPolicy
+from .syntax import formatter
 
 if TYPE_CHECKING:  # the evaluator is imported when a policy is compiled, not when one is checked
     from .decision_log import DecisionLog
@@ -66,6 +67,7 @@ def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float 
     budget = budget_seconds(budget)
     if not report.ok or report.policy is None:
         return report
+    # deferred: start-up (the analysis and the evaluator load pydantic and networkx)
     from .analysis.analyser import analyse
     from .engine.evaluator import Policy
 
@@ -199,7 +201,7 @@ def load(
     report = check_file(path, import_root=import_root)
     policy = policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
     if refuse_conflicts:
-        from .analysis import cache as analysis_cache
+        from .analysis import cache as analysis_cache  # deferred: start-up (the analysis loads pydantic and networkx)
 
         try:
             conflicts = analysis_cache.conflicts(policy, budget)
@@ -214,8 +216,6 @@ def load(
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:
     """Canonical formatting; see `formatter.format_source`. A bug becomes an `internal-error`
     diagnostic of a result without text, never an exception."""
-    from .syntax import formatter
-
     try:
         return formatter.format_source(text, filename)
     except Exception as exc:

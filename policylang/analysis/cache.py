@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.diagnostics import Code, Diagnostic
+from ..core.version import VERSION as __version__
+from .analyser import analyse_within
 
 if TYPE_CHECKING:
     from ..engine.evaluator import Policy
@@ -29,8 +31,6 @@ def cache_dir() -> Path:
 
 
 def _marker(policy: Policy) -> Path:
-    from ..core.version import VERSION as __version__
-
     return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}.clean"
 
 
@@ -38,8 +38,6 @@ def conflicts(policy: Policy, budget: float | None = None) -> list[Diagnostic]:
     """The policy's `conflict` findings, or none when a previous analysis found it clean. An
     analysis that ran out of its time `budget` (seconds; analysis.analyse) gives the conflicts it
     found, and is not remembered as clean: with more time it might find more."""
-    from .analyser import analyse_within
-
     marker = _marker(policy)
     try:
         if marker.exists():

@@ -22,7 +22,7 @@ from typing import Any
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
 from ..engine.codegen import CodeGen, Names
 from ..engine.facts import MISSING
-from ..engine.runtime import ARITHMETIC, _bool3, helpers
+from ..engine.runtime import ARITHMETIC, bool3, helpers
 from ..semantics import typed_tree as c
 from .budget import Deadline
 from .fact_domains import Reads, affine, affine_lets, opaque_call
@@ -296,7 +296,7 @@ class Conditions:
         if name in self.inexact:
             return None
         fact = self.policy.facts[name]
-        test = _compiled(expr, name, fact, self.policy.derived)
+        test = compiled_test(expr, name, fact, self.policy.derived)
         try:
             sides = self._ordered_sides(expr, name, test)
             if sides is None:
@@ -331,7 +331,7 @@ class Conditions:
         if expr.op in ("==", "!="):  # true from where `>=` turns true to where `>` does
             fact = self.policy.facts[name]
             tests = [
-                _compiled(dataclasses.replace(expr, op=op if on_left else _FLIPPED[op]), name, fact)
+                compiled_test(dataclasses.replace(expr, op=op if on_left else _FLIPPED[op]), name, fact)
                 for op in (">=", ">")
             ]
         edges = []
@@ -493,7 +493,7 @@ def _box(position: int, mask: int, full: Sequence[int]) -> Region:
     return [{}] if mask == full[position] else [{position: mask}]
 
 
-def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact, derived: dict[str, c.Derived] | None = None) -> Any:
+def compiled_test(expr: c.CheckedExpr, name: str, fact: c.Fact, derived: dict[str, c.Derived] | None = None) -> Any:
     """The condition as a function of the one fact's runtime value (MISSING when missing), made
     by the decision function's own code generator, so it answers exactly as a decision would.
     The lets and segments it reads (from `derived`) are computed first, each once and in
@@ -522,7 +522,7 @@ def _compiled(expr: c.CheckedExpr, name: str, fact: c.Fact, derived: dict[str, c
 
     def test(value: Any) -> Any:
         with decimal.localcontext(ARITHMETIC):  # as a decision computes
-            return function(_bool3(value) if fact.type == BOOL else value)
+            return function(bool3(value) if fact.type == BOOL else value)
 
     return test
 

@@ -6,7 +6,6 @@ colour, for about 20 ms of import time (the whole `policy check` on a small file
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -36,13 +35,6 @@ app.add_command(fmt_command)
 app.add_command(graph_command)
 app.add_command(log_command)
 app.add_command(test_command)
-
-
-def use_color(stream: object = None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    stream = stream or sys.stdout
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from ..analysis.budget import budget_seconds
 from ..api import with_analysis
 from ..core.diagnostics import Diagnostic, Label, Severity, to_dict
 from .files import expand_policy_paths, import_root_option
-from .terminal import json_safe, json_text, safe_text
+from .terminal import json_safe, json_text, safe_text, use_color
 
 
 @click.command("check")
@@ -50,7 +50,6 @@ def check_command(
 
     Exit codes: 0 clean, 1 findings (errors, or warnings with --strict), 2 a file could not be read.
     """
-    from . import use_color
 
     reports = [check_file(path, import_root=import_root) for path in expand_policy_paths(files)]
     if analysis:

@@ -81,7 +81,7 @@ def eval_command(
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS
     if log_path is None:
         return _eval(policy, facts_path, assignments, as_of, output_format, force_lines, on_conflict, None)
-    from ..decision_log import LogError, open_log
+    from ..decision_log import LogError, open_log  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     try:
         with open_log(log_path) as log:
@@ -111,9 +111,9 @@ def _eval(
             facts = parse_document(name, text)
         facts.update(overrides)
     except FactsInputError as exc:
-        _show_input_error(exc)
+        show_input_error(exc)
         return ExitCode.USAGE
-    code, payload = _decide_one(policy, facts, as_of, on_conflict, log)
+    code, payload = decide_one(policy, facts, as_of, on_conflict, log)
     if payload is None:
         return code
     return _print_decision(payload, policy, output_format) or code
@@ -145,9 +145,10 @@ def _json(decision: Decision, **extra: Any) -> str:
     return json_text(shape, indent=None if extra else 2)
 
 
-def _decide_one(
+def decide_one(
     policy: Policy, facts: dict[str, Any], as_of: str | None, on_conflict: str, log: DecisionLog | None = None
 ) -> tuple[ExitCode, Decision | None]:
+    # deferred: start-up (the engine's errors load pydantic)
     from policylang import ConflictError, EvaluationError, FactsError, InternalError
 
     try:
@@ -179,6 +180,7 @@ def _decide_lines(
     log: DecisionLog | None = None,
 ) -> int:
     """One decision per line, printed as it is made (JSON lines, or text blocks)."""
+    # deferred: start-up (the engine's errors load pydantic)
     from policylang import ConflictError, EvaluationError, FactsError, InternalError
 
     name, text = read_text(path)
@@ -215,7 +217,7 @@ def _line_error(number: int, detail: dict[str, Any], output_format: str) -> None
         click.echo(f"line {number}: error[{detail.get('code')}]: {one_line(str(detail.get('message')))}", err=True)
 
 
-def _show_input_error(exc: FactsInputError) -> None:
+def show_input_error(exc: FactsInputError) -> None:
     sources = {exc.source.name: exc.source} if exc.source is not None else {}
     click.echo(safe_text(render_text([exc.diagnostic], sources)), err=True)
 
@@ -227,7 +229,7 @@ def _sources(policy: Policy) -> dict[str, Any]:
 def render_decision(decision: Decision, policy: Policy) -> str:
     """A decision as a small table: each output, its value and where it came from; every text from the
     policy or the facts on one line, its control characters escaped."""
-    from ..engine.evaluator import to_json_value
+    from ..engine.evaluator import to_json_value  # deferred: start-up (the evaluator loads networkx and pydantic)
 
     name = one_line(decision.policy_name)
     lines = [f"policy {name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
@@ -258,7 +260,7 @@ def render_decision(decision: Decision, policy: Policy) -> str:
 
 
 def _show(value: Any) -> str:
-    from ..engine.evaluator import to_json_value
+    from ..engine.evaluator import to_json_value  # deferred: start-up (the evaluator loads networkx and pydantic)
 
     as_json = to_json_value(value)
     if isinstance(as_json, list):

@@ -14,11 +14,12 @@ import click
 
 from policylang import Code, ExitCode, PolicyError, load, render_text
 
+from ..core.diagnostics import did_you_mean
 from ..core.facts_input import FactsInputError, parse_assignment, parse_document, read_text
 from ..core.values import format_datetime
-from .evaluate import _decide_one, _show_input_error
+from .evaluate import decide_one, show_input_error
 from .files import import_root_option
-from .terminal import escaped_strings, json_safe, one_line, safe_text
+from .terminal import escaped_strings, json_safe, one_line, safe_text, use_color
 
 if TYPE_CHECKING:
     from policylang import Decision, Policy
@@ -88,7 +89,7 @@ def explain_command(
     policy has errors, or the replay differs from the record; 2 unreadable files, bad facts, a bad
     --why-not or --only, bad options or a bad log.
     """
-    from ..explain.rendering import explanation_schema
+    from ..explain.rendering import explanation_schema  # deferred: start-up (explanations load pydantic)
 
     if schema:
         click.echo(json.dumps(explanation_schema(), indent=2))
@@ -174,16 +175,16 @@ def _decide(
             facts = parse_document(name, text)
         facts.update(dict(parse_assignment(a) for a in assignments))
     except FactsInputError as exc:
-        _show_input_error(exc)
+        show_input_error(exc)
         return ExitCode.USAGE
     if log is None:
-        code, decision = _decide_one(policy, facts, as_of, "mark")
+        code, decision = decide_one(policy, facts, as_of, "mark")
         return decision if decision is not None else code
-    from ..decision_log import LogError, open_log
+    from ..decision_log import LogError, open_log  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     try:
         with open_log(log) as opened:
-            code, decision = _decide_one(policy, facts, as_of, "mark", opened)
+            code, decision = decide_one(policy, facts, as_of, "mark", opened)
     except LogError as exc:
         click.echo(safe_text(str(exc)), err=True)
         return ExitCode.USAGE
@@ -194,6 +195,7 @@ def _logged(
     decision_id: str, log_path: str, why_not: tuple[str, ...], outputs: tuple[str, ...] | None
 ) -> tuple[Explanation, int] | int:
     """The explanation of a logged decision, replayed with the stored policy version."""
+    # deferred: start-up (the decision log and explanations load pydantic)
     from ..decision_log import LogError, open_log
     from ..explain.rendering import Replay
 
@@ -225,8 +227,8 @@ def _logged(
 
 
 def _write(explained: Explanation, output_format: str, width: int | None, output_path: str | None) -> None:
+    # deferred: start-up (explanations load pydantic)
     from ..explain.rendering import RENDERERS, render_json, render_text
-    from . import use_color
 
     if output_format == "json":
         text = json_safe(render_json(explained)) + "\n"
@@ -265,7 +267,7 @@ def _explained(
     decision: Decision, why_not: tuple[str, ...], outputs: tuple[str, ...] | None, replay: Replay | None = None
 ) -> Explanation | int:
     """The explanation, or the exit code after saying why a --why-not or --only cannot be answered."""
-    from ..explain.rendering import explanation
+    from ..explain.rendering import explanation  # deferred: start-up (explanations load pydantic)
     from ..explain.why_not import WhyNotError
 
     try:
@@ -280,7 +282,7 @@ def _explained(
 
 def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...]) -> tuple[str, str] | None:
     """(message, hint) for the first --why-not or --only the policy cannot answer, or None."""
-    from ..explain.why_not import WhyNotError, parse_question
+    from ..explain.why_not import WhyNotError, parse_question  # deferred: start-up (explanations load pydantic)
 
     for question in why_not:
         try:
@@ -289,8 +291,6 @@ def _bad_question(policy: Policy, why_not: tuple[str, ...], only: tuple[str, ...
             return str(exc), exc.hint
     for name in only:
         if name not in policy.checked.outputs:
-            from ..core.diagnostics import did_you_mean
-
             known = ", ".join(policy.checked.outputs)
             return f"the policy has no output `{name}`", did_you_mean(
                 name, list(policy.checked.outputs)

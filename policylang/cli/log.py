@@ -13,8 +13,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from policylang import Code, ExitCode
+from policylang import Code, ExitCode, PolicyError, compile_snapshot
 
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
+from ..core.diagnostics import did_you_mean
+from ..core.values import (
+    Duration,
+    format_datetime,
+    parse_date_literal,
+    parse_datetime_literal,
+    parse_decimal_literal,
+    parse_duration_literal,
+    parse_int_literal,
+)
 from .terminal import json_text, one_line, safe_text, shown_value
 
 if TYPE_CHECKING:  # the log package (pydantic, sqlite3) is imported when a sub-command runs
@@ -53,7 +64,7 @@ def log_command() -> None:
 
 def _open(log_path: str) -> DecisionLog | None:
     """The log opened for reading, or None after printing why it cannot be."""
-    from ..decision_log import LogError, open_log
+    from ..decision_log import LogError, open_log  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     try:
         return open_log(log_path, create=False)
@@ -104,7 +115,7 @@ def list_command(
     output_format: str,
 ) -> int:
     """List recorded decisions, oldest first: id, time, policy and outputs."""
-    from ..decision_log import LogError
+    from ..decision_log import LogError  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     log = _open(log_path)
     if log is None:
@@ -169,7 +180,7 @@ def _list_line(record: LoggedDecision) -> str:
 @_format_option
 def show_command(decision_id: str, log_path: str, output_format: str) -> int:
     """Show one recorded decision in full: facts as given, outputs, rules fired, policy, chain hashes."""
-    from ..decision_log import LogError
+    from ..decision_log import LogError  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     log = _open(log_path)
     if log is None:
@@ -221,8 +232,6 @@ def _table(values: dict[str, Any], show: Callable[[Any], str]) -> list[str]:
 
 
 def _timestamp(moment: datetime) -> str:
-    from ..core.values import format_datetime
-
     return format_datetime(moment)
 
 
@@ -244,8 +253,6 @@ def _show(value: Any) -> str:
 
 def _show_given(value: Any) -> str:
     """A fact as the caller gave it, with its Python type where JSON would not tell it."""
-    from ..core.values import Duration
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -286,7 +293,7 @@ def verify_command(log_path: str, expect_head: str | None, anchor_file: Path | N
     """Prove that no recorded decision was edited, removed or reordered, that the log still reaches the
     head it keeps and the one you kept, and that the stored policies are the ones that decided. Exit
     codes: 0 intact, 1 problems found, 2 the log cannot be read."""
-    from ..decision_log import LogError
+    from ..decision_log import LogError  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     if anchor_file is not None:
         if expect_head is not None:
@@ -370,7 +377,7 @@ def anchor_command(log_path: str, output_format: str) -> int:
     """Print the log's head (`SEQ:HASH`) to keep somewhere else (a ticket, an email, a write-once store):
     `policy log verify --expect-head SEQ:HASH` (or `--anchor FILE`) later fails if a record it covers
     was cut off the end or rewritten. Exit codes: 0 printed, 2 the log cannot be read."""
-    from ..decision_log import LogError
+    from ..decision_log import LogError  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     log = _open(log_path)
     if log is None:
@@ -430,9 +437,7 @@ checked against: enough for any log's recent history, few enough to compile in a
 
 def _output_types(log: DecisionLog, versions: list[str]) -> dict[str, list[Any]]:
     """Each output's type in each of these stored policy versions (those that still compile)."""
-    from policylang import PolicyError, compile_snapshot
-
-    from ..decision_log import LogError
+    from ..decision_log import LogError  # deferred: start-up (the decision log loads pydantic and sqlite3)
 
     types: dict[str, list[Any]] = {}
     for version in versions:
@@ -447,16 +452,6 @@ def _output_types(log: DecisionLog, versions: list[str]) -> dict[str, list[Any]]
 
 def _impossible(text: str, kind: Any) -> str | None:
     """Why `text` (as --where writes it) cannot be a value of type `kind`, or None when it can be."""
-    from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
-    from ..core.diagnostics import did_you_mean
-    from ..core.values import (
-        parse_date_literal,
-        parse_datetime_literal,
-        parse_decimal_literal,
-        parse_duration_literal,
-        parse_int_literal,
-    )
-
     if isinstance(kind, SetOf):
         kind = kind.element  # a set output matches when it contains the value
     if isinstance(kind, EnumOf):

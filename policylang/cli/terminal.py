@@ -5,7 +5,9 @@ screen, forge a line of output or make printing fail; JSON stays exact JSON."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from typing import Any
 
 from ..core.source import LINE_OR_DIRECTION_CONTROL
@@ -87,3 +89,10 @@ def escaped_strings(value: Any, values: frozenset[str] = frozenset(), maps: froz
     if isinstance(value, list | tuple):
         return type(value)(escaped_strings(v, values, maps) for v in value)
     return value
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ

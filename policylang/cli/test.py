@@ -11,6 +11,7 @@ import click
 from policylang import ExitCode
 
 from .files import import_root_option
+from .terminal import json_text, safe_coloured, use_color
 
 
 class _Percent(click.FloatRange):
@@ -61,12 +62,8 @@ def test_command(
     coverage is below --fail-under; 2 a path names nothing to test, a test file is malformed, or
     the JUnit file cannot be written.
     """
-    # Imported here: the runner reads YAML with the facts reader of this package, which imports
-    # the command modules; importing it first would be circular.
-    from ..policy_tests import junit_xml, run_tests
+    from ..policy_tests import junit_xml, run_tests  # deferred: start-up (`policy check` never runs tests)
     from ..policy_tests.render import coverage_table, details, explain_failure, file_line, summary
-    from . import use_color
-    from .terminal import json_text, safe_coloured
 
     color = use_color()
     show_coverage = show_coverage or fail_under is not None
@@ -103,6 +100,7 @@ def test_command(
         click.echo()
         click.echo(safe_coloured(coverage_table(report.coverage)))
         if below:
+            # deferred: start-up (the test runner loads PyYAML and the evaluator)
             from ..policy_tests.coverage import format_percent
 
             click.echo(f"rule coverage {format_percent(report.coverage.percent)} is below --fail-under {fail_under:g}%")

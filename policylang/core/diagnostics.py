@@ -226,7 +226,7 @@ def render_text(
 def _style(text: str, color: bool, fg: str, bold: bool = True) -> str:
     if not color:
         return text
-    import click  # only imported when colour is wanted; click strips nothing itself here
+    import click  # deferred: start-up (click, only when colour is wanted); click strips nothing itself here
 
     return click.style(text, fg=fg, bold=bold)
 

@@ -187,7 +187,7 @@ def parse_document(name: str, text: str) -> dict[str, Any]:
                 source,
             ) from None
     else:
-        import yaml  # imported here: `policy check` and `policy fmt` never read YAML
+        import yaml  # deferred: start-up (PyYAML: `policy check` and `policy fmt` never read YAML)
 
         try:
             value = yaml.load(text, Loader=exact_yaml_loader())  # a SafeLoader subclass
@@ -250,7 +250,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     """`--set tier=premium`, `--set tags=[a,b]` or `tags={a, b}`, `--set vip=true`: values read as YAML."""
-    import yaml
+    import yaml  # deferred: start-up (PyYAML)
 
     if _LONE_SURROGATE.search(text):  # bytes of the command line that are not UTF-8 (surrogateescape)
         raise FactsInputError(

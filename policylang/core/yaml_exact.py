@@ -46,7 +46,7 @@ def exact_yaml_loader(pure: bool = False) -> Any:
 
 
 def _has_libyaml() -> bool:
-    import yaml
+    import yaml  # deferred: start-up (PyYAML: `policy check` never reads YAML)
 
     return bool(getattr(yaml, "__with_libyaml__", False)) and hasattr(yaml, "CSafeLoader")
 
@@ -55,7 +55,7 @@ def _has_libyaml() -> bool:
 def nesting_error() -> Any:
     """The error of a YAML text nesting too deep: a MarkedYAMLError (so that every reader of YAML
     already handles it) that readers can tell apart to report it as a limit."""
-    import yaml
+    import yaml  # deferred: start-up (PyYAML)
 
     class NestingTooDeep(yaml.MarkedYAMLError):
         def __init__(self, mark: Any, repeated: bool = False) -> None:
@@ -72,7 +72,7 @@ def nesting_error() -> Any:
 
 @functools.cache
 def _exact_loader(pure: bool) -> Any:
-    import yaml
+    import yaml  # deferred: start-up (PyYAML)
 
     base: Any = yaml.SafeLoader if pure else yaml.CSafeLoader
     too_deep = nesting_error()
@@ -171,7 +171,7 @@ def _raise_pure_error(text: Any) -> None:
     what it found where (`expected ',' or '}', but got ':'`), and they stay the same whichever
     parser PyYAML has. Only malformed YAML pays for the second reading, and only a text of up to
     64 KB (the pure parser reads about 100 KB a second): a larger one keeps libyaml's message."""
-    import yaml
+    import yaml  # deferred: start-up (PyYAML)
 
     if not isinstance(text, str) or len(text) > PURE_ERROR_TEXT:
         return
@@ -192,7 +192,7 @@ def check_nodes(root: Any) -> None:
     Level by level; it stops at either limit, so it costs time in the number of nodes written plus
     at most MAX_REPEATED_VALUES, never in the number the aliases stand for.
     """
-    from yaml.nodes import MappingNode, ScalarNode
+    from yaml.nodes import MappingNode, ScalarNode  # deferred: start-up (PyYAML)
 
     level = [root]
     seen: set[int] = set()
@@ -231,7 +231,7 @@ _KEY_TAGS = (_STANDARD + "merge", _STANDARD + "value")
 
 def _undefined_tag(loader: Any, node: Any) -> Any:
     """A tag YAML's safe loader does not know: refused by name, where it is written."""
-    import yaml
+    import yaml  # deferred: start-up (PyYAML)
 
     raise yaml.constructor.ConstructorError(
         None, None, f"the tag `{foreign_tag(node.tag) or node.tag}` is not allowed", node.start_mark
@@ -241,7 +241,7 @@ def _undefined_tag(loader: Any, node: Any) -> Any:
 def _timestamp_or_text(loader: Any, node: Any) -> Any:
     """A date or time as YAML reads it; an impossible one (`2026-02-30`) stays text, so that the
     fact's own check reports it with its name instead of the YAML reader failing on it."""
-    import yaml
+    import yaml  # deferred: start-up (PyYAML)
 
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)

@@ -48,6 +48,7 @@ def where_matcher(items: Sequence[str], error: ErrorFactory) -> Callable[[dict[s
 
 def _normalised(text: str) -> str:
     """A value as the language writes it: `240m` -> `4h`, `10_000` -> `10000`, `"a"` -> `a`; else the text."""
+    # deferred: start-up (the evaluator loads networkx: `policy log` never decides)
     from ..engine.evaluator import to_json_value
 
     if len(text) >= 2 and text[0] == text[-1] == '"':

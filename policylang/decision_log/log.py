@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .backends import open_storage
 from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_hash, timestamp
 from .encoding import column, encode_facts, facts_column
 from .errors import LogError
@@ -19,7 +20,6 @@ from .filters import moment, where_matcher
 from .records import Anchor, LoggedDecision, Records, Replay, Unreadable, VerifyReport
 from .replay import replay
 from .schema import upgrade_format, write_head
-from .storage import open_storage
 from .verify import check_one, parse_anchor, verify_records
 
 if TYPE_CHECKING:  # the evaluator (networkx, 0.3 s) is imported when a decision is replayed, not to list

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.facts import FactsError
+from ..engine.loading import PolicyError, compile_snapshot
+from ..engine.runtime import EvaluationError
+from ..semantics.typed_tree import legacy_rule_ids
 from .encoding import canonical
 from .errors import ErrorFactory, LogError
 from .records import LoggedDecision, Replay
@@ -13,11 +17,6 @@ from .records import LoggedDecision, Replay
 def replay(record: LoggedDecision, snapshot: dict[str, Any], error: ErrorFactory) -> Replay:
     """Decide `record` again with its policy compiled from `snapshot`. Raises LogError when the stored
     policy no longer compiles or no longer matches its hash, or the facts no longer validate."""
-    from ..engine.facts import FactsError
-    from ..engine.loading import PolicyError, compile_snapshot
-    from ..engine.runtime import EvaluationError
-    from ..semantics.typed_tree import legacy_rule_ids
-
     label = f"decision {record.id} ({record.policy_name}, {record.policy_hash[:12]})"
     try:
         # "ignore": the original policy either ignored unknown facts or the facts had none

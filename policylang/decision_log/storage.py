@@ -1,6 +1,6 @@
 """What DecisionLog asks of a database, so that SQLite and PostgreSQL share the encoding, the chain,
 verify and replay: sessions that run the log's SQL (`?` placeholders) to read, to check one consistent
-view, and to append one record at a time; and `open_storage`, which picks the backend from the target."""
+view, and to append one record at a time (backends.py picks the database from the target)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from collections.abc import Generator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
-
-from .errors import LogError
 
 
 class Cursor(Protocol):
@@ -55,33 +53,3 @@ class Storage(Protocol):
     def close(self) -> None:
         """Close every connection; the storage cannot be used afterwards."""
         ...
-
-
-def open_storage(target: str | Path, create: bool) -> Storage:
-    """The storage a target names: a path or `sqlite:///path` is a SQLite file, `postgresql://` (or
-    `postgres://`) a PostgreSQL database. Raises LogError for other URLs and a missing driver."""
-    text = str(target)
-    if "://" not in text:
-        from .sqlite import SQLiteStorage
-
-        return SQLiteStorage(target, create=create)
-    scheme = text.partition("://")[0].lower()
-    if scheme == "sqlite" and text[len("sqlite://") :].startswith("/"):
-        from .sqlite import SQLiteStorage
-
-        return SQLiteStorage(text[len("sqlite:///") :], create=create)  # sqlite:////abs/path or sqlite:///rel
-    if scheme in ("postgresql", "postgres"):
-        try:
-            from .postgres import PostgresStorage
-        except ImportError as exc:  # the URL may hold a password: it is not repeated in the message
-            if exc.name and not exc.name.startswith("psycopg"):
-                raise
-            raise LogError(
-                f"a PostgreSQL log needs the psycopg driver, which cannot be imported ({exc})",
-                "pip install 'policylang[postgres]'",
-            ) from None
-        return PostgresStorage(text, create=create)
-    raise LogError(
-        f"`{scheme}://` is not a kind of decision log",
-        "give the path of a SQLite file, or a postgresql://user:password@host/database URL",
-    )

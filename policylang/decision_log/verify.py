@@ -11,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..engine.loading import PolicyError, compile_snapshot
 from .chain import FIELDS, GENESIS, SELECT, chain_hash, hash_matches
 from .encoding import column
 from .errors import ErrorFactory, printable
@@ -212,8 +213,6 @@ def _recorded_seq(session: Session, body: dict[str, Any], prev_hash: str, stored
 
 
 def _check_policies(session: Session, used: set[str]) -> list[Problem]:
-    from ..engine.loading import PolicyError, compile_snapshot
-
     found = []
     for policy_hash, name, text in session.execute("SELECT hash, name, snapshot FROM policies").fetchall():
         label = f"the stored policy {printable(str(name), 80)} ({printable(str(policy_hash)[:12])})"

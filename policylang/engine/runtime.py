@@ -25,6 +25,7 @@ from ..core.values import (
     as_datetime,
     difference,
     duration_in_range,
+    format_duration,
     shift_date,
     shift_datetime,
 )
@@ -81,8 +82,6 @@ class ConflictError(EvaluationError):
 
 
 def _shown(value: Any) -> str:
-    from ..core.values import format_duration
-
     if isinstance(value, Duration):
         return format_duration(value)
     if isinstance(value, frozenset):
@@ -90,7 +89,8 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _bool3(value: Any) -> bool | None:
+def bool3(value: Any) -> bool | None:
+    """A bool fact's value in three-valued logic: None (unknown) when it is missing."""
     return None if value is MISSING else value
 
 
@@ -458,7 +458,7 @@ def helpers() -> dict[str, Any]:
         "__builtins__": {"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
         "MISSING": MISSING,
         "UNSET": UNSET,
-        "_bool3": _bool3,
+        "_bool3": bool3,  # the name generated code calls it by
         "_divide": _divide,
         "_duration_ratio": _duration_ratio,
         "_scale": _scale,

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..core.source import LINE_OR_DIRECTION_CONTROL
-from .trace import ConditionPart, OutputTrace, RuleTrace, Trace
-from .why_not import WhyNot
+from ..engine.answers import ConditionPart, OutputTrace, RuleTrace, Trace, WhyNot
 
 if TYPE_CHECKING:
     from ..engine.evaluator import Decision
@@ -230,7 +229,7 @@ def _derived_read(trace: Trace) -> list[str]:
 
 def render_text(explained: Explanation, *, width: int | None = 100, color: bool = False) -> str:
     """A tree per output, wrapped to `width` columns (None: the terminal's), coloured when asked."""
-    from rich.console import Console
+    from rich.console import Console  # deferred: start-up (rich, for text trees only)
     from rich.text import Text
     from rich.tree import Tree
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ..core.datatypes import BOOL
 
@@ -24,12 +24,10 @@ from ..engine.answers import OutputTrace as OutputTrace
 from ..engine.answers import RuleTrace as RuleTrace
 from ..engine.answers import Trace as Trace
 from ..engine.codegen import CodeGen, Names
+from ..engine.evaluator import Decision, to_json_value
 from ..engine.facts import MISSING
-from ..engine.runtime import ARITHMETIC, _bool3, helpers
+from ..engine.runtime import ARITHMETIC, bool3, helpers
 from ..semantics import typed_tree as c
-
-if TYPE_CHECKING:
-    from ..engine.evaluator import Decision
 
 
 class Tracer:
@@ -99,12 +97,10 @@ class Tracer:
         return self._parts[key]
 
     def trace(self, decision: Decision, only: Collection[str] | None = None) -> Trace:
-        from ..engine.evaluator import to_json_value
-
         policy = self.policy
         with decimal.localcontext(ARITHMETIC):
             facts = [
-                _bool3(decision.facts.get(name, MISSING)) if fact.type == BOOL else decision.facts.get(name, MISSING)
+                bool3(decision.facts.get(name, MISSING)) if fact.type == BOOL else decision.facts.get(name, MISSING)
                 for name, fact in policy.facts.items()
             ]
             outputs = [

@@ -12,27 +12,33 @@ When no rule sets the output to that value, it says so.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
+
+import yaml
 
 from ..analysis.fact_domains import constants_by_fact, facts_in_arithmetic, reads, representatives
+from ..analysis.regions import compiled_test
 from ..core import operators as ops
 from ..core.datatypes import BOOL, SetOf
+from ..core.diagnostics import did_you_mean
 from ..core.errors import UsageError
 from ..core.resolution import Resolved
 from ..core.values import Duration
+from ..core.yaml_exact import exact_yaml_loader
 
 # The answer's shapes are the engine's (Decision.why_not returns them); importable from here as documented.
 from ..engine.answers import Candidate as Candidate
 from ..engine.answers import Change as Change
 from ..engine.answers import WhyNot as WhyNot
+from ..engine.evaluator import Decision, Policy, Record, full_record, recorded, to_json_value
 from ..engine.facts import MISSING, converter_for
+from ..engine.runtime import EvaluationError
 from ..semantics import typed_tree as c
-
-if TYPE_CHECKING:
-    from ..engine.evaluator import Decision, Policy, Record
+from .rendering import literal
 
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
@@ -57,13 +63,11 @@ class WhyNotError(UsageError):
 
 
 def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
-    from ..engine.evaluator import to_json_value
-
     policy = decision.policy
     checked = policy.checked
     output_name, target = _question(checked, wanted, value)
     output = checked.outputs[output_name]
-    shown = _literal(to_json_value(target))
+    shown = literal(to_json_value(target))
     current = decision.outputs.get(output_name, MISSING)
     if current is not MISSING and _same(current, target):
         return WhyNot(output=output_name, wanted=shown, status="already", summary=f"{output_name} is already {shown}.")
@@ -73,14 +77,14 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
     if not able and not by_default:
         values = sorted(
             {
-                _literal(to_json_value(a.value.value))
+                literal(to_json_value(a.value.value))
                 for rule in setters
                 for a in rule.actions
                 if a.output == output_name and isinstance(a.value, c.Const)
             }
         )
         said = f" Its rules set {', '.join(values)}." if values else " No rule sets it."
-        default = f" Its default is {_literal(to_json_value(output.default))}." if output.has_default else ""
+        default = f" Its default is {literal(to_json_value(output.default))}." if output.has_default else ""
         return WhyNot(
             output=output_name,
             wanted=shown,
@@ -129,8 +133,6 @@ def _question(checked: c.CheckedPolicy, wanted: str, value: Any) -> tuple[str, A
     if not sep and value is None and name.startswith("not "):
         name, negated = name[4:].strip(), True
     if name not in checked.outputs:
-        from ..core.diagnostics import did_you_mean
-
         close = did_you_mean(name, list(checked.outputs))
         known = ", ".join(f"`{o}`" for o in checked.outputs) or "none"
         raise WhyNotError(f"the policy has no output `{name}`", close or f"its outputs: {known}")
@@ -174,8 +176,6 @@ class _ValueProblem(ValueError):
 
 def _quoted(text: str) -> str:
     """A string in double quotes (with the language's escapes) or single quotes."""
-    import json
-
     if len(text) < 2 or text[-1] != text[0]:
         raise _ValueProblem(f"`{text}` has no closing quote")
     if text[0] == "'":
@@ -191,10 +191,6 @@ def _quoted(text: str) -> str:
 
 def _set_items(text: str) -> list[Any]:
     """`{a, "b c"}` or `[a, b]`: read as a YAML flow sequence, so quotes and commas inside them work."""
-    import yaml
-
-    from ..core.yaml_exact import exact_yaml_loader
-
     if text[0] not in "{[":
         text = "{" + text + "}"  # `a, b` alone
     if text[0] + text[-1] not in ("{}", "[]"):
@@ -284,11 +280,9 @@ class _Search:
 
     def default_candidate(self) -> Candidate:
         """The default: the fewest facts to change so that no rule that sets the output applies."""
-        from ..engine.evaluator import to_json_value
-
         declared = self.checked.outputs[self.output]
         location = f"{declared.span.file}:{declared.span.line}" if declared.span else self.checked.root
-        sets = f"{self.output} = {_literal(to_json_value(declared.default))} (the default)"
+        sets = f"{self.output} = {literal(to_json_value(declared.default))} (the default)"
         setters = [r for r in self.checked.rules if any(a.output == self.output for a in r.actions)]
         order = list(self.checked.facts)
         facts = sorted(self._facts_read(setters), key=order.index)
@@ -324,9 +318,7 @@ class _Search:
 
     def _described(self, rule: c.CheckedRule | None, changed: dict[str, Any], own: set[str]) -> list[Change]:
         """The changes in words: the comparison each satisfies, or which other rules it stops or starts."""
-        from ..engine.evaluator import to_json_value
-
-        before = set(self.decision._recorded()[0])
+        before = set(recorded(self.decision)[0])
         after_record = self.memo.get(_key(changed))
         after = set(after_record[0]) if after_record else before
         mine = self.position.get(rule.id) if rule is not None else None
@@ -345,8 +337,8 @@ class _Search:
                     text += f" so that `{other}` no longer applies"
                     break
             if text is None:
-                was = _literal(_json(self.values.get(name, MISSING), to_json_value))
-                to = "leave it out" if value is MISSING else f"change to `{_literal(_json(value, to_json_value))}`"
+                was = literal(_json(self.values.get(name, MISSING), to_json_value))
+                to = "leave it out" if value is MISSING else f"change to `{literal(_json(value, to_json_value))}`"
                 why = []
                 if stopped:
                     why.append(f"{_names(stopped)} no longer {'applies' if len(stopped) == 1 else 'apply'}")
@@ -434,15 +426,13 @@ class _Search:
     def _record(self, changed: dict[str, Any]) -> Record | None:
         """The full decision on the changed facts (None when they cannot be decided), remembered
         across the rules asked about: they often try the same changes."""
-        from ..engine.runtime import EvaluationError
-
         key = _key(changed)
         if key not in self.memo:
             self.tries += 1
             if self.tries > MAX_TRIES:
                 raise _GaveUp
             try:
-                self.memo[key] = self.policy._full_record({**self.values, **changed}, self.decision.as_of)
+                self.memo[key] = full_record(self.policy, {**self.values, **changed}, self.decision.as_of)
             except (EvaluationError, ArithmeticError, TypeError):
                 self.memo[key] = None  # these facts cannot be decided: not an answer
         return self.memo[key]
@@ -468,8 +458,8 @@ class _Search:
         for a rule the change stops, as it must come out for that rule to fail, in words."""
         fact = self.checked.facts[name]
         old = self.values.get(name, MISSING)
-        was = _literal(_json(old, to_json))
-        example = "leave it out" if value is MISSING else f"for example `{_literal(_json(value, to_json))}`"
+        was = literal(_json(old, to_json))
+        example = "leave it out" if value is MISSING else f"for example `{literal(_json(value, to_json))}`"
         candidates = set(map(id, self.comparisons_by_fact.get(name, [])))
         for expr, negated in _atoms_of(rule, self.checked):
             if id(expr) not in candidates and not (isinstance(expr, c.FactRef) and expr.name == name):
@@ -540,7 +530,7 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
 
     def words(op: str, *values: Any) -> str:
         op = _NEGATED.get(op, op) if negated else op
-        shown = " and ".join(f"`{_literal(to_json(v))}`" for v in values)
+        shown = " and ".join(f"`{literal(to_json(v))}`" for v in values)
         return f"{_NEEDS[op]} {shown}"
 
     if isinstance(expr, c.Compare):
@@ -582,9 +572,7 @@ def _of_call(need: str, call: str) -> str:
 def _one_fact_test(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
     """The comparison as a function of the one fact's value, made by the decision function's own
     code generator (regions.py), so that it answers exactly as a decision does."""
-    from ..analysis.regions import _compiled
-
-    return _compiled(expr, name, fact)
+    return compiled_test(expr, name, fact)
 
 
 def _key(changed: dict[str, Any]) -> tuple[Any, ...]:
@@ -630,17 +618,11 @@ def _json(value: Any, to_json: Any) -> Any:
     return None if value is MISSING else to_json(value)
 
 
-def _literal(value: Any) -> str:
-    from .rendering import literal
-
-    return literal(value)
-
-
 def _current(decision: Decision, output: str, to_json: Any) -> str:
     if output in decision.conflicts:
         return "in conflict (its rules disagree)"
     value = decision.outputs.get(output, MISSING)
-    return "without a value" if value is MISSING else _literal(to_json(value))
+    return "without a value" if value is MISSING else literal(to_json(value))
 
 
 def _facts(count: int) -> str:

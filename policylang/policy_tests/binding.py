@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.datatypes import describe
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
+from ..engine.evaluator import to_json_value
+from ..engine.facts import converter_for
 from ..semantics.typed_tree import legacy_rule_ids
 from .model import CaseSpec, Expected, RuleRef
 
@@ -59,9 +61,6 @@ def bind(cases: tuple[CaseSpec, ...], policy: Policy) -> tuple[list[BoundCase], 
 
 
 def _expectation(expected: Expected, policy: Policy, problems: list[Diagnostic]) -> Expectation | None:
-    from ..engine.evaluator import to_json_value
-    from ..engine.facts import converter_for
-
     checked = policy.checked
     name = expected.name
     if name in checked.outputs:

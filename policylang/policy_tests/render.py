@@ -3,6 +3,8 @@ differences, every error with its diagnostics, the coverage table and the summar
 
 from __future__ import annotations
 
+import click
+
 from ..core.diagnostics import render_text
 from .coverage import Coverage, FileCoverage, format_percent
 from .model import CaseResult, FileResult, TestReport
@@ -13,7 +15,6 @@ _MARKS = {"passed": (".", "green"), "failed": ("F", "red"), "error": ("E", "red"
 def _style(text: str, color: bool, fg: str) -> str:
     if not color:
         return text
-    import click
 
     return click.style(text, fg=fg, bold=True)
 

@@ -3,6 +3,7 @@ and compared with what it expects; failures become mismatches, unexpected errors
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -11,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..api import PolicyError, load
 from ..core.diagnostics import Code, Diagnostic, Label, error
+from ..engine.evaluator import to_json_value
+from ..engine.facts import FactsError
+from ..engine.runtime import ConflictError, EvaluationError
 from .binding import ABSENT, BoundCase, bind, show
 from .coverage import CoverageCounter
 from .discovery import find_test_files
@@ -116,10 +120,6 @@ def _unreadable_policy(spec: TestFile, problem: Diagnostic) -> Diagnostic:
 
 def run_case(policy: Policy, case: BoundCase, path: str, counter: CoverageCounter) -> CaseResult:
     """Decide one case and compare; the decision is counted for coverage, whatever the outcome."""
-    from ..engine.evaluator import to_json_value
-    from ..engine.facts import FactsError
-    from ..engine.runtime import ConflictError, EvaluationError
-
     spec = case.spec
     started = perf_counter()
     decision: Decision | None = None
@@ -158,14 +158,10 @@ def run_case(policy: Policy, case: BoundCase, path: str, counter: CoverageCounte
 
 
 def _replace(result: CaseResult, **changes: Any) -> CaseResult:
-    import dataclasses
-
     return dataclasses.replace(result, **changes)
 
 
 def _value_mismatches(case: BoundCase, decision: Decision, policy: Policy) -> list[Mismatch]:
-    from ..engine.evaluator import to_json_value
-
     found = []
     derived: dict[str, Any] | None = None
     for expected in case.expectations:
@@ -232,10 +228,6 @@ def _error_mismatches(expected: ExpectedError, failure: tuple[str, Exception] | 
 
 def _problems(exc: Exception, spec: CaseSpec, policy: Policy) -> tuple[Diagnostic, ...]:
     """An unexpected error as diagnostics pointing into the test file (and at the policy)."""
-    from ..engine.evaluator import to_json_value
-    from ..engine.facts import FactsError
-    from ..engine.runtime import ConflictError
-
     if isinstance(exc, FactsError):
         return tuple(_fact_problem(p, spec, policy) for p in exc.problems)
     if isinstance(exc, ConflictError):

@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from ..core.diagnostics import Code, Label, did_you_mean
 from ..core.facts_input import FactsInputError, read_text
 from ..core.source import Span
+from ..engine.facts import convert_datetime
 from .model import DEFAULT_AS_OF, ERROR_KINDS, CaseSpec, Expected, ExpectedError, RuleRef, TestFile
 from .yaml_nodes import INVALID, YamlDocument
 
@@ -216,8 +217,6 @@ def _check_combination(
 
 
 def _moment(doc: YamlDocument, node: Node) -> datetime | None:
-    from ..engine.facts import convert_datetime
-
     value = doc.value(node)
     if value is INVALID:
         return None

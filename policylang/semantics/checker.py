@@ -32,7 +32,7 @@ from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error, sor
 from ..syntax import nodes as n
 from ..syntax.parser import anonymous_rule_id, collector_paused
 from . import typed_tree as c
-from .expression_checker import LITERAL_TYPES, Environment, ExpressionChecker, InferredName
+from .expression_checker import LITERAL_TYPES, Environment, ExpressionChecker, InferredName, mismatch_hint
 from .modules import Module, Snapshot, load, snapshot_of
 from .nesting import check_nesting
 
@@ -547,14 +547,12 @@ class _Checker:
         return c.Assignment(name, "set", value, action.span)
 
     def _assign_mismatch(self, action: n.SetAction | n.AddAction, got: Type, target: Type) -> None:
-        from .expression_checker import _mismatch_hint
-
         self._error(
             Code.TYPE_MISMATCH,
             f"output `{action.output}` is {describe(target)}, but this value is {describe(got)}",
             action.value.span,
             label=describe(got),
-            hint=_mismatch_hint(target, got, action.value),
+            hint=mismatch_hint(target, got, action.value),
         )
 
     def _infer_output(self, name: str, t: Type, action: n.Action) -> None:

@@ -336,7 +336,7 @@ class ExpressionChecker:
             message,
             right_node.span,
             label=label,
-            hint=_mismatch_hint(lt, rt, right_node),
+            hint=mismatch_hint(lt, rt, right_node),
         )
 
     def _membership(self, expr: n.Membership) -> c.CheckedExpr:
@@ -363,7 +363,7 @@ class ExpressionChecker:
                     f"but `{self._text(expr.right)}` is {describe(element.type)}",
                     expr.right.span,
                     label=describe(element.type),
-                    hint=_mismatch_hint(ctype.element, element.type, expr.right),
+                    hint=mismatch_hint(ctype.element, element.type, expr.right),
                 )
             return c.Membership(expr.op, container, element, BOOL, expr)
         if self._is_unbound(expr.left) and not self._is_unbound(expr.right):
@@ -382,7 +382,7 @@ class ExpressionChecker:
                     f"`{self._text(expr.left)}` is {describe(ltype)}, but the set holds {rtype.element} values",
                     expr.right.span,
                     label=f"a set of {rtype.element}",
-                    hint=_mismatch_hint(ltype, rtype.element, expr.right),
+                    hint=mismatch_hint(ltype, rtype.element, expr.right),
                 )
         elif rtype != UNKNOWN:
             self._error(
@@ -585,7 +585,8 @@ def _order_hint(t: Type) -> str:
     return "use `==` or `!=`"
 
 
-def _mismatch_hint(expected: Type, got: Type, node: n.Expr) -> str | None:
+def mismatch_hint(expected: Type, got: Type, node: n.Expr) -> str | None:
+    """What to write instead when `node`, of type `got`, stands where a `expected` is wanted (None: no advice)."""
     if expected == DURATION and is_numeric(got):
         return "write a duration such as `2y`, `30d` or `4h`"
     if isinstance(expected, EnumOf) and got == STRING:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from ..core.source import SourceFile
 from ..syntax import nodes as n
 from ..syntax.parser import ParseResult, parse
 from .stdlib import find_stdlib_module, stdlib_module_names
@@ -56,8 +57,6 @@ def display_name(path: Path) -> str:
 
 def decode_error(name: str, data_error: UnicodeDecodeError, text: bytes) -> Diagnostic:
     """A diagnostic pointing at the first byte that is not UTF-8."""
-    from ..core.source import SourceFile
-
     prefix = text[: data_error.start].decode("utf-8", errors="replace")
     source = SourceFile(name, prefix + "?")
     return error(
