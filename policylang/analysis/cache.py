@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.diagnostics import Code, Diagnostic
 from ..core.version import VERSION as __version__
-from .analyser import analyse_within
+from . import analyser
 
 if TYPE_CHECKING:
     from ..engine.evaluator import Policy
@@ -44,7 +44,7 @@ def conflicts(policy: Policy, budget: float | None = None) -> list[Diagnostic]:
             return []
     except OSError:
         pass
-    findings, stopped = analyse_within(policy, budget=budget)
+    findings, stopped = analyser.analyse_within(policy, budget=budget)
     found = [d for d in findings if d.code is Code.CONFLICT]
     if not found and not stopped:
         try:

@@ -337,6 +337,7 @@ def test_check_source_and_check_file_report_a_bug_instead_of_raising(
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("policylang.api.check", broken)
+    monkeypatch.setattr("policylang.engine.loading.check", broken)  # compile_snapshot's
     path = tmp_path / "p.policy"
     path.write_text("if n > 1 then x\n")
     for report in (check_source("if n > 1 then x\n", "p.policy"), check_file(path)):
