@@ -197,7 +197,7 @@ def test_errors_with_one_diagnostic_carry_it_in_diagnostics() -> None:
 
 
 def test_errors_read_from_facts_input_take_their_diagnostics_code(tmp_path: Path) -> None:
-    from policylang.cli.facts_input import FactsInputError, parse_document, read_text
+    from policylang.core.facts_input import FactsInputError, parse_document, read_text
 
     broken = _caught(lambda: parse_document("facts.json", '{"n": '))
     assert isinstance(broken, FactsInputError) and broken.code is Code.FACTS_ERROR
