@@ -6,7 +6,7 @@ operator the code generator emits, whether the analysis understands it, and how 
 comparison. A built-in function is one `Function` entry: its name, arity, type rule, Python
 implementation (what decisions and traces compute), its meaning for the analysis and why-not, and
 an example the operator-table test builds a policy from. Adding one is this entry, a test and the
-docs (docs/adding-an-operator.md).
+docs (docs/architecture.md, "Adding an operator or a function").
 """
 
 from __future__ import annotations
