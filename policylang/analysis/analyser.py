@@ -28,8 +28,9 @@ from typing import Any
 
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from ..core.resolution import Resolved
+from ..core.values import MISSING
 from ..engine.evaluator import Policy, full_record, to_json_value
-from ..engine.facts import MISSING, FactsError, fact_default
+from ..engine.facts import FactsError, fact_default
 from ..engine.runtime import ARITHMETIC, EvaluationError, value_order
 from ..semantics import typed_tree as c
 from ..syntax.formatter import unparse_expr

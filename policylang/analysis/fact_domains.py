@@ -30,8 +30,7 @@ from typing import Any
 
 from ..core import operators as ops
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
-from ..core.values import Duration
-from ..engine.facts import MISSING
+from ..core.values import MISSING, Duration
 from ..engine.runtime import ARITHMETIC
 from ..semantics import typed_tree as c
 

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
+from ..core.values import MISSING
 from ..engine.codegen import CodeGen, Names
-from ..engine.facts import MISSING
 from ..engine.runtime import ARITHMETIC, bool3, helpers
 from ..semantics import typed_tree as c
 from .budget import Deadline

@@ -7,12 +7,16 @@ month, and compare by their exact total of seconds, so comparisons never round.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
+from typing import Any
 
+from .datatypes import DATE, DATETIME, DURATION, EnumOf, Type
 from .diagnostics import Code
 from .errors import PolicylangError
 from .source import HIDDEN_CHARACTER
@@ -36,6 +40,54 @@ _ISO_DURATION = re.compile(
     r"(?P<sign>-)?P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
     r"(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?"
 )
+
+
+class _Missing:
+    """The value of an optional fact that was not given (and of an absent output or a let that reads one)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two runtime values are one value of the language. Python says `True == 1` and
+    `False == 0.0`; the language never does: a bool equals only a bool. Everything that asks
+    whether two values agree (a `unique` output's proposals, the analysis, why-not) asks this.
+    Generated code inlines the same test as `a == b and (a.__class__ is bool) == (b.__class__ is bool)`."""
+    return bool(a == b) and (a.__class__ is bool) == (b.__class__ is bool)
+
+
+def order_key(t: Type) -> Callable[[Any], Any] | None:
+    """How values of type `t` sort (for `<`, `resolve min`/`max`, the first-hit order and the
+    analysis): enums by declaration order, durations by their exact length, dates and datetimes as
+    moments in UTC (a date is the start of its day); None where Python's own order is the language's
+    (numbers, strings, bools)."""
+    if isinstance(t, EnumOf):
+        return {m: i for i, m in enumerate(t.members)}.__getitem__
+    if t == DURATION:
+        return _total_seconds
+    if t in (DATE, DATETIME):
+        return as_datetime
+    return None
+
+
+_total_seconds = operator.attrgetter("total_seconds")
 
 
 class ValueParseError(PolicylangError, ValueError):

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.diagnostics import Code
 from ..core.errors import PolicylangError
-from ..core.values import Duration
-from ..engine.facts import MISSING
+from ..core.values import MISSING, Duration
 from .errors import LogError
 
 

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 from ..core.diagnostics import Diagnostic, did_you_mean, internal_error
 from ..core.errors import PolicylangError, UsageError
 from ..core.resolution import Resolved
-from ..core.values import Duration, format_datetime, format_decimal, format_duration
+from ..core.values import MISSING, Duration, format_datetime, format_decimal, format_duration
 from ..semantics.typed_tree import Arithmetic, CheckedPolicy, Negate, policy_expressions, walk
 from ..syntax.parser import collector_paused
 from .answers import Trace, WhyNot
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .extensions import DecisionRecorder, DecisionTracer, installed
-from .facts import MISSING, FactProblem, FactsError, FactsValidator, convert_datetime
+from .facts import FactProblem, FactsError, FactsValidator, convert_datetime
 from .runtime import ARITHMETIC, ConflictError, EvaluationError, InternalError
 
 CONFLICT_MODES = ("raise", "mark")

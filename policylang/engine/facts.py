@@ -39,30 +39,8 @@ from ..core.values import (
     format_duration,
     parse_duration,
 )
+from ..core.values import MISSING as MISSING  # defined in core (every layer uses it); still importable from here
 from ..semantics.typed_tree import CheckedPolicy, Fact
-
-
-class _Missing:
-    """The value of an optional fact that was not given (and of an absent output or a let that reads one)."""
-
-    _instance: _Missing | None = None
-
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __reduce__(self) -> str:
-        return "MISSING"
-
-
-MISSING = _Missing()
 
 
 class FactsError(PolicylangError, ValueError):

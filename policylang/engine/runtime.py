@@ -21,6 +21,7 @@ from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
     LIMIT_HINT,
+    MISSING,
     Duration,
     as_datetime,
     difference,
@@ -30,7 +31,6 @@ from ..core.values import (
     shift_datetime,
 )
 from ..semantics import typed_tree as c
-from .facts import MISSING
 
 ARITHMETIC = decimal.Context(prec=60, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.InvalidOperation])
 """Decisions compute in this context, never the caller's: 60 significant digits, overflow an error."""

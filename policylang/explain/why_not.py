@@ -27,7 +27,7 @@ from ..core.datatypes import BOOL, SetOf
 from ..core.diagnostics import did_you_mean
 from ..core.errors import UsageError
 from ..core.resolution import Resolved
-from ..core.values import Duration
+from ..core.values import MISSING, Duration
 from ..core.yaml_exact import exact_yaml_loader
 
 # The answer's shapes are the engine's (Decision.why_not returns them); importable from here as documented.
@@ -35,7 +35,7 @@ from ..engine.answers import Candidate as Candidate
 from ..engine.answers import Change as Change
 from ..engine.answers import WhyNot as WhyNot
 from ..engine.evaluator import Decision, Policy, Record, full_record, recorded, to_json_value
-from ..engine.facts import MISSING, converter_for
+from ..engine.facts import converter_for
 from ..engine.runtime import EvaluationError
 from ..semantics import typed_tree as c
 from .rendering import literal
