@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
-from ..core.resolution import Resolved
-from ..core.values import MISSING
+from ..core.resolution import Resolved, resolution_of
+from ..core.values import MISSING, order_key, same_value
 from ..engine.evaluator import Policy, full_record, to_json_value
 from ..engine.facts import FactsError, fact_default
-from ..engine.runtime import ARITHMETIC, EvaluationError, value_order
+from ..engine.runtime import ARITHMETIC, EvaluationError
 from ..semantics import typed_tree as c
 from ..syntax.formatter import unparse_expr
 from .budget import Deadline, OutOfTime, budget_seconds, shown_seconds
@@ -390,10 +390,10 @@ class _Analysis:
                         if other != cls and contains(both, moved) and not any(contains(o, moved) for o in beating(i)):
                             yield moved
 
-        if output.resolution in ("unique", "priority"):
+        if resolution_of(output.resolution).may_conflict:
 
             def disagree(i: int, j: int) -> bool:
-                return rank[i] == rank[j] and not _agree(values[i], values[j])
+                return rank[i] == rank[j] and not same_value(values[i], values[j])
 
             for i, j in index.meeting_pairs(live, disagree):
                 self.deadline.check()
@@ -427,7 +427,7 @@ class _Analysis:
                 tied = [
                     truths[k]
                     for k in live
-                    if rank[k] == rank[winner] and not _agree(values[k], values[winner]) and index.meets(k, winner)
+                    if rank[k] == rank[winner] and not same_value(values[k], values[winner]) and index.meets(k, winner)
                 ]
                 try:
                     both = intersect(truths[winner], truths[loser], self.full)
@@ -490,21 +490,11 @@ class _Analysis:
         """Each rule's strength on the output: whenever two rules match together, the one of higher
         rank wins and the other is overridden (by the output's resolution); equal ranks tie."""
         declared = self.checked.outputs[output]
-        strategy = declared.resolution
-        if strategy == "first":
-            return {i: -i for i in values}
-        if strategy == "priority":
-            return {i: self.rules[i].priority for i in values}
-        if strategy in ("min", "max"):
-            order = value_order(declared) or (lambda v: v)
-            keys = sorted({order(v) for v in values.values()})
-            place = {key: k for k, key in enumerate(keys)}
-            sign = -1 if strategy == "min" else 1
-            return {i: sign * place[order(v)] for i, v in values.items()}
-        if strategy in ("any", "all"):
-            winning = strategy == "any"
-            return {i: int(bool(v) is winning) for i, v in values.items()}
-        return dict.fromkeys(values, 0)  # unique and union: nothing is overridden
+        resolution = resolution_of(declared.resolution)
+        key = order_key(declared.type) or (lambda v: v)
+        strength = {i: resolution.rank(i, self.rules[i].priority, key(v)) for i, v in values.items()}
+        place = {rank: k for k, rank in enumerate(sorted(set(strength.values())))}
+        return {i: place[rank] for i, rank in strength.items()}  # small ints, in the resolution's order
 
     def _constant(self, i: int, output: str) -> Any:
         """The value rule i proposes for the output (its last action on it, as the rule itself
@@ -882,11 +872,6 @@ def _set_bits(mask: int) -> Iterator[int]:
 _UNDECIDED_GAP = (
     "the facts that would show it left without a value cannot be decided (another rule raises an error there)"
 )
-
-
-def _agree(a: Any, b: Any) -> bool:
-    """Two proposed values that a `unique` output accepts together (a bool never equals a number)."""
-    return bool(a == b and isinstance(a, bool) == isinstance(b, bool))
 
 
 def _actions(rule: c.CheckedRule) -> frozenset[tuple[str, str, Any]]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..core.diagnostics import Diagnostic
+from ..core.values import same_value
 from ..engine.evaluator import Policy, full_record
 from ..engine.runtime import EvaluationError
 from ..semantics.typed_tree import CheckedPolicy
@@ -169,7 +170,7 @@ def by_enumeration(analysis: Analysis, scope: Scope, diagnostics: list[Diagnosti
         if conflicted is not None and index in conflicted:
             contributions = resolver(proposals[index]).conflicting
             for a, b in itertools.combinations(contributions, 2):
-                if a.rule != b.rule and (a.value != b.value or isinstance(a.value, bool) != isinstance(b.value, bool)):
+                if a.rule != b.rule and not same_value(a.value, b.value):
                     pairs.setdefault((a.rule, b.rule), (values, a.value, b.value))
         elif (
             gap is None

@@ -47,8 +47,6 @@ with anything): it fits everywhere, so one mistake is reported once, not again a
 PRIMITIVES = {t.name: t for t in (BOOL, INT, NUMBER, STRING, DURATION, DATE, DATETIME)}
 TYPE_NAMES = (*PRIMITIVES, "enum", "set")
 
-RESOLUTIONS = ("unique", "first", "priority", "min", "max", "any", "all", "union")
-
 
 def describe(t: Type) -> str:
     """A type in words for messages: "a duration", "an enum(a, b)", "a set[string]"."""
@@ -143,16 +141,3 @@ def arithmetic_result(op: str, left: Type, right: Type) -> Type | None:
     if op == "/" and left == DURATION and is_numeric(right):
         return DURATION
     return None
-
-
-def resolution_fits(resolution: str, t: Type) -> bool:
-    """Whether a resolution strategy can combine values of this type (`resolve min` on a bool cannot)."""
-    if t == UNKNOWN:
-        return True
-    if resolution in ("min", "max"):
-        return is_ordered(t)
-    if resolution in ("any", "all"):
-        return t == BOOL
-    if resolution == "union":
-        return isinstance(t, SetOf)
-    return True

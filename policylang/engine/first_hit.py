@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.datatypes import BOOL, DURATION, EnumOf
-from ..core.values import as_datetime
+from ..core.datatypes import BOOL
+from ..core.resolution import Prefer, resolution_of
+from ..core.values import order_key, same_value
 from ..semantics import typed_tree as c
 from . import rule_index
 from .codegen import CodeGen, Names
@@ -95,7 +96,7 @@ def _output_block(
 ) -> list[str] | None:
     output = policy.outputs[name]
     strategy = output.resolution
-    if strategy == "union":
+    if resolution_of(strategy).needs_every_match:
         return None
     ordered = _ordered(strategy, output, entries)
     checks = [_conflicts_after(strategy, ordered, position) for position in range(len(ordered))]
@@ -136,41 +137,32 @@ class _Conditions:
 
 
 def _ordered(strategy: str, output: c.Output, entries: list[_Entry]) -> list[_Entry]:
-    """The proposals in the order the resolution prefers them; among equals, in rule order."""
+    """The proposals in the order the resolution prefers them (highest rank first); among equals, in rule order."""
+    resolution = resolution_of(strategy)
+    key = order_key(output.type) or _identity
     in_rule_order = sorted(entries, key=lambda e: e.rule)
-    if strategy in ("min", "max"):
-        key = _sort_key(output)
-        return sorted(in_rule_order, key=lambda e: key(e.value), reverse=strategy == "max")  # stable
-    if strategy == "priority":
-        return sorted(in_rule_order, key=lambda e: -e.priority)
-    if strategy in ("any", "all"):
-        first = strategy == "any"  # `any`: a true proposal decides; `all`: a false one does
-        deciding = [e for e in in_rule_order if bool(e.value) == first]
-        if output.has_default and output.default is (not first):
-            return deciding  # the others can only give what the default gives anyway
-        return deciding + [e for e in in_rule_order if bool(e.value) != first]
-    return in_rule_order  # first, unique
+    ranked = sorted(in_rule_order, key=lambda e: resolution.rank(e.rule, e.priority, key(e.value)), reverse=True)
+    if resolution.prefer in (Prefer.TRUE, Prefer.FALSE) and output.has_default:
+        preferred = resolution.prefer is Prefer.TRUE  # `any`: a true proposal decides; `all`: a false one does
+        if output.default is (not preferred):
+            return [e for e in ranked if bool(e.value) == preferred]  # the others only give what the default does
+    return ranked  # sorted() is stable, also with reverse=True
 
 
 def _conflicts_after(strategy: str, ordered: list[_Entry], position: int) -> list[_Entry]:
     """The later proposals that would make a conflict if they matched along with the one at `position`."""
-    if strategy not in ("unique", "priority"):
+    resolution = resolution_of(strategy)
+    if not resolution.may_conflict:
         return []
     chosen = ordered[position]
     found = []
     for other in ordered[position + 1 :]:
-        if strategy == "priority" and other.priority != chosen.priority:
-            break  # ordered by priority: none after this one ties
-        if other.value != chosen.value or isinstance(other.value, bool) != isinstance(chosen.value, bool):
+        if resolution.rank(other.rule, other.priority, None) != resolution.rank(chosen.rule, chosen.priority, None):
+            break  # ordered by rank: none after this one ties
+        if not same_value(other.value, chosen.value):
             found.append(other)
     return found
 
 
-def _sort_key(output: c.Output) -> Any:
-    if isinstance(output.type, EnumOf):
-        return {m: i for i, m in enumerate(output.type.members)}.__getitem__
-    if output.type == DURATION:
-        return lambda value: value.total_seconds
-    if str(output.type) in ("date", "datetime"):
-        return as_datetime
-    return lambda value: value
+def _identity(value: Any) -> Any:
+    return value

@@ -6,17 +6,14 @@ Kept apart from codegen so that the generated module's namespace is exactly this
 from __future__ import annotations
 
 import decimal
-import operator
 from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any, TypeVar
 
 from ..core import operators
-from ..core.datatypes import DURATION, EnumOf
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
-from ..core.resolution import Contribution, Resolved, resolve
+from ..core.resolution import Combine, Contribution, Prefer, Resolved, resolution_of, resolve
 from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
@@ -27,6 +24,8 @@ from ..core.values import (
     difference,
     duration_in_range,
     format_duration,
+    order_key,
+    same_value,
     shift_date,
     shift_datetime,
 )
@@ -209,15 +208,8 @@ def _present(
 
 
 def value_order(output: c.Output) -> Callable[[Any], Any] | None:
-    """How min/max compare an output's values: enums by declaration order, durations by length,
-    dates as moments; None for the natural order."""
-    if isinstance(output.type, EnumOf):
-        return {m: i for i, m in enumerate(output.type.members)}.__getitem__
-    if output.type == DURATION:
-        return _total_seconds
-    if str(output.type) in ("date", "datetime"):
-        return _moment
-    return None
+    """How min/max compare an output's values (core.values.order_key); None for the natural order."""
+    return order_key(output.type)
 
 
 def make_resolver(
@@ -255,8 +247,10 @@ def make_resolver(
 
         return resolver
 
-    if strategy in ("min", "max"):
-        pick = min if strategy == "min" else max
+    resolution = resolution_of(strategy)
+    prefer = resolution.prefer
+    if prefer in (Prefer.SMALLER_VALUE, Prefer.LARGER_VALUE):
+        pick = min if prefer is Prefer.SMALLER_VALUE else max
         key = sort_key or _identity
 
         def extreme(proposals: list[tuple[int, Any]]) -> Resolved:
@@ -268,11 +262,11 @@ def make_resolver(
             return Resolved("value", chosen, winners, losers)
 
         return single_or(extreme)
-    if strategy in ("any", "all"):
-        want_all = strategy == "all"
+    if prefer in (Prefer.TRUE, Prefer.FALSE):
+        fold = any if prefer is Prefer.TRUE else all  # the preferred value wins when any rule proposes it
 
         def boolean(proposals: list[tuple[int, Any]]) -> Resolved:
-            result = all(v for _, v in proposals) if want_all else any(v for _, v in proposals)
+            result = fold(v for _, v in proposals)
             return Resolved(
                 "value",
                 result,
@@ -281,7 +275,7 @@ def make_resolver(
             )
 
         return single_or(boolean)
-    if strategy == "union":
+    if resolution.combine is Combine.JOIN:
 
         def union(proposals: list[tuple[int, Any]]) -> Resolved:
             if not proposals:
@@ -291,20 +285,20 @@ def make_resolver(
             return Resolved("value", frozenset().union(*(v for _, v in proposals)), tuple(ids[i] for i, _ in proposals))
 
         return union
-    if strategy == "first":
+    if prefer is Prefer.EARLIER_RULE:
 
         def first(proposals: list[tuple[int, Any]]) -> Resolved:
             index, value = proposals[0]
             return Resolved("value", value, (ids[index],), tuple(ids[i] for i, _ in proposals[1:]))
 
         return single_or(first)
-    if strategy == "priority":
+    if prefer is Prefer.HIGHER_PRIORITY:
 
         def by_priority(proposals: list[tuple[int, Any]]) -> Resolved:
             top = max(priorities[i] for i, _ in proposals)
             best = [(i, v) for i, v in proposals if priorities[i] == top]
             value = best[0][1]
-            if all(v == value and isinstance(v, bool) == isinstance(value, bool) for _, v in best[1:]):
+            if all(same_value(v, value) for _, v in best[1:]):
                 return Resolved(
                     "value",
                     value,
@@ -317,7 +311,7 @@ def make_resolver(
 
     def unique(proposals: list[tuple[int, Any]]) -> Resolved:
         value = proposals[0][1]
-        if all(v == value and isinstance(v, bool) == isinstance(value, bool) for _, v in proposals[1:]):
+        if all(same_value(v, value) for _, v in proposals[1:]):
             return Resolved("value", value, tuple(ids[i] for i, _ in proposals))
         return general(proposals)
 
@@ -336,32 +330,22 @@ def make_picker(
     priorities = [rule.priority for rule in rules]
     strategy = output.resolution
     nothing = output.default if output.has_default else NO_VALUE
-    key: Callable[[Any], Any] | None = None
-    if isinstance(output.type, EnumOf):
-        rank = {m: i for i, m in enumerate(output.type.members)}.__getitem__
+    resolution = resolution_of(strategy)
+    prefer = resolution.prefer
+    order = order_key(output.type)
+    key: Callable[[tuple[int, Any]], Any] = _second
+    if order is not None:
+        rank = order
 
         def key(pair: tuple[int, Any]) -> Any:
             return rank(pair[1])
-
-    elif output.type == DURATION:
-
-        def key(pair: tuple[int, Any]) -> Any:
-            return pair[1].total_seconds
-
-    elif str(output.type) in ("date", "datetime"):
-
-        def key(pair: tuple[int, Any]) -> Any:
-            return as_datetime(pair[1])
-
-    else:
-        key = _second
 
     def ordered(proposals: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
         # Rules that read outputs run after them, so proposals may arrive out of rule order.
         return sorted(proposals, key=_first) if may_reorder else proposals
 
-    if strategy in ("min", "max"):
-        pick = min if strategy == "min" else max
+    if prefer in (Prefer.SMALLER_VALUE, Prefer.LARGER_VALUE):
+        pick = min if prefer is Prefer.SMALLER_VALUE else max
 
         def extreme(proposals: list[tuple[int, Any]]) -> Any:
             if len(proposals) < 2:
@@ -369,8 +353,8 @@ def make_picker(
             return pick(ordered(proposals), key=key)[1]  # min/max keep the first of equal keys: rule order
 
         return extreme
-    if strategy in ("any", "all"):
-        fold = all if strategy == "all" else any
+    if prefer in (Prefer.TRUE, Prefer.FALSE):
+        fold = any if prefer is Prefer.TRUE else all  # the preferred value wins when any rule proposes it
 
         def boolean(proposals: list[tuple[int, Any]]) -> Any:
             if not proposals:
@@ -378,7 +362,7 @@ def make_picker(
             return fold([v for _, v in proposals])
 
         return boolean
-    if strategy == "union":
+    if resolution.combine is Combine.JOIN:
 
         def union(proposals: list[tuple[int, Any]]) -> Any:
             if len(proposals) < 2:
@@ -386,7 +370,7 @@ def make_picker(
             return frozenset().union(*[v for _, v in proposals])
 
         return union
-    if strategy == "first":
+    if prefer is Prefer.EARLIER_RULE:
 
         def first(proposals: list[tuple[int, Any]]) -> Any:
             if len(proposals) < 2:
@@ -397,13 +381,14 @@ def make_picker(
 
     def agreeing(candidates: list[tuple[int, Any]]) -> Any:
         value = candidates[0][1]
-        kind = isinstance(value, bool)
+        kind = value.__class__ is bool
         for _, other in candidates:
-            if other != value or isinstance(other, bool) != kind:
+            # same_value(other, value), inlined: this runs for every conflict-prone output of every decision
+            if other != value or (other.__class__ is bool) != kind:
                 return CONFLICTED
         return value
 
-    if strategy == "priority":
+    if prefer is Prefer.HIGHER_PRIORITY:
 
         def by_priority(proposals: list[tuple[int, Any]]) -> Any:
             if len(proposals) < 2:
@@ -431,13 +416,6 @@ def _first(pair: tuple[int, Any]) -> int:
 
 def _identity(value: Any) -> Any:
     return value
-
-
-_total_seconds = operator.attrgetter("total_seconds")
-
-
-def _moment(value: date | datetime) -> datetime:
-    return as_datetime(value)
 
 
 def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: bool = True) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..core.resolution import RESOLUTIONS
 from ..core.source import LINE_OR_DIRECTION_CONTROL
 from ..engine.answers import ConditionPart, OutputTrace, RuleTrace, Trace, WhyNot
 
@@ -83,16 +84,11 @@ def render_json(explained: Explanation, indent: int | None = 2) -> str:
 
 # --- words ---------------------------------------------------------------------------------------
 
-RESOLUTIONS = {
-    "unique": "matching rules must agree",
-    "first": "the first matching rule in file order wins",
-    "priority": "the highest priority wins",
-    "min": "the smallest value wins",
-    "max": "the largest value wins",
-    "any": "true when any matching rule says true",
-    "all": "true only when every matching rule says true",
-    "union": "the values of every matching rule are joined",
-}
+
+def _phrase(resolution: str) -> str:
+    """What a resolution does, in the words its RESOLUTIONS entry gives (the name, for one not declared)."""
+    entry = RESOLUTIONS.get(resolution)
+    return entry.phrase if entry is not None else resolution
 
 
 def literal(value: Any) -> str:
@@ -128,7 +124,7 @@ def headline(output: OutputTrace) -> tuple[str, str]:
     name = output.output
     if output.status == "value":
         rules = ", ".join(output.winners)
-        how = f"set by {rules} ({output.resolution}: {RESOLUTIONS.get(output.resolution, output.resolution)})"
+        how = f"set by {rules} ({output.resolution}: {_phrase(output.resolution)})"
         return f"{name} = {literal(output.value)}", how
     if output.status == "default":
         return f"{name} = {literal(output.value)}", "the default: no rule that sets it matched"
@@ -152,7 +148,7 @@ def rule_line(rule: RuleTrace, output: OutputTrace) -> str:
     elif rule.rule in output.winners:
         fate = "chosen"
     elif rule.rule in output.overridden:
-        fate = f"overridden: {RESOLUTIONS.get(output.resolution, output.resolution)}"
+        fate = f"overridden: {_phrase(output.resolution)}"
     elif rule.proposes is None:
         fate = "proposed nothing: its value reads a missing fact"
     else:

@@ -27,7 +27,7 @@ from ..core.datatypes import BOOL, SetOf
 from ..core.diagnostics import did_you_mean
 from ..core.errors import UsageError
 from ..core.resolution import Resolved
-from ..core.values import MISSING, Duration
+from ..core.values import MISSING, Duration, same_value
 from ..core.yaml_exact import exact_yaml_loader
 
 # The answer's shapes are the engine's (Decision.why_not returns them); importable from here as documented.
@@ -69,11 +69,11 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
     output = checked.outputs[output_name]
     shown = literal(to_json_value(target))
     current = decision.outputs.get(output_name, MISSING)
-    if current is not MISSING and _same(current, target):
+    if current is not MISSING and same_value(current, target):
         return WhyNot(output=output_name, wanted=shown, status="already", summary=f"{output_name} is already {shown}.")
     setters = [rule for rule in checked.rules if any(a.output == output_name for a in rule.actions)]
     able = [rule for rule in setters if _can_propose(rule, output_name, target, output)]
-    by_default = output.has_default and _same(output.default, target)
+    by_default = output.has_default and same_value(output.default, target)
     if not able and not by_default:
         values = sorted(
             {
@@ -204,10 +204,6 @@ def _set_items(text: str) -> list[Any]:
     return items
 
 
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
-
-
 def _can_propose(rule: c.CheckedRule, output_name: str, target: Any, output: c.Output) -> bool:
     """Whether the rule can propose a value that makes the output `target` (a computed value may)."""
     for action in rule.actions:
@@ -219,7 +215,7 @@ def _can_propose(rule: c.CheckedRule, output_name: str, target: Any, output: c.O
         if action.op == "add" or output.resolution == "union":
             if isinstance(target, frozenset) and frozenset(proposed) <= target:
                 return True
-        elif _same(proposed, target) or (
+        elif same_value(proposed, target) or (
             output.type == BOOL and output.resolution == "all" and target is False and proposed is False
         ):
             return True
@@ -449,7 +445,7 @@ class _Search:
         if record is None or self.position[rule.id] not in record[0]:
             return False, False
         resolved = self.policy.decision_graph.resolvers[self.index](record[1][self.index])
-        works = resolved.status == "value" and _same(resolved.value, self.target) and rule.id in resolved.winners
+        works = resolved.status == "value" and same_value(resolved.value, self.target) and rule.id in resolved.winners
         return True, works
 
     def _words(self, rule: c.CheckedRule, name: str, value: Any, to_json: Any, holds: bool = True) -> str | None:

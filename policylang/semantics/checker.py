@@ -15,7 +15,6 @@ from ..core import operators as ops
 from ..core.datatypes import (
     BOOL,
     PRIMITIVES,
-    RESOLUTIONS,
     TYPE_NAMES,
     UNKNOWN,
     EnumOf,
@@ -26,9 +25,9 @@ from ..core.datatypes import (
     describe,
     is_ordered,
     join,
-    resolution_fits,
 )
 from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
+from ..core.resolution import RESOLUTIONS, resolution_fits
 from ..syntax import nodes as n
 from ..syntax.parser import anonymous_rule_id, collector_paused
 from . import typed_tree as c
