@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
+from ..core.json_codec import to_json_value
 from ..core.resolution import Resolved, resolution_of
 from ..core.values import MISSING, order_key, same_value
-from ..engine.evaluator import Policy, full_record, to_json_value
+from ..engine.evaluator import Policy, full_record
 from ..engine.facts import FactsError, fact_default
 from ..engine.runtime import ARITHMETIC, EvaluationError
 from ..semantics import typed_tree as c

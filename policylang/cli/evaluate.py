@@ -229,7 +229,7 @@ def _sources(policy: Policy) -> dict[str, Any]:
 def render_decision(decision: Decision, policy: Policy) -> str:
     """A decision as a small table: each output, its value and where it came from; every text from the
     policy or the facts on one line, its control characters escaped."""
-    from ..engine.evaluator import to_json_value  # deferred: start-up (the evaluator loads networkx and pydantic)
+    from ..core.json_codec import to_json_value
 
     name = one_line(decision.policy_name)
     lines = [f"policy {name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
@@ -260,7 +260,7 @@ def render_decision(decision: Decision, policy: Policy) -> str:
 
 
 def _show(value: Any) -> str:
-    from ..engine.evaluator import to_json_value  # deferred: start-up (the evaluator loads networkx and pydantic)
+    from ..core.json_codec import to_json_value
 
     as_json = to_json_value(value)
     if isinstance(as_json, list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .encoding import decode_value, encode_value
+from ..core.json_codec import decode_value, encode_value
 from .errors import LogError
 from .log import DecisionLog
 from .records import Anchor, LoggedDecision, Problem, Records, Replay, Unreadable, VerifyReport

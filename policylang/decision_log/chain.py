@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from .encoding import canonical, column
+from ..core.json_codec import canonical, column
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first record."""

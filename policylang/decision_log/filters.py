@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..core.json_codec import canonical, to_json_value
 from ..core.values import (
     Duration,
     ValueParseError,
@@ -20,7 +21,6 @@ from ..core.values import (
     parse_string_literal,
 )
 from .chain import timestamp
-from .encoding import canonical
 from .errors import ErrorFactory
 
 
@@ -48,8 +48,6 @@ def where_matcher(items: Sequence[str], error: ErrorFactory) -> Callable[[dict[s
 
 def _normalised(text: str) -> str:
     """A value as the language writes it: `240m` -> `4h`, `10_000` -> `10000`, `"a"` -> `a`; else the text."""
-    # deferred: start-up (the evaluator loads networkx: `policy log` never decides)
-    from ..engine.evaluator import to_json_value
 
     if len(text) >= 2 and text[0] == text[-1] == '"':
         try:

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.json_codec import column
 from .backends import open_storage
 from .chain import COLUMNS, FIELDS, GENESIS, IDS, JSON_COLUMNS, SELECT, chain_hash, timestamp
-from .encoding import column, encode_facts, facts_column
+from .encoding import encode_facts, facts_column
 from .errors import LogError
 from .filters import moment, where_matcher
 from .records import Anchor, LoggedDecision, Records, Replay, Unreadable, VerifyReport

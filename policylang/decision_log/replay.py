@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.json_codec import canonical
 from ..engine.facts import FactsError
 from ..engine.loading import PolicyError, compile_snapshot
 from ..engine.runtime import EvaluationError
 from ..semantics.typed_tree import legacy_rule_ids
-from .encoding import canonical
 from .errors import ErrorFactory, LogError
 from .records import LoggedDecision, Replay
 

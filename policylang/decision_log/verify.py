@@ -11,9 +11,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..core.json_codec import column
 from ..engine.loading import PolicyError, compile_snapshot
 from .chain import FIELDS, GENESIS, SELECT, chain_hash, hash_matches
-from .encoding import column
 from .errors import ErrorFactory, printable
 from .records import Anchor, Problem, ProblemKind, VerifyReport
 from .schema import HEAD_KEPT, HEAD_KEY

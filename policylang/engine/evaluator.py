@@ -11,15 +11,15 @@ import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from ..core.diagnostics import Diagnostic, did_you_mean, internal_error
 from ..core.errors import PolicylangError, UsageError
+from ..core.json_codec import to_json_value as to_json_value  # its home until issue 13; still importable here
 from ..core.resolution import Resolved
-from ..core.values import MISSING, Duration, format_datetime, format_decimal, format_duration
+from ..core.values import format_datetime
 from ..semantics.typed_tree import Arithmetic, CheckedPolicy, Negate, policy_expressions, walk
 from ..syntax.parser import collector_paused
 from .answers import Trace, WhyNot
@@ -288,34 +288,6 @@ def _known_outputs(policy: CheckedPolicy, outputs: Iterable[str]) -> set[str]:
 
 def _as_list(items: str | Iterable[str]) -> list[str]:
     return [items] if isinstance(items, str) else list(items)
-
-
-def to_json_value(value: Any) -> Any:
-    """A runtime value in JSON: durations as normalised literals, sets as sorted lists, decimals as numbers."""
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, Decimal):
-        # A JSON number only where it is exact; otherwise the exact decimal as text, never a rounded float.
-        if value == value.to_integral_value():
-            return int(value) if abs(value) < 2**53 else format_decimal(value).removesuffix(".0")
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else format_decimal(value)
-    if isinstance(value, Duration):
-        return format_duration(value)
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set):
-        # In the values' own order (durations by length, dates by time), not by their text.
-        try:
-            ordered = sorted(value)
-        except TypeError:
-            ordered = sorted(value, key=lambda v: (str(type(v)), str(v)))
-        return [to_json_value(v) for v in ordered]
-    if value is MISSING:
-        return None
-    return str(value)
 
 
 class Policy:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..core.datatypes import BOOL
+from ..core.json_codec import to_json_value
 from ..core.values import MISSING
 
 # The trace's shapes are the engine's (Policy.trace returns them); importable from here as documented.
@@ -25,7 +26,7 @@ from ..engine.answers import OutputTrace as OutputTrace
 from ..engine.answers import RuleTrace as RuleTrace
 from ..engine.answers import Trace as Trace
 from ..engine.codegen import CodeGen, Names
-from ..engine.evaluator import Decision, to_json_value
+from ..engine.evaluator import Decision
 from ..engine.runtime import ARITHMETIC, bool3, helpers
 from ..semantics import typed_tree as c
 

@@ -26,6 +26,7 @@ from ..core import operators as ops
 from ..core.datatypes import BOOL, SetOf
 from ..core.diagnostics import did_you_mean
 from ..core.errors import UsageError
+from ..core.json_codec import to_json_value
 from ..core.resolution import Resolved
 from ..core.values import MISSING, Duration, same_value
 from ..core.yaml_exact import exact_yaml_loader
@@ -34,7 +35,7 @@ from ..core.yaml_exact import exact_yaml_loader
 from ..engine.answers import Candidate as Candidate
 from ..engine.answers import Change as Change
 from ..engine.answers import WhyNot as WhyNot
-from ..engine.evaluator import Decision, Policy, Record, full_record, recorded, to_json_value
+from ..engine.evaluator import Decision, Policy, Record, full_record, recorded
 from ..engine.facts import converter_for
 from ..engine.runtime import EvaluationError
 from ..semantics import typed_tree as c

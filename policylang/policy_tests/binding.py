@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.datatypes import describe
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
-from ..engine.evaluator import to_json_value
+from ..core.json_codec import to_json_value
 from ..engine.facts import converter_for
 from ..semantics.typed_tree import legacy_rule_ids
 from .model import CaseSpec, Expected, RuleRef

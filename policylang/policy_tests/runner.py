@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api import PolicyError, load
 from ..core.diagnostics import Code, Diagnostic, Label, error
-from ..engine.evaluator import to_json_value
+from ..core.json_codec import to_json_value
 from ..engine.facts import FactsError
 from ..engine.runtime import ConflictError, EvaluationError
 from .binding import ABSENT, BoundCase, bind, show
