@@ -29,6 +29,7 @@ from typing import Any
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from ..core.json_codec import to_json_value
 from ..core.resolution import Resolved, resolution_of
+from ..core.spelling import spell_value
 from ..core.values import MISSING, order_key, same_value
 from ..engine.evaluator import Policy, full_record
 from ..engine.facts import FactsError, fact_default
@@ -905,9 +906,4 @@ def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str,
 
 
 def _shown(value: Any) -> str:
-    shown = to_json_value(value)
-    if isinstance(shown, bool):
-        return "true" if shown else "false"
-    if isinstance(shown, list):
-        return "{" + ", ".join(map(str, shown)) + "}"
-    return str(shown)
+    return spell_value(value, absent="None", text=str)

@@ -260,11 +260,10 @@ def render_decision(decision: Decision, policy: Policy) -> str:
 
 
 def _show(value: Any) -> str:
-    from ..core.json_codec import to_json_value
+    from ..core.spelling import spell_value
 
-    as_json = to_json_value(value)
-    if isinstance(as_json, list):
-        return "{" + ", ".join(shown_value(str(v)) for v in as_json) + "}"
-    if isinstance(as_json, bool):
-        return "true" if as_json else "false"
-    return shown_value(str(as_json))
+    return spell_value(value, absent="None", text=shown_value, other=_number)
+
+
+def _number(value: Any) -> str:
+    return shown_value(str(value))

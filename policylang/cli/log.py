@@ -17,6 +17,7 @@ from policylang import Code, ExitCode, PolicyError, compile_snapshot
 
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
 from ..core.diagnostics import did_you_mean
+from ..core.spelling import spell
 from ..core.values import (
     Duration,
     format_datetime,
@@ -241,14 +242,13 @@ def _recorded(moment: datetime) -> str:
 
 
 def _show(value: Any) -> str:
-    """A stored (JSON) output value as `policy eval` shows it: sets in braces, booleans in lowercase."""
-    if isinstance(value, list):
-        return "{" + ", ".join(_show(v) for v in value) + "}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "-"
-    return shown_value(str(value)) if not isinstance(value, dict) else json_text(value)
+    """A stored (JSON) output value as `policy eval` shows it (core.spelling): sets in braces, booleans in
+    lowercase, no value as `-`."""
+    return spell(value, absent="-", text=shown_value, other=_other)
+
+
+def _other(value: Any) -> str:
+    return json_text(value) if isinstance(value, dict) else shown_value(str(value))
 
 
 def _show_given(value: Any) -> str:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import html
 import io
 import json
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..core.resolution import RESOLUTIONS
-from ..core.source import LINE_OR_DIRECTION_CONTROL
+from ..core.spelling import spell
 from ..engine.answers import ConditionPart, OutputTrace, RuleTrace, Trace, WhyNot
 
 if TYPE_CHECKING:
@@ -91,30 +90,6 @@ def _phrase(resolution: str) -> str:
     return entry.phrase if entry is not None else resolution
 
 
-def literal(value: Any) -> str:
-    """A JSON value as the policy language writes it: `4h`, `premium`, `{a, b}`; null is missing."""
-    if value is None:
-        return "missing"
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "{" + ", ".join(literal(v) for v in value) + "}"
-    if isinstance(value, str) and not _PLAIN.fullmatch(value):
-        quoted = json.dumps(value, ensure_ascii=False)  # quoted, with newlines, quotes and C0 escaped
-        # DEL, C1, lone surrogates, U+2028 and the bidi controls too
-        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
-    return str(value)
-
-
-_UNSAFE = re.compile(f"[\x7f-\x9f\ud800-\udfff{LINE_OR_DIRECTION_CONTROL}]")
-
-
-_PLAIN = re.compile(r"[\w.:+-]+")
-"""Text shown without quotes: symbols, numbers, durations, dates and times. Anything else (spaces,
-commas, quotes, braces, newlines, the empty string) is quoted, so no value can look like another
-or break a line of the tree."""
-
-
 def mark(result: bool | None) -> str:
     return {True: "✓", False: "✗", None: "?"}[result]
 
@@ -125,9 +100,9 @@ def headline(output: OutputTrace) -> tuple[str, str]:
     if output.status == "value":
         rules = ", ".join(output.winners)
         how = f"set by {rules} ({output.resolution}: {_phrase(output.resolution)})"
-        return f"{name} = {literal(output.value)}", how
+        return f"{name} = {spell(output.value)}", how
     if output.status == "default":
-        return f"{name} = {literal(output.value)}", "the default: no rule that sets it matched"
+        return f"{name} = {spell(output.value)}", "the default: no rule that sets it matched"
     if output.status == "conflict":
         clash = ", ".join(output.conflicting)
         return f"{name}: conflict", f"{clash} disagree and `resolve {output.resolution}` cannot choose"
@@ -140,7 +115,7 @@ def rule_line(rule: RuleTrace, output: OutputTrace) -> str:
     priority = f" priority {rule.priority}" if output.resolution == "priority" else ""
     if not rule.matched:
         return f"{mark(False)} {rule.rule}{priority} did not match, so `{rule.sets}` did not apply {where}"
-    value = literal(rule.proposes)
+    value = spell(rule.proposes)
     computed = "=" in rule.sets and not rule.sets.endswith((f"= {value}", f'= "{value}"'))
     proposed = f"`{rule.sets}`" + (f" → {value}" if computed else "")
     if rule.rule in output.conflicting:
@@ -165,7 +140,7 @@ def part_pieces(part: ConditionPart) -> tuple[str, str, str]:
     if part.kind == "segment":
         # A segment read again is shown in full only the first time (trace.py).
         return mark(part.result), part.text, "(segment)" if part.parts else "(segment, shown above)"
-    reads = "; ".join(f"{name} is {literal(value)}" for name, value in part.reads.items())
+    reads = "; ".join(f"{name} is {spell(value)}" for name, value in part.reads.items())
     if part.result is None:
         reads += " (unknown: it reads a missing fact)"
     return mark(part.result), part.text, reads.strip()
@@ -183,7 +158,7 @@ def header_lines(explained: Explanation) -> list[str]:
     decision_id = explained.decision.get("id")
     if decision_id:
         lines.append(f"Decision id: {decision_id}")
-    facts = ", ".join(f"{name} = {literal(value)}" for name, value in trace.facts.items())
+    facts = ", ".join(f"{name} = {spell(value)}" for name, value in trace.facts.items())
     lines.append(f"Facts: {facts or 'none'}")
     if trace.missing:
         lines.append(
@@ -193,7 +168,7 @@ def header_lines(explained: Explanation) -> list[str]:
         )
     read = _derived_read(trace)
     if read:
-        lines.append("Segments and lets: " + ", ".join(f"{key} = {literal(trace.derived[key])}" for key in read))
+        lines.append("Segments and lets: " + ", ".join(f"{key} = {spell(trace.derived[key])}" for key in read))
     return lines
 
 
@@ -298,7 +273,7 @@ def why_not_items(answer: WhyNot) -> list[tuple[str, list[str]]]:
 
 
 def _changes(changes: Iterable[Any]) -> str:
-    return ", ".join(f"{c.fact} = {literal(c.to)}" for c in changes)
+    return ", ".join(f"{c.fact} = {spell(c.to)}" for c in changes)
 
 
 # --- Markdown ------------------------------------------------------------------------------------

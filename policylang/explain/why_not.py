@@ -28,6 +28,7 @@ from ..core.diagnostics import did_you_mean
 from ..core.errors import UsageError
 from ..core.json_codec import to_json_value
 from ..core.resolution import Resolved
+from ..core.spelling import spell
 from ..core.values import MISSING, Duration, same_value
 from ..core.yaml_exact import exact_yaml_loader
 
@@ -39,7 +40,6 @@ from ..engine.evaluator import Decision, Policy, Record, full_record, recorded
 from ..engine.facts import converter_for
 from ..engine.runtime import EvaluationError
 from ..semantics import typed_tree as c
-from .rendering import literal
 
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
@@ -68,7 +68,7 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
     checked = policy.checked
     output_name, target = _question(checked, wanted, value)
     output = checked.outputs[output_name]
-    shown = literal(to_json_value(target))
+    shown = spell(to_json_value(target))
     current = decision.outputs.get(output_name, MISSING)
     if current is not MISSING and same_value(current, target):
         return WhyNot(output=output_name, wanted=shown, status="already", summary=f"{output_name} is already {shown}.")
@@ -78,14 +78,14 @@ def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
     if not able and not by_default:
         values = sorted(
             {
-                literal(to_json_value(a.value.value))
+                spell(to_json_value(a.value.value))
                 for rule in setters
                 for a in rule.actions
                 if a.output == output_name and isinstance(a.value, c.Const)
             }
         )
         said = f" Its rules set {', '.join(values)}." if values else " No rule sets it."
-        default = f" Its default is {literal(to_json_value(output.default))}." if output.has_default else ""
+        default = f" Its default is {spell(to_json_value(output.default))}." if output.has_default else ""
         return WhyNot(
             output=output_name,
             wanted=shown,
@@ -279,7 +279,7 @@ class _Search:
         """The default: the fewest facts to change so that no rule that sets the output applies."""
         declared = self.checked.outputs[self.output]
         location = f"{declared.span.file}:{declared.span.line}" if declared.span else self.checked.root
-        sets = f"{self.output} = {literal(to_json_value(declared.default))} (the default)"
+        sets = f"{self.output} = {spell(to_json_value(declared.default))} (the default)"
         setters = [r for r in self.checked.rules if any(a.output == self.output for a in r.actions)]
         order = list(self.checked.facts)
         facts = sorted(self._facts_read(setters), key=order.index)
@@ -334,8 +334,8 @@ class _Search:
                     text += f" so that `{other}` no longer applies"
                     break
             if text is None:
-                was = literal(_json(self.values.get(name, MISSING), to_json_value))
-                to = "leave it out" if value is MISSING else f"change to `{literal(_json(value, to_json_value))}`"
+                was = spell(_json(self.values.get(name, MISSING), to_json_value))
+                to = "leave it out" if value is MISSING else f"change to `{spell(_json(value, to_json_value))}`"
                 why = []
                 if stopped:
                     why.append(f"{_names(stopped)} no longer {'applies' if len(stopped) == 1 else 'apply'}")
@@ -455,8 +455,8 @@ class _Search:
         for a rule the change stops, as it must come out for that rule to fail, in words."""
         fact = self.checked.facts[name]
         old = self.values.get(name, MISSING)
-        was = literal(_json(old, to_json))
-        example = "leave it out" if value is MISSING else f"for example `{literal(_json(value, to_json))}`"
+        was = spell(_json(old, to_json))
+        example = "leave it out" if value is MISSING else f"for example `{spell(_json(value, to_json))}`"
         candidates = set(map(id, self.comparisons_by_fact.get(name, [])))
         for expr, negated in _atoms_of(rule, self.checked):
             if id(expr) not in candidates and not (isinstance(expr, c.FactRef) and expr.name == name):
@@ -527,7 +527,7 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
 
     def words(op: str, *values: Any) -> str:
         op = _NEGATED.get(op, op) if negated else op
-        shown = " and ".join(f"`{literal(to_json(v))}`" for v in values)
+        shown = " and ".join(f"`{spell(to_json(v))}`" for v in values)
         return f"{_NEEDS[op]} {shown}"
 
     if isinstance(expr, c.Compare):
@@ -619,7 +619,7 @@ def _current(decision: Decision, output: str, to_json: Any) -> str:
     if output in decision.conflicts:
         return "in conflict (its rules disagree)"
     value = decision.outputs.get(output, MISSING)
-    return "without a value" if value is MISSING else literal(to_json(value))
+    return "without a value" if value is MISSING else spell(to_json(value))
 
 
 def _facts(count: int) -> str:

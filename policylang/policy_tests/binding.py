@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.datatypes import describe
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
 from ..core.json_codec import to_json_value
+from ..core.spelling import spell
 from ..engine.facts import converter_for
 from ..semantics.typed_tree import legacy_rule_ids
 from .model import CaseSpec, Expected, RuleRef
@@ -110,15 +111,13 @@ def _unknown_rule(ref: RuleRef, rule_ids: list[str], root: str, renamed: str | N
 _BARE = re.compile(r"^[\w.:+-]+$")
 
 
+def _quoted_unless_bare(text: str) -> str:
+    # Unlike an explanation, a test report leaves C1 and bidi characters as they are (the CLI escapes
+    # what it prints) and keeps a text ending in one newline bare (`$` matches before it): kept as it was.
+    return text if _BARE.match(text) else json.dumps(text, ensure_ascii=False)
+
+
 def show(value: Any) -> str:
-    """A JSON value (`to_json_value`) as the language writes it: `4h`, `true`, `{a, b}`, `priority`;
-    text that would not read back as itself is quoted."""
-    if value is None:
-        return "no value"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "{" + ", ".join(show(v) for v in value) + "}"
-    if isinstance(value, str) and not _BARE.match(value):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """A JSON value (`to_json_value`) as the language writes it (core.spelling): `4h`, `true`, `{a, b}`,
+    `priority`; text that would not read back as itself is quoted."""
+    return spell(value, absent="no value", text=_quoted_unless_bare)
