@@ -79,12 +79,17 @@ def order_key(t: Type) -> Callable[[Any], Any] | None:
     moments in UTC (a date is the start of its day); None where Python's own order is the language's
     (numbers, strings, bools)."""
     if isinstance(t, EnumOf):
-        return {m: i for i, m in enumerate(t.members)}.__getitem__
+        return enum_ranks(t.members).__getitem__
     if t == DURATION:
         return _total_seconds
     if t in (DATE, DATETIME):
         return as_datetime
     return None
+
+
+def enum_ranks(members: tuple[str, ...]) -> dict[str, int]:
+    """An enum's members by their place in its declaration, which is the order `<` and `resolve min` use."""
+    return {member: index for index, member in enumerate(members)}
 
 
 _total_seconds = operator.attrgetter("total_seconds")

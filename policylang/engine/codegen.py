@@ -22,7 +22,7 @@ from typing import Any, assert_never
 
 from ..core import operators as ops
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
-from ..core.values import Duration, as_datetime
+from ..core.values import Duration, as_datetime, enum_ranks
 from ..semantics import typed_tree as c
 
 _ATOM_TYPES = (c.Compare, c.Membership, c.Between, c.Presence)
@@ -331,7 +331,7 @@ class CodeGen:
 
     def _enum_key(self, members: tuple[str, ...]) -> Any:
         """Enums order by declaration: compare member positions through a precomputed table."""
-        ranks = {member: index for index, member in enumerate(members)}
+        ranks = enum_ranks(members)
         table_key = ("enum-rank", members)
         if table_key not in self._constant_ids:
             name = f"K{len(self._constant_ids)}"

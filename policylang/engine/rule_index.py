@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.datatypes import DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type
-from ..core.values import Duration
+from ..core.values import order_key
 from ..semantics import typed_tree as c
 
 LEAF_SIZE = 24
@@ -76,11 +76,11 @@ _EQUALITY_TYPES = (STRING, INT)
 _RANGE_TYPES = (INT, NUMBER, DURATION)
 
 
-def key_of(value: Any) -> Any:
-    """The comparable key of a constant: durations by total seconds, numbers as they are."""
-    if isinstance(value, Duration):
-        return value.total_seconds
-    return value
+def key_of(t: Type, value: Any) -> Any:
+    """The comparable key of a constant compared with a fact of type `t` (core.values.order_key):
+    durations by total seconds, numbers as they are."""
+    order = order_key(t)
+    return value if order is None else order(value)
 
 
 def constraints(
@@ -183,7 +183,8 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
     ):
         ranged = _same_kind(atom.value.type, atom.low.type) and _same_kind(atom.value.type, atom.high.type)
         if atom.value.type in _RANGE_TYPES and ranged:
-            _narrow_range(facts, atom.value.name, key_of(atom.low.value), True, key_of(atom.high.value), True)
+            low, high = key_of(atom.value.type, atom.low.value), key_of(atom.value.type, atom.high.value)
+            _narrow_range(facts, atom.value.name, low, True, high, True)
         return
     else:
         return
@@ -191,7 +192,7 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
     if op == "==" and _equality_fact(fact_type):
         _narrow_values(facts, fact, frozenset({value}))
     elif op in ("<", "<=", ">", ">=") and fact_type in _RANGE_TYPES and _same_kind(fact_type, atom.right.type):
-        key = key_of(value)
+        key = key_of(fact_type, value)
         if op in (">", ">="):
             _narrow_range(facts, fact, key, op == ">=", None, True)
         else:
