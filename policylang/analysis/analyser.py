@@ -28,7 +28,7 @@ from typing import Any
 
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from ..core.json_codec import to_json_value
-from ..core.resolution import Resolved, resolution_of
+from ..core.resolution import Prefer, Resolved, resolution_of
 from ..core.spelling import spell_value
 from ..core.values import MISSING, order_key, same_value
 from ..engine.evaluator import Policy, full_record
@@ -600,7 +600,8 @@ class _Analysis:
             return None  # never report what the real evaluator does not show
         resolution = self.checked.outputs[output].resolution
         a, b = self._rule(first), self._rule(second)
-        why = f"equal priorities ({a.priority})" if resolution == "priority" else f"`resolve {resolution}`"
+        by_priority = resolution_of(resolution).prefer is Prefer.HIGHER_PRIORITY
+        why = f"equal priorities ({a.priority})" if by_priority else f"`resolve {resolution}`"
         first_text, second_text = _written(a, output, first_value), _written(b, output, second_value)
         return error(
             Code.CONFLICT,
@@ -778,10 +779,10 @@ class _Analysis:
         `resolve first`, of at least i's priority under `resolve priority`. Without i a rule
         between them could otherwise win (or break a tie) where i did."""
         for output in self._outputs_of(i):
-            resolution = self.checked.outputs[output].resolution
-            if resolution == "first" and not j < i:
-                return False
-            if resolution == "priority" and self.rules[j].priority < self.rules[i].priority:
+            resolution = resolution_of(self.checked.outputs[output].resolution)
+            if not resolution.ranks_rules:
+                continue  # the values decide, wherever the rules stand
+            if resolution.rank(j, self.rules[j].priority, None) < resolution.rank(i, self.rules[i].priority, None):
                 return False
         return True
 

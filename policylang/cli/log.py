@@ -254,7 +254,7 @@ def _other(value: Any) -> str:
 def _show_given(value: Any) -> str:
     """A fact as the caller gave it, with its Python type where JSON would not tell it."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return spell(value)
     if value is None:
         return "null"
     if isinstance(value, str):

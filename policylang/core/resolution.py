@@ -72,6 +72,11 @@ class Resolution:
         return 0
 
     @property
+    def ranks_rules(self) -> bool:
+        """Whether a proposal's rank depends only on its rule (its place or priority), not on its value."""
+        return self.prefer in (Prefer.NOTHING, Prefer.EARLIER_RULE, Prefer.HIGHER_PRIORITY)
+
+    @property
     def may_conflict(self) -> bool:
         """Whether matching rules can disagree in a way this resolution cannot decide."""
         return self.combine is Combine.AGREE

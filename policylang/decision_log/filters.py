@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..core.json_codec import canonical, to_json_value
+from ..core.spelling import spell
 from ..core.values import (
     Duration,
     ValueParseError,
@@ -76,7 +77,7 @@ def _normalised(text: str) -> str:
 
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return spell(value)
     if isinstance(value, str):
         return value
     if isinstance(value, int | float):

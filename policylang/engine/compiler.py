@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from ..core.datatypes import BOOL, DURATION
-from ..core.resolution import Resolved
+from ..core.resolution import Resolved, resolution_of
 from ..semantics import typed_tree as c
 from . import first_hit, rule_index, runtime
 from .codegen import CodeGen, Names
@@ -89,7 +89,7 @@ class _Builder:
             output = policy.outputs[name]
             self.graph.add_node(("output", name), kind="output", type=str(output.type), resolution=output.resolution)
             # Absent without a default; conflicted (seen as missing in "mark" mode) if it can conflict.
-            if not output.has_default or output.resolution in ("unique", "priority"):
+            if not output.has_default or resolution_of(output.resolution).may_conflict:
                 self.names.maybe_missing.add(f"o{i}")
         for i, (key, derived) in enumerate(policy.derived.items()):
             self.names.derived[key] = f"d{i}"
@@ -243,7 +243,7 @@ class _Builder:
         yield "    out = {}"
         yield "    bad = None"
         for i, (name, output) in enumerate(self.policy.outputs.items()):
-            always = output.has_default and output.resolution not in ("unique", "priority")
+            always = output.has_default and not resolution_of(output.resolution).may_conflict
             if always:
                 yield f"    out[{name!r}] = r{i}"
                 continue

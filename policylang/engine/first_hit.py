@@ -152,7 +152,7 @@ def _ordered(strategy: str, output: c.Output, entries: list[_Entry]) -> list[_En
 def _conflicts_after(strategy: str, ordered: list[_Entry], position: int) -> list[_Entry]:
     """The later proposals that would make a conflict if they matched along with the one at `position`."""
     resolution = resolution_of(strategy)
-    if not resolution.may_conflict:
+    if not resolution.may_conflict or not resolution.ranks_rules:
         return []
     chosen = ordered[position]
     found = []

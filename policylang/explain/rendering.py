@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core.resolution import RESOLUTIONS
+from ..core.resolution import RESOLUTIONS, Prefer, resolution_of
 from ..core.spelling import spell
 from ..engine.answers import ConditionPart, OutputTrace, RuleTrace, Trace, WhyNot
 
@@ -112,7 +112,7 @@ def headline(output: OutputTrace) -> tuple[str, str]:
 def rule_line(rule: RuleTrace, output: OutputTrace) -> str:
     """What became of one rule for one output."""
     where = f"({rule.location})"
-    priority = f" priority {rule.priority}" if output.resolution == "priority" else ""
+    priority = f" priority {rule.priority}" if resolution_of(output.resolution).prefer is Prefer.HIGHER_PRIORITY else ""
     if not rule.matched:
         return f"{mark(False)} {rule.rule}{priority} did not match, so `{rule.sets}` did not apply {where}"
     value = spell(rule.proposes)

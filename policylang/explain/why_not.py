@@ -27,7 +27,7 @@ from ..core.datatypes import BOOL, SetOf
 from ..core.diagnostics import did_you_mean
 from ..core.errors import UsageError
 from ..core.json_codec import to_json_value
-from ..core.resolution import Resolved
+from ..core.resolution import Prefer, Resolved, resolution_of
 from ..core.spelling import spell
 from ..core.values import MISSING, Duration, same_value
 from ..core.yaml_exact import exact_yaml_loader
@@ -213,11 +213,14 @@ def _can_propose(rule: c.CheckedRule, output_name: str, target: Any, output: c.O
         if not isinstance(action.value, c.Const):
             return True
         proposed = action.value.value
-        if action.op == "add" or output.resolution == "union":
+        if action.op == "add" or resolution_of(output.resolution).needs_every_match:
             if isinstance(target, frozenset) and frozenset(proposed) <= target:
                 return True
         elif same_value(proposed, target) or (
-            output.type == BOOL and output.resolution == "all" and target is False and proposed is False
+            output.type == BOOL
+            and resolution_of(output.resolution).prefer is Prefer.FALSE
+            and target is False
+            and proposed is False
         ):
             return True
     return False

@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error
 from ..core.source import SourceFile, Span
+from ..core.spelling import spell
 from ..core.yaml_exact import MAX_NESTING, exact_yaml_loader, foreign_tag, nesting_error
 
 _PLAIN_VALUES = "test files hold plain values: text, numbers, true and false, lists and mappings"
@@ -218,7 +219,7 @@ def describe(node: Node, document: YamlDocument) -> str:
     if value is None:
         return "empty (null)"
     if isinstance(value, bool):
-        return f"the boolean {'true' if value else 'false'}"
+        return f"the boolean {spell(value)}"
     if isinstance(value, str):
         return "an empty text" if not value.strip() else f'the text "{value}"'
     return f"`{node.value}`" if isinstance(node, ScalarNode) else "a value"

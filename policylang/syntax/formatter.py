@@ -16,6 +16,7 @@ from typing import assert_never
 
 from ..core import operators as ops
 from ..core.diagnostics import Code, Diagnostic, error
+from ..core.spelling import spell
 from ..core.values import Duration, format_datetime, format_decimal, format_duration, quote_string
 from . import nodes as n
 from .parser import parse
@@ -94,7 +95,7 @@ def unparse_literal(lit: n.Literal) -> str:
     if lit.kind == "string":
         return quote_string(str(value))
     if lit.kind == "bool":
-        return "true" if value else "false"
+        return spell(bool(value))
     if lit.kind == "int":
         return str(int(value))
     if lit.kind == "number":
