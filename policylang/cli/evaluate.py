@@ -10,6 +10,8 @@ from policylang import ExitCode, PolicyError, load, render_text
 
 from ..core.diagnostics import to_dict
 from ..core.facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
+from ..core.json_codec import to_json_value
+from ..core.spelling import spell_value
 from .files import import_root_option
 from .terminal import json_text, one_line, safe_text, shown_value
 
@@ -229,8 +231,6 @@ def _sources(policy: Policy) -> dict[str, Any]:
 def render_decision(decision: Decision, policy: Policy) -> str:
     """A decision as a small table: each output, its value and where it came from; every text from the
     policy or the facts on one line, its control characters escaped."""
-    from ..core.json_codec import to_json_value
-
     name = one_line(decision.policy_name)
     lines = [f"policy {name} ({decision.policy_hash[:12]}) as of {to_json_value(decision.as_of)}"]
     if decision.id:
@@ -260,8 +260,6 @@ def render_decision(decision: Decision, policy: Policy) -> str:
 
 
 def _show(value: Any) -> str:
-    from ..core.spelling import spell_value
-
     return spell_value(value, absent="None", text=shown_value, other=_number)
 
 
