@@ -89,6 +89,15 @@ class _Replayed:
             self._resolved[output] = self.graph.resolvers[index](self.proposals[index])
         return self._resolved[output]
 
+    def values(self, output: str, first: str, second: str) -> tuple[Any, ...]:
+        """The values two rules propose for the output in this decision, if both are among the
+        conflicting and they differ; else ()."""
+        if not {first, second} <= self.conflicting(output):
+            return ()
+        proposed = {x.rule: x.value for x in self.resolution(output).conflicting}
+        a, b = proposed[first], proposed[second]
+        return () if _agree(a, b) else (a, b)
+
     def conflicting(self, output: str) -> set[str]:
         """The rules whose values for the output conflict in this decision."""
         if output not in self.conflicted:
@@ -171,6 +180,7 @@ class _Analysis:
         pending = list(self.setters[output])
         seen_outputs = {output}
         seen_derived: set[str] = set()
+        read_by: dict[int, set[str]] = {}
         while pending:
             index = pending.pop()
             if index in rules:
@@ -201,10 +211,38 @@ class _Analysis:
             reasons += [f"`{f}` takes too many values to try them all" for f in sorted(set(taint.inexact))]
             if reasons:
                 outside[index] = reasons
+            read_by[index] = found.outputs
             for read in found.outputs - seen_outputs:
                 seen_outputs.add(read)
                 pending.extend(self.setters[read])
+        self._through_outputs(rules, outside, read_by)
         return Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
+
+    def _through_outputs(self, rules: list[int], outside: dict[int, list[str]], read_by: dict[int, set[str]]) -> None:
+        """Marks outside the fragment every rule that reads an output some rule outside it sets,
+        transitively: the classes of the facts do not decide such an output's value (it is computed,
+        or set where the analysis cannot follow), so they do not decide the reader's condition either,
+        and trying every class proves nothing about it (`if value > 200` with `value = response_time`)."""
+        unsure: dict[str, int] = {}
+        """output -> a rule outside the fragment that sets it"""
+        changed = True
+        while changed:
+            changed = False
+            for i in rules:
+                if i in outside:
+                    for name in self._outputs_of(i):
+                        if name not in unsure:
+                            unsure[name] = i
+                            changed = True
+                    continue
+                read = sorted(read_by[i] & unsure.keys())
+                if read:
+                    outside[i] = [
+                        f"it reads `{name}`, whose value the analysis cannot follow (see rule "
+                        f"`{self.rules[unsure[name]].id}`)"
+                        for name in read[:3]
+                    ]
+                    changed = True
 
     def _taints(self) -> dict[str, _Taint]:
         """Per segment and let, why a rule reading it is outside the fragment (through the ones it
@@ -236,7 +274,7 @@ class _Analysis:
                 found.outputs |= value.outputs
                 found.derived |= value.derived
                 if not isinstance(action.value, c.Const):
-                    found.outside.append("an action computes its value")
+                    found.outside.append(_computed(action))
             found.outside = list(dict.fromkeys(found.outside))
             self._direct_reads[i] = found
         return self._direct_reads[i]
@@ -578,6 +616,10 @@ class _Analysis:
 
     # --- findings ---
 
+    def computing_on(self, output: str, *rule_ids: str) -> bool:
+        """Whether any of the rules sets the output to a computed value (which differs by facts)."""
+        return any(output in self.computing[self.position[r]] for r in rule_ids)
+
     def _rule(self, rule_id: str) -> c.CheckedRule:
         return self.rules[self.position[rule_id]]
 
@@ -592,12 +634,18 @@ class _Analysis:
         plainest: bool = False,
     ) -> Diagnostic | None:
         def shows_it(witness: dict[str, Any]) -> bool:
+            # Both among the conflicting, with values that differ: a third rule can keep the output
+            # conflicted where two computed values happen to agree.
             replayed = self._replay(witness)
-            return replayed is not None and {first, second} <= replayed.conflicting(output)
+            return replayed is not None and len(replayed.values(output, first, second)) == 2
 
         witness = self._minimal(values, shows_it, trials=not plainest)
         if witness is None:
             return None  # never report what the real evaluator does not show
+        if self.computing_on(output, first, second):  # (as at the witness, not where it was found)
+            replayed = self._replay(witness)
+            assert replayed is not None  # it has just shown the conflict
+            first_value, second_value = replayed.values(output, first, second)
         resolution = self.checked.outputs[output].resolution
         a, b = self._rule(first), self._rule(second)
         by_priority = resolution_of(resolution).prefer is Prefer.HIGHER_PRIORITY
@@ -863,6 +911,18 @@ def _lets_that_compute(keys: list[str]) -> list[str]:
         return [f"it reads the let `{key}`, which computes" for key in keys]
     named = ", ".join(f"`{key}`" for key in keys[:3])
     return [f"it reads the lets {named} and others, which compute"]
+
+
+def _computed(action: c.Assignment) -> str:
+    """Why an action that sets a computed value leaves the fragment, naming where the value comes from."""
+    value = action.value
+    if isinstance(value, c.FactRef):
+        return f"`{action.output}` is copied from `{value.name}`, whose values the analysis does not enumerate"
+    facts = sorted(reads(value).facts)
+    if facts:
+        named = ", ".join(f"`{f}`" for f in facts[:3]) + (" and others" if len(facts) > 3 else "")
+        return f"`{action.output}` is computed from {named}, whose values the analysis does not enumerate"
+    return f"`{action.output}` is computed, and the analysis does not enumerate its values"
 
 
 def _set_bits(mask: int) -> Iterator[int]:

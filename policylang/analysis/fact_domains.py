@@ -19,6 +19,7 @@ reason the analysis is incomplete for the rules that use it.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import itertools
 import math
@@ -48,12 +49,57 @@ class Reads:
     outside: list[str] = field(default_factory=list)
 
 
+def _analysed() -> dict[type, frozenset[str] | None]:
+    """The expression kinds the analysis knows, from the operator table (core/operators.py): every
+    node kind an operator the table does not declare OPAQUE is written with, and for kinds with an
+    `op`, those operators; plus the kinds that are no operator (constants, references, `now`,
+    sets built from values, calls: each function by the table, `opaque_call`)."""
+    table: dict[type, frozenset[str] | None] = dict.fromkeys(
+        (c.Const, c.FactRef, c.OutputRef, c.DerivedRef, c.Now, c.SetLiteral, c.Call)
+    )
+    spellings: dict[type, set[str]] = {}
+    for operator in ops.OPERATORS:
+        if operator.analysis is not ops.Analysis.OPAQUE:
+            spellings.setdefault(getattr(c, operator.node), set()).add(operator.spelling)
+    for kind, spelled in spellings.items():
+        has_op = any(f.name == "op" for f in dataclasses.fields(kind))
+        table[kind] = frozenset(spelled) if has_op else None
+    return table
+
+
+ANALYSED = _analysed()
+"""The expression kinds the analysis knows, and of those with an operator, the operators: each is
+either in the fragment or a known reason to leave it (`reads`). Anything else is opaque (see
+`opaque`): an operator the table declares OPAQUE, or a node kind or operator added without its
+meaning for the analysis, makes the analysis incomplete for what reads it, never silently exact."""
+
+
+def opaque(node: Any) -> str | None:
+    """Why the analysis cannot follow this node at all (a node kind or operator it does not
+    know), or None when it can. The one place the analysis decides what it understands: `reads`
+    and the region builder (regions.py) fail closed on whatever this names, so an operator added
+    to the language is `analysis-incomplete` until its analysis is declared here."""
+    kind = type(node)
+    if kind is c.Call:
+        return opaque_call(node)
+    if kind not in ANALYSED:
+        return f"the analysis does not know `{kind.__name__}`"
+    operators = ANALYSED[kind]
+    if operators is not None and getattr(node, "op", None) not in operators:
+        return f"the analysis does not know the operator `{getattr(node, 'op', '?')}`"
+    return None
+
+
 def reads(expr: c.CheckedExpr) -> Reads:
     """The facts, outputs and derived values an expression reads, and whatever takes it outside the fragment."""
     found = Reads()
     stack: list[Any] = [expr]
     while stack:
         node = stack.pop()
+        if (unknown := opaque(node)) is not None:
+            found.outside.append(unknown)
+            stack.extend(c.children(node))
+            continue
         match node:
             case c.FactRef():
                 found.facts.add(node.name)
@@ -66,10 +112,6 @@ def reads(expr: c.CheckedExpr) -> Reads:
             case c.Arithmetic() | c.Negate():
                 found.outside.append("it computes (arithmetic)")
                 stack.extend(c.children(node))
-            case c.Call():
-                if (reason := opaque_call(node)) is not None:
-                    found.outside.append(reason)
-                stack.extend(c.children(node))
             case c.Compare() | c.Membership():
                 if not (_is_const(node.left) or _is_const(node.right)):
                     found.outside.append("it compares two values that are not constants")
@@ -81,10 +123,15 @@ def reads(expr: c.CheckedExpr) -> Reads:
             case c.SetLiteral():
                 found.outside.append("a set is built from values that are not constants")
                 stack.extend(node.elements)
-            case _:
+            case c.Const():
+                pass
+            case c.Presence() | c.Not() | c.BoolOp() | c.Call():  # (a call opaque_call finds exact)
                 stack.extend(c.children(node))
+            case _:  # (a kind ANALYSED lists but nothing here handles: a bug)
+                raise c.UnhandledNode(node)
         if getattr(node, "type", None) == UNKNOWN:
             found.outside.append("a fact's type is not declared")
+    found.outside = list(dict.fromkeys(found.outside))
     return found
 
 
@@ -110,10 +157,33 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {name: [] for name in policy.facts}
     stack: list[Any] = [d.expr for d in policy.derived.values()] + [r.condition for r in policy.rules]
     lets = affine_lets(policy)
+    computed: dict[str, list[c.CheckedExpr]] = {}
+    """output -> the values rules compute for it (`value = response_time`)"""
+    proposed: dict[str, list[Any]] = {}
+    """output -> its default and the constants rules set it to"""
+    for name, output in policy.outputs.items():
+        proposed[name] = [output.default] if output.has_default else []
+    for rule in policy.rules:
+        for action in rule.actions:
+            if isinstance(action.value, c.Const):
+                proposed[action.output].append(action.value.value)
+            else:
+                computed.setdefault(action.output, []).append(action.value)
+    following: set[str] = set()
+    """The outputs being followed into the values computed for them (an output set from another is
+    followed once: never round a cycle)."""
 
     def compared(side: c.CheckedExpr, value: Any) -> None:
         while isinstance(side, c.DerivedRef) and policy.derived[side.key].kind == "let":
             side = policy.derived[side.key].expr  # `let r = region`: r is compared as region is
+        if isinstance(side, c.OutputRef) and side.name not in following:
+            # An output computed from a fact (`value = response_time`) compared with 200 splits
+            # that fact at 200 too, so that enumerating its classes reaches `value > 200`.
+            following.add(side.name)
+            for expr in computed.get(side.name, []):
+                compared(expr, value)
+            following.discard(side.name)
+            return
         values = list(value) if isinstance(value, frozenset) else [value]
         if isinstance(side, c.FactRef):
             found[side.name].extend(values)
@@ -128,6 +198,10 @@ def constants_by_fact(policy: c.CheckedPolicy) -> dict[str, list[Any]]:
             expr = policy.derived[expr.key].expr
         return expr if isinstance(expr, c.Const) else None
 
+    for name, exprs in computed.items():  # a computed value equal to another rule's, or not
+        for expr in exprs:
+            for value in proposed[name]:
+                compared(expr, value)
     while stack:
         node = stack.pop()
         if isinstance(node, c.Compare | c.Membership):

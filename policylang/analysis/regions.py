@@ -25,7 +25,7 @@ from ..engine.codegen import CodeGen, Names
 from ..engine.runtime import ARITHMETIC, bool3, helpers
 from ..semantics import typed_tree as c
 from .budget import Deadline
-from .fact_domains import Reads, affine, affine_lets, opaque_call
+from .fact_domains import Reads, affine, affine_lets, opaque
 
 MAX_BOXES = 4_096
 """A region of more boxes than this is not pursued: the question is answered by enumeration instead."""
@@ -248,6 +248,8 @@ class Conditions:
 
     def _truth(self, expr: c.CheckedExpr) -> Truth | None:
         full = self.full
+        if opaque(expr) is not None:
+            return None  # a kind or operator the analysis does not know: never guessed at
         match expr:
             case c.Const():
                 return Truth(EVERYTHING, []) if expr.value else Truth([], EVERYTHING)
@@ -421,6 +423,10 @@ class Conditions:
         stack: list[Any] = [expr]
         while stack:
             node = stack.pop()
+            if (unknown := opaque(node)) is not None:
+                found.outside.append(unknown)  # (fails closed: `_atom` takes no condition with a reason)
+                stack.extend(c.children(node))
+                continue
             match node:
                 case c.DerivedRef():
                     inner = self._derived_reads[node.key]
@@ -437,9 +443,6 @@ class Conditions:
                     found.outside.append("it reads `now`")
                 case c.Arithmetic() | c.Negate():
                     found.outside.append("it computes (arithmetic)")
-                case c.Call():
-                    if (reason := opaque_call(node)) is not None:
-                        found.outside.append(reason)
                 case c.Compare() | c.Membership():
                     if not (self._constant(node.left) or self._constant(node.right)):
                         found.outside.append("it compares two values that are not constants")
@@ -448,8 +451,8 @@ class Conditions:
                         found.outside.append("`between` has a bound that is not a constant")
                 case c.SetLiteral():
                     found.outside.append("a set is built from values that are not constants")
-                case c.Const() | c.Presence() | c.BoolOp() | c.Not():
-                    pass  # decided exactly from what they read
+                case c.Const() | c.Presence() | c.BoolOp() | c.Not() | c.Call():
+                    pass  # decided exactly from what they read (a call: where opaque() let it through)
                 case _:
                     raise c.UnhandledNode(node)
             stack.extend(c.children(node))
