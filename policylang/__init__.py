@@ -21,6 +21,7 @@ from .syntax.parser import ParseResult, parse
 # The evaluator pulls in networkx and pydantic (about 0.3 s); `policy check` and `policy fmt` never
 # need them, so these names load on first use.
 _LAZY = {
+    "AnalysisIncompleteWarning": ("analysis.cache", "AnalysisIncompleteWarning"),
     "FormatResult": ("syntax.formatter", "FormatResult"),
     "Decision": ("engine.evaluator", "Decision"),
     "Policy": ("engine.evaluator", "Policy"),
@@ -48,6 +49,7 @@ __version__ = VERSION
 
 __all__ = [
     "MISSING",
+    "AnalysisIncompleteWarning",
     "CheckReport",
     "Code",
     "ConflictError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,10 +192,16 @@ def load(
     must lie under `import_root` (default: the policy file's folder); the standard library is
     always importable.
 
+    A policy whose conflicts the analysis could not rule out on some output (an
+    `analysis-incomplete` note there: its rules compute, or read what the analysis cannot follow)
+    is loaded with an `AnalysisIncompleteWarning` naming those outputs; make that warning an error
+    (`warnings.simplefilter("error", policylang.AnalysisIncompleteWarning)`) to refuse such a
+    policy instead.
+
     `analysis_budget` is the analysis's time in seconds (None: 120; `math.inf`: no limit; zero or
     less is a ValueError). A policy whose analysis runs out of time is refused for the conflicts
-    found by then and otherwise loaded, as one whose analysis is incomplete for other reasons;
-    it is not remembered as clean, so the next `load` analyses it again.
+    found by then and otherwise loaded with that warning, as one whose analysis is incomplete for
+    other reasons; it is not remembered, so the next `load` analyses it again.
     """
     check_unknown_facts(unknown_facts)
     budget = budget_seconds(analysis_budget)
@@ -204,12 +211,21 @@ def load(
         from .analysis import cache as analysis_cache  # deferred: start-up (the analysis loads pydantic and networkx)
 
         try:
-            conflicts = analysis_cache.conflicts(policy, budget)
+            verdict = analysis_cache.verdict(policy, budget)
         except Exception as exc:
             problem = unexpected(exc, "analyse", policy.content_hash)
             raise PolicyError((problem,), policy.checked.sources) from exc
-        if conflicts:
-            raise PolicyError(tuple(conflicts), policy.checked.sources)
+        if verdict.conflicts:
+            raise PolicyError(tuple(verdict.conflicts), policy.checked.sources)
+        if verdict.undecided:
+            named = ", ".join(f"`{name}`" for name in verdict.undecided)
+            warnings.warn(
+                analysis_cache.AnalysisIncompleteWarning(
+                    f"{policy.name}: the analysis could not rule out conflicts on {named}; the policy is "
+                    "loaded, and a conflict raises ConflictError when it happens (`policy check` says why)"
+                ),
+                stacklevel=2,
+            )
     return policy
 
 

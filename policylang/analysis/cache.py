@@ -1,16 +1,19 @@
 """Remembers which policies the static analysis found free of conflicts, by content hash, on disk.
 
-`policylang.load` refuses a policy with conflicts, and analysing a large policy takes seconds; a
-policy that was found clean once (the same text of it and of every import, the same policylang
-version) is not analysed again. Only the clean verdict is stored: a policy with conflicts is
-refused, and analysed afresh each time, so the error shows the current witnesses. The cache is a
-folder of empty marker files: `$POLICYLANG_CACHE_DIR`, else `$XDG_CACHE_HOME/policylang`, else
-`~/.cache/policylang`. A cache that cannot be read or written is simply not used.
+`policylang.load` refuses a policy with conflicts, and warns about one whose conflicts the analysis
+could not rule out; analysing a large policy takes seconds, so a policy analysed once (the same
+text of it and of every import, the same policylang version) is not analysed again. Only those
+two verdicts are stored (clean; or no conflict found, with the outputs it could not decide): a
+policy with conflicts is refused, and analysed afresh each time, so the error shows the current
+witnesses. The cache is a folder of marker files: `$POLICYLANG_CACHE_DIR`, else
+`$XDG_CACHE_HOME/policylang`, else `~/.cache/policylang`. A cache that cannot be read or written
+is simply not used.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,26 +33,58 @@ def cache_dir() -> Path:
     return Path(base) / "policylang"
 
 
-def _marker(policy: Policy) -> Path:
-    return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}.clean"
+class AnalysisIncompleteWarning(UserWarning):
+    """`policylang.load` accepted a policy whose conflicts the analysis could not rule out: its
+    rules compute, compare facts with each other or read what the analysis cannot follow, or it
+    ran out of time. The policy is loaded, and a conflict that happens raises `ConflictError` at
+    run time; `policy check` or `policy.analyse()` says why, output by output. Turned into an
+    error with `warnings.simplefilter("error", AnalysisIncompleteWarning)`, it refuses instead."""
 
 
-def conflicts(policy: Policy, budget: float | None = None) -> list[Diagnostic]:
-    """The policy's `conflict` findings, or none when a previous analysis found it clean. An
-    analysis that ran out of its time `budget` (seconds; analysis.analyse) gives the conflicts it
-    found, and is not remembered as clean: with more time it might find more."""
-    marker = _marker(policy)
+@dataclass(frozen=True)
+class Verdict:
+    """What `load` needs of the analysis: the conflicts found, and the outputs on which one
+    could not be ruled out (an `analysis-incomplete` note on an output whose resolution can
+    conflict: `unique`, or `priority` with equal priorities)."""
+
+    conflicts: list[Diagnostic]
+    undecided: tuple[str, ...] = ()
+
+
+CAN_CONFLICT = ("unique", "priority")
+"""The resolutions under which rules can conflict (resolution.py): the others always decide."""
+
+
+def _marker(policy: Policy, kind: str = "clean") -> Path:
+    return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}.{kind}"
+
+
+def verdict(policy: Policy, budget: float | None = None) -> Verdict:
+    """The policy's `conflict` findings and the outputs it could not decide, or what a previous
+    analysis found (a clean verdict, or one that could not rule conflicts out on some outputs:
+    both are remembered). An analysis that ran out of its time `budget` (seconds;
+    analyser.analyse) gives the conflicts it found and is not remembered: with more time it might
+    find more."""
+    clean, undecided = _marker(policy), _marker(policy, "undecided")
     try:
-        if marker.exists():
-            return []
+        if clean.exists():
+            return Verdict([])
+        if undecided.exists():
+            return Verdict([], tuple(undecided.read_text(encoding="utf-8").split()))
     except OSError:
         pass
     findings, stopped = analyser.analyse_within(policy, budget=budget)
     found = [d for d in findings if d.code is Code.CONFLICT]
+    outputs = {output.span: name for name, output in policy.checked.outputs.items()}
+    noted = (outputs.get(d.span) for d in findings if d.code is Code.ANALYSIS_INCOMPLETE)
+    names = tuple(dict.fromkeys(n for n in noted if n and policy.checked.outputs[n].resolution in CAN_CONFLICT))
     if not found and not stopped:
         try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            clean.parent.mkdir(parents=True, exist_ok=True)
+            if names:
+                undecided.write_text("\n".join(names) + "\n", encoding="utf-8")
+            else:
+                clean.touch()
         except OSError:
             pass  # a read-only home, a full disk: analyse again next time
-    return found
+    return Verdict(found, names)

@@ -360,7 +360,7 @@ def test_load_reports_a_bug_in_the_conflict_analysis_as_internal_error(
     def broken(policy: Any) -> Any:
         raise KeyError("a3")
 
-    monkeypatch.setattr("policylang.analysis.cache.conflicts", broken)
+    monkeypatch.setattr("policylang.analysis.cache.verdict", broken)
     path = tmp_path / "p.policy"
     path.write_text(HEADER + "if n > 1 then x\n")
     with pytest.raises(PolicyError) as raised:
