@@ -1,0 +1,133 @@
+"""Issue 13, item 7: the analysis fails closed.
+
+The issue's example copies a fact into an output (`value = response_time`) that another rule
+reads (`if value > 200`). The analysis called `slow` unreachable (it fires for response_time =
+300), reported no conflict on `level`, and `load()` accepted the policy, whose `decide()` then
+raised a conflict. Now: no claim of absence where the analysis is not exact, the conflict found
+with its witness, `analysis-incomplete` notes naming what it could not follow, a warning from
+`load()` where it cannot rule conflicts out, and any expression kind or operator the analysis
+does not know treated as opaque (incomplete), never as understood.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import policylang
+from policylang import AnalysisIncompleteWarning, Code
+from policylang.analysis import fact_domains
+from policylang.semantics import typed_tree as c
+
+EXAMPLE = """\
+input { response_time: number }
+output {
+    value: number
+    level: enum(low, high)
+}
+rule copy: if response_time > 0 then value = response_time
+rule slow: if value > 200 then level = high
+rule fast_enough: if response_time > 100 then level = low
+"""
+
+NO_CONFLICT = EXAMPLE.replace("if response_time > 100", "if response_time < 0")
+"""The same, with `fast_enough` where `value` is never set: nothing conflicts, but the analysis
+cannot prove it without following `value` (it says so; `load` warns)."""
+
+
+def _findings(text: str) -> list[policylang.Diagnostic]:
+    return policylang.compile(text, filename="issue13.policy").analyse()
+
+
+def _incomplete(findings: list[policylang.Diagnostic]) -> dict[str, tuple[str, ...]]:
+    """output -> the notes of its `analysis-incomplete` finding"""
+    found = {}
+    for finding in findings:
+        if finding.code is Code.ANALYSIS_INCOMPLETE:
+            output = finding.message.split("`")[1]
+            found[output] = finding.notes
+    return found
+
+
+def test_the_issue_example_is_not_called_unreachable_and_its_conflict_is_found() -> None:
+    findings = _findings(EXAMPLE)
+    assert not [f for f in findings if f.code is Code.UNREACHABLE_RULE]
+    (conflict,) = [f for f in findings if f.code is Code.CONFLICT]
+    assert set(conflict.rules) == {"slow", "fast_enough"}
+    assert conflict.witness is not None and conflict.witness["response_time"] > 200
+    policy = policylang.compile(EXAMPLE, filename="issue13.policy")
+    with pytest.raises(policylang.ConflictError):
+        policy.decide(conflict.witness)
+    with pytest.raises(policylang.ConflictError):
+        policy.decide({"response_time": 300})  # the issue's facts
+    notes = _incomplete(findings)
+    assert "rule `slow`: it reads `value`, whose value the analysis cannot follow (see rule `copy`)" in notes["level"]
+    assert (
+        "rule `copy`: `value` is copied from `response_time`, whose values the analysis does not enumerate"
+        in notes["value"]
+    )
+
+
+def test_where_it_finds_no_conflict_it_says_it_could_not_rule_one_out() -> None:
+    findings = _findings(NO_CONFLICT)
+    assert not [f for f in findings if f.code in (Code.CONFLICT, Code.UNREACHABLE_RULE, Code.SHADOWED_RULE)]
+    assert set(_incomplete(findings)) == {"value", "level"}
+
+
+def test_load_refuses_the_example_and_warns_where_it_cannot_rule_conflicts_out(tmp_path: Path) -> None:
+    path = tmp_path / "issue13.policy"
+    path.write_text(EXAMPLE)
+    with pytest.raises(policylang.PolicyError) as raised:
+        policylang.load(path)
+    assert [d.code for d in raised.value.diagnostics] == [Code.CONFLICT]
+
+    path.write_text(NO_CONFLICT)
+    for _ in range(2):  # analysed, then remembered: the warning each time
+        with pytest.warns(AnalysisIncompleteWarning, match="could not rule out conflicts on `value`, `level`"):
+            policy = policylang.load(path)
+    assert policy.decide({"response_time": 300})["level"] == "high"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AnalysisIncompleteWarning)
+        with pytest.raises(AnalysisIncompleteWarning):
+            policylang.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        policylang.load(path, refuse_conflicts=False)  # no analysis: nothing to say
+
+
+def test_an_exact_policy_loads_without_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "exact.policy"
+    path.write_text(EXAMPLE.replace("then value = response_time", "then value = 1"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            policylang.load(path)
+
+
+SWAPPED = """\
+input { x: int }
+output { o: int = 0 }
+rule never: if x between 5 and 1 then o = 1
+rule impossible: if x > 5 and x < 3 then o = 2
+"""
+
+
+def test_without_opaque_nodes_the_contradictions_are_unreachable() -> None:
+    found = {f.rules for f in _findings(SWAPPED) if f.code is Code.UNREACHABLE_RULE}
+    assert found == {("never",), ("impossible",)}
+
+
+def test_a_node_kind_the_analysis_does_not_know_is_opaque(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(fact_domains.ANALYSED, c.Between)
+    findings = _findings(SWAPPED)
+    assert {f.rules for f in findings if f.code is Code.UNREACHABLE_RULE} == {("impossible",)}
+    assert "rule `never`: the analysis does not know `Between`" in _incomplete(findings)["o"]
+
+
+def test_an_operator_the_analysis_does_not_know_is_opaque(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(fact_domains.ANALYSED, c.Compare, frozenset({"==", "!=", "<", "<=", ">="}))
+    findings = _findings(SWAPPED)
+    assert {f.rules for f in findings if f.code is Code.UNREACHABLE_RULE} == {("never",)}
+    assert "rule `impossible`: the analysis does not know the operator `>`" in _incomplete(findings)["o"]
