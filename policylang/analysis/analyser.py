@@ -215,6 +215,9 @@ class _Analysis:
             for read in found.outputs - seen_outputs:
                 seen_outputs.add(read)
                 pending.extend(self.setters[read])
+        for i in list(outside):
+            if not set(self._unsure_outputs(i, outside[i])) & seen_outputs:
+                del outside[i]  # it computes only outputs that nothing here reads: exact here
         self._through_outputs(rules, outside, read_by)
         return Scope(output, sorted(rules), sorted(facts), outside, frozenset(seen_outputs - {output}))
 
@@ -230,7 +233,7 @@ class _Analysis:
             changed = False
             for i in rules:
                 if i in outside:
-                    for name in self._outputs_of(i):
+                    for name in self._unsure_outputs(i, outside[i]):
                         if name not in unsure:
                             unsure[name] = i
                             changed = True
@@ -243,6 +246,15 @@ class _Analysis:
                         for name in read[:3]
                     ]
                     changed = True
+
+    def _unsure_outputs(self, i: int, reasons: list[str]) -> list[str]:
+        """The outputs of rule i (outside the fragment for these reasons) whose values the classes
+        do not decide: only those it computes, when computing them is all that takes it outside
+        (its condition is exact, so the constants it sets are too); else every output it sets."""
+        computed = {_computed(a) for a in self.rules[i].actions if a.output in self.computing[i]}
+        if set(reasons) <= computed:
+            return [name for name in self._outputs_of(i) if name in self.computing[i]]
+        return self._outputs_of(i)
 
     def _taints(self) -> dict[str, _Taint]:
         """Per segment and let, why a rule reading it is outside the fragment (through the ones it
