@@ -131,3 +131,27 @@ def test_an_operator_the_analysis_does_not_know_is_opaque(monkeypatch: pytest.Mo
     findings = _findings(SWAPPED)
     assert {f.rules for f in findings if f.code is Code.UNREACHABLE_RULE} == {("never",)}
     assert "rule `impossible`: the analysis does not know the operator `>`" in _incomplete(findings)["o"]
+
+
+MIXED = """\
+input {
+    response_time: number
+    tier: enum(basic, premium)
+}
+output {
+    value: number = 0
+    queue: enum(general, priority) = general
+    level: enum(low, high) = low
+}
+rule copy: if tier == premium then value = response_time, queue = priority
+rule fast: if queue == priority then level = high
+rule never: if queue == priority and tier == basic then level = high
+"""
+
+
+def test_an_output_set_to_a_constant_stays_exact_beside_a_computed_one() -> None:
+    # `copy` computes `value`, which nothing reads; the `queue` it sets is a constant, so `level`,
+    # which reads `queue`, is still decided exactly: `never` is proven unreachable.
+    findings = _findings(MIXED)
+    assert set(_incomplete(findings)) == {"value"}
+    assert [f.rules for f in findings if f.code is Code.UNREACHABLE_RULE] == [("never",)]
