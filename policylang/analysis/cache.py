@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.diagnostics import Code, Diagnostic
+from ..core.errors import PolicylangError
 from ..core.version import VERSION as __version__
 from . import analyser
 
@@ -33,12 +34,15 @@ def cache_dir() -> Path:
     return Path(base) / "policylang"
 
 
-class AnalysisIncompleteWarning(UserWarning):
+class AnalysisIncompleteWarning(PolicylangError, UserWarning):
     """`policylang.load` accepted a policy whose conflicts the analysis could not rule out: its
     rules compute, compare facts with each other or read what the analysis cannot follow, or it
     ran out of time. The policy is loaded, and a conflict that happens raises `ConflictError` at
     run time; `policy check` or `policy.analyse()` says why, output by output. Turned into an
-    error with `warnings.simplefilter("error", AnalysisIncompleteWarning)`, it refuses instead."""
+    error with `warnings.simplefilter("error", AnalysisIncompleteWarning)`, `load` raises it (a
+    PolicylangError too, so `except policylang.PolicylangError` catches that refusal)."""
+
+    code = Code.ANALYSIS_INCOMPLETE
 
 
 @dataclass(frozen=True)
