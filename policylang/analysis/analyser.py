@@ -96,7 +96,7 @@ class _Replayed:
             return ()
         proposed = {x.rule: x.value for x in self.resolution(output).conflicting}
         a, b = proposed[first], proposed[second]
-        return () if _agree(a, b) else (a, b)
+        return () if same_value(a, b) else (a, b)
 
     def conflicting(self, output: str) -> set[str]:
         """The rules whose values for the output conflict in this decision."""

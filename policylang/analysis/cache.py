@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
+from ..core.resolution import resolution_of
 from ..core.version import VERSION as __version__
 from . import analyser
 
@@ -49,14 +50,10 @@ class AnalysisIncompleteWarning(PolicylangError, UserWarning):
 class Verdict:
     """What `load` needs of the analysis: the conflicts found, and the outputs on which one
     could not be ruled out (an `analysis-incomplete` note on an output whose resolution can
-    conflict: `unique`, or `priority` with equal priorities)."""
+    conflict, by the resolution table: `unique`, or `priority` with equal priorities)."""
 
     conflicts: list[Diagnostic]
     undecided: tuple[str, ...] = ()
-
-
-CAN_CONFLICT = ("unique", "priority")
-"""The resolutions under which rules can conflict (resolution.py): the others always decide."""
 
 
 def _marker(policy: Policy, kind: str = "clean") -> Path:
@@ -81,7 +78,9 @@ def verdict(policy: Policy, budget: float | None = None) -> Verdict:
     found = [d for d in findings if d.code is Code.CONFLICT]
     outputs = {output.span: name for name, output in policy.checked.outputs.items()}
     noted = (outputs.get(d.span) for d in findings if d.code is Code.ANALYSIS_INCOMPLETE)
-    names = tuple(dict.fromkeys(n for n in noted if n and policy.checked.outputs[n].resolution in CAN_CONFLICT))
+    names = tuple(
+        dict.fromkeys(n for n in noted if n and resolution_of(policy.checked.outputs[n].resolution).may_conflict)
+    )
     if not found and not stopped:
         try:
             clean.parent.mkdir(parents=True, exist_ok=True)
