@@ -56,8 +56,24 @@ class Verdict:
     undecided: tuple[str, ...] = ()
 
 
+VERDICTS = 2
+"""Which analysis wrote a remembered verdict: raised whenever the analysis changes what it can
+prove (2: it fails closed on what it cannot follow, issue 13), so that a verdict an older, less
+careful analysis left on disk under the same version number is not trusted."""
+
+
 def _marker(policy: Policy, kind: str = "clean") -> Path:
-    return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}.{kind}"
+    return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}-v{VERDICTS}.{kind}"
+
+
+def _may_conflict(policy: Policy, output: str) -> bool:
+    """Whether two proposals for `output` could ever disagree undecided: its resolution can leave a
+    disagreement undecided, and at least two actions (in one rule or several) set it; a value set
+    by one action alone never conflicts with itself, however little the analysis knows of it."""
+    if not resolution_of(policy.checked.outputs[output].resolution).may_conflict:
+        return False
+    setters = (action for rule in policy.checked.rules for action in rule.actions if action.output == output)
+    return next(setters, None) is not None and next(setters, None) is not None
 
 
 def verdict(policy: Policy, budget: float | None = None) -> Verdict:
@@ -78,9 +94,7 @@ def verdict(policy: Policy, budget: float | None = None) -> Verdict:
     found = [d for d in findings if d.code is Code.CONFLICT]
     outputs = {output.span: name for name, output in policy.checked.outputs.items()}
     noted = (outputs.get(d.span) for d in findings if d.code is Code.ANALYSIS_INCOMPLETE)
-    names = tuple(
-        dict.fromkeys(n for n in noted if n and resolution_of(policy.checked.outputs[n].resolution).may_conflict)
-    )
+    names = tuple(dict.fromkeys(n for n in noted if n and _may_conflict(policy, n)))
     if not found and not stopped:
         try:
             clean.parent.mkdir(parents=True, exist_ok=True)
