@@ -251,6 +251,8 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy, lets: dict[str, Affine 
     `lets` (from `affine_lets`) holds each let's answer, worked out once: without it a let is
     followed into its definition each time it is read, which is exponential for lets that read
     the one before twice (`let b = a + a`)."""
+    if opaque(expr) is not None:
+        return None  # a kind or operator the analysis does not know is not affine (it fails closed)
     match expr:
         case c.FactRef() if expr.type in (INT, NUMBER, DURATION):
             return Affine(expr.name, expr.type, Fraction(1), Fraction(0))
@@ -288,7 +290,26 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy, lets: dict[str, Affine 
                 return Affine(form.fact, form.type, form.scale * k, form.offset * k)
             if expr.op == "/" and left is not None and k != 0:
                 return Affine(form.fact, form.type, form.scale / k, form.offset / k)
-    return None
+            return None
+        case (
+            c.Const()
+            | c.FactRef()
+            | c.OutputRef()
+            | c.Now()
+            | c.Compare()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.BoolOp()
+            | c.Not()
+            | c.SetLiteral()
+            | c.Call()
+        ):
+            # Not a number or duration computed from one fact by adding and scaling (a constant
+            # alone is not one either: it has no fact), or a fact of another type.
+            return None
+        case _:
+            c.unhandled(expr)
 
 
 def affine_lets(policy: c.CheckedPolicy) -> dict[str, Affine | None]:
@@ -309,11 +330,39 @@ def facts_in_arithmetic(policy: c.CheckedPolicy) -> set[str]:
     stack: list[tuple[Any, bool]] = [(expr, False) for expr in c.policy_expressions(policy)]
     while stack:
         node, computed = stack.pop()
-        computed = computed or isinstance(node, c.Arithmetic | c.Negate | c.Call)
+        computed = computed or _calculates(node)
         if computed and isinstance(node, c.FactRef):
             found.add(node.name)
         stack.extend((child, computed) for child in c.children(node))
     return found
+
+
+def _calculates(node: c.CheckedExpr) -> bool:
+    """Whether the node computes a new value from its operands (so the classes of the facts under
+    it are not the constants they are compared with)."""
+    if opaque(node) is not None:
+        return True  # a kind or operator the analysis does not know may compute anything (it fails closed)
+    match node:
+        case c.Arithmetic() | c.Negate() | c.Call():
+            return True
+        case (
+            c.Const()
+            | c.FactRef()
+            | c.OutputRef()
+            | c.DerivedRef()
+            | c.Now()
+            | c.Compare()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.BoolOp()
+            | c.Not()
+            | c.SetLiteral()
+        ):
+            # A value read as it is, a test of values, or a set of them: the facts keep their classes.
+            return False
+        case _:
+            c.unhandled(node)
 
 
 _SPREAD: dict[Type, list[Any]] = {

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, assert_never
+from typing import Any
 
 from ..core import operators as ops
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
@@ -159,7 +159,7 @@ class CodeGen:
             case c.Call():
                 return any(self.maybe(e) for e in expr.args)
             case _:
-                assert_never(expr)
+                c.unhandled(expr)
 
     # --- conditions (bool-typed) ---
 
@@ -210,7 +210,7 @@ class CodeGen:
             case c.Now() | c.Arithmetic() | c.Negate() | c.SetLiteral() | c.Call():
                 raise TypeError(f"not a condition: {type(expr).__name__}")
             case _:
-                assert_never(expr)
+                c.unhandled(expr)
 
     def _balanced_kleene(self, op: str, parts: list[str]) -> str:
         """Long chains are split in halves, each half a three-valued group: the same answer and order
@@ -232,11 +232,16 @@ class CodeGen:
         return code
 
     def ref(self, expr: c.FactRef | c.OutputRef | c.DerivedRef) -> str:
-        if isinstance(expr, c.FactRef):
-            return self.names.facts[expr.name]
-        if isinstance(expr, c.OutputRef):
-            return self.names.outputs[expr.name]
-        return self.names.derived[expr.key]
+        """The local a fact, output or derived value is read from."""
+        match expr:
+            case c.FactRef():
+                return self.names.facts[expr.name]
+            case c.OutputRef():
+                return self.names.outputs[expr.name]
+            case c.DerivedRef():
+                return self.names.derived[expr.key]
+            case _:
+                c.unhandled(expr)
 
     def _guarded(
         self, operands: list[c.CheckedExpr], build: Any, when_missing: str = "None", evaluate_all: bool = False
@@ -373,7 +378,7 @@ class CodeGen:
             case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not():
                 return self.cond(expr)
             case _:
-                assert_never(expr)
+                c.unhandled(expr)
 
     def _call(self, expr: c.Call, codes: list[str]) -> str:
         """A built-in function on present arguments (a missing one made the call missing already,

@@ -394,13 +394,30 @@ def _leaf_rules(node: rule_index.Node) -> Iterator[int]:
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:
     """The leaves of a condition's and/or/not structure."""
-    if isinstance(expr, c.BoolOp):
-        for operand in expr.operands:
-            yield from _atoms(operand)
-    elif isinstance(expr, c.Not):
-        yield from _atoms(expr.operand)
-    elif not isinstance(expr, c.Const):
-        yield expr
+    match expr:
+        case c.BoolOp() | c.Not():
+            # The structure itself: its operands are where the atoms are.
+            for operand in c.children(expr):
+                yield from _atoms(operand)
+        case c.Const():
+            pass  # `true` / `false`: nothing to compute, so nothing to share or to know in advance
+        case (
+            c.FactRef()
+            | c.OutputRef()
+            | c.DerivedRef()
+            | c.Now()
+            | c.Compare()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.Arithmetic()
+            | c.Negate()
+            | c.SetLiteral()
+            | c.Call()
+        ):
+            yield expr  # a value or test computed as a whole: the unit atoms are shared and known by
+        case _:
+            c.unhandled(expr)
 
 
 def _references(expr: c.CheckedExpr) -> Iterator[Node]:
@@ -423,23 +440,57 @@ def _pure(atom: c.CheckedExpr) -> bool:
     Remembered (atoms repeat across the index tree's leaves), in a bounded cache."""
     if rule_index.may_raise(atom):
         return False
-    stack: list[Any] = [atom]
+    stack: list[c.CheckedExpr] = [atom]
     while stack:
         node = stack.pop()
-        if isinstance(node, c.SetLiteral):
-            return False
-        if not isinstance(node, c.Const):
-            stack.extend(c.children(node))
+        match node:
+            case c.SetLiteral():
+                return False  # builds a set on every evaluation: not a few comparisons
+            case c.Const() | c.FactRef() | c.OutputRef() | c.DerivedRef() | c.Now():
+                pass  # a constant, or a value already computed into a local
+            case (
+                c.Compare()
+                | c.Membership()
+                | c.Between()
+                | c.Presence()
+                | c.BoolOp()
+                | c.Not()
+                | c.Arithmetic()
+                | c.Negate()
+                | c.Call()
+            ):
+                # Cheap on values of declared types (may_raise ruled out the rest): as pure as its operands.
+                stack.extend(c.children(node))
+            case _:
+                c.unhandled(node)
     return True
 
 
 def _has_division(expr: c.CheckedExpr) -> bool:
-    stack: list[Any] = [expr]
+    """Whether the expression divides somewhere (a division by zero raises)."""
+    stack: list[c.CheckedExpr] = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, c.Arithmetic) and node.op == "/":
-            return True
-        stack.extend(c.children(node))
+        match node:
+            case c.Arithmetic(op="/"):
+                return True
+            case c.Const() | c.FactRef() | c.OutputRef() | c.DerivedRef() | c.Now():
+                pass  # reading a value (a derived value was computed before any rule)
+            case (
+                c.Compare()
+                | c.Membership()
+                | c.Between()
+                | c.Presence()
+                | c.BoolOp()
+                | c.Not()
+                | c.Arithmetic()
+                | c.Negate()
+                | c.SetLiteral()
+                | c.Call()
+            ):
+                stack.extend(c.children(node))  # divides if an operand does
+            case _:
+                c.unhandled(node)
     return False
 
 

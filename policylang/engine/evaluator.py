@@ -20,7 +20,8 @@ from ..core.errors import PolicylangError, UsageError
 from ..core.json_codec import to_json_value as to_json_value  # its home until issue 13; still importable here
 from ..core.resolution import Resolved
 from ..core.values import format_datetime
-from ..semantics.typed_tree import Arithmetic, CheckedPolicy, Negate, policy_expressions, walk
+from ..semantics import typed_tree as c
+from ..semantics.typed_tree import CheckedPolicy, policy_expressions, walk
 from ..syntax.parser import collector_paused
 from .answers import Trace, WhyNot
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
@@ -579,4 +580,31 @@ def _computes(policy: CheckedPolicy) -> bool:
     """Whether any expression of the policy does arithmetic, the only thing the decimal context
     affects (comparisons of decimals are exact in any context); a policy that only compares skips
     entering the context on every decision."""
-    return any(isinstance(node, Arithmetic | Negate) for node in walk(policy_expressions(policy)))
+    return any(_uses_context(node) for node in walk(policy_expressions(policy)))
+
+
+def _uses_context(node: c.CheckedExpr) -> bool:
+    """Whether computing this node (not its operands) rounds or traps in the decimal context."""
+    match node:
+        case c.Arithmetic() | c.Negate():
+            return True  # decimal arithmetic rounds to the context's precision and traps overflow
+        case (
+            c.Const()
+            | c.FactRef()
+            | c.OutputRef()
+            | c.DerivedRef()
+            | c.Now()
+            | c.Compare()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.BoolOp()
+            | c.Not()
+            | c.SetLiteral()
+            | c.Call()
+        ):
+            # Reading, comparing and collecting values is exact in any context; the built-in
+            # functions are too (min and max compare, abs is Decimal.copy_abs).
+            return False
+        case _:
+            c.unhandled(node)

@@ -98,20 +98,21 @@ def constraints(
     pending: list[tuple[c.CheckedExpr, int]] = [(rule.condition, 0)]
     while pending:
         expr, depth = pending.pop()
-        if isinstance(expr, c.BoolOp) and expr.op == "and":
-            pending.extend((operand, depth) for operand in reversed(expr.operands))
-        elif isinstance(expr, c.DerivedRef) and derived and expr.key in derived and depth < 8:
-            segment = derived[expr.key]
-            if segment.kind == "segment":
-                _read_segment(segment.expr, derived, depth + 1, found.facts)
-        elif depth == 0 and may_raise(expr):
-            # A constraint on a fact that may be missing is unknown, not false, when the fact is
-            # missing, and `and` goes on to this operand: such a rule must stay in the missing branch.
-            for fact in missing:
-                found.facts.pop(fact, None)
-            break
-        else:
-            _read_atom(expr, found.facts)
+        match expr:
+            case c.BoolOp(op="and"):
+                pending.extend((operand, depth) for operand in reversed(expr.operands))
+            case c.DerivedRef() if derived and expr.key in derived and depth < 8:
+                segment = derived[expr.key]
+                if segment.kind == "segment":
+                    _read_segment(segment.expr, derived, depth + 1, found.facts)
+            case _ if depth == 0 and may_raise(expr):
+                # A constraint on a fact that may be missing is unknown, not false, when the fact is
+                # missing, and `and` goes on to this operand: such a rule must stay in the missing branch.
+                for fact in missing:
+                    found.facts.pop(fact, None)
+                break
+            case _:
+                _read_atom(expr, found.facts)  # every other node is an atom (its match is exhaustive)
     return found
 
 
@@ -120,27 +121,38 @@ def _read_segment(expr: c.CheckedExpr, derived: dict[str, c.Derived], depth: int
     pending = [expr]
     while pending:
         current = pending.pop()
-        if isinstance(current, c.BoolOp) and current.op == "and":
-            pending.extend(current.operands)
-        elif isinstance(current, c.DerivedRef) and current.key in derived and depth < 8:
-            segment = derived[current.key]
-            if segment.kind == "segment":
-                _read_segment(segment.expr, derived, depth + 1, facts)
-        else:
-            _read_atom(current, facts)
+        match current:
+            case c.BoolOp(op="and"):
+                pending.extend(current.operands)
+            case c.DerivedRef() if current.key in derived and depth < 8:
+                segment = derived[current.key]
+                if segment.kind == "segment":
+                    _read_segment(segment.expr, derived, depth + 1, facts)
+            case _:
+                _read_atom(current, facts)  # every other node is an atom (its match is exhaustive)
 
 
 def may_raise(expr: c.CheckedExpr) -> bool:
     """Whether evaluating the expression can raise: arithmetic (a division by zero, a date out of
     range) or values of unknown type (schema-less facts the rules cannot compare)."""
-    pending: list[Any] = [expr]
+    pending: list[c.CheckedExpr] = [expr]
     while pending:
         node = pending.pop()
-        if isinstance(node, c.Arithmetic | c.Negate) or getattr(node, "type", None) == UNKNOWN:
-            return True
-        if isinstance(node, c.Const | c.DerivedRef):
-            continue  # a derived value was computed (and raised, if it could) before any rule
-        pending.extend(c.children(node))  # (a built-in function never raises on arguments of its types)
+        match node:
+            case c.Arithmetic() | c.Negate():
+                return True  # a division by zero, a date or number out of range
+            case _ if node.type == UNKNOWN:
+                return True  # a schema-less value the rules may not be able to compare
+            case c.Const() | c.FactRef() | c.OutputRef() | c.Now():
+                pass  # reading a value never raises
+            case c.DerivedRef():
+                pass  # a derived value was computed (and raised, if it could) before any rule
+            case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not() | c.SetLiteral():
+                pending.extend(c.children(node))  # comparing and combining values of known types never raises
+            case c.Call():
+                pending.extend(c.children(node))  # a built-in function never raises on arguments of its types
+            case _:
+                c.unhandled(node)
     return False
 
 
@@ -151,52 +163,59 @@ def _same_kind(fact_type: Type | None, other: Type) -> bool:
     return fact_type == other
 
 
-def _fact_type(expr: c.CheckedExpr) -> Type | None:
-    return expr.type if isinstance(expr, c.FactRef) else None
-
-
 def _equality_fact(t: Type | None) -> bool:
     return t is not None and (t in _EQUALITY_TYPES or isinstance(t, EnumOf))
 
 
 def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
-    if isinstance(atom, c.Compare) and isinstance(atom.left, c.FactRef) and isinstance(atom.right, c.Const):
-        fact, value, op = atom.left.name, atom.right.value, atom.op
-    elif isinstance(atom, c.Compare) and isinstance(atom.right, c.FactRef) and isinstance(atom.left, c.Const):
-        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-        fact, value, op = atom.right.name, atom.left.value, flipped[atom.op]
-        atom = c.Compare(op, atom.right, atom.left, atom.type)
-    elif (
-        isinstance(atom, c.Membership)
-        and atom.op == "in"
-        and isinstance(atom.left, c.FactRef)
-        and isinstance(atom.right, c.Const)
-    ):
-        if _equality_fact(atom.left.type):
-            _narrow_values(facts, atom.left.name, frozenset(atom.right.value))
-        return
-    elif (
-        isinstance(atom, c.Between)
-        and isinstance(atom.value, c.FactRef)
-        and isinstance(atom.low, c.Const)
-        and isinstance(atom.high, c.Const)
-    ):
-        ranged = _same_kind(atom.value.type, atom.low.type) and _same_kind(atom.value.type, atom.high.type)
-        if atom.value.type in _RANGE_TYPES and ranged:
-            low, high = key_of(atom.value.type, atom.low.value), key_of(atom.value.type, atom.high.value)
-            _narrow_range(facts, atom.value.name, low, True, high, True)
-        return
-    else:
-        return
-    fact_type = _fact_type(atom.left)
-    if op == "==" and _equality_fact(fact_type):
-        _narrow_values(facts, fact, frozenset({value}))
-    elif op in ("<", "<=", ">", ">=") and fact_type in _RANGE_TYPES and _same_kind(fact_type, atom.right.type):
-        key = key_of(fact_type, value)
+    match atom:
+        case c.Compare(left=c.FactRef() as fact, right=c.Const() as constant):
+            _read_comparison(fact, atom.op, constant, facts)
+        case c.Compare(left=c.Const() as constant, right=c.FactRef() as fact):
+            flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+            _read_comparison(fact, flipped[atom.op], constant, facts)
+        case c.Membership(op="in", left=c.FactRef() as fact, right=c.Const() as constant):
+            if _equality_fact(fact.type):
+                _narrow_values(facts, fact.name, frozenset(constant.value))
+        case c.Between(value=c.FactRef() as fact, low=c.Const() as low, high=c.Const() as high):
+            ranged = _same_kind(fact.type, low.type) and _same_kind(fact.type, high.type)
+            if fact.type in _RANGE_TYPES and ranged:
+                low_key, high_key = key_of(fact.type, low.value), key_of(fact.type, high.value)
+                _narrow_range(facts, fact.name, low_key, True, high_key, True)
+        case (
+            c.Const()
+            | c.FactRef()
+            | c.OutputRef()
+            | c.DerivedRef()
+            | c.Now()
+            | c.Compare()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.BoolOp()
+            | c.Not()
+            | c.Arithmetic()
+            | c.Negate()
+            | c.SetLiteral()
+            | c.Call()
+        ):
+            # Not one fact against constants (or not a form the index splits on): no constraint,
+            # so the rule goes down every branch (the index is safe, not exact).
+            pass
+        case _:
+            c.unhandled(atom)
+
+
+def _read_comparison(fact: c.FactRef, op: str, constant: c.Const, facts: dict[str, Constraint]) -> None:
+    """`fact op constant` (the fact on the left) as a constraint, if the index splits on it."""
+    if op == "==" and _equality_fact(fact.type):
+        _narrow_values(facts, fact.name, frozenset({constant.value}))
+    elif op in ("<", "<=", ">", ">=") and fact.type in _RANGE_TYPES and _same_kind(fact.type, constant.type):
+        key = key_of(fact.type, constant.value)
         if op in (">", ">="):
-            _narrow_range(facts, fact, key, op == ">=", None, True)
+            _narrow_range(facts, fact.name, key, op == ">=", None, True)
         else:
-            _narrow_range(facts, fact, None, True, key, op == "<=")
+            _narrow_range(facts, fact.name, None, True, key, op == "<=")
 
 
 def _narrow_values(facts: dict[str, Constraint], fact: str, values: frozenset[Any]) -> None:

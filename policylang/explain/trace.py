@@ -157,12 +157,31 @@ class _Shape:
     def of(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> _Shape:
         kind: Literal["and", "or", "not", "segment", "test"] = "test"
         operands: tuple[c.CheckedExpr, ...] = ()
-        if isinstance(expr, c.BoolOp):
-            kind, operands = ("and" if expr.op == "and" else "or"), tuple(expr.operands)
-        elif isinstance(expr, c.Not):
-            kind, operands = "not", (expr.operand,)
-        elif isinstance(expr, c.DerivedRef) and policy.derived[expr.key].kind == "segment":
-            kind, operands = "segment", (policy.derived[expr.key].expr,)
+        match expr:
+            case c.BoolOp():
+                kind, operands = ("and" if expr.op == "and" else "or"), tuple(expr.operands)
+            case c.Not():
+                kind, operands = "not", (expr.operand,)
+            case c.DerivedRef() if policy.derived[expr.key].kind == "segment":
+                kind, operands = "segment", (policy.derived[expr.key].expr,)  # shown with its own parts
+            case (
+                c.Const()
+                | c.FactRef()
+                | c.OutputRef()
+                | c.DerivedRef()
+                | c.Now()
+                | c.Compare()
+                | c.Membership()
+                | c.Between()
+                | c.Presence()
+                | c.Arithmetic()
+                | c.Negate()
+                | c.SetLiteral()
+                | c.Call()
+            ):
+                pass  # a test: shown as one part with its value (a let by its value, not its parts)
+            case _:
+                c.unhandled(expr)
         positions = {
             "fact": {name: i for i, name in enumerate(policy.facts)},
             "output": {name: i for i, name in enumerate(policy.outputs)},

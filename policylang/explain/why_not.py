@@ -489,23 +489,30 @@ def _atoms_of(rule: c.CheckedRule, checked: c.CheckedPolicy) -> list[tuple[c.Che
     """The comparisons in a rule's condition, through its segments and lets, each with whether it
     sits under an odd number of `not`s (then the rule needs it false)."""
     found: list[tuple[c.CheckedExpr, bool]] = []
-    stack: list[tuple[Any, bool]] = [(rule.condition, False)]
+    stack: list[tuple[c.CheckedExpr, bool]] = [(rule.condition, False)]
     seen: set[tuple[str, bool]] = set()
     while stack:
         node, negated = stack.pop()
-        if isinstance(node, c.DerivedRef):
-            if (node.key, negated) not in seen:
-                seen.add((node.key, negated))
-                stack.append((checked.derived[node.key].expr, negated))
-            continue
-        if isinstance(node, c.Compare | c.Membership | c.Between | c.Presence):
-            found.append((node, negated))
-            continue
-        if isinstance(node, c.FactRef):
-            found.append((node, negated))  # a flag used as a condition: `if blocked`
-            continue
-        inner = negated != isinstance(node, c.Not)
-        stack.extend((child, inner) for child in c.children(node) if isinstance(node, c.BoolOp | c.Not))
+        match node:
+            case c.DerivedRef():
+                # A segment (or a let of a condition) is read through, once each way round.
+                if (node.key, negated) not in seen:
+                    seen.add((node.key, negated))
+                    stack.append((checked.derived[node.key].expr, negated))
+            case c.Compare() | c.Membership() | c.Between() | c.Presence():
+                found.append((node, negated))  # a comparison: what why-not words and changes
+            case c.FactRef():
+                found.append((node, negated))  # a flag used as a condition: `if blocked`
+            case c.BoolOp():
+                stack.extend((child, negated) for child in c.children(node))
+            case c.Not():
+                stack.append((node.operand, not negated))
+            case c.Const() | c.OutputRef() | c.Now() | c.Arithmetic() | c.Negate() | c.SetLiteral() | c.Call():
+                # Not a comparison of facts why-not can change (a constant, an output, `now`),
+                # nor a condition at all (a value only sits under a comparison).
+                pass
+            case _:
+                c.unhandled(node)
     return found
 
 
@@ -533,25 +540,44 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
         shown = " and ".join(f"`{spell(to_json(v))}`" for v in values)
         return f"{_NEEDS[op]} {shown}"
 
-    if isinstance(expr, c.Compare):
-        left, op, right = expr.left, expr.op, expr.right
-        if isinstance(left, c.Const) and isinstance(right, c.FactRef):
-            left, right, op = right, left, _FLIPPED.get(op, op)
-        if isinstance(left, c.FactRef) and isinstance(right, c.Const) and op in _NEEDS:
-            return words(op, right.value)
-        if isinstance(left, c.Const) and isinstance(right, c.Call):
-            left, right, op = right, left, _FLIPPED.get(op, op)
-        if isinstance(left, c.Call) and isinstance(right, c.Const) and op in _NEEDS and _worded(left):
-            return _of_call(words(op, right.value), c.text_of(left))
-    if isinstance(expr, c.Membership) and isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
-        return words(expr.op, expr.right.value) if expr.op in _NEEDS else None
-    if isinstance(expr, c.FactRef):
-        return f"needs to be `{'false' if negated else 'true'}`"
-    if isinstance(expr, c.Presence) and isinstance(expr.target, c.FactRef):
-        return ops.BY_SPELLING["is missing" if expr.missing != negated else "is present"].needs
-    if isinstance(expr, c.Between) and isinstance(expr.low, c.Const) and isinstance(expr.high, c.Const):
-        return words("between", expr.low.value, expr.high.value)
-    return None
+    match expr:
+        case c.Compare():
+            left, op, right = expr.left, expr.op, expr.right
+            if isinstance(left, c.Const) and isinstance(right, c.FactRef):
+                left, right, op = right, left, _FLIPPED.get(op, op)
+            if isinstance(left, c.FactRef) and isinstance(right, c.Const) and op in _NEEDS:
+                return words(op, right.value)
+            if isinstance(left, c.Const) and isinstance(right, c.Call):
+                left, right, op = right, left, _FLIPPED.get(op, op)
+            if isinstance(left, c.Call) and isinstance(right, c.Const) and op in _NEEDS and _worded(left):
+                return _of_call(words(op, right.value), c.text_of(left))
+            return None  # two computed sides: no words for one fact
+        case c.Membership(left=c.FactRef(), right=c.Const() as constant):
+            return words(expr.op, constant.value) if expr.op in _NEEDS else None
+        case c.FactRef():
+            return f"needs to be `{'false' if negated else 'true'}`"  # a flag
+        case c.Presence(target=c.FactRef()):
+            return ops.BY_SPELLING["is missing" if expr.missing != negated else "is present"].needs
+        case c.Between(low=c.Const() as low, high=c.Const() as high):
+            return words("between", low.value, high.value)
+        case (
+            c.Const()
+            | c.OutputRef()
+            | c.DerivedRef()
+            | c.Now()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.BoolOp()
+            | c.Not()
+            | c.Arithmetic()
+            | c.Negate()
+            | c.SetLiteral()
+            | c.Call()
+        ):
+            return None  # not a comparison of one fact with constants: the change is proposed without words
+        case _:
+            c.unhandled(expr)
 
 
 def _worded(call: c.Call) -> bool:

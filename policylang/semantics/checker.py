@@ -610,24 +610,54 @@ class _Checker:
     def _retype(self, expr: c.CheckedExpr) -> c.CheckedExpr:
         """The expression with schema-less facts and outputs at their final inferred types (their first
         uses were typed before later uses widened or fixed them)."""
-        if isinstance(expr, c.FactRef) and expr.name in self.env.inferred_facts:
-            return dataclasses.replace(expr, type=self.env.inferred_facts[expr.name].type)
-        if isinstance(expr, c.OutputRef) and expr.name in self.env.inferred_outputs:
-            return dataclasses.replace(expr, type=self.env.inferred_outputs[expr.name].type)
+        match expr:
+            case c.FactRef() if expr.name in self.env.inferred_facts:
+                return dataclasses.replace(expr, type=self.env.inferred_facts[expr.name].type)
+            case c.OutputRef() if expr.name in self.env.inferred_outputs:
+                return dataclasses.replace(expr, type=self.env.inferred_outputs[expr.name].type)
+            case c.Const() | c.FactRef() | c.OutputRef() | c.DerivedRef() | c.Now():
+                # A declared name, a constant or `now`: typed once and for all (a let's or
+                # segment's own expression is retyped where it is defined).
+                return expr
+            case c.Call():
+                # A call typed before its arguments were known takes its type from them now.
+                changes = self._retyped_children(expr)
+                if expr.type == UNKNOWN and expr.function in ops.FUNCTIONS:
+                    args = changes.get("args", expr.args)
+                    typed = ops.FUNCTIONS[expr.function].type_rule(expr.function, [arg.type for arg in args])
+                    changes["type"] = UNKNOWN if isinstance(typed, ops.Refusal) else typed
+                return dataclasses.replace(expr, **changes) if changes else expr
+            case c.Arithmetic():
+                # Arithmetic typed before its operands were known takes its type from them now.
+                changes = self._retyped_children(expr)
+                if expr.type == UNKNOWN:
+                    left, right = changes.get("left", expr.left), changes.get("right", expr.right)
+                    changes["type"] = arithmetic_result(expr.op, left.type, right.type) or UNKNOWN
+                return dataclasses.replace(expr, **changes) if changes else expr
+            case (
+                c.Compare()
+                | c.Membership()
+                | c.Between()
+                | c.Presence()
+                | c.BoolOp()
+                | c.Not()
+                | c.Negate()
+                | c.SetLiteral()
+            ):
+                # Conditions are bool whatever they read; a set literal's and a negation's type was
+                # settled when checked: only their operands are retyped.
+                changes = self._retyped_children(expr)
+                return dataclasses.replace(expr, **changes) if changes else expr
+            case _:
+                c.unhandled(expr)
+
+    def _retyped_children(self, expr: c.CheckedExpr) -> dict[str, Any]:
+        """Each child field of the node (its class's `child_fields`), retyped."""
         changes: dict[str, Any] = {}
         for name in expr.child_fields:
             value = getattr(expr, name)
             changes[name] = tuple(map(self._retype, value)) if isinstance(value, tuple) else self._retype(value)
-        if isinstance(expr, c.Call) and expr.type == UNKNOWN and expr.function in ops.FUNCTIONS:
-            args = changes.get("args", expr.args)
-            typed = ops.FUNCTIONS[expr.function].type_rule(expr.function, [arg.type for arg in args])
-            changes["type"] = UNKNOWN if isinstance(typed, ops.Refusal) else typed
-        if isinstance(expr, c.Arithmetic | c.Negate) and expr.type == UNKNOWN:
-            left = changes.get("left", getattr(expr, "left", None))
-            right = changes.get("right", getattr(expr, "right", None))
-            if isinstance(expr, c.Arithmetic) and left is not None and right is not None:
-                changes["type"] = arithmetic_result(expr.op, left.type, right.type) or UNKNOWN
-        return dataclasses.replace(expr, **changes) if changes else expr
+        return changes
 
     def _build(self, derived: dict[str, c.Derived], rules: list[c.CheckedRule]) -> c.CheckedPolicy:
         if self.env.inferred_facts or self.env.inferred_outputs:
@@ -668,20 +698,13 @@ class _Checker:
 
 
 def _outputs_read(expr: c.CheckedExpr, derived_outputs: dict[str, set[str]]) -> set[str]:
+    """The outputs an expression reads, directly or through the lets and segments it reads."""
     found: set[str] = set()
-    stack: list[Any] = [expr]
-    while stack:
-        node = stack.pop()
+    for node in c.walk([expr]):
         if isinstance(node, c.OutputRef):
             found.add(node.name)
         elif isinstance(node, c.DerivedRef):
             found |= derived_outputs.get(node.key, set())
-        for attr in ("left", "right", "operand", "value", "low", "high", "target"):
-            child = getattr(node, attr, None)
-            if child is not None and hasattr(child, "type") and not isinstance(node, c.Const):
-                stack.append(child)
-        for attr in ("operands", "elements"):
-            stack.extend(getattr(node, attr, ()))
     return found
 
 

@@ -11,8 +11,6 @@ from ..core.source import Span
 from ..syntax.parser import MAX_DEPTH
 from . import typed_tree as c
 
-_LEAVES = (c.Const, c.FactRef, c.OutputRef, c.Now)
-
 
 def check_nesting(policy: c.CheckedPolicy) -> list[Diagnostic]:
     """One diagnostic per expression (a let, a segment, a rule's condition or value) that nests more
@@ -39,18 +37,35 @@ def _depths(root: c.CheckedExpr, derived_depth: dict[str, int]) -> dict[int, int
     """id(node) -> how many levels deep the node's expression goes (0 for a name or a constant),
     lets and segments counted as written out; without recursion."""
     depth: dict[int, int] = {}
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    stack: list[tuple[c.CheckedExpr, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
-        if isinstance(node, c.DerivedRef):
-            depth[id(node)] = derived_depth.get(node.key, 0)  # a let in a cycle is reported as one
-        elif isinstance(node, _LEAVES):
-            depth[id(node)] = 0
-        elif done:
-            depth[id(node)] = 1 + max((depth[id(child)] for child in c.children(node)), default=0)
-        else:
-            stack.append((node, True))
-            stack.extend((child, False) for child in c.children(node))
+        match node:
+            case c.DerivedRef():
+                # As deep as the let or segment written out (a let in a cycle is reported as one).
+                depth[id(node)] = derived_depth.get(node.key, 0)
+            case c.Const() | c.FactRef() | c.OutputRef() | c.Now():
+                depth[id(node)] = 0  # a name or a constant: no level of its own
+            case (
+                c.Compare()
+                | c.Membership()
+                | c.Between()
+                | c.Presence()
+                | c.BoolOp()
+                | c.Not()
+                | c.Arithmetic()
+                | c.Negate()
+                | c.SetLiteral()
+                | c.Call()
+            ):
+                # An operator or call is one level above its deepest operand (measured first).
+                if done:
+                    depth[id(node)] = 1 + max((depth[id(child)] for child in c.children(node)), default=0)
+                else:
+                    stack.append((node, True))
+                    stack.extend((child, False) for child in c.children(node))
+            case _:
+                c.unhandled(node)
     return depth
 
 
