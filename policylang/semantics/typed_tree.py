@@ -240,8 +240,8 @@ CheckedExpr = (
 
 class UnhandledNode(PolicylangError, TypeError):
     """A visitor met a typed node class it does not handle: a bug in policylang (a class was added
-    to this module without a case for it there), so an `internal-error`;
-    tests/unit/test_operator_table.py looks for these."""
+    to this module without a case for it there), so an `internal-error`; raised by `unhandled`, the
+    last case of every visitor, which tests/unit/test_visitors.py lists."""
 
     code = Code.INTERNAL_ERROR
 
