@@ -7,10 +7,12 @@ colour, for about 20 ms of import time (the whole `policy check` on a small file
 from __future__ import annotations
 
 import sys
+import warnings
+from typing import Any, TextIO
 
 import click
 
-from policylang import ExitCode, __version__
+from policylang import ExitCode, PolicylangError, __version__
 
 from .check import check_command
 from .evaluate import eval_command
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     guard_standard_streams()
     try:
-        code = app.main(args=argv, prog_name="policy", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = app.main(args=argv, prog_name="policy", standalone_mode=False)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except BrokenPipeError:
         code = 0
+    except PolicylangError as exc:  # a warning of policylang's made an error (PYTHONWARNINGS=error)
+        click.echo(f"error[{exc.code}]: {exc}", err=True)
+        code = ExitCode.FINDINGS
     except Exception as exc:  # the last guard: a bug becomes a message, never a traceback
         click.echo(
             f"error[internal-error]: {type(exc).__name__}: {exc}\n"
@@ -66,3 +73,22 @@ def main(argv: list[str] | None = None) -> None:
         )
         code = ExitCode.USAGE
     sys.exit(int(code or 0))
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning policylang gives on purpose (`AnalysisIncompleteWarning` from `load`) is printed as
+    the command's own diagnostics are, `warning[CODE]: message`, not as Python's file:line report."""
+    if isinstance(message, PolicylangError):
+        click.echo(f"warning[{message.code}]: {message}", err=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning: Any = warnings.showwarning
