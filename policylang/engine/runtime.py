@@ -14,6 +14,7 @@ from ..core import operators
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
 from ..core.resolution import Combine, Contribution, Prefer, Resolved, resolution_of, resolve
+from ..core.spelling import spell_value
 from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
@@ -23,7 +24,6 @@ from ..core.values import (
     as_datetime,
     difference,
     duration_in_range,
-    format_duration,
     order_key,
     same_value,
     shift_date,
@@ -81,11 +81,8 @@ class ConflictError(EvaluationError):
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, Duration):
-        return format_duration(value)
-    if isinstance(value, frozenset):
-        return "{" + ", ".join(sorted(map(str, value))) + "}"
-    return repr(value) if isinstance(value, str) else str(value)
+    """A value in a run-time message, as the language writes it (`high`, `4h`, `"two words"`)."""
+    return spell_value(value)
 
 
 def bool3(value: Any) -> bool | None:
