@@ -60,7 +60,7 @@ def check_source(text: str, filename: str = "<policy>", *, import_root: str | Pa
 
 
 def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float | None = None) -> CheckReport:
-    """The report plus the static analysis's findings (analysis.py), for a policy that checked
+    """The report plus the static analysis's findings (analyser.py), for a policy that checked
     without errors; a report with errors is returned as it is. A policy that then cannot be
     compiled gets the error `load` would raise, so that a clean report means it loads. `budget`
     is the analysis's time in seconds (None: 120; `math.inf`: no limit; zero or less is a
@@ -184,7 +184,7 @@ def load(
 
     By default a policy whose rules can conflict (a `conflict` finding of the static analysis,
     with its witness) is refused too: such a policy would fail at run time on some facts. The
-    verdict is cached by the policy's content hash (analysis_cache.py), so a policy that was once
+    verdict is cached by the policy's content hash (analysis/cache.py), so a policy that was once
     found clean loads without analysing it again. `refuse_conflicts=False` skips the analysis, for
     example for a very large policy analysed in CI instead; a conflict that then happens at run
     time raises ConflictError as always. With `log`, every decision is recorded in that decision

@@ -6,7 +6,7 @@ rules setting the outputs they read. Where all of them stay in the fragment (con
 one fact, or a value computed from one fact, with constants; constant actions; no outputs read),
 each rule's condition is a region over the facts' classes (regions.py) and every finding is an
 intersection or difference of regions (`_by_regions`): exact, and without enumerating facts.
-Otherwise the facts those rules read are enumerated over their representatives (domains.py),
+Otherwise the facts those rules read are enumerated over their representatives (fact_domains.py),
 every combination run through the policy's own full decision function (enumeration.py): exhaustive up
 to MAX_COMBINATIONS, sampled beyond, with an `analysis-incomplete` note naming the rules wherever
 the absence of a finding was not proven.
@@ -51,7 +51,7 @@ def analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = No
     """Every conflict, unreachable, shadowed and redundant rule and coverage gap the analysis can
     prove, plus notes where it could not decide; with `overlaps`, also which rule wins over which
     (info). The policy must have checked without errors. `budget` is the time allowed, in seconds
-    (None: deadline.DEFAULT_BUDGET; `math.inf`: no limit; zero or less is a ValueError); when it
+    (None: budget.DEFAULT_BUDGET; `math.inf`: no limit; zero or less is a ValueError); when it
     runs out, what is proven so far is reported, with a note on every output not decided."""
     return analyse_within(policy, overlaps=overlaps, budget=budget)[0]
 
@@ -60,7 +60,7 @@ def analyse_within(
     policy: Policy, *, overlaps: bool = False, budget: float | None = None
 ) -> tuple[list[Diagnostic], bool]:
     """`analyse`'s findings, and whether the analysis stopped at its time budget: then the absence
-    of a finding proves nothing, so that verdict is not remembered (analysis_cache.py)."""
+    of a finding proves nothing, so that verdict is not remembered (analysis/cache.py)."""
     deadline = Deadline(budget_seconds(budget))
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
         analysis = _Analysis(policy, overlaps, deadline)

@@ -4,7 +4,7 @@ The analysis's other budgets count work (classes tried, combinations decided), s
 always gets the same answer; some policies are still too large for them (thousands of rules that
 all overlap: each pair is a finding to prove). The deadline bounds the wall-clock time instead.
 When it passes, the check raises OutOfTime, and the analysis keeps what it has proven and says
-which outputs it did not decide (analysis.py).
+which outputs it did not decide (analyser.py).
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Rules that read other outputs, compute from two or more facts, or set a computed value are not
 regions (regions.py). For their outputs the facts those rules read are enumerated over their
-representatives (domains.py), every combination run through the policy's own full decision
+representatives (fact_domains.py), every combination run through the policy's own full decision
 function, so what is found is what `decide()` does: exhaustive up to MAX_COMBINATIONS (fewer for
 a very large policy: DECISION_WORK), a fixed sample beyond, with an `analysis-incomplete`
 note wherever the absence of a finding was not proven. The findings go through the same witness
-replay as the region analysis's (analysis.py).
+replay as the region analysis's (analyser.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Conditions as regions: where in the space of facts a condition is true, and where it is false.
 
-Each fact's values are cut into the classes domains.py describes (no condition of the policy can
+Each fact's values are cut into the classes fact_domains.py describes (no condition of the policy can
 tell two values of one class apart), so a set of facts is a set of class combinations. A *box*
 allows, per fact, a set of classes (a bitmask; a fact it does not name may take any class), and
 a *region* is a union of boxes. A comparison of one fact with constants is one box; `and` is the

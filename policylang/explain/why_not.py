@@ -2,7 +2,7 @@
 
 For every rule that can set the output to the asked value, the smallest change to the decision's
 facts that makes the rule apply and the output take that value. Each fact's values are cut into
-the classes the static analysis uses (domains.py: no condition tells two values of one class
+the classes the static analysis uses (fact_domains.py: no condition tells two values of one class
 apart), so trying one value per class, nearest the current value first, and changing one fact,
 then two, then three, finds the fewest facts to change. Every change is verified by deciding
 again on the changed facts with the policy's own decision function: an answer is never a guess.

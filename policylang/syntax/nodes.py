@@ -62,14 +62,12 @@ class Name:
         return ".".join(self.parts)
 
 
-LITERAL_KINDS = ("int", "number", "string", "bool", "duration", "date", "datetime")
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Literal:
     """A constant. `kind` keeps `true` and `1` apart; `raw` keeps the author's spelling for the formatter."""
 
     kind: str
+    """One of int, number, string, bool, duration, date, datetime."""
     value: Any
     raw: str | None = field(default=None, compare=False, repr=False)
     span: Span = _span()
