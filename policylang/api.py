@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .analysis.budget import budget_seconds
 from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
+from .core.errors import require_text
 from .core.source import SourceFile
 from .engine.extensions import DecisionTracer, Extensions, install
 from .engine.loading import PolicyError, check_unknown_facts, compile_snapshot, policy_from, unexpected
@@ -50,7 +51,9 @@ class CheckReport:
 
 def check_source(text: str, filename: str = "<policy>", *, import_root: str | Path | None = None) -> CheckReport:
     """Check policy text; relative imports are resolved from `filename`'s folder (or the working
-    directory), and must lie under `import_root`, which defaults to that same folder."""
+    directory), and must lie under `import_root`, which defaults to that same folder. Text or a
+    file name that is not a str is the caller's mistake: UsageError."""
+    require_text(text, filename, "check_source()")
     try:
         result = check(text, filename, import_root=None if import_root is None else Path(import_root))
     except Exception as exc:  # a bug, or no memory left: a report that says so, never a traceback
@@ -167,6 +170,7 @@ def compile_source(
     `import_root` (default: `filename`'s folder, or the working directory).
     """
     check_unknown_facts(unknown_facts)
+    require_text(text, filename, "compile()")
     report = check_source(text, filename, import_root=import_root)
     return policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
 
@@ -231,7 +235,8 @@ def load(
 
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:
     """Canonical formatting; see `formatter.format_source`. A bug becomes an `internal-error`
-    diagnostic of a result without text, never an exception."""
+    diagnostic of a result without text, never an exception; text that is not a str is UsageError."""
+    require_text(text, filename, "format_source()")
     try:
         return formatter.format_source(text, filename)
     except Exception as exc:

@@ -51,4 +51,14 @@ class UsageError(PolicylangError, ValueError):
     code = Code.USAGE
 
 
-__all__ = ["PolicylangError", "UsageError"]
+def require_text(text: object, filename: object, doing: str) -> None:
+    """Policy text and its file name are strings: anything else (None, bytes, a Path as the text) is
+    the caller's mistake, said as such, not a bug deep in the parser."""
+    if not isinstance(text, str):
+        hint = " (decode bytes first: text.decode('utf-8'))" if isinstance(text, bytes | bytearray) else ""
+        raise UsageError(f"{doing} takes the policy's text as a str, not {type(text).__name__}{hint}")
+    if not isinstance(filename, str):
+        raise UsageError(f"{doing} takes the file name as a str, not {type(filename).__name__}")
+
+
+__all__ = ["PolicylangError", "UsageError", "require_text"]

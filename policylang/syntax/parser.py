@@ -17,6 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
+from ..core.errors import require_text
 from ..core.source import HIDDEN_CHARACTER, SourceFile, Span
 from ..core.values import (
     ValueParseError,
@@ -95,7 +96,9 @@ def parse(text: str, filename: str = "<policy>") -> ParseResult:
 
     Never raises for bad input: syntax errors, malformed literals and too-deep nesting come back
     as diagnostics, and the tree holds every item that did parse, so later stages can still run.
+    Text or a file name that is not a str is the caller's mistake: UsageError.
     """
+    require_text(text, filename, "parse()")
     with collector_paused():
         return _parse(text, filename)
 
