@@ -34,21 +34,29 @@ for _ in range(3):
     for f in facts:
         policy.decide(f)
     best = min(best, time.process_time() - started)
-print(json.dumps({{"per_second": len(facts) / best}}))
+print(json.dumps({{"per_second": len(facts) / best, "package": policylang.__file__}}))
 """
 
 
 def one_round(tree: Path, rules: int) -> float:
-    """Decisions per CPU second of the tree's policylang, in a fresh process."""
+    """Decisions per CPU second of the tree's policylang, in a fresh process run from inside the
+    tree: `python -c` puts the working folder first on the path, before PYTHONPATH, so run from
+    anywhere else it could import another checkout's policylang. The run says which it imported,
+    and a round that measured the wrong tree is an error, not a number."""
     code = ONE_ROUND.format(benchmarks=str(HERE), rules=rules)
     done = subprocess.run(
         [sys.executable, "-c", code],
+        cwd=tree,
         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         check=True,
     )
-    return float(json.loads(done.stdout.splitlines()[-1])["per_second"])
+    result = json.loads(done.stdout.splitlines()[-1])
+    measured = Path(result["package"]).resolve().parent
+    if measured != (tree / "policylang").resolve():
+        raise SystemExit(f"measured {measured}, not {tree}'s policylang")
+    return float(result["per_second"])
 
 
 def main() -> None:
