@@ -548,11 +548,18 @@ class FactsValidator:
                 p.message,
                 self.spans.get(p.fact),
                 hint=p.hint,
-                label=f"declared as {p.expected}" if p.fact in self.spans else None,
+                label=self._label(p),
             )
             for p in problems
         )
         return FactsError(problems, diagnostics)
+
+    def _label(self, problem: FactProblem) -> str | None:
+        """What the fact's span shows: its declaration, or for a schema-less fact the use its type was inferred from."""
+        fact = self.facts.get(problem.fact)
+        if fact is None or problem.fact not in self.spans:
+            return None
+        return f"declared as {problem.expected}" if fact.declared else f"used as {problem.expected} here"
 
 
 def _wrap(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

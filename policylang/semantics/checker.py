@@ -126,6 +126,8 @@ class _Checker:
         derived = self._check_derived()
         rules = self._check_rules()
         self._check_output_cycles(rules, derived)
+        if self.env.inferred_facts:
+            self._settle(derived, rules)
         policy = self._build(derived, rules)
         self.diagnostics.extend(check_nesting(policy))
         return policy
@@ -605,6 +607,20 @@ class _Checker:
                 hint="an output cannot depend on its own value; break the cycle",
             )
 
+    def _settle(self, derived: dict[str, c.Derived], rules: list[c.CheckedRule]) -> None:
+        """Schema-less facts still untyped where they are computed with get their type now that every
+        use is known (ExpressionChecker.settle), each module's expressions with that module's checker."""
+        for module in self.modules:
+            checker = ExpressionChecker(self.env, module.prefix, module.parsed.source, self.diagnostics)
+            for item in derived.values():
+                if item.module == module.prefix:
+                    checker.settle(item.expr)
+            for rule in rules:
+                if rule.module == module.prefix:
+                    checker.settle(rule.condition)
+                    for action in rule.actions:
+                        checker.settle(action.value)
+
     # --- result ---
 
     def _retype(self, expr: c.CheckedExpr) -> c.CheckedExpr:
@@ -659,9 +675,16 @@ class _Checker:
             changes[name] = tuple(map(self._retype, value)) if isinstance(value, tuple) else self._retype(value)
         return changes
 
+    def _retyped_derived(self, item: c.Derived) -> c.Derived:
+        """A segment or let with its expression retyped; a let typed before its schema-less facts were
+        (`let worst = max(a, b)`) takes its expression's final type."""
+        expr = self._retype(item.expr)
+        typed = expr.type if item.kind == "let" and item.type == UNKNOWN else item.type
+        return dataclasses.replace(item, expr=expr, type=typed)
+
     def _build(self, derived: dict[str, c.Derived], rules: list[c.CheckedRule]) -> c.CheckedPolicy:
         if self.env.inferred_facts or self.env.inferred_outputs:
-            derived = {k: dataclasses.replace(d, expr=self._retype(d.expr)) for k, d in derived.items()}
+            derived = {k: self._retyped_derived(d) for k, d in derived.items()}
             rules = [
                 dataclasses.replace(
                     r,

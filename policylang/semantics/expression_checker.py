@@ -8,6 +8,7 @@ type is inferred from how it is used.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -150,7 +151,7 @@ class ExpressionChecker:
             case n.Negate():
                 return self._negate(expr, expected)
             case n.Call():
-                return self._call(expr)
+                return self._call(expr, expected)
             case _:
                 assert_never(expr)
 
@@ -436,18 +437,30 @@ class ExpressionChecker:
             self._refine(left, NUMBER if expr.op in ("*", "/") and rt == DURATION else rt)
         elif rt == UNKNOWN and lt != UNKNOWN:
             self._refine(right, _other_operand_type(expr.op, lt))
-        lt, rt = self._current_type(left), self._current_type(right)
-        result = arithmetic_result(expr.op, lt, rt)
-        if result is None:
-            verb = ops.BY_SPELLING[expr.op].verb
-            self._error(
-                Code.TYPE_MISMATCH,
-                f"cannot {verb} `{self._text(expr.left)}` ({lt}) and `{self._text(expr.right)}` ({rt})",
-                expr.span,
-                hint="arithmetic works on numbers, durations (+ -), dates with durations, and number * duration",
-            )
-            result = UNKNOWN
+        result = self._arithmetic_type(c.Arithmetic(expr.op, left, right, UNKNOWN, expr))
+        if result == UNKNOWN and expected is not None:
+            # `y = c + d` with `y: number`: the value the sum must give types its schema-less operands.
+            self._refine_operands(c.Arithmetic(expr.op, left, right, UNKNOWN, expr), expected)
+            result = self._arithmetic_type(c.Arithmetic(expr.op, left, right, UNKNOWN, expr))
         return c.Arithmetic(expr.op, left, right, result, expr)
+
+    def _arithmetic_type(self, result: c.Arithmetic) -> Type:
+        """The type of `left op right` from its operands' types so far; reports (once) an operation that
+        makes no sense and then gives UNKNOWN."""
+        lt, rt = self._current_type(result.left), self._current_type(result.right)
+        typed = arithmetic_result(result.op, lt, rt)
+        if typed is not None:
+            return typed
+        node = result.node if isinstance(result.node, n.Arithmetic) else None
+        verb = ops.BY_SPELLING[result.op].verb
+        left, right = (self._text(node.left), self._text(node.right)) if node else ("this", "that")
+        self._error_once(
+            Code.TYPE_MISMATCH,
+            f"cannot {verb} `{left}` ({lt}) and `{right}` ({rt})",
+            node.span if node else None,
+            hint="arithmetic works on numbers, durations (+ -), dates with durations, and number * duration",
+        )
+        return UNKNOWN
 
     def _negate(self, expr: n.Negate, expected: Type | None) -> c.CheckedExpr:
         operand = self.expr(expr.operand, expected, subject=True)
@@ -462,8 +475,16 @@ class ExpressionChecker:
             otype = UNKNOWN
         return c.Negate(operand, otype, expr)
 
-    def _call(self, expr: n.Call) -> c.CheckedExpr:
-        """A built-in function call, typed by its table entry's type rule (core/operators.py)."""
+    def _call(self, expr: n.Call, expected: Type | None) -> c.CheckedExpr:
+        """A built-in function call, typed by its table entry's type rule (core/operators.py).
+
+        Schema-less facts among the arguments take their type from the other arguments
+        (`max(spend, 10)`: a number), else from the value the call must give (`expected`: an action's
+        output, the other side of a comparison), else from what it is compared with later
+        (_refine_operands), else, once every rule is checked, they are numbers (settle). The type
+        rule runs again after each of these, so a schema-less fact is never left to hold what the
+        function cannot take.
+        """
         args = tuple(self.expr(arg, None, subject=True) for arg in expr.args)
         function = ops.FUNCTIONS.get(expr.name)
         if function is None:
@@ -483,33 +504,116 @@ class ExpressionChecker:
                 hint=f"write it as `{function.examples[0]}`",
             )
             return c.Call(expr.name, args, UNKNOWN, expr)
-        # Schema-less facts take their type from the other arguments (`max(spend, 10)`: a number), or,
-        # when no argument has one, from what the call is compared with (_refine_operands).
         known = [t for arg in args if (t := self._current_type(arg)) != UNKNOWN]
         for arg in args:
             if known:
                 self._refine(arg, known[0])
-        result = function.type_rule(expr.name, [self._current_type(arg) for arg in args])
-        if isinstance(result, ops.Refusal):
-            where = expr.args[result.argument].span if result.argument is not None else expr.span
-            self._error(Code.TYPE_MISMATCH, result.message, where, hint=result.hint)
-            return c.Call(expr.name, args, UNKNOWN, expr)
-        return c.Call(expr.name, args, result, expr)
+        call = c.Call(expr.name, args, UNKNOWN, expr)
+        result = self._call_type(call)
+        if result == UNKNOWN and expected is not None:
+            self._refine_operands(call, expected)
+            result = self._call_type(call)
+        return dataclasses.replace(call, type=result)
+
+    def _call_type(self, call: c.Call) -> Type:
+        """The call's type from its arguments' types so far (UNKNOWN while one is unknown); reports (once)
+        a refusal of the function's type rule, pointed at the argument it names, and then gives UNKNOWN."""
+        function = ops.FUNCTIONS.get(call.function)
+        if function is None:
+            return UNKNOWN  # already reported
+        typed = function.type_rule(call.function, [self._current_type(arg) for arg in call.args])
+        if not isinstance(typed, ops.Refusal):
+            return typed
+        node = call.node if isinstance(call.node, n.Call) else None
+        where = None if node is None else node.span if typed.argument is None else node.args[typed.argument].span
+        self._error_once(Code.TYPE_MISMATCH, typed.message, where, hint=typed.hint)
+        return UNKNOWN
 
     # --- schema-less inference ---
 
     def _refine_operands(self, result: c.CheckedExpr, other: Type) -> None:
-        """Give the schema-less facts inside an untyped `+`/`-` or call the type its result is compared with."""
-        if not isinstance(result, c.Arithmetic | c.Call) or result.type != UNKNOWN or other == UNKNOWN:
+        """Give the schema-less facts inside an untyped calculation or call the type its result must have
+        (`other`: what it is compared with, or the output it sets). When the calculation could not give
+        that type with them (`min(e, f) == g`, `g` a word: `min` gives no text), it is a type-mismatch
+        and the facts are left as they were."""
+        if not isinstance(result, c.Arithmetic | c.Call) or other == UNKNOWN:
             return
+        if self._current_type(result) != UNKNOWN:
+            return
+        if other == INT:
+            other = NUMBER  # as _refine: `max(a, b) > 5` says they are numbers, not that they are whole
+        operands: tuple[c.CheckedExpr, ...]
+        wanted: tuple[Type, ...]
         if isinstance(result, c.Call):  # min, max, abs: the arguments have the result's type
-            operand_type, operands = other, tuple(result.args)
-        else:
-            operand_type, operands = (other if result.op in ("+", "-") else NUMBER), (result.left, result.right)
-        for operand in operands:
+            function = ops.FUNCTIONS.get(result.function)
+            if function is None:
+                return
+            operands = result.args
+            wanted = tuple(other for _ in operands)
+            typed = function.type_rule(result.function, self._candidate(operands, wanted))
+        else:  # `a + b` is a date when `a` is one and `b` a duration; `*` and `/` work on numbers
+            operands = (result.left, result.right)
+            wanted = (other, _other_operand_type(result.op, other)) if result.op in ("+", "-") else (NUMBER, NUMBER)
+            typed = arithmetic_result(result.op, *self._candidate(operands, wanted)) or ops.Refusal("", "")
+        if isinstance(typed, ops.Refusal) or not comparable(typed, other):
+            self._cannot_be(result, other, typed if isinstance(typed, ops.Refusal) and typed.hint else None)
+            return
+        for operand, operand_type in zip(operands, wanted, strict=True):
             if self._current_type(operand) == UNKNOWN:
                 self._refine(operand, operand_type)
                 self._refine_operands(operand, operand_type)
+
+    def _candidate(self, operands: tuple[c.CheckedExpr, ...], wanted: tuple[Type, ...]) -> list[Type]:
+        """The operands' types if the untyped ones took the wanted types."""
+        return [w if (t := self._current_type(x)) == UNKNOWN else t for x, w in zip(operands, wanted, strict=True)]
+
+    def _cannot_be(self, result: c.Arithmetic | c.Call, wanted: Type, refused: ops.Refusal | None) -> None:
+        """A calculation over schema-less facts that is used as a value it cannot give."""
+        node = result.node
+        if isinstance(result, c.Call):
+            message = (
+                f"`{self._text(node)}` is used as {describe(wanted)} here, but `{result.function}` cannot give one"
+            )
+            hint = refused.hint if refused else f"give `{result.function}` numbers or durations"
+        else:
+            message = (
+                f"`{self._text(node)}` is used as {describe(wanted)} here, "
+                "but arithmetic over facts whose types are not declared cannot give one"
+            )
+            hint = "declare the facts' types in an `input` block"
+        if wanted == STRING:
+            hint += "; a bare word on the other side of a comparison is text, not a fact"
+        self._error_once(Code.TYPE_MISMATCH, message, node.span if node else None, label=describe(wanted), hint=hint)
+
+    def settle(self, expr: c.CheckedExpr) -> None:
+        """Once every rule is checked: schema-less facts that are still untyped where they are computed
+        with (a function's arguments, arithmetic, a negation) take the type of the other operands, or
+        else are numbers; a function or operator that their final types do not fit is reported here
+        (its types may have been fixed by a rule checked after it). Facts validation then refuses a
+        value of another type, as for a declared fact, instead of computing with it."""
+        for node in c.walk([expr]):
+            if isinstance(node, c.Call):
+                if node.function not in ops.FUNCTIONS or self._call_type(node) != UNKNOWN:
+                    continue
+                known = [t for arg in node.args if (t := self._current_type(arg)) != UNKNOWN]
+                self._refine_operands(node, known[0] if known else NUMBER)
+                self._call_type(node)
+            elif isinstance(node, c.Arithmetic):
+                lt, rt = self._current_type(node.left), self._current_type(node.right)
+                if lt == UNKNOWN and rt == UNKNOWN:
+                    self._refine_operands(node, NUMBER)
+                elif lt == UNKNOWN:
+                    self._refine_side(node.left, NUMBER if node.op in ("*", "/") and rt == DURATION else rt)
+                elif rt == UNKNOWN:
+                    self._refine_side(node.right, _other_operand_type(node.op, lt))
+                self._arithmetic_type(node)
+            elif isinstance(node, c.Negate) and self._current_type(node.operand) == UNKNOWN:
+                self._refine_side(node.operand, NUMBER)
+
+    def _refine_side(self, operand: c.CheckedExpr, t: Type) -> None:
+        """Type one schema-less operand, a fact or a calculation over facts."""
+        self._refine(operand, t)
+        self._refine_operands(operand, t)
 
     def _is_unbound(self, expr: n.Expr) -> bool:
         if not isinstance(expr, n.Name) or len(expr.parts) != 1:
@@ -517,8 +621,22 @@ class ExpressionChecker:
         return self._lookup(expr.parts[0], expr) is None
 
     def _current_type(self, result: c.CheckedExpr) -> Type:
+        """The expression's type so far: a schema-less fact's as inferred until now, and a calculation or
+        call typed before its schema-less operands were, from their types now (without reporting)."""
         if isinstance(result, c.FactRef) and result.name in self.env.inferred_facts:
             return self.env.inferred_facts[result.name].type
+        if result.type != UNKNOWN:
+            return result.type
+        if isinstance(result, c.Arithmetic):
+            return (
+                arithmetic_result(result.op, self._current_type(result.left), self._current_type(result.right))
+                or UNKNOWN
+            )
+        if isinstance(result, c.Call) and result.function in ops.FUNCTIONS:
+            typed = ops.FUNCTIONS[result.function].type_rule(
+                result.function, [self._current_type(arg) for arg in result.args]
+            )
+            return UNKNOWN if isinstance(typed, ops.Refusal) else typed
         return result.type
 
     def _refine(self, result: c.CheckedExpr, other: Type) -> None:
@@ -554,6 +672,12 @@ class ExpressionChecker:
 
     def _error(self, code: Code, message: str, span: Span | None, **extra: object) -> None:
         self.diagnostics.append(error(code, message, span, **extra))
+
+    def _error_once(self, code: Code, message: str, span: Span | None, **extra: object) -> None:
+        """An error that a later look at the same expression (settle) would find again: reported once per span."""
+        if span is not None and any(d.code == code and d.span == span for d in self.diagnostics):
+            return
+        self._error(code, message, span, **extra)
 
 
 def _other_operand_type(op: str, known: Type) -> Type:

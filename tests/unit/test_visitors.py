@@ -164,7 +164,12 @@ FILTERS: dict[str, str] = {
     "semantics.expression_checker:ExpressionChecker._pair": _CONSTANT,
     "semantics.expression_checker:ExpressionChecker._refine_operands": "types the schema-less operands of "
     "arithmetic and calls just built; no other result has operands left untyped",
-    "semantics.expression_checker:ExpressionChecker._current_type": "a schema-less fact's type so far",
+    "semantics.expression_checker:ExpressionChecker._current_type": "a schema-less fact's type so far, and "
+    "a calculation's typed before its operands were; every other result's type is fixed when it is built",
+    "semantics.expression_checker:ExpressionChecker._cannot_be": "words the error for the two kinds "
+    "_refine_operands types (arithmetic or a call)",
+    "semantics.expression_checker:ExpressionChecker.settle": "picks the calculations (calls, arithmetic, "
+    "negations) out of a walk: only their operands can be schema-less facts left untyped",
     "semantics.expression_checker:ExpressionChecker._refine": "a schema-less fact's type so far",
     "semantics.nesting:_locate": "follows the deepest child _depths measured, stopping at a let or segment",
     "semantics.typed_tree:text_of": "a derived value's key is its text when it has no syntax node",
