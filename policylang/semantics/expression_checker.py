@@ -549,10 +549,14 @@ class ExpressionChecker:
             if function is None:
                 return
             operands = result.args
+            if isinstance(function.type_rule(result.function, [self._current_type(x) for x in operands]), ops.Refusal):
+                return  # refused as it is (reported by _call_type): no type to give its facts
             wanted = tuple(other for _ in operands)
             typed = function.type_rule(result.function, self._candidate(operands, wanted))
         else:  # `a + b` is a date when `a` is one and `b` a duration; `*` and `/` work on numbers
             operands = (result.left, result.right)
+            if arithmetic_result(result.op, *(self._current_type(x) for x in operands)) is None:
+                return  # refused as it is (reported by _arithmetic_type)
             wanted = (other, _other_operand_type(result.op, other)) if result.op in ("+", "-") else (NUMBER, NUMBER)
             typed = arithmetic_result(result.op, *self._candidate(operands, wanted)) or ops.Refusal("", "")
         if isinstance(typed, ops.Refusal) or not comparable(typed, other):

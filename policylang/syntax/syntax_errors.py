@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..core.diagnostics import Code, Diagnostic, Label, error
+from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error
+from ..core.operators import FUNCTIONS
 from ..core.source import SourceFile, Span
 from .keywords import ITEM_KEYWORDS, RESERVED
 
@@ -206,6 +207,15 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
             span,
             hint="write a second rule with the opposite condition, or give the output a default",
         )
+    if token.type == "LPAR" and _DOTTED.fullmatch(previous):
+        return _dotted_call(previous, source, start)
+    parenthesis = _open_parenthesis(source, start)
+    if parenthesis is not None:
+        # LALR reports the error after reducing what came before, so its expected set can name `then`
+        # or `}` although the mistake is inside the parentheses: words for that place instead.
+        inside = _inside_parentheses(token, found, span, parenthesis, source)
+        if inside is not None:
+            return inside
     if "THEN" in expected:
         return error(
             Code.SYNTAX_ERROR,
@@ -243,6 +253,68 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
     elif "COMMA" in expected and token.type == "NAME":
         hint = "separate actions and set elements with `,`"
     return error(Code.SYNTAX_ERROR, message, span, hint=hint)
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*$")
+_FUNCTION_NAMES = ", ".join(f"`{name}`" for name in FUNCTIONS)
+
+
+def _dotted_call(written: str, source: SourceFile, paren: int) -> Diagnostic:
+    """`stdlib.max(a, 1)` or `a.max(1)`: functions belong to no module and no value."""
+    start = source.text.rfind(written, 0, paren)
+    name = written.rpartition(".")[2]
+    if name in FUNCTIONS:
+        hint = f"write `{name}(...)` with every value inside the parentheses, such as `{FUNCTIONS[name].examples[0]}`"
+    else:
+        hint = did_you_mean(name, FUNCTIONS) or f"the functions are {_FUNCTION_NAMES}"
+    return error(
+        Code.SYNTAX_ERROR,
+        f"functions are called by name: {_FUNCTION_NAMES}",
+        source.span(start, paren + 1),
+        label=f"`{written}` is not a function",
+        hint=hint,
+    )
+
+
+def _open_parenthesis(source: SourceFile, offset: int) -> tuple[str | None, int] | None:
+    """The `(` still open at `offset`, if the innermost open bracket is one: the name of the function
+    it calls (None for grouping parentheses) and where it is."""
+    opened = _open_bracket(source, offset)
+    if opened is None or opened[0] != "(":
+        return None
+    before = _CALLED.search(source.text, max(0, opened[1] - 100), opened[1])
+    called = before.group(1) if before else None
+    return (None if called in RESERVED else called), opened[1]
+
+
+def _inside_parentheses(
+    token: Token, found: str, span: Span, parenthesis: tuple[str | None, int], source: SourceFile
+) -> Diagnostic | None:
+    """A token that cannot continue what is inside an open `(`: a second value with no `,` between
+    (`max(a 1)`), or the rule going on (`then`) before the `)`."""
+    called = parenthesis[0]
+    if token.type in _ITEM_KEYWORDS or token.type == "THEN":
+        return _unclosed_brace(source, token.start_pos or 0, span)
+    if token.type not in _EXPRESSION_START | {"SIGNED_INT", "MINUS", "NOT", "NOW", "LBRACE"}:
+        return None
+    if called == "enum":
+        return error(Code.SYNTAX_ERROR, "separate an enum's members with `,`", span, hint="write `enum(a, b)`")
+    if called is not None:
+        example = FUNCTIONS[called].examples[0] if called in FUNCTIONS else f"{called}(a, b)"
+        return error(
+            Code.SYNTAX_ERROR,
+            "separate a function's arguments with `,`",
+            span,
+            label="`,` goes before this",
+            hint=f"write the arguments as `{example}`",
+        )
+    return error(
+        Code.SYNTAX_ERROR,
+        f"expected `)` or an operator, found {found}",
+        span,
+        hint="join the two with an operator such as `and` or `+`, or close the parentheses with `)`",
+    )
 
 
 def _at_end(expected: set[str], source: SourceFile, patterns: Mapping[str, str]) -> Diagnostic:
