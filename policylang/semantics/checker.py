@@ -14,6 +14,7 @@ from typing import Any
 from ..core import operators as ops
 from ..core.datatypes import (
     BOOL,
+    DURATION,
     PRIMITIVES,
     TYPE_NAMES,
     UNKNOWN,
@@ -23,6 +24,7 @@ from ..core.datatypes import (
     arithmetic_result,
     assignable,
     describe,
+    is_numeric,
     is_ordered,
     join,
 )
@@ -650,18 +652,16 @@ class _Checker:
                     left, right = changes.get("left", expr.left), changes.get("right", expr.right)
                     changes["type"] = arithmetic_result(expr.op, left.type, right.type) or UNKNOWN
                 return dataclasses.replace(expr, **changes) if changes else expr
-            case (
-                c.Compare()
-                | c.Membership()
-                | c.Between()
-                | c.Presence()
-                | c.BoolOp()
-                | c.Not()
-                | c.Negate()
-                | c.SetLiteral()
-            ):
-                # Conditions are bool whatever they read; a set literal's and a negation's type was
-                # settled when checked: only their operands are retyped.
+            case c.Negate():
+                # A negation typed before its operand was (`max(-c, 1)`) has its operand's type now.
+                changes = self._retyped_children(expr)
+                if expr.type == UNKNOWN:
+                    operand = changes["operand"].type
+                    changes["type"] = operand if is_numeric(operand) or operand == DURATION else UNKNOWN
+                return dataclasses.replace(expr, **changes)
+            case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not() | c.SetLiteral():
+                # Conditions are bool whatever they read; a set literal's type was settled when
+                # checked: only their operands are retyped.
                 changes = self._retyped_children(expr)
                 return dataclasses.replace(expr, **changes) if changes else expr
             case _:

@@ -437,12 +437,13 @@ class ExpressionChecker:
             self._refine(left, NUMBER if expr.op in ("*", "/") and rt == DURATION else rt)
         elif rt == UNKNOWN and lt != UNKNOWN:
             self._refine(right, _other_operand_type(expr.op, lt))
-        result = self._arithmetic_type(c.Arithmetic(expr.op, left, right, UNKNOWN, expr))
+        calculation = c.Arithmetic(expr.op, left, right, UNKNOWN, expr)
+        result = self._arithmetic_type(calculation)
         if result == UNKNOWN and expected is not None:
             # `y = c + d` with `y: number`: the value the sum must give types its schema-less operands.
-            self._refine_operands(c.Arithmetic(expr.op, left, right, UNKNOWN, expr), expected)
-            result = self._arithmetic_type(c.Arithmetic(expr.op, left, right, UNKNOWN, expr))
-        return c.Arithmetic(expr.op, left, right, result, expr)
+            self._refine_operands(calculation, expected)
+            result = self._arithmetic_type(calculation)
+        return dataclasses.replace(calculation, type=result)
 
     def _arithmetic_type(self, result: c.Arithmetic) -> Type:
         """The type of `left op right` from its operands' types so far; reports (once) an operation that
@@ -536,6 +537,9 @@ class ExpressionChecker:
         (`other`: what it is compared with, or the output it sets). When the calculation could not give
         that type with them (`min(e, f) == g`, `g` a word: `min` gives no text), it is a type-mismatch
         and the facts are left as they were."""
+        if isinstance(result, c.Negate):  # `-x` has its operand's type
+            self._refine_side(result.operand, other)
+            return
         if not isinstance(result, c.Arithmetic | c.Call) or other == UNKNOWN:
             return
         if self._current_type(result) != UNKNOWN:
@@ -616,6 +620,8 @@ class ExpressionChecker:
 
     def _refine_side(self, operand: c.CheckedExpr, t: Type) -> None:
         """Type one schema-less operand, a fact or a calculation over facts."""
+        if t == UNKNOWN or self._current_type(operand) != UNKNOWN:
+            return
         self._refine(operand, t)
         self._refine_operands(operand, t)
 
@@ -636,6 +642,9 @@ class ExpressionChecker:
                 arithmetic_result(result.op, self._current_type(result.left), self._current_type(result.right))
                 or UNKNOWN
             )
+        if isinstance(result, c.Negate):
+            operand = self._current_type(result.operand)
+            return operand if is_numeric(operand) or operand == DURATION else UNKNOWN
         if isinstance(result, c.Call) and result.function in ops.FUNCTIONS:
             typed = ops.FUNCTIONS[result.function].type_rule(
                 result.function, [self._current_type(arg) for arg in result.args]

@@ -159,3 +159,9 @@ def test_syntax_errors_in_calls_say_what_is_wrong_there(line: str, message: str,
     assert diagnostic.hint
     assert diagnostic.span is not None
     assert text[diagnostic.span.start : diagnostic.span.end] == (under or "stdlib.max(")
+
+
+def test_a_negated_argument_is_typed_too() -> None:
+    text = "output { y: number = 0 }\nrule q: if c is present then y = max(-c, 1)\nrule n: if -e == -f then y = 2\n"
+    assert _types(text) == {"c": "number", "e": "number", "f": "number"}
+    assert _refused(policylang.compile(text), {"c": True}) == ["fact `c`: expected a number, got True"]
