@@ -277,30 +277,27 @@ def _dotted_call(written: str, source: SourceFile, paren: int) -> Diagnostic:
     )
 
 
-def _open_parenthesis(source: SourceFile, offset: int) -> tuple[str | None, int] | None:
-    """The `(` still open at `offset`, if the innermost open bracket is one: the name of the function
-    it calls (None for grouping parentheses) and where it is."""
+def _open_parenthesis(source: SourceFile, offset: int) -> str | None:
+    """None unless the innermost bracket open at `offset` is a `(`; then the name of the function it
+    calls, or "" for grouping parentheses."""
     opened = _open_bracket(source, offset)
     if opened is None or opened[0] != "(":
         return None
     before = _CALLED.search(source.text, max(0, opened[1] - 100), opened[1])
     called = before.group(1) if before else None
-    return (None if called in RESERVED else called), opened[1]
+    return "" if called is None or called in RESERVED else called
 
 
-def _inside_parentheses(
-    token: Token, found: str, span: Span, parenthesis: tuple[str | None, int], source: SourceFile
-) -> Diagnostic | None:
+def _inside_parentheses(token: Token, found: str, span: Span, called: str, source: SourceFile) -> Diagnostic | None:
     """A token that cannot continue what is inside an open `(`: a second value with no `,` between
     (`max(a 1)`), or the rule going on (`then`) before the `)`."""
-    called = parenthesis[0]
     if token.type in _ITEM_KEYWORDS or token.type == "THEN":
         return _unclosed_brace(source, token.start_pos or 0, span)
     if token.type not in _EXPRESSION_START | {"SIGNED_INT", "MINUS", "NOT", "NOW", "LBRACE"}:
         return None
     if called == "enum":
         return error(Code.SYNTAX_ERROR, "separate an enum's members with `,`", span, hint="write `enum(a, b)`")
-    if called is not None:
+    if called:
         example = FUNCTIONS[called].examples[0] if called in FUNCTIONS else f"{called}(a, b)"
         return error(
             Code.SYNTAX_ERROR,
