@@ -212,9 +212,14 @@ def test_repeated_squaring_through_lets_stops_at_the_limit() -> None:
 
 
 def test_schema_less_int_results_are_bounded_too() -> None:
+    # Since the issue 13 review a schema-less fact that only arithmetic types is a number (it was
+    # kept as given, so a Python int cubed past the int limit): bounded as a declared number is,
+    # at the facts, and computing as a declared number does.
     compiled = policylang.compile("let c = n * n * n\nif c > 0 then big\n", filename="free.policy")
-    with pytest.raises(policylang.EvaluationError, match="too large"):
-        compiled.decide({"n": 10**40})
+    declared = policylang.compile("input { n: number? }\nlet c = n * n * n\nif c > 0 then big\n", filename="n.policy")
+    with pytest.raises(policylang.FactsError, match="too large"):
+        compiled.decide({"n": 10**101})
+    assert compiled.decide({"n": 10**40}).outputs == declared.decide({"n": 10**40}).outputs == {"big": True}
 
 
 @pytest.mark.parametrize("value", [Decimal("1e300"), 1e300, "1" + "0" * 300, 10**101, Decimal("1e999999999")])
