@@ -211,8 +211,9 @@ class Function:
     `type_rule(name, argument types)` gives the result type or a Refusal; UNKNOWN arguments (already
     reported, or schema-less values not yet typed) give UNKNOWN. `implementation` computes the value
     from present argument values; a MISSING argument makes the call MISSING before it is called,
-    as with arithmetic, so it never sees one. `unknown_operand` is the type a schema-less fact gets
-    when it is an argument and nothing else says what it is. `example` is a call over the facts
+    as with arithmetic, so it never sees one. A schema-less fact given as an argument takes the type
+    of the other arguments, or of what the call is used as, else number (expression_checker.settle).
+    `examples` are calls over the facts
     `a: int`, `b: int`, `n: number`, `d: duration`, `e: duration` that the operator-table test
     decides, traces, explains, formats and analyses.
     """
@@ -317,5 +318,5 @@ FUNCTIONS: dict[str, Function] = {
         ),
     )
 }
-"""The built-in functions by name. Their names are not reserved: `min` is still a fact's name, and
-only `min(` calls the function."""
+"""The built-in functions by name. Their names are not reserved: `min` is still a fact's name; a
+name is a call when the next thing after it is `(`, spaces or line breaks allowed (`max ( a, 1 )`)."""
