@@ -10,8 +10,9 @@ import decimal
 import functools
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -30,7 +31,10 @@ from .facts import FactProblem, FactsError, FactsValidator, convert_datetime
 from .runtime import ARITHMETIC, ConflictError, EvaluationError, InternalError
 
 CONFLICT_MODES = ("raise", "mark")
-_now = datetime.now
+_clock = time.time_ns
+"""The clock a decision without `as_of` reads: nanoseconds since the epoch, an int, a quarter of
+the cost of `datetime.now(UTC)`; the datetime is made from it when first needed (`_moment_of`)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Record = tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None]
 """What the full decision function returns: the fired rules' indexes, every output's proposals
 (rule index, value), the outputs that have a value, the indexes of conflicted outputs or None."""
@@ -74,9 +78,11 @@ class Decision:
     every output's proposals), since most callers on a hot path read only `outputs`.
     """
 
-    __slots__ = ("_conflicts", "_facts", "_fired", "_id", "_origin", "_record", "_resolutions", "as_of", "outputs")
+    __slots__ = ("_as_of", "_conflicts", "_facts", "_fired", "_id", "_origin", "_record", "_resolutions", "outputs")
     outputs: dict[str, Any]
-    as_of: datetime
+    _as_of: datetime | int
+    """The moment `now` meant, or, for a decision that read the clock and did not need it, the
+    clock's reading in nanoseconds (`_clock`), made a datetime on the first read of `as_of`."""
     _facts: dict[str, Any]
     _origin: tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None, Policy | None]
     """(policy name, content hash, graph, full decision function, policy): shared by every decision
@@ -100,7 +106,7 @@ class Decision:
     ) -> None:
         for name, value in (
             ("outputs", outputs),
-            ("as_of", as_of),
+            ("_as_of", as_of),
             ("_facts", dict(facts)),
             ("_origin", (policy_name, policy_hash, None, None, None)),
             ("_fired", tuple(fired)),
@@ -114,6 +120,15 @@ class Decision:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"a Decision is immutable; cannot delete `{name}`")
+
+    @property
+    def as_of(self) -> datetime:
+        """The time `now` meant for this decision: `as_of` as given, or the clock when it was made."""
+        moment = self._as_of
+        if isinstance(moment, int):
+            moment = _moment_of(moment)
+            _set_as_of(self, moment)
+        return moment
 
     @property
     def facts(self) -> Mapping[str, Any]:
@@ -312,6 +327,7 @@ class Policy:
         self._graph = compile_policy(checked)
         self._validator = FactsValidator(checked, unknown_facts)
         self._validate = self._validator.validate
+        self._validate_fast = self._validator.fast
         self._diagnostics = diagnostics
         self._run = self._graph.run
         self._output_names = self._graph.output_names
@@ -319,6 +335,7 @@ class Policy:
         self._decide_outputs = self._graph.decide_outputs
         self._tracer: DecisionTracer | None = None
         self._needs_context = _computes(checked)
+        self._reads_now = _reads_now(checked)
         # With no arithmetic and declared (so converted) facts there is nothing for _evaluate to guard.
         self._outputs_unguarded = self._decide_outputs if not self._needs_context and checked.facts_declared else None
 
@@ -403,10 +420,19 @@ class Policy:
         With a decision log (`log`, or the one the policy was loaded with), the decision is recorded
         with the facts exactly as given before it is returned; `decision.id` is its id in the log.
         """
-        moment = _now(UTC) if as_of is None else _moment(as_of)
+        moment: datetime | int
+        if as_of is not None:
+            moment = _moment(as_of)
+        elif self._reads_now:
+            moment = _moment_of(_clock())
+        else:  # the decision functions never read it: the datetime is made if `as_of` is read
+            moment = _clock()
         strict = True if on_conflict == "raise" else _strict(on_conflict)
         try:  # free in CPython 3.11 when nothing is raised (benchmarks/: no change)
-            decision = self._decide_validated(self._validate(facts), moment, strict)
+            values = self._validate_fast(facts)
+            if values is None:
+                values = self._validate(facts)  # converts what the fast path would not, or says what is wrong
+            decision = self._decide_validated(values, moment, strict)
         except (FactsError, EvaluationError):
             raise
         except Exception as exc:
@@ -468,7 +494,7 @@ class Policy:
             return EvaluationError("not enough memory to make this decision (MemoryError)")
         return InternalError(internal_error(exc, "deciding", content_hash=self.content_hash))
 
-    def _decide_validated(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
+    def _decide_validated(self, values: dict[str, Any], moment: datetime | int, strict: bool) -> Decision:
         guarded = self._decide_outputs
         if guarded is not None:
             unguarded = self._outputs_unguarded
@@ -505,7 +531,7 @@ class Policy:
         record: Record = self._evaluate(self._run, values, moment, False)
         return record
 
-    def _finish(self, values: dict[str, Any], moment: datetime, strict: bool) -> Decision:
+    def _finish(self, values: dict[str, Any], moment: datetime | int, strict: bool) -> Decision:
         record: Record = self._evaluate(self._run, values, moment, strict)
         # record: (fired rule indexes, every output's proposals, the outputs that have a value,
         # the indexes of the outputs whose rules conflicted or None)
@@ -546,7 +572,7 @@ def recorded(decision: Decision) -> Record:
 _new_decision = object.__new__
 _SLOTS: dict[str, Any] = dict(vars(Decision))
 _set_outputs = _SLOTS["outputs"].__set__
-_set_as_of = _SLOTS["as_of"].__set__
+_set_as_of = _SLOTS["_as_of"].__set__
 _set_facts = _SLOTS["_facts"].__set__
 _set_origin = _SLOTS["_origin"].__set__
 _set_record = _SLOTS["_record"].__set__
@@ -554,9 +580,14 @@ _set_conflicts = _SLOTS["_conflicts"].__set__
 _set_id = _SLOTS["_id"].__set__
 
 
+def _moment_of(clock: int) -> datetime:
+    """The moment a reading of `_clock` stands for, in whole microseconds as `datetime.now` gives."""
+    return _EPOCH + timedelta(microseconds=clock // 1000)
+
+
 def _moment(as_of: datetime | str | None) -> datetime:
     if as_of is None:
-        return datetime.now(UTC)
+        return _moment_of(_clock())
     try:
         return convert_datetime(as_of)
     except ValueError as exc:
@@ -574,6 +605,12 @@ def _strict(on_conflict: str) -> bool:
     if on_conflict not in CONFLICT_MODES:
         raise UsageError(f"on_conflict must be one of {CONFLICT_MODES}, got {on_conflict!r}")
     return on_conflict == "raise"
+
+
+def _reads_now(policy: CheckedPolicy) -> bool:
+    """Whether any expression of the policy reads `now`: a decision of one that does not, made
+    without `as_of`, keeps the clock's reading as an int and makes the datetime only if asked."""
+    return any(isinstance(node, c.Now) for node in walk(policy_expressions(policy)))
 
 
 def _computes(policy: CheckedPolicy) -> bool:

@@ -450,15 +450,23 @@ class FactsValidator:
         self._reject_unknown = extra == "forbid"
         config = ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True)
         self._model: type[pydantic.BaseModel] = create_model("Facts", __config__=config, **aliased)  # type: ignore[call-overload]  # field definitions built at run time
-        self._fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
+        self.fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
             self.facts, {name: fact_default(fact) for name, fact in self.facts.items()}, extra == "forbid"
         )
+
+    fast: Callable[[Any], dict[str, Any] | None]
+    """The facts as runtime values when `given` is a plain dict that is entirely right, else None
+    (then `validate` says what is wrong): the generated function `validate` tries first, for a
+    caller on a hot path that handles None by calling `validate`."""
 
     def validate(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The facts as runtime values, every declared fact present (MISSING where optional and not given).
 
         Raises FactsError naming each fact that is missing, unknown or of the wrong type.
         """
+        fast = self.fast(given)  # first: it takes the common case, a plain dict, without the checks below
+        if fast is not None:
+            return fast
         if not isinstance(given, Mapping):
             raise FactsError(
                 [
@@ -467,9 +475,6 @@ class FactsValidator:
                     )
                 ]
             )
-        fast = self._fast(given)
-        if fast is not None:
-            return fast
         if any(value is MISSING for value in given.values()):
             # MISSING given for a fact is the fact not given: its default, missing, or an error.
             given = {name: value for name, value in given.items() if value is not MISSING}
@@ -567,6 +572,31 @@ def _wrap(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 _ABSENT = object()
 
 
+_FLOATS: dict[float, Decimal] = {}
+"""Floats already read as numbers, and their Decimals: facts repeat the same amounts (`49.99`),
+and reading one through its text is most of what validating a number fact costs. Never zero:
+`-0.0 == 0.0` share a key but not a Decimal (`-0.0` and `0.0`). Bounded by _FLOATS_KEPT."""
+_FLOATS_KEPT = 4096
+
+
+def float_number(value: float) -> Decimal | None:
+    """A float fact as the exact Decimal of its shortest text (`0.1` is 0.1, as convert_number
+    reads it), or None when convert_number refuses it (infinities, NaN, out of range): the caller
+    then asks the pydantic model, which says why.
+
+    The range is judged on the float, before any text is made: the shortest text of floats keeps
+    their order, so `1e-100 <= abs(value) <= 1e100` holds exactly when the Decimal is within the
+    limits (the text of the float nearest 1e100 is `1e+100`).
+    """
+    if not (1e-100 <= abs(value) <= 1e100):  # NaN and the infinities fail this too
+        return Decimal(repr(value)) if value == 0.0 else None  # keeps the sign of -0.0
+    number = Decimal(repr(value))
+    if len(_FLOATS) >= _FLOATS_KEPT:
+        _FLOATS.clear()  # a dict's clear and set are atomic: threads may share it
+    _FLOATS[value] = number
+    return number
+
+
 def _extras_unstorable(given: dict[str, Any], known: frozenset[str]) -> bool:
     """True when a fact the policy does not declare (name or value) could not be recorded as given.
     On every decision of a schema-less policy: plain text and numbers are judged inline."""
@@ -614,7 +644,8 @@ def _fast_validator(
         "EXTRAS_UNSTORABLE": _extras_unstorable,
         "KNOWN": frozenset(facts),
         "INT_LIMIT": INT_LIMIT,
-        "IN_RANGE": _in_range,
+        "FLOATS": _FLOATS,
+        "FLOAT_NUMBER": float_number,
     }
     lines = [
         "def validate(given):",
@@ -656,8 +687,8 @@ def _fast_validator(
                 # A float read through its decimal text, as convert_number does; the rare cases
                 # (infinities, NaN, out of range) return None and the model reports them.
                 lines.append(f"            if {local}.__class__ is float:")
-                lines.append(f"                {local} = Decimal(repr({local}))")
-                lines.append(f"                if not {local}.is_finite() or not IN_RANGE({local}):")
+                lines.append(f"                {local} = FLOATS.get({local}) or FLOAT_NUMBER({local})")
+                lines.append(f"                if {local} is None:")
                 lines.append("                    return None")
                 lines.append("            else:")
                 lines.append(f"                {local} = C{i}({local})")
