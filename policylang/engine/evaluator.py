@@ -463,8 +463,6 @@ class Policy:
             return
         moment = _moment(as_of)
         strict = _strict(on_conflict)
-        validate = self._validator.validate
-        finish = self._decide_validated
         iterator = iter(batch)
         while True:
             chunk: list[Decision] = []
@@ -474,8 +472,7 @@ class Policy:
             # the caller, so no caller code ever runs with it off.
             with collector_paused():
                 try:
-                    for facts in itertools.islice(iterator, _CHUNK):
-                        chunk.append(finish(validate(facts), moment, strict))
+                    self._decide_chunk(itertools.islice(iterator, _CHUNK), moment, strict, chunk)
                 except (FactsError, EvaluationError) as exc:  # raised below, after the good decisions
                     error = exc
                 except Exception as exc:
@@ -486,6 +483,41 @@ class Policy:
                 raise error
             if len(chunk) < _CHUNK:
                 return
+
+    def _decide_chunk(
+        self, batch: Iterable[Mapping[str, Any]], moment: datetime, strict: bool, decided: list[Decision]
+    ) -> None:
+        """Appends to `decided` the decision for each set of facts, in order, until one fails (its
+        error is raised, the decisions before it stay appended). `_decide_validated` and `decide`'s
+        validation inlined in one loop, every name a local: in a batch the call layers and the
+        lookups are most of what a decision costs once the facts are validated."""
+        fast = self._validate_fast
+        validate = self._validate
+        outputs_of = self._outputs_unguarded
+        origin = self._origin
+        finish = self._decide_validated
+        append = decided.append
+        new, set_outputs, set_as_of, set_facts, set_origin = (
+            _new_decision,
+            _set_outputs,
+            _set_as_of,
+            _set_facts,
+            _set_origin,
+        )
+        for facts in batch:
+            values = fast(facts)
+            if values is None:
+                values = validate(facts)
+            outputs = None if outputs_of is None else outputs_of(values, moment)
+            if outputs is None:  # the outputs-only function does not apply: the general path
+                append(finish(values, moment, strict))
+                continue
+            decision = new(Decision)
+            set_outputs(decision, outputs)
+            set_as_of(decision, moment)
+            set_facts(decision, values)
+            set_origin(decision, origin)
+            append(decision)
 
     def _internal(self, exc: Exception) -> EvaluationError:
         """What a decision that failed on a bug raises: InternalError (an EvaluationError) naming the

@@ -651,24 +651,28 @@ def _fast_validator(
         "def validate(given):",
         "    if given.__class__ is not dict:",
         "        return None",
-        "    found = 0",
+        "    found = 0  # facts given that are optional or have a default",
         "    try:",
     ]
     result = []
+    required = 0
     for i, (name, fact) in enumerate(facts.items()):
         key = repr(name)
         local = f"x{i}"
         result.append(f"{key}: {local}")
-        lines.append(f"        {local} = given.get({key}, ABSENT)")
-        lines.append(f"        if {local} is ABSENT:")
         default = defaults[name]
-        if default is ...:
-            lines.append("            return None")
+        if default is ...:  # a KeyError is caught below: the model reports the missing fact
+            required += 1
+            lines.append(f"        {local} = given[{key}]")
+            at = " " * 8
         else:
             namespace[f"D{i}"] = default
+            lines.append(f"        {local} = given.get({key}, ABSENT)")
+            lines.append(f"        if {local} is ABSENT:")
             lines.append(f"            {local} = D{i}")
-        lines.append("        else:")
-        lines.append("            found += 1")
+            lines.append("        else:")
+            lines.append("            found += 1")
+            at = " " * 12
         t = fact.type
         # The common types are taken as they are when exactly right; the others go through their converter.
         inline: dict[Type, str] = {
@@ -684,30 +688,31 @@ def _fast_validator(
         if rejected is None:
             namespace[f"C{i}"] = converter_for(t)
             if t == NUMBER:
-                # A float read through its decimal text, as convert_number does; the rare cases
-                # (infinities, NaN, out of range) return None and the model reports them.
-                lines.append(f"            if {local}.__class__ is float:")
-                lines.append(f"                {local} = FLOATS.get({local}) or FLOAT_NUMBER({local})")
-                lines.append(f"                if {local} is None:")
-                lines.append("                    return None")
-                lines.append("            else:")
-                lines.append(f"                {local} = C{i}({local})")
+                # A float read through its decimal text, as convert_number does (float_number); the
+                # rare cases (infinities, NaN, out of range) return None and the model reports them.
+                lines.append(f"{at}if {local}.__class__ is float:")
+                lines.append(f"{at}    {local} = FLOATS.get({local}) or FLOAT_NUMBER({local})")
+                lines.append(f"{at}    if {local} is None:")
+                lines.append(f"{at}        return None")
+                lines.append(f"{at}else:")
+                lines.append(f"{at}    {local} = C{i}({local})")
             elif t == DURATION:
-                lines.append(f"            {local} = PD({local}) if {local}.__class__ is str else C{i}({local})")
+                lines.append(f"{at}{local} = PD({local}) if {local}.__class__ is str else C{i}({local})")
             else:
-                lines.append(f"            {local} = C{i}({local})")
+                lines.append(f"{at}{local} = C{i}({local})")
         else:
-            lines.append(f"            if {rejected}:")
-            lines.append("                return None")
+            lines.append(f"{at}if {rejected}:")
+            lines.append(f"{at}    return None")
     if not facts:
         lines.append("        pass  # a policy that reads no facts")
     lines.append("    except Exception:")
     lines.append("        return None  # the pydantic model says what is wrong")
+    given_count = f"found + {required}" if required < len(facts) else str(required)
     if reject_unknown:
-        lines.append("    if found != len(given):")
+        lines.append(f"    if {given_count} != len(given):")
         lines.append("        return None")
     else:  # facts the rules do not read are recorded as given: the model refuses those no log could hold
-        lines.append("    if found != len(given) and EXTRAS_UNSTORABLE(given, KNOWN):")
+        lines.append(f"    if {given_count} != len(given) and EXTRAS_UNSTORABLE(given, KNOWN):")
         lines.append("        return None")
     lines.append(f"    return {{{', '.join(result)}}}")
     code = compile("\n".join(lines) + "\n", "<facts validator>", "exec")
