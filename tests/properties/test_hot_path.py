@@ -105,13 +105,13 @@ SCHEMA_POLICY = policylang.compile(INPUT_BLOCK + "if spend > 0 then ok\n", filen
 def _slow(validator: FactsValidator, given: Any) -> Any:
     """The pydantic model alone: what `validate` did before the generated path existed."""
     fast = validator.fast
-    validator.fast = lambda _given: None  # type: ignore[method-assign]
+    validator.fast = lambda _given: None
     try:
         return validator.validate(given)
     except FactsError as exc:
         return ("error", [p.fact for p in exc.problems])
     finally:
-        validator.fast = fast  # type: ignore[method-assign]
+        validator.fast = fast
 
 
 def _fast_or_slow(validator: FactsValidator, given: Any) -> Any:
