@@ -178,6 +178,6 @@ def test_a_decision_made_on_the_lean_path_pickles_compares_and_stays_immutable()
     with pytest.raises(AttributeError):
         decision.as_of = datetime.now(UTC)  # type: ignore[misc]
     with pytest.raises(AttributeError):
-        decision.outputs = {}  # type: ignore[misc]
+        decision.outputs = {}
     other = NUMBER_POLICY.decide({"spend": 0.1, "tier": "premium", "tenure": "3y"}, as_of=decision.as_of)
     assert other == decision
