@@ -644,6 +644,7 @@ def _fast_validator(
         "EXTRAS_UNSTORABLE": _extras_unstorable,
         "KNOWN": frozenset(facts),
         "INT_LIMIT": INT_LIMIT,
+        "IN_RANGE": _in_range,
         "FLOATS": _FLOATS,
         "FLOAT_NUMBER": float_number,
     }
@@ -693,6 +694,10 @@ def _fast_validator(
                 lines.append(f"{at}if {local}.__class__ is float:")
                 lines.append(f"{at}    {local} = FLOATS.get({local}) or FLOAT_NUMBER({local})")
                 lines.append(f"{at}    if {local} is None:")
+                lines.append(f"{at}        return None")
+                # a Decimal (JSON facts are read into them) is taken as it is when convert_number would
+                lines.append(f"{at}elif {local}.__class__ is Decimal:")
+                lines.append(f"{at}    if not {local}.is_finite() or not IN_RANGE({local}):")
                 lines.append(f"{at}        return None")
                 lines.append(f"{at}else:")
                 lines.append(f"{at}    {local} = C{i}({local})")

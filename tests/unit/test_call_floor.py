@@ -181,3 +181,16 @@ def test_a_decision_made_on_the_lean_path_pickles_compares_and_stays_immutable()
         decision.outputs = {}
     other = NUMBER_POLICY.decide({"spend": 0.1, "tier": "premium", "tenure": "3y"}, as_of=decision.as_of)
     assert other == decision
+
+
+@pytest.mark.parametrize("text", ["10.50", "0E-7", "-0.0", "1E+100", "1E-100"])
+def test_a_decimal_fact_is_kept_as_given(text: str) -> None:
+    values = NUMBER_POLICY.validate_facts({"spend": Decimal(text), "tier": "basic", "tenure": "3y"})
+    assert str(values["spend"]) == text
+
+
+@pytest.mark.parametrize("text", ["NaN", "sNaN", "Infinity", "1E+101", "1E-101"])
+def test_a_decimal_fact_out_of_range_is_a_facts_error(text: str) -> None:
+    with pytest.raises(FactsError) as caught:
+        NUMBER_POLICY.validate_facts({"spend": Decimal(text), "tier": "basic", "tenure": "3y"})
+    assert [p.fact for p in caught.value.problems] == ["spend"]
