@@ -38,6 +38,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Record = tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None]
 """What the full decision function returns: the fired rules' indexes, every output's proposals
 (rule index, value), the outputs that have a value, the indexes of conflicted outputs or None."""
+_Origin = tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None, "Policy | None"]
+"""(policy name, content hash, graph, full decision function, policy): what a decision keeps of its policy."""
 _CHUNK = 256
 """decide_many decides this many fact sets at a time with the garbage collector paused."""
 
@@ -78,15 +80,15 @@ class Decision:
     every output's proposals), since most callers on a hot path read only `outputs`.
     """
 
-    __slots__ = ("_as_of", "_conflicts", "_facts", "_fired", "_id", "_origin", "_record", "_resolutions", "outputs")
+    __slots__ = ("_conflicts", "_fired", "_id", "_made", "_record", "_resolutions", "outputs")
     outputs: dict[str, Any]
-    _as_of: datetime | int
-    """The moment `now` meant, or, for a decision that read the clock and did not need it, the
-    clock's reading in nanoseconds (`_clock`), made a datetime on the first read of `as_of`."""
-    _facts: dict[str, Any]
-    _origin: tuple[str, str, DecisionGraph | None, Callable[[dict[str, Any], datetime], Record] | None, Policy | None]
-    """(policy name, content hash, graph, full decision function, policy): shared by every decision
-    of one policy, so the hot path sets one field; all but the first two are None after unpickling."""
+    _made: tuple[datetime | int, dict[str, Any], _Origin]
+    """(as_of, facts, origin), one field because the hot path sets each field through a call.
+
+    as_of: the moment `now` meant, or, for a decision that read the clock and did not need it, the
+    clock's reading in nanoseconds (`_clock`), made a datetime on the first read of `as_of`.
+    facts: as validated. origin: (policy name, content hash, graph, full decision function, policy),
+    shared by every decision of one policy; all but the first two are None after unpickling."""
     _id: str
     _record: Record
     _conflicts: dict[str, tuple[tuple[str, Any], ...]]
@@ -106,9 +108,7 @@ class Decision:
     ) -> None:
         for name, value in (
             ("outputs", outputs),
-            ("_as_of", as_of),
-            ("_facts", dict(facts)),
-            ("_origin", (policy_name, policy_hash, None, None, None)),
+            ("_made", (as_of, dict(facts), (policy_name, policy_hash, None, None, None))),
             ("_fired", tuple(fired)),
             ("_resolutions", resolutions),
             ("_conflicts", conflicts or {}),
@@ -124,26 +124,26 @@ class Decision:
     @property
     def as_of(self) -> datetime:
         """The time `now` meant for this decision: `as_of` as given, or the clock when it was made."""
-        moment = self._as_of
+        moment, facts, origin = self._made
         if isinstance(moment, int):
             moment = _moment_of(moment)
-            _set_as_of(self, moment)
+            _set_made(self, (moment, facts, origin))
         return moment
 
     @property
     def facts(self) -> Mapping[str, Any]:
         """The facts as the policy saw them (validated, defaults filled), read-only: `fired` and
         `resolutions` may be built from them later, so they must stay as they were."""
-        return MappingProxyType(self._facts)
+        return MappingProxyType(self._made[1])
 
     @property
     def policy_name(self) -> str:
-        return self._origin[0]
+        return self._made[2][0]
 
     @property
     def policy_hash(self) -> str:
         """The content hash of the policy that decided (`Policy.content_hash`)."""
-        return self._origin[1]
+        return self._made[2][1]
 
     @property
     def id(self) -> str | None:
@@ -153,7 +153,7 @@ class Decision:
     @property
     def policy(self) -> Policy:
         """The policy that made the decision (not kept by a pickled copy)."""
-        policy = self._origin[4]
+        policy = self._made[2][4]
         if policy is None:
             raise UsageError(
                 "this decision no longer holds its policy (it was copied or unpickled); "
@@ -194,7 +194,7 @@ class Decision:
         try:
             return self._fired
         except AttributeError:
-            graph = self._origin[2]
+            graph = self._made[2][2]
             assert graph is not None  # set whenever _fired is not
             ids = graph.rule_ids
             fired = tuple([ids[i] for i in sorted(self._recorded()[0])])
@@ -207,7 +207,7 @@ class Decision:
         try:
             return self._resolutions
         except AttributeError:
-            graph = self._origin[2]
+            graph = self._made[2][2]
             assert graph is not None  # set whenever _resolutions is not
             resolutions = {
                 name: resolve(proposals)
@@ -224,9 +224,9 @@ class Decision:
         try:
             return self._record
         except AttributeError:
-            rerun = self._origin[3]
+            rerun = self._made[2][3]
             assert rerun is not None  # set whenever _record is not
-            record = rerun(self._facts, self.as_of)
+            record = rerun(self._made[1], self.as_of)
             object.__setattr__(self, "_record", record)
             return record
 
@@ -257,7 +257,7 @@ class Decision:
                 self.policy_name,
                 self.policy_hash,
                 self.resolutions,
-                self._facts,
+                self._made[1],
                 self.conflicts,
             ),
         )
@@ -388,7 +388,7 @@ class Policy:
         in `outputs`) its value and source, for every rule that could set it whether it matched
         and, part by part, why. Made on request, never while deciding; the decision must come from
         this policy. An output the policy does not have is a ValueError naming it."""
-        if decision._origin[1] != self.content_hash:
+        if decision.policy_hash != self.content_hash:
             raise UsageError("the decision was made by another policy (or another version of it)")
         wanted = None if outputs is None else _known_outputs(self._checked, outputs)
         if self._tracer is None:
@@ -498,13 +498,7 @@ class Policy:
         origin = self._origin
         finish = self._decide_validated
         append = decided.append
-        new, set_outputs, set_as_of, set_facts, set_origin = (
-            _new_decision,
-            _set_outputs,
-            _set_as_of,
-            _set_facts,
-            _set_origin,
-        )
+        new, set_outputs, set_made = _new_decision, _set_outputs, _set_made
         for facts in batch:
             values = fast(facts)
             if values is None:
@@ -515,9 +509,7 @@ class Policy:
                 continue
             decision = new(Decision)
             set_outputs(decision, outputs)
-            set_as_of(decision, moment)
-            set_facts(decision, values)
-            set_origin(decision, origin)
+            set_made(decision, (moment, values, origin))
             append(decision)
 
     def _internal(self, exc: Exception) -> EvaluationError:
@@ -535,9 +527,7 @@ class Policy:
             if outputs is not None:
                 decision = _new_decision(Decision)
                 _set_outputs(decision, outputs)
-                _set_as_of(decision, moment)
-                _set_facts(decision, values)
-                _set_origin(decision, self._origin)
+                _set_made(decision, (moment, values, self._origin))
                 return decision
         return self._finish(values, moment, strict)
 
@@ -570,9 +560,7 @@ class Policy:
         # the indexes of the outputs whose rules conflicted or None)
         decision = _new_decision(Decision)
         _set_outputs(decision, record[2])
-        _set_as_of(decision, moment)
-        _set_facts(decision, values)
-        _set_origin(decision, self._origin)
+        _set_made(decision, (moment, values, self._origin))
         _set_record(decision, record)
         if record[3] is not None:
             conflicts: dict[str, tuple[tuple[str, Any], ...]] = {}
@@ -605,9 +593,7 @@ def recorded(decision: Decision) -> Record:
 _new_decision = object.__new__
 _SLOTS: dict[str, Any] = dict(vars(Decision))
 _set_outputs = _SLOTS["outputs"].__set__
-_set_as_of = _SLOTS["_as_of"].__set__
-_set_facts = _SLOTS["_facts"].__set__
-_set_origin = _SLOTS["_origin"].__set__
+_set_made = _SLOTS["_made"].__set__
 _set_record = _SLOTS["_record"].__set__
 _set_conflicts = _SLOTS["_conflicts"].__set__
 _set_id = _SLOTS["_id"].__set__
