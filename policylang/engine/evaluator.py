@@ -327,8 +327,7 @@ class Policy:
         self._log = log
         self._graph = compile_policy(checked)
         self._validator = FactsValidator(checked, unknown_facts)
-        self._validate = self._validator.validate
-        self._validate_fast = self._validator.fast
+        self._validate = self._validator.validate  # which tries the generated fast path first
         self._diagnostics = diagnostics
         self._run = self._graph.run
         self._output_names = self._graph.output_names
@@ -430,10 +429,7 @@ class Policy:
             moment = _clock()
         strict = True if on_conflict == "raise" else _strict(on_conflict)
         try:  # free in CPython 3.11 when nothing is raised (benchmarks/: no change)
-            values = self._validate_fast(facts)
-            if values is None:
-                values = self._validate(facts)  # converts what the fast path would not, or says what is wrong
-            decision = self._decide_validated(values, moment, strict)
+            decision = self._decide_validated(self._validate(facts), moment, strict)
         except (FactsError, EvaluationError):
             raise
         except Exception as exc:
@@ -492,17 +488,14 @@ class Policy:
         error is raised, the decisions before it stay appended). `_decide_validated` and `decide`'s
         validation inlined in one loop, every name a local: in a batch the call layers and the
         lookups are most of what a decision costs once the facts are validated."""
-        fast = self._validate_fast
-        validate = self._validate
+        validate = self._validator.validate  # the generated fast path first, then the model
         outputs_of = self._outputs_unguarded
         origin = self._origin
         finish = self._decide_validated
         append = decided.append
         new, set_outputs, set_made = _new_decision, _set_outputs, _set_made
         for facts in batch:
-            values = fast(facts)
-            if values is None:
-                values = validate(facts)
+            values = validate(facts)
             outputs = None if outputs_of is None else outputs_of(values, moment)
             if outputs is None:  # the outputs-only function does not apply: the general path
                 append(finish(values, moment, strict))
