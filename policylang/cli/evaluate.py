@@ -36,7 +36,12 @@ if TYPE_CHECKING:
     metavar="NAME=VALUE",
     help="Set a fact (repeatable); the value is read as YAML: 3, true, 3y, [a, b].",
 )
-@click.option("--as-of", "as_of", help="The time `now` means, ISO 8601 with a zone (default: the clock).")
+@click.option(
+    "--as-of",
+    "as_of",
+    help="The time `now` means, ISO 8601 with a zone (default: the clock, read once for all the lines of a "
+    ".jsonl file).",
+)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--jsonl", "force_lines", is_flag=True, help="Read the input as JSON lines even without a .jsonl name.")
 @click.option(
@@ -121,15 +126,23 @@ def _eval(
     return _print_decision(payload, policy, output_format) or code
 
 
-def _print_decision(decision: Decision, policy: Policy, output_format: str, line: int | None = None) -> ExitCode | None:
-    """Print a decision; None when done. If it cannot be shown, say so, and give its id when it was
-    recorded: a record must never exist that the command did not report."""
+def _print_decision(
+    decision: Decision,
+    policy: Policy,
+    output_format: str,
+    line: int | None = None,
+    lines: _Lines | None = None,
+) -> ExitCode | None:
+    """Print a decision (to `lines` when given); None when done. If it cannot be shown, say so, and
+    give its id when it was recorded: a record must never exist that the command did not report."""
     try:
         if output_format == "json":
             text = _json(decision) if line is None else _json(decision, line=line)
         else:
             text = ("" if line is None else f"# line {line}\n") + render_decision(decision, policy)
     except (ValueError, TypeError, LookupError, RecursionError, OverflowError) as exc:
+        if lines is not None:
+            lines.flush()  # what was decided before is printed before the error
         recorded = f" decision {decision.id} was recorded in the log, but" if decision.id else ""
         click.echo(
             f"error[internal-error]:{recorded} the decision cannot be shown: {one_line(f'{type(exc).__name__}: {exc}')}"
@@ -137,7 +150,10 @@ def _print_decision(decision: Decision, policy: Policy, output_format: str, line
             err=True,
         )
         return ExitCode.USAGE
-    click.echo(text)
+    if lines is None:
+        click.echo(text)
+    else:
+        lines.add(text)
     return None
 
 
@@ -187,35 +203,67 @@ def _decide_lines(
 
     name, text = read_text(path)
     worst = ExitCode.OK
-    for number, item in iter_json_lines(name, text):
-        if isinstance(item, FactsInputError):
-            _line_error(number, to_dict(item.diagnostic), output_format)
-            worst = max(worst, ExitCode.USAGE)
-            continue
-        facts = {**item, **overrides}
-        try:
-            decision = policy.decide(facts, as_of=as_of, on_conflict=on_conflict, log=log)
-        except FactsError as exc:
-            _line_error(number, {"code": "facts-error", "message": str(exc)}, output_format)
-            worst = max(worst, ExitCode.USAGE)
-            continue
-        except InternalError as exc:
-            _line_error(number, to_dict(exc.diagnostic), output_format)
-            worst = max(worst, ExitCode.USAGE)
-            continue
-        except EvaluationError as exc:
-            code = "conflict" if isinstance(exc, ConflictError) else "evaluation-error"
-            _line_error(number, {"code": code, "message": str(exc)}, output_format)
-            worst = max(worst, ExitCode.FINDINGS)
-            continue
-        worst = max(worst, _print_decision(decision, policy, output_format, number) or ExitCode.OK)
+    # With a log every decision is printed as soon as it is recorded; without, lines are printed
+    # in blocks (one write per block, not one per line).
+    lines = _Lines(1 if log is not None else _BLOCK)
+    moment: Any = as_of  # the first decision's `as_of` (the clock, or --as-of read once) is every line's
+    try:
+        for number, item in iter_json_lines(name, text):
+            if isinstance(item, FactsInputError):
+                _line_error(number, to_dict(item.diagnostic), output_format, lines)
+                worst = max(worst, ExitCode.USAGE)
+                continue
+            facts = {**item, **overrides}
+            try:
+                decision = policy.decide(facts, as_of=moment, on_conflict=on_conflict, log=log)
+            except FactsError as exc:
+                _line_error(number, {"code": "facts-error", "message": str(exc)}, output_format, lines)
+                worst = max(worst, ExitCode.USAGE)
+                continue
+            except InternalError as exc:
+                _line_error(number, to_dict(exc.diagnostic), output_format, lines)
+                worst = max(worst, ExitCode.USAGE)
+                continue
+            except EvaluationError as exc:
+                code = "conflict" if isinstance(exc, ConflictError) else "evaluation-error"
+                _line_error(number, {"code": code, "message": str(exc)}, output_format, lines)
+                worst = max(worst, ExitCode.FINDINGS)
+                continue
+            moment = decision.as_of
+            worst = max(worst, _print_decision(decision, policy, output_format, number, lines) or ExitCode.OK)
+    finally:
+        lines.flush()  # what was decided is printed, whatever stopped the loop
     return worst
 
 
-def _line_error(number: int, detail: dict[str, Any], output_format: str) -> None:
+_BLOCK = 256
+"""How many lines `policy eval --input x.jsonl` prints at once without a decision log."""
+
+
+class _Lines:
+    """Standard output in blocks of `block` lines: one write (click.echo flushes) per block, not per
+    line. Flushed before anything goes to standard error, so that the two keep their order."""
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        self.pending: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.pending.append(text)
+        if len(self.pending) >= self.block:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            click.echo("\n".join(self.pending))
+            self.pending.clear()
+
+
+def _line_error(number: int, detail: dict[str, Any], output_format: str, lines: _Lines) -> None:
     if output_format == "json":
-        click.echo(json_text({"line": number, "error": detail}, default=str))
+        lines.add(json_text({"line": number, "error": detail}, default=str))
     else:
+        lines.flush()
         click.echo(f"line {number}: error[{detail.get('code')}]: {one_line(str(detail.get('message')))}", err=True)
 
 

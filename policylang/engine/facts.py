@@ -450,15 +450,23 @@ class FactsValidator:
         self._reject_unknown = extra == "forbid"
         config = ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True)
         self._model: type[pydantic.BaseModel] = create_model("Facts", __config__=config, **aliased)  # type: ignore[call-overload]  # field definitions built at run time
-        self._fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
+        self.fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
             self.facts, {name: fact_default(fact) for name, fact in self.facts.items()}, extra == "forbid"
         )
+
+    fast: Callable[[Any], dict[str, Any] | None]
+    """The facts as runtime values when `given` is a plain dict that is entirely right, else None
+    (then `validate` says what is wrong): the generated function `validate` tries first, for a
+    caller on a hot path that handles None by calling `validate`."""
 
     def validate(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The facts as runtime values, every declared fact present (MISSING where optional and not given).
 
         Raises FactsError naming each fact that is missing, unknown or of the wrong type.
         """
+        fast = self.fast(given)  # first: it takes the common case, a plain dict, without the checks below
+        if fast is not None:
+            return fast
         if not isinstance(given, Mapping):
             raise FactsError(
                 [
@@ -467,9 +475,6 @@ class FactsValidator:
                     )
                 ]
             )
-        fast = self._fast(given)
-        if fast is not None:
-            return fast
         if any(value is MISSING for value in given.values()):
             # MISSING given for a fact is the fact not given: its default, missing, or an error.
             given = {name: value for name, value in given.items() if value is not MISSING}
@@ -574,6 +579,31 @@ def _wrap(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 _ABSENT = object()
 
 
+_FLOATS: dict[float, Decimal] = {}
+"""Floats already read as numbers, and their Decimals: facts repeat the same amounts (`49.99`),
+and reading one through its text is most of what validating a number fact costs. Never zero:
+`-0.0 == 0.0` share a key but not a Decimal (`-0.0` and `0.0`). Bounded by _FLOATS_KEPT."""
+_FLOATS_KEPT = 4096
+
+
+def float_number(value: float) -> Decimal | None:
+    """A float fact as the exact Decimal of its shortest text (`0.1` is 0.1, as convert_number
+    reads it), or None when convert_number refuses it (infinities, NaN, out of range): the caller
+    then asks the pydantic model, which says why.
+
+    The range is judged on the float, before any text is made: the shortest text of floats keeps
+    their order, so `1e-100 <= abs(value) <= 1e100` holds exactly when the Decimal is within the
+    limits (the text of the float nearest 1e100 is `1e+100`).
+    """
+    if not (1e-100 <= abs(value) <= 1e100):  # NaN and the infinities fail this too
+        return Decimal(repr(value)) if value == 0.0 else None  # keeps the sign of -0.0
+    number = Decimal(repr(value))
+    if len(_FLOATS) >= _FLOATS_KEPT:
+        _FLOATS.clear()  # a dict's clear and set are atomic: threads may share it
+    _FLOATS[value] = number
+    return number
+
+
 def _extras_unstorable(given: dict[str, Any], known: frozenset[str]) -> bool:
     """True when a fact the policy does not declare (name or value) could not be recorded as given.
     On every decision of a schema-less policy: plain text and numbers are judged inline."""
@@ -622,29 +652,35 @@ def _fast_validator(
         "KNOWN": frozenset(facts),
         "INT_LIMIT": INT_LIMIT,
         "IN_RANGE": _in_range,
+        "FLOATS": _FLOATS,
+        "FLOAT_NUMBER": float_number,
     }
     lines = [
         "def validate(given):",
         "    if given.__class__ is not dict:",
         "        return None",
-        "    found = 0",
+        "    found = 0  # facts given that are optional or have a default",
         "    try:",
     ]
     result = []
+    required = 0
     for i, (name, fact) in enumerate(facts.items()):
         key = repr(name)
         local = f"x{i}"
         result.append(f"{key}: {local}")
-        lines.append(f"        {local} = given.get({key}, ABSENT)")
-        lines.append(f"        if {local} is ABSENT:")
         default = defaults[name]
-        if default is ...:
-            lines.append("            return None")
+        if default is ...:  # a KeyError is caught below: the model reports the missing fact
+            required += 1
+            lines.append(f"        {local} = given[{key}]")
+            at = " " * 8
         else:
             namespace[f"D{i}"] = default
+            lines.append(f"        {local} = given.get({key}, ABSENT)")
+            lines.append(f"        if {local} is ABSENT:")
             lines.append(f"            {local} = D{i}")
-        lines.append("        else:")
-        lines.append("            found += 1")
+            lines.append("        else:")
+            lines.append("            found += 1")
+            at = " " * 12
         t = fact.type
         # The common types are taken as they are when exactly right; the others go through their converter.
         inline: dict[Type, str] = {
@@ -660,30 +696,35 @@ def _fast_validator(
         if rejected is None:
             namespace[f"C{i}"] = converter_for(t)
             if t == NUMBER:
-                # A float read through its decimal text, as convert_number does; the rare cases
-                # (infinities, NaN, out of range) return None and the model reports them.
-                lines.append(f"            if {local}.__class__ is float:")
-                lines.append(f"                {local} = Decimal(repr({local}))")
-                lines.append(f"                if not {local}.is_finite() or not IN_RANGE({local}):")
-                lines.append("                    return None")
-                lines.append("            else:")
-                lines.append(f"                {local} = C{i}({local})")
+                # A float read through its decimal text, as convert_number does (float_number); the
+                # rare cases (infinities, NaN, out of range) return None and the model reports them.
+                lines.append(f"{at}if {local}.__class__ is float:")
+                lines.append(f"{at}    {local} = FLOATS.get({local}) or FLOAT_NUMBER({local})")
+                lines.append(f"{at}    if {local} is None:")
+                lines.append(f"{at}        return None")
+                # a Decimal (JSON facts are read into them) is taken as it is when convert_number would
+                lines.append(f"{at}elif {local}.__class__ is Decimal:")
+                lines.append(f"{at}    if not {local}.is_finite() or not IN_RANGE({local}):")
+                lines.append(f"{at}        return None")
+                lines.append(f"{at}else:")
+                lines.append(f"{at}    {local} = C{i}({local})")
             elif t == DURATION:
-                lines.append(f"            {local} = PD({local}) if {local}.__class__ is str else C{i}({local})")
+                lines.append(f"{at}{local} = PD({local}) if {local}.__class__ is str else C{i}({local})")
             else:
-                lines.append(f"            {local} = C{i}({local})")
+                lines.append(f"{at}{local} = C{i}({local})")
         else:
-            lines.append(f"            if {rejected}:")
-            lines.append("                return None")
+            lines.append(f"{at}if {rejected}:")
+            lines.append(f"{at}    return None")
     if not facts:
         lines.append("        pass  # a policy that reads no facts")
     lines.append("    except Exception:")
     lines.append("        return None  # the pydantic model says what is wrong")
+    given_count = f"found + {required}" if required < len(facts) else str(required)
     if reject_unknown:
-        lines.append("    if found != len(given):")
+        lines.append(f"    if {given_count} != len(given):")
         lines.append("        return None")
     else:  # facts the rules do not read are recorded as given: the model refuses those no log could hold
-        lines.append("    if found != len(given) and EXTRAS_UNSTORABLE(given, KNOWN):")
+        lines.append(f"    if {given_count} != len(given) and EXTRAS_UNSTORABLE(given, KNOWN):")
         lines.append("        return None")
     lines.append(f"    return {{{', '.join(result)}}}")
     code = compile("\n".join(lines) + "\n", "<facts validator>", "exec")

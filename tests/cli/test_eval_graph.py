@@ -85,6 +85,19 @@ def test_json_lines_stream_one_decision_per_line_and_report_bad_lines(tmp_path: 
     assert result.returncode == 2
 
 
+def test_json_lines_read_the_clock_once_and_print_every_line_in_order(tmp_path: Path) -> None:
+    lines = tmp_path / "many.jsonl"
+    good = '{"tier": "premium", "tenure": "3y", "monthly_spend": 1}\n'
+    lines.write_text(good * 300 + '{"tier": "gold", "tenure": "3y", "monthly_spend": 1}\n' + good * 300)
+    result = policy("eval", str(SUPPORT), "--input", str(lines), "--format", "json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 602))  # more than one block, in order
+    assert len({r["as_of"] for r in records if "as_of" in r}) == 1
+    assert records[300]["error"]["code"] == "facts-error"
+    text = policy("eval", str(SUPPORT), "--input", str(lines), "--as-of", AS_OF)
+    assert text.stdout.count("# line ") == 600 and "line 301: error[facts-error]" in text.stderr
+
+
 def test_bad_facts_name_the_fact_the_expected_type_and_the_value() -> None:
     result = policy("eval", str(SUPPORT), "--set", "tier=gold", "--set", "tenure=3", "--set", "monthly_spend=1")
     assert result.returncode == 2

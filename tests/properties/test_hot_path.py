@@ -104,14 +104,14 @@ SCHEMA_POLICY = policylang.compile(INPUT_BLOCK + "if spend > 0 then ok\n", filen
 
 def _slow(validator: FactsValidator, given: Any) -> Any:
     """The pydantic model alone: what `validate` did before the generated path existed."""
-    fast = validator._fast
-    validator._fast = lambda _given: None  # type: ignore[method-assign]
+    fast = validator.fast
+    validator.fast = lambda _given: None
     try:
         return validator.validate(given)
     except FactsError as exc:
         return ("error", [p.fact for p in exc.problems])
     finally:
-        validator._fast = fast  # type: ignore[method-assign]
+        validator.fast = fast
 
 
 def _fast_or_slow(validator: FactsValidator, given: Any) -> Any:
@@ -177,7 +177,7 @@ def test_the_generated_validator_agrees_with_the_pydantic_model(given: dict[str,
     validator = FactsValidator(SCHEMA_POLICY.checked, unknown)
     expected = _slow(validator, given)
     assert _fast_or_slow(validator, given) == expected
-    fast = validator._fast(given)
+    fast = validator.fast(given)
     if fast is not None:  # what it accepts, it accepts with exactly the model's values
         assert fast == expected
         assert {k: type(v) for k, v in fast.items()} == {k: type(v) for k, v in expected.items()}
@@ -186,11 +186,11 @@ def test_the_generated_validator_agrees_with_the_pydantic_model(given: dict[str,
 def test_the_generated_validator_accepts_plain_facts_and_passes_the_rest_on() -> None:
     validator = FactsValidator(SCHEMA_POLICY.checked)
     plain = {"tier": "key", "tenure": "400d", "spend": 12.5, "signup": "2026-01-31"}
-    assert validator._fast(plain) is not None
-    assert validator._fast({**plain, "tier": "gold"}) is None  # the model reports it
-    assert validator._fast({**plain, "extra": 1}) is None
-    assert validator._fast({k: v for k, v in plain.items() if k != "tier"}) is None
-    assert validator._fast({**plain, "complaints": True}) is None  # a bool is not an int
+    assert validator.fast(plain) is not None
+    assert validator.fast({**plain, "tier": "gold"}) is None  # the model reports it
+    assert validator.fast({**plain, "extra": 1}) is None
+    assert validator.fast({k: v for k, v in plain.items() if k != "tier"}) is None
+    assert validator.fast({**plain, "complaints": True}) is None  # a bool is not an int
     with pytest.raises(FactsError, match="fact `tier`: expected one of basic, standard, premium, key, got 'gold'"):
         validator.validate({**plain, "tier": "gold"})
 
@@ -482,7 +482,7 @@ def test_a_missing_indexed_fact_still_reaches_an_operand_that_raises(other_rules
 
 def test_a_policy_that_reads_no_facts_validates_an_empty_dict() -> None:
     policy = policylang.compile("output {\n    n: number = 1\n}\n", filename="nofacts.policy")
-    assert policy._validator._fast({}) == {}
+    assert policy._validator.fast({}) == {}
     assert policy.decide({}).outputs == {"n": 1}
     assert policy.decide({"x": 1}).outputs == {"n": 1}  # without an `input` block any facts are taken
 

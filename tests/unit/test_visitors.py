@@ -150,6 +150,7 @@ FILTERS: dict[str, str] = {
     "engine.compiler:_Builder._known_atoms": "recognises a test of the split fact against a constant; "
     "any other atom is computed as usual",
     "engine.compiler:_references": "picks the names read out of a walk",
+    "engine.evaluator:_reads_now": "picks `now` out of a walk, to read the clock only for a policy that reads it",
     "engine.first_hit:generate": _CONSTANT,
     "explain.trace:_Env._part": "a segment part, as _Shape.of classified it",
     "explain.why_not:why_not": _CONSTANT,
