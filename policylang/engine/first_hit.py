@@ -120,7 +120,7 @@ def generate(
     lines.append("    return out")
     if guard:
         body = ["    " + line for line in lines[1:]]
-        lines = [lines[0], "    try:", *body, "    except _Failure:", "        return None  # the full function raises it"]
+        lines = [lines[0], "    try:", *body, "    except _Failure:", "        return None  # the full function raises"]
     return "\n".join(lines) + "\n"
 
 
