@@ -1,21 +1,25 @@
-"""The outputs-only decision function: per output, its rules in the order its resolution prefers, stopping
-at the first that matches.
+"""The outputs-only decision function: per output, the cheapest way to its exact value, chosen per output.
 
 `decide()` must give every output's value; which rules matched (`fired`) and who won and lost
 (`resolutions`) are wanted far less often, and finding every matching rule costs time in
 proportion to the rules that match, which grows with the policy. So alongside the full decision
-function (compiler.py) a policy gets this one when it can: for `resolve min` the rules setting
-the output are tried from the smallest value up, for `priority` from the highest priority down,
-for `any` the rules proposing true first, and so on; the first rule that matches gives the
-answer. A Decision made this way builds `fired` and `resolutions` with the full function when
-first asked (evaluation is deterministic, so the answer is the same).
+function (compiler.py) a policy gets this one when it can. An output whose actions all set
+constants gets a chain: its rules in the order its resolution prefers (for `resolve min` from the
+smallest value up, for `priority` from the highest priority down, for `any` the rules proposing
+true first, and so on), and the first rule that matches gives the answer. An output that needs
+every match (`union`), whose values are computed, or whose chain would need too many conflict
+checks is enumerated instead: its matching rules are found through the compiler's index tree over
+that output's rules alone (`priority` level by level, highest first) and resolved by its picker.
+A Decision made this way builds `fired` and `resolutions` with the full function when first asked
+(evaluation is deterministic, so the answer is the same).
 
-It is generated only where it gives exactly the full function's outputs without evaluating
-every rule: every action sets a constant; no rule condition can raise (a division, a schema-less
-value), because an error the full function would meet must not be skipped; no output resolves
-by `union`, which needs every match. When two matching rules could conflict (`unique`, or a
-`priority` tie), the function checks the rules that could disagree with the first match and, if
-one matches, returns None: the caller then runs the full function, which reports the conflict.
+It is generated only where no rule condition can raise (a division, a schema-less value), because
+an error the full function would meet must not be skipped; an action that raises (enumerated
+outputs evaluate every matching rule's) makes the function hand over, so the full function raises
+it exactly as before. When two matching rules could conflict (`unique`, or a `priority` tie), a
+chain checks the rules that could disagree with the first match and an enumerated output checks
+its picker's answer; on a conflict the function returns None: the caller then runs the full
+function, which reports the conflict.
 """
 
 from __future__ import annotations
