@@ -117,7 +117,9 @@ class _Builder:
         schedule = self._schedule()
         source = self._generate(schedule, shared)
         read_outputs = {name for kind, name in schedule if kind == "output" and self.graph.out_degree(("output", name))}
-        outputs_source = first_hit.generate(policy, self.names, self.codegen, schedule, self.header, read_outputs)
+        outputs_source = first_hit.generate(
+            policy, self.names, self.codegen, schedule, self.header, read_outputs, self._enumeration
+        )
         # Proposals reach a resolver out of rule order only when some rule runs after an output
         # it reads; otherwise the resolvers skip the check.
         # (directly, or through a shared atom or a let).
@@ -252,10 +254,16 @@ class _Builder:
             yield f"    elif r{i} is not NO_VALUE:"
             yield f"        out[{name!r}] = r{i}"
 
-    def _rules(self, run: list[c.CheckedRule]) -> Iterator[str]:
-        """A run of rules with nothing scheduled between them: in order, or through the index tree."""
+    def _enumeration(self, output: int, rules: list[int]) -> list[str]:
+        """The code that appends to c{output} the proposals of those of `rules` that match, through the
+        index tree over just these rules (for the outputs-only function's enumerated outputs)."""
+        return list(self._rules([self.policy.rules[i] for i in rules], output))
+
+    def _rules(self, run: list[c.CheckedRule], output: int | None = None) -> Iterator[str]:
+        """A run of rules with nothing scheduled between them: in order, or through the index tree.
+        With `output`, only that output's proposals are made (and `fired` is not kept)."""
         if len(run) < INDEX_THRESHOLD:
-            yield from self._block(run, 1)
+            yield from self._block(run, 1, output)
             return
         by_index = {self.rule_index[rule.id]: rule for rule in run}
         tree = rule_index.build(
@@ -265,16 +273,18 @@ class _Builder:
             ],
             self._missing_facts(),
         )
-        yield from self._tree(tree, by_index, 1)
+        yield from self._tree(tree, by_index, 1, output)
 
     def _missing_facts(self) -> set[str]:
         return {name for name, local in self.names.facts.items() if local in self.names.maybe_missing}
 
-    def _tree(self, node: rule_index.Node, rules: dict[int, c.CheckedRule], depth: int) -> Iterator[str]:
+    def _tree(
+        self, node: rule_index.Node, rules: dict[int, c.CheckedRule], depth: int, output: int | None
+    ) -> Iterator[str]:
         pad = "    " * depth
         gen = self.codegen
         if isinstance(node, rule_index.Leaf):
-            block = list(self._block([rules[i] for i in node.rules], depth))
+            block = list(self._block([rules[i] for i in node.rules], depth, output))
             yield from block or [f"{pad}pass"]
             return
         fact = self.names.facts[node.fact]
@@ -286,21 +296,21 @@ class _Builder:
                 # Under this branch the fact's equality atoms are known: each is evaluated once, here.
                 known = self._known_atoms(node.fact, value, [rules[i] for i in _leaf_rules(child)])
                 with gen.atoms_known(known):
-                    yield from self._tree(child, rules, depth + 1)
+                    yield from self._tree(child, rules, depth + 1, output)
             yield f"{pad}else:"
-            yield from self._tree(node.otherwise, rules, depth + 1)
+            yield from self._tree(node.otherwise, rules, depth + 1, output)
             return
         key = self.names.seconds.get(fact, f"{fact}.total_seconds") if fact_type == DURATION else fact
         pivot = gen.constant(node.pivot)
         if node.fact in self._missing_facts():
             yield f"{pad}if {fact} is MISSING:"
-            yield from self._tree(node.missing, rules, depth + 1)
+            yield from self._tree(node.missing, rules, depth + 1, output)
             yield f"{pad}elif {key} < {pivot}:"
         else:
             yield f"{pad}if {key} < {pivot}:"
-        yield from self._tree(node.below, rules, depth + 1)
+        yield from self._tree(node.below, rules, depth + 1, output)
         yield f"{pad}else:"
-        yield from self._tree(node.above, rules, depth + 1)
+        yield from self._tree(node.above, rules, depth + 1, output)
 
     def _known_atoms(self, fact: str, value: object, rules: list[c.CheckedRule]) -> dict[c.CheckedExpr, str]:
         known: dict[c.CheckedExpr, str] = {}
@@ -326,7 +336,7 @@ class _Builder:
                     known[atom] = "True" if inside == (atom.op == "in") else "False"
         return known
 
-    def _block(self, rules: list[c.CheckedRule], depth: int) -> Iterator[str]:
+    def _block(self, rules: list[c.CheckedRule], depth: int, output: int | None = None) -> Iterator[str]:
         """Rules that run one after another, every one of them reached: the pure atoms two or more
         of them test are computed once, first, into locals; the rest are tested where they stand."""
         gen = self.codegen
@@ -348,9 +358,9 @@ class _Builder:
             eager[atom] = local
         with gen.atoms_known(eager):
             for rule in rules:
-                yield from self._rule_block(rule, depth)
+                yield from self._rule_block(rule, depth, output)
 
-    def _rule_block(self, rule: c.CheckedRule, depth: int) -> Iterator[str]:
+    def _rule_block(self, rule: c.CheckedRule, depth: int, only: int | None = None) -> Iterator[str]:
         pad = "    " * depth
         gen = self.codegen
         index_ = self.rule_index[rule.id]
@@ -359,9 +369,12 @@ class _Builder:
             return  # the index tree already knows this rule cannot match here
         test = f"{condition} is True" if gen.maybe(rule.condition) else condition
         yield f"{pad}if {test}:  # rule {index_}"
-        yield f"{pad}    fired.append({index_})"
+        if only is None:
+            yield f"{pad}    fired.append({index_})"
         for action in rule.actions:
             out = self.output_index[action.output]
+            if only is not None and out != only:
+                continue
             output = self.policy.outputs[action.output]
             value = gen.value(action.value)
             default = gen.constant(output.default) if action.op == "add" and output.has_default else None

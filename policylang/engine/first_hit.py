@@ -1,25 +1,30 @@
-"""The outputs-only decision function: per output, its rules in the order its resolution prefers, stopping
-at the first that matches.
+"""The outputs-only decision function: per output, the cheapest way to its exact value, chosen per output.
 
 `decide()` must give every output's value; which rules matched (`fired`) and who won and lost
 (`resolutions`) are wanted far less often, and finding every matching rule costs time in
 proportion to the rules that match, which grows with the policy. So alongside the full decision
-function (compiler.py) a policy gets this one when it can: for `resolve min` the rules setting
-the output are tried from the smallest value up, for `priority` from the highest priority down,
-for `any` the rules proposing true first, and so on; the first rule that matches gives the
-answer. A Decision made this way builds `fired` and `resolutions` with the full function when
-first asked (evaluation is deterministic, so the answer is the same).
+function (compiler.py) a policy gets this one when it can. An output whose actions all set
+constants gets a chain: its rules in the order its resolution prefers (for `resolve min` from the
+smallest value up, for `priority` from the highest priority down, for `any` the rules proposing
+true first, and so on), and the first rule that matches gives the answer. An output that needs
+every match (`union`), whose values are computed, or whose chain would need too many conflict
+checks is enumerated instead: its matching rules are found through the compiler's index tree over
+that output's rules alone (`priority` level by level, highest first) and resolved by its picker.
+A Decision made this way builds `fired` and `resolutions` with the full function when first asked
+(evaluation is deterministic, so the answer is the same).
 
-It is generated only where it gives exactly the full function's outputs without evaluating
-every rule: every action sets a constant; no rule condition can raise (a division, a schema-less
-value), because an error the full function would meet must not be skipped; no output resolves
-by `union`, which needs every match. When two matching rules could conflict (`unique`, or a
-`priority` tie), the function checks the rules that could disagree with the first match and, if
-one matches, returns None: the caller then runs the full function, which reports the conflict.
+It is generated only where no rule condition can raise (a division, a schema-less value), because
+an error the full function would meet must not be skipped; an action that raises (enumerated
+outputs evaluate every matching rule's) makes the function hand over, so the full function raises
+it exactly as before. When two matching rules could conflict (`unique`, or a `priority` tie), a
+chain checks the rules that could disagree with the first match and an enumerated output checks
+its picker's answer; on a conflict the function returns None: the caller then runs the full
+function, which reports the conflict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..core.datatypes import BOOL
@@ -51,35 +56,64 @@ def generate(
     schedule: tuple[tuple[str, str], ...],
     header: list[str],
     read_outputs: set[str],
+    enumerate_rules: Callable[[int, list[int]], list[str]],
 ) -> str | None:
     """The source of `decide_outputs(facts, now)` -> the outputs dict, or None (run the full function);
-    or None when this policy cannot have one (see the module docstring)."""
-    for rule in policy.rules:
-        if rule_index.may_raise(rule.condition) or any(not isinstance(a.value, c.Const) for a in rule.actions):
-            return None
+    or None when this policy cannot have one (see the module docstring).
+
+    `enumerate_rules(output, rules)` gives the code that appends to `c{output}` the proposals of
+    those of `rules` that match (the compiler's index over them)."""
+    if any(rule_index.may_raise(rule.condition) for rule in policy.rules):
+        return None
     chains: dict[str, list[_Entry]] = {name: [] for name in policy.outputs}
+    setters: dict[str, list[int]] = {name: [] for name in policy.outputs}
+    computed: set[str] = set()
     for i, rule in enumerate(policy.rules):
         for action in rule.actions:
+            setters[action.output].append(i)
+            if not isinstance(action.value, c.Const):
+                computed.add(action.output)
+                continue
             output = policy.outputs[action.output]
-            value = action.value.value  # type: ignore[union-attr]  # every action value is a Const (above)
+            value = action.value.value
             if action.op == "add" and output.has_default:
                 value = output.default | value
             chains[action.output].append(_Entry(i, rule.priority, value))
+    # A computed action may raise (a division by zero): the body then hands over to the full
+    # function, which raises the error it meets first, as it always did.
+    guard = any(rule_index.may_raise(a.value) for rule in policy.rules for a in rule.actions)
     lines = ["def decide_outputs(facts, now):", *header]
     matches = _Conditions(policy, gen)
     output_index = {name: i for i, name in enumerate(policy.outputs)}
+    # Outputs whose enumeration may find a conflict go first when nothing reads an output (so no
+    # order between them matters): a decision that hands over then wastes the least work.
+    handing_over: list[list[str]] = []
+    first_output: int | None = None  # where the first output's block starts (every derived value before it)
     for kind, name in schedule:
         if kind == "derived":
             lines.append(f"    {names.derived[name]} = {gen.value(policy.derived[name].expr)}")
         elif kind == "output":
-            block = _output_block(policy, gen, matches, name, output_index[name], chains[name])
+            first_output = len(lines) if first_output is None else first_output
+            i = output_index[name]
+            block = None
+            if name not in computed:
+                block = _output_block(policy, gen, matches, name, i, chains[name])
             if block is None:
-                return None
+                # Every match is needed (union), the values are computed, or too many ties could
+                # conflict: this output's matching rules are enumerated through the index instead.
+                levels = [enumerate_rules(i, level) for level in _levels(policy, name, setters[name])]
+                block = _enumerated_block(policy, gen, name, i, levels)
+                if not read_outputs and resolution_of(policy.outputs[name].resolution).may_conflict:
+                    handing_over.append(block)
+                    continue
             lines.extend(block)
             if name in read_outputs:
                 i = output_index[name]
                 absent = "None" if policy.outputs[name].type == BOOL else "MISSING"
                 lines.append(f"    o{i} = {absent} if r{i} is NO_VALUE else r{i}")
+    if handing_over and first_output is not None:
+        # With no output read, no derived value reads one either: the schedule put them all first.
+        lines[first_output:first_output] = [line for block in handing_over for line in block]
     lines.append("    out = {}")
     for i, (name, output) in enumerate(policy.outputs.items()):
         if output.has_default:
@@ -88,7 +122,44 @@ def generate(
             lines.append(f"    if r{i} is not NO_VALUE:")
             lines.append(f"        out[{name!r}] = r{i}")
     lines.append("    return out")
+    if guard:
+        body = ["    " + line for line in lines[1:]]
+        lines = [lines[0], "    try:", *body, "    except _Failure:", "        return None  # the full function raises"]
     return "\n".join(lines) + "\n"
+
+
+def _levels(policy: c.CheckedPolicy, name: str, rules: list[int]) -> list[list[int]]:
+    """An output's rules in groups that its resolution tries in turn, stopping at the first group
+    with a proposal: by priority, highest first, for `priority`; otherwise one group."""
+    if resolution_of(policy.outputs[name].resolution).prefer is not Prefer.HIGHER_PRIORITY:
+        return [rules]
+    by_priority: dict[int, list[int]] = {}
+    for rule in rules:
+        by_priority.setdefault(policy.rules[rule].priority, []).append(rule)
+    return [by_priority[priority] for priority in sorted(by_priority, reverse=True)]
+
+
+def _enumerated_block(policy: c.CheckedPolicy, gen: CodeGen, name: str, i: int, levels: list[list[str]]) -> list[str]:
+    """An output decided from its matching rules (each level's code fills c{i} through the index),
+    resolved by its picker as the full function does; a conflict hands over to the full function.
+    A level's proposals outrank all later levels', so the first level with one decides."""
+    output = policy.outputs[name]
+    nothing = gen.constant(output.default) if output.has_default else "NO_VALUE"
+    lines = [f"    c{i} = []"]
+    if len(levels) == 1:
+        lines.extend(levels[0])
+    else:
+        lines.append("    while True:")
+        for level in levels:
+            lines.extend("    " + line for line in level)
+            lines.append(f"        if c{i}:")
+            lines.append("            break")
+        lines.append("        break")
+    lines.append(f"    r{i} = (c{i}[0][1] if len(c{i}) == 1 else _pick{i}(c{i})) if c{i} else {nothing}")
+    if resolution_of(output.resolution).may_conflict:
+        lines.append(f"    if r{i} is CONFLICTED:")
+        lines.append("        return None  # matching rules disagree: the full function reports it")
+    return lines
 
 
 def _output_block(

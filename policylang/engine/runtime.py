@@ -434,6 +434,7 @@ def helpers() -> dict[str, Any]:
         "MISSING": MISSING,
         "UNSET": UNSET,
         "_bool3": bool3,  # the name generated code calls it by
+        "_Failure": Exception,  # the outputs-only function hands any error over to the full function
         "_divide": _divide,
         "_duration_ratio": _duration_ratio,
         "_scale": _scale,

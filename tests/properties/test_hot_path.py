@@ -375,19 +375,34 @@ def test_unique_with_disagreeing_rules_still_conflicts() -> None:
         policy.decide({"tier": "key", "spend": 50})
 
 
-@pytest.mark.parametrize(
-    ("outputs", "rules"),
-    [
-        ("    perks: set[string] = {} resolve union", "if spend > 1 then perks += {a}\n"),
-        ("    n: number = 0 resolve max", "if spend > 1 then n = spend * 2\n"),
-        ("    n: number = 0 resolve max", "if spend / zero > 1 then n = 1\n"),
-    ],
-    ids=["union needs every match", "a computed value", "a condition that can raise"],
-)
-def test_policies_without_an_outputs_only_function(outputs: str, rules: str) -> None:
-    policy = _first_hit(outputs, rules)
+def test_a_condition_that_can_raise_leaves_no_outputs_only_function() -> None:
+    policy = _first_hit("    n: number = 0 resolve max", "if spend / zero > 1 then n = 1\n")
     assert policy.decision_graph.decide_outputs is None
     assert policy.decision_graph.outputs_source is None
+
+
+@pytest.mark.parametrize(
+    ("outputs", "rules", "facts", "expected"),
+    [
+        (
+            "    perks: set[string] = {} resolve union",
+            "if spend > 1 then perks += {a}\nif tier == key then perks += {b}\n",
+            {"tier": "key", "spend": 5},
+            {"perks": frozenset({"a", "b"})},
+        ),
+        ("    n: number = 0 resolve max", "if spend > 1 then n = spend * 2\n", {"tier": "key", "spend": 5}, {"n": 10}),
+    ],
+    ids=["union needs every match", "a computed value"],
+)
+def test_outputs_that_need_every_match_are_enumerated(
+    outputs: str, rules: str, facts: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    # Issue 14: such an output's matching rules are enumerated; the other outputs keep their chains.
+    policy = _first_hit(outputs, rules)
+    decide_outputs = policy.decision_graph.decide_outputs
+    assert decide_outputs is not None
+    assert decide_outputs(policy.validate_facts(facts), AS_OF) == expected
+    assert policy.decide(facts).outputs == expected
 
 
 def test_a_decision_made_outputs_first_builds_fired_from_the_full_function() -> None:
