@@ -22,7 +22,7 @@ import contextlib
 import decimal
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,13 +58,15 @@ def analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = No
 
 def analyse_within(
     policy: Policy, *, overlaps: bool = False, budget: float | None = None
-) -> tuple[list[Diagnostic], bool]:
-    """`analyse`'s findings, and whether the analysis stopped at its time budget: then the absence
-    of a finding proves nothing, so that verdict is not remembered (analysis/cache.py)."""
+) -> tuple[list[Diagnostic], bool, Callable[[str], bool]]:
+    """`analyse`'s findings; whether the analysis stopped at its time budget: then the absence of
+    a finding proves nothing, so that verdict is not remembered (analysis/cache.py); and a test of whether
+    an output could conflict at all (`_Analysis.may_conflict`), which the cache asks of the
+    outputs noted incomplete, so that `load` warns only where a conflict can happen."""
     deadline = Deadline(budget_seconds(budget))
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
         analysis = _Analysis(policy, overlaps, deadline)
-        return analysis.run(), analysis.stopped
+        return analysis.run(), analysis.stopped, analysis.may_conflict
 
 
 class _Replayed:
@@ -342,6 +344,56 @@ class _Analysis:
             "`budget=` from Python)",
             rules=tuple(self.rules[i].id for i in self.setters[output]),
         )
+
+    def may_conflict(self, output: str) -> bool:
+        """Whether two rules setting the output might ever both match and propose values its
+        resolution cannot decide between: of equal rank (`unique`, or `priority` with equal
+        priorities), not proven to propose the same value (equal constants, or the same
+        expression), and not proven never to match together (both conditions in the region
+        fragment, and their regions disjoint). Sound wherever the rest of the analysis is not: it
+        reads only the rules' conditions, so a piecewise policy (`if x > 0 then v = x * 2`, `if
+        x <= 0 then v = 0`) cannot conflict however its values are computed. Out of time, or
+        where the regions grow too large, it says they might."""
+        resolution = resolution_of(self.checked.outputs[output].resolution)
+        setters = self.setters[output]
+        if not resolution.may_conflict or len(setters) < 2:
+            return False
+        rank = {i: resolution.rank(i, self.rules[i].priority, None) for i in setters}
+        actions = {i: next(a for a in self.rules[i].actions if a.output == output) for i in setters}
+
+        def disagree(i: int, j: int) -> bool:
+            a, b = actions[i], actions[j]
+            if rank[i] != rank[j] or (a.op == b.op and a.value == b.value):  # (the same expression, the same value)
+                return False
+            if isinstance(a.value, c.Const) and isinstance(b.value, c.Const):
+                return not same_value(self._constant(i, output), self._constant(j, output))
+            return True
+
+        try:
+            truths: dict[int, Region] = {}
+            loose: list[int] = []
+            """rules whose conditions are outside the fragment: they may match with any other"""
+            for i in setters:
+                truth = self.conditions.truth(self.rules[i].condition)
+                try:
+                    region = None if truth is None else truth.true
+                except TooComplex:
+                    region = None
+                if region is None:
+                    loose.append(i)
+                elif region:  # (a rule that never matches proposes nothing)
+                    truths[i] = region
+            if any(disagree(i, j) for i in loose for j in [*loose, *truths] if i != j):
+                return True
+            index = RuleRegions(truths, self.full, rank, self.deadline)
+            for i, j in index.meeting_pairs(truths, disagree):
+                with contextlib.suppress(TooComplex):
+                    if not intersect(truths[i], truths[j], self.full):
+                        continue  # the hulls meet, the regions do not
+                return True
+        except OutOfTime:
+            return True
+        return False
 
     # --- regions: the exact fragment, decided without enumerating ---
 

@@ -8,7 +8,8 @@ apart) is then a complete account of what it can do, and the analysis must agree
 
 1. `conflict`: the (output, {rule, rule}) pairs reported are exactly the pairs of rules that some
    combination shows conflicting on that output with different values (soundness always;
-   completeness where no `analysis-incomplete` names the output);
+   completeness where no `analysis-incomplete` names the output); and `load`'s verdict
+   (analysis/cache.py) refuses or warns about every output some combination shows conflicting;
 2. every witness replays through `decide(..., on_conflict="mark")`;
 3. `unreachable-rule` names exactly the rules no combination fires;
 4. `coverage-gap` names exactly the outputs without a default that some combination leaves with no
@@ -55,6 +56,7 @@ from hypothesis import strategies as st
 
 import policylang
 from policylang import Code
+from policylang.analysis.cache import verdict
 
 AS_OF = "2026-01-01T00:00:00Z"
 
@@ -509,6 +511,12 @@ def check_against_brute_force(
     missed = {key: facts for key, facts in truth.conflicts.items() if key not in reported}
     missed = {key: facts for key, facts in missed.items() if key[0] not in incomplete_outputs}
     assert not missed, f"missed conflicts (with facts that show them): {missed}"
+    # ... and `load`'s verdict: an output with no conflict reported and no warning has none
+    if incomplete_outputs:
+        found = verdict(policy)
+        warned = set(found.undecided) | {_named(_CONFLICT, d.message) for d in found.conflicts}
+        unwarned = {key: facts for key, facts in truth.conflicts.items() if key[0] not in warned}
+        assert not unwarned, f"conflicts `load` neither refuses nor warns about (with facts): {unwarned}"
 
     # 3. unreachable rules: exactly the rules nothing fires
     never = set(generated.rules) - truth.fired

@@ -169,3 +169,81 @@ def test_an_output_set_to_a_constant_stays_exact_beside_a_computed_one() -> None
     findings = _findings(MIXED)
     assert set(_incomplete(findings)) == {"value"}
     assert [f.rules for f in findings if f.code is Code.UNREACHABLE_RULE] == [("never",)]
+
+
+PIECEWISE = """\
+input {
+    x: int?
+    y: int
+}
+output { v: int = 0 }
+rule pos: if x > 0 then v = x * 2
+rule neg: if x <= 0 then v = 0
+"""
+"""Two rules that compute `v` where the other cannot match: the conditions are in the exact
+fragment and disjoint, so no facts make them conflict, however `v` is computed (issue 13
+follow-up: `load` warned about it)."""
+
+
+def _warnings_of_load(path: Path, text: str) -> list[str]:
+    path.write_text(text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):  # analysed, then remembered: the same verdict
+            policylang.load(path)
+    return [str(w.message) for w in caught if issubclass(w.category, AnalysisIncompleteWarning)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PIECEWISE,
+        PIECEWISE.replace("v = x * 2", "v = max(x, y)"),
+        PIECEWISE.replace("if x > 0", "if x is present").replace("if x <= 0", "if x is missing"),
+        # overlapping, but the priorities decide
+        PIECEWISE.replace("rule neg: if x <= 0", "rule neg priority 1: if x <= 5").replace(
+            "int = 0 }", "int = 0 resolve priority }"
+        ),
+        # overlapping, but both compute the same value
+        PIECEWISE.replace("if x <= 0 then v = 0", "if x > 5 then v = x * 2"),
+    ],
+    ids=["times", "max", "presence", "priorities", "same-value"],
+)
+def test_rules_that_compute_but_cannot_conflict_load_without_a_warning(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "piecewise.policy"
+    assert Code.ANALYSIS_INCOMPLETE in [d.code for d in policylang.compile(text).analyse()]  # (the values)
+    assert _warnings_of_load(path, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        # a condition outside the fragment (two facts compared) may meet the other, and does here
+        (PIECEWISE.replace("if x <= 0", "if x < y"), {"x": 1, "y": 5}),
+        # the conditions meet where x > 5, and the analysis cannot tell that `x + x` is `x * 2`
+        (PIECEWISE.replace("if x <= 0 then v = 0", "if x > 5 then v = x + x"), None),
+        # the same with equal priorities, which do not decide
+        (
+            PIECEWISE.replace("rule neg: if x <= 0 then v = 0", "rule neg priority 1: if x <= 5 then v = x + x")
+            .replace("rule pos:", "rule pos priority 1:")
+            .replace("int = 0 }", "int = 0 resolve priority }"),
+            None,
+        ),
+    ],
+    ids=["two-facts", "overlapping", "equal-priorities"],
+)
+def test_rules_that_compute_and_may_conflict_still_warn(
+    tmp_path: Path, text: str, facts: dict[str, int] | None
+) -> None:
+    path = tmp_path / "overlapping.policy"
+    assert (
+        _warnings_of_load(path, text)
+        == [
+            "overlapping: the analysis could not rule out conflicts on `v`; the policy is loaded, and a conflict "
+            "raises ConflictError when it happens (`policy check` says why)"
+        ]
+        * 2
+    )
+    if facts is not None:  # a conflict the analysis did not find, which the warning covers
+        with pytest.raises(policylang.ConflictError):
+            policylang.load(path, refuse_conflicts=False).decide(facts)
