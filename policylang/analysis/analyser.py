@@ -207,9 +207,8 @@ class _Analysis:
             for key in direct.derived:
                 taint.add(self._taints()[key])
             reasons = list(dict.fromkeys(taint.outside))
-            reasons += _lets_that_compute(
-                sorted(set(taint.computing), key=self._derived_order.__getitem__, reverse=True)
-            )
+            computing = sorted(set(taint.computing), key=self._derived_order.__getitem__, reverse=True)
+            reasons += _lets_that_compute(computing, self._computed_from(computing))
             reasons += [f"`{f}` takes too many values to try them all" for f in sorted(set(taint.inexact))]
             if reasons:
                 outside[index] = reasons
@@ -275,6 +274,25 @@ class _Analysis:
                     taint.add(self._taint[read])
                 self._taint[key] = taint
         return self._taint
+
+    def _computed_from(self, keys: list[str]) -> dict[str, list[str]]:
+        """Per let, what it computes from, through the lets and segments it reads: its facts,
+        then the outputs it reads and `now`, each quoted."""
+        found = {}
+        for key in keys:
+            sources: set[str] = set()
+            outside: list[str] = []
+            pending, seen = [key], {key}
+            while pending:
+                inner = reads(self.checked.derived[pending.pop()].expr)
+                sources |= inner.facts | inner.outputs
+                outside += inner.outside
+                pending += [k for k in inner.derived if k not in seen]
+                seen |= inner.derived
+            named = [f"`{name}`" for name in sorted(sources, key=lambda n: (n not in self.checked.facts, n))]
+            named += ["`now`"] if "it reads `now`" in outside else []
+            found[key] = named
+        return found
 
     def _rule_reads(self, i: int) -> Reads:
         """What rule i's condition and actions read themselves (not through lets), worked out once:
@@ -936,7 +954,7 @@ class _Analysis:
                 f"{failures} combinations of facts could not be decided (an error such as a division by zero)"
             )
         for i, why in inexact.items():
-            reasons.append(f"rule `{self.rules[i].id}`: {', '.join(why)}")
+            reasons.append(f"rule `{self.rules[i].id}`: {'; '.join(why)}")
         named = tuple(self.rules[i].id for i in (inexact or scope.rules))
         return Diagnostic(
             code=Code.ANALYSIS_INCOMPLETE,
@@ -968,13 +986,23 @@ _TAINT_NAMES = 4
 """Lets (or facts, or reasons) kept per segment or let: three are named, a fourth says there are more."""
 
 
-def _lets_that_compute(keys: list[str]) -> list[str]:
-    """The reason a rule reading these lets is outside the fragment: the first few are named (a
-    chain of lets, each computing from the one before, would otherwise name every one of them)."""
+def _lets_that_compute(keys: list[str], sources: dict[str, list[str]]) -> list[str]:
+    """The reason a rule reading these lets is outside the fragment, with what each computes from
+    (`sources`: `_Analysis._computed_from`): the first few are named (a chain of lets, each
+    computing from the one before, would otherwise name every one of them)."""
     if len(keys) <= 3:
-        return [f"it reads the let `{key}`, which computes" for key in keys]
+        return [f"it reads the let `{key}`, which is computed from {_listed(sources[key])}" for key in keys]
     named = ", ".join(f"`{key}`" for key in keys[:3])
-    return [f"it reads the lets {named} and others, which compute"]
+    inputs = _listed(list(dict.fromkeys(name for key in keys for name in sources[key])))
+    return [f"it reads the lets {named} and others, which are computed from {inputs}"]
+
+
+def _listed(names: list[str]) -> str:
+    """The first three of some names, already quoted, and "and others" if there are more; for
+    none, "constants" (a let that computes from nothing else)."""
+    if not names:
+        return "constants"
+    return ", ".join(names[:3]) + (" and others" if len(names) > 3 else "")
 
 
 def _computed(action: c.Assignment) -> str:

@@ -247,3 +247,28 @@ def test_rules_that_compute_and_may_conflict_still_warn(
     if facts is not None:  # a conflict the analysis did not find, which the warning covers
         with pytest.raises(policylang.ConflictError):
             policylang.load(path, refuse_conflicts=False).decide(facts)
+
+
+def test_a_rules_reasons_are_told_apart_and_a_let_says_what_it_computes_from() -> None:
+    # The reasons were joined with `, `, which runs them together ("..., it calls `abs`, which the
+    # analysis does not look inside, it computes (arithmetic)"); a let "computes" from what?
+    text = """\
+input {
+    x: int
+    y: int
+}
+output { o: int = 0 }
+let worst = x * y
+rule big: if max(x, y) > abs(x - 1) then o = 1
+rule worse: if worst > 3 then o = 2
+"""
+    notes = _incomplete(_findings(text))["o"]
+    assert "rule `worse`: it reads the let `worst`, which is computed from `x`, `y`" in notes
+    (big,) = [note for note in notes if note.startswith("rule `big`: ")]
+    reasons = big.removeprefix("rule `big`: ").split("; ")
+    assert sorted(reasons) == [
+        "it calls `abs`, which the analysis does not look inside",
+        "it calls `max`, which the analysis does not look inside",
+        "it compares two values that are not constants",
+        "it computes (arithmetic)",
+    ]
