@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.datatypes import BOOL, EnumOf
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from ..core.json_codec import to_json_value
 from ..core.resolution import Prefer, Resolved, resolution_of
@@ -275,6 +276,19 @@ class _Analysis:
                 self._taint[key] = taint
         return self._taint
 
+    def _enumerated(self, value: c.CheckedExpr) -> bool:
+        """Whether a computed value is a copy of a fact whose every value is one of its classes (a
+        bool, an enum, never missing): the enumeration (enumeration.py) tries each of them, so it decides exactly
+        what the copy can be, there and in every rule reading the output. (A string's classes are
+        the constants it is compared with and one "other", a number's are ranges: a copy of one
+        takes values the classes do not.)"""
+        if not isinstance(value, c.FactRef) or value.name in self.inexact_facts:
+            return False
+        fact = self.checked.facts[value.name]
+        if fact.optional and not fact.has_default:
+            return False  # (a rule copying a missing fact matches and sets nothing: not a case the findings word)
+        return fact.type == BOOL or isinstance(fact.type, EnumOf)
+
     def _computed_from(self, keys: list[str]) -> dict[str, list[str]]:
         """Per let, what it computes from, through the lets and segments it reads: its facts,
         then the outputs it reads and `now`, each quoted."""
@@ -305,7 +319,7 @@ class _Analysis:
                 found.facts |= value.facts
                 found.outputs |= value.outputs
                 found.derived |= value.derived
-                if not isinstance(action.value, c.Const):
+                if not isinstance(action.value, c.Const) and not self._enumerated(action.value):
                     found.outside.append(_computed(action))
             found.outside = list(dict.fromkeys(found.outside))
             self._direct_reads[i] = found

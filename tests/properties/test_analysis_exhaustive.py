@@ -180,11 +180,16 @@ def _condition(draw: st.DrawFn, depth: int, reads: tuple[str, ...], computed: bo
     return "(" + f" {kind} ".join(operands) + ")"
 
 
+COPIES = ("out2 = b", "out2 = c", "out2 = d")
+"""Copies of bool facts: exact for `b` and `d` (never missing), incomplete for the optional `c`."""
+
+
 def _action(draw: st.DrawFn, output: str) -> str:
     if output in COMPUTED:
         return f"{output} = {draw(st.sampled_from(COMPUTED_VALUES))}"
     if OUTPUTS[output][0] == "bool":
-        return draw(st.sampled_from((output, f"not {output}", f"{output} = true", f"{output} = false")))
+        # (and copies of the bool facts: each of their values is a class, so the analysis is exact)
+        return draw(st.sampled_from((output, f"not {output}", f"{output} = true", f"{output} = false", *COPIES)))
     return f"{output} = {draw(st.sampled_from(OUTPUTS[output][1]))}"
 
 
@@ -381,10 +386,16 @@ _RULE = re.compile(r"^rule (\w+)[^:\n]*:\n    if (.*)\n", re.MULTILINE)
 
 def by_regions(text: str, policy: policylang.Policy) -> set[str]:
     """The outputs the analysis decides by regions (analysis.py `_by_regions`): none of the rules
-    that set them reads an output (every condition here is otherwise in the region fragment)."""
+    that set them reads an output (every condition here is otherwise in the region fragment) or
+    sets one to a copy of a fact (enumerated instead)."""
     readers = {rule for rule, cond in _RULE.findall(text) if re.search(rf"\b({'|'.join(OUTPUTS)})\b", cond)}
     sets = _outputs_of(policy)
-    return {output for output in policy.checked.outputs if not any(output in sets[r] for r in readers)}
+    copied = {a.output for rule in policy.checked.rules for a in rule.actions if not hasattr(a.value, "value")}
+    return {
+        output
+        for output in policy.checked.outputs
+        if output not in copied and not any(output in sets[r] for r in readers)
+    }
 
 
 # --- the findings ----------------------------------------------------------------------------------

@@ -272,3 +272,43 @@ rule worse: if worst > 3 then o = 2
         "it compares two values that are not constants",
         "it computes (arithmetic)",
     ]
+
+
+COPIES = """\
+input {
+    requested: enum(general, priority, key_accounts)
+    urgent: bool = false
+    note: string
+}
+output {
+    queue: enum(general, priority, key_accounts) = general
+    level: int = 0
+    flagged: bool = false
+    label: string = ""
+}
+rule copy: if requested != general then queue = requested
+rule never: if queue == general and requested == priority then level = 1
+rule keys: if queue == key_accounts then level = 2
+rule also_keys: if requested == key_accounts then level = 3
+rule flag: if requested == priority then flagged = urgent
+rule unflag: if urgent == true then flagged = false
+rule label: if note != "" then label = note
+"""
+
+
+def test_a_copy_of_a_bool_or_enum_fact_is_analysed_exactly() -> None:
+    # Every value of a bool or an enum is a class of its own: the enumeration tries each value the
+    # copy can take, so `queue` and `flagged`, and `level`, which reads `queue`, are decided
+    # exactly (`never` is proven unreachable). (A fact that can be missing is left out: a rule
+    # copying it then matches and sets nothing.) A string's classes are the constants it is compared
+    # with and one other string: a copy of one stays incomplete.
+    findings = _findings(COPIES)
+    assert set(_incomplete(findings)) == {"label"}
+    assert _incomplete(findings)["label"] == (
+        "rule `label`: `label` is copied from `note`, whose values the analysis does not enumerate",
+    )
+    assert [f.rules for f in findings if f.code is Code.UNREACHABLE_RULE] == [("never",)]
+    conflicts = {f.rules: f.witness for f in findings if f.code is Code.CONFLICT}
+    assert set(conflicts) == {("keys", "also_keys"), ("flag", "unflag")}
+    assert conflicts["keys", "also_keys"]["requested"] == "key_accounts"  # (required facts at their plain values)
+    assert conflicts["flag", "unflag"]["urgent"] is True and conflicts["flag", "unflag"]["requested"] == "priority"
