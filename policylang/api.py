@@ -197,8 +197,9 @@ def load(
     always importable.
 
     A policy whose conflicts the analysis could not rule out on some output (an
-    `analysis-incomplete` note there: its rules compute, or read what the analysis cannot follow)
-    is loaded with an `AnalysisIncompleteWarning` naming those outputs; make that warning an error
+    `analysis-incomplete` note there: its rules compute, or read what the analysis cannot follow;
+    and two rules setting it that might both match and disagree undecided) is loaded with an
+    `AnalysisIncompleteWarning` naming those outputs; make that warning an error
     (`warnings.simplefilter("error", policylang.AnalysisIncompleteWarning)`) to refuse such a
     policy instead.
 

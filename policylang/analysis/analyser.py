@@ -22,10 +22,11 @@ import contextlib
 import decimal
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.datatypes import BOOL, EnumOf
 from ..core.diagnostics import Code, Diagnostic, Label, Severity, error, warning
 from ..core.json_codec import to_json_value
 from ..core.resolution import Prefer, Resolved, resolution_of
@@ -58,13 +59,15 @@ def analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = No
 
 def analyse_within(
     policy: Policy, *, overlaps: bool = False, budget: float | None = None
-) -> tuple[list[Diagnostic], bool]:
-    """`analyse`'s findings, and whether the analysis stopped at its time budget: then the absence
-    of a finding proves nothing, so that verdict is not remembered (analysis/cache.py)."""
+) -> tuple[list[Diagnostic], bool, Callable[[str], bool]]:
+    """`analyse`'s findings; whether the analysis stopped at its time budget: then the absence of
+    a finding proves nothing, so that verdict is not remembered (analysis/cache.py); and a test of whether
+    an output could conflict at all (`_Analysis.may_conflict`), which the cache asks of the
+    outputs noted incomplete, so that `load` warns only where a conflict can happen."""
     deadline = Deadline(budget_seconds(budget))
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
         analysis = _Analysis(policy, overlaps, deadline)
-        return analysis.run(), analysis.stopped
+        return analysis.run(), analysis.stopped, analysis.may_conflict
 
 
 class _Replayed:
@@ -205,9 +208,8 @@ class _Analysis:
             for key in direct.derived:
                 taint.add(self._taints()[key])
             reasons = list(dict.fromkeys(taint.outside))
-            reasons += _lets_that_compute(
-                sorted(set(taint.computing), key=self._derived_order.__getitem__, reverse=True)
-            )
+            computing = sorted(set(taint.computing), key=self._derived_order.__getitem__, reverse=True)
+            reasons += _lets_that_compute(computing, self._computed_from(computing))
             reasons += [f"`{f}` takes too many values to try them all" for f in sorted(set(taint.inexact))]
             if reasons:
                 outside[index] = reasons
@@ -274,6 +276,38 @@ class _Analysis:
                 self._taint[key] = taint
         return self._taint
 
+    def _enumerated(self, value: c.CheckedExpr) -> bool:
+        """Whether a computed value is a copy of a fact whose every value is one of its classes (a
+        bool, an enum, never missing): the enumeration (enumeration.py) tries each of them, so it decides exactly
+        what the copy can be, there and in every rule reading the output. (A string's classes are
+        the constants it is compared with and one "other", a number's are ranges: a copy of one
+        takes values the classes do not.)"""
+        if not isinstance(value, c.FactRef) or value.name in self.inexact_facts:
+            return False
+        fact = self.checked.facts[value.name]
+        if fact.optional and not fact.has_default:
+            return False  # (a rule copying a missing fact matches and sets nothing: not a case the findings word)
+        return fact.type == BOOL or isinstance(fact.type, EnumOf)
+
+    def _computed_from(self, keys: list[str]) -> dict[str, list[str]]:
+        """Per let, what it computes from, through the lets and segments it reads: its facts,
+        then the outputs it reads and `now`, each quoted."""
+        found = {}
+        for key in keys:
+            sources: set[str] = set()
+            outside: list[str] = []
+            pending, seen = [key], {key}
+            while pending:
+                inner = reads(self.checked.derived[pending.pop()].expr)
+                sources |= inner.facts | inner.outputs
+                outside += inner.outside
+                pending += [k for k in inner.derived if k not in seen]
+                seen |= inner.derived
+            named = [f"`{name}`" for name in sorted(sources, key=lambda n: (n not in self.checked.facts, n))]
+            named += ["`now`"] if "it reads `now`" in outside else []
+            found[key] = named
+        return found
+
     def _rule_reads(self, i: int) -> Reads:
         """What rule i's condition and actions read themselves (not through lets), worked out once:
         a rule with thousands of actions is in the scope of each output it sets."""
@@ -285,7 +319,7 @@ class _Analysis:
                 found.facts |= value.facts
                 found.outputs |= value.outputs
                 found.derived |= value.derived
-                if not isinstance(action.value, c.Const):
+                if not isinstance(action.value, c.Const) and not self._enumerated(action.value):
                     found.outside.append(_computed(action))
             found.outside = list(dict.fromkeys(found.outside))
             self._direct_reads[i] = found
@@ -342,6 +376,56 @@ class _Analysis:
             "`budget=` from Python)",
             rules=tuple(self.rules[i].id for i in self.setters[output]),
         )
+
+    def may_conflict(self, output: str) -> bool:
+        """Whether two rules setting the output might ever both match and propose values its
+        resolution cannot decide between: of equal rank (`unique`, or `priority` with equal
+        priorities), not proven to propose the same value (equal constants, or the same
+        expression), and not proven never to match together (both conditions in the region
+        fragment, and their regions disjoint). Sound wherever the rest of the analysis is not: it
+        reads only the rules' conditions, so a piecewise policy (`if x > 0 then v = x * 2`, `if
+        x <= 0 then v = 0`) cannot conflict however its values are computed. Out of time, or
+        where the regions grow too large, it says they might."""
+        resolution = resolution_of(self.checked.outputs[output].resolution)
+        setters = self.setters[output]
+        if not resolution.may_conflict or len(setters) < 2:
+            return False
+        rank = {i: resolution.rank(i, self.rules[i].priority, None) for i in setters}
+        actions = {i: next(a for a in self.rules[i].actions if a.output == output) for i in setters}
+
+        def disagree(i: int, j: int) -> bool:
+            a, b = actions[i], actions[j]
+            if rank[i] != rank[j] or (a.op == b.op and a.value == b.value):  # (the same expression, the same value)
+                return False
+            if isinstance(a.value, c.Const) and isinstance(b.value, c.Const):
+                return not same_value(self._constant(i, output), self._constant(j, output))
+            return True
+
+        try:
+            truths: dict[int, Region] = {}
+            loose: list[int] = []
+            """rules whose conditions are outside the fragment: they may match with any other"""
+            for i in setters:
+                truth = self.conditions.truth(self.rules[i].condition)
+                try:
+                    region = None if truth is None else truth.true
+                except TooComplex:
+                    region = None
+                if region is None:
+                    loose.append(i)
+                elif region:  # (a rule that never matches proposes nothing)
+                    truths[i] = region
+            if any(disagree(i, j) for i in loose for j in [*loose, *truths] if i != j):
+                return True
+            index = RuleRegions(truths, self.full, rank, self.deadline)
+            for i, j in index.meeting_pairs(truths, disagree):
+                with contextlib.suppress(TooComplex):
+                    if not intersect(truths[i], truths[j], self.full):
+                        continue  # the hulls meet, the regions do not
+                return True
+        except OutOfTime:
+            return True
+        return False
 
     # --- regions: the exact fragment, decided without enumerating ---
 
@@ -884,7 +968,7 @@ class _Analysis:
                 f"{failures} combinations of facts could not be decided (an error such as a division by zero)"
             )
         for i, why in inexact.items():
-            reasons.append(f"rule `{self.rules[i].id}`: {', '.join(why)}")
+            reasons.append(f"rule `{self.rules[i].id}`: {'; '.join(why)}")
         named = tuple(self.rules[i].id for i in (inexact or scope.rules))
         return Diagnostic(
             code=Code.ANALYSIS_INCOMPLETE,
@@ -916,13 +1000,23 @@ _TAINT_NAMES = 4
 """Lets (or facts, or reasons) kept per segment or let: three are named, a fourth says there are more."""
 
 
-def _lets_that_compute(keys: list[str]) -> list[str]:
-    """The reason a rule reading these lets is outside the fragment: the first few are named (a
-    chain of lets, each computing from the one before, would otherwise name every one of them)."""
+def _lets_that_compute(keys: list[str], sources: dict[str, list[str]]) -> list[str]:
+    """The reason a rule reading these lets is outside the fragment, with what each computes from
+    (`sources`: `_Analysis._computed_from`): the first few are named (a chain of lets, each
+    computing from the one before, would otherwise name every one of them)."""
     if len(keys) <= 3:
-        return [f"it reads the let `{key}`, which computes" for key in keys]
+        return [f"it reads the let `{key}`, which is computed from {_listed(sources[key])}" for key in keys]
     named = ", ".join(f"`{key}`" for key in keys[:3])
-    return [f"it reads the lets {named} and others, which compute"]
+    inputs = _listed(list(dict.fromkeys(name for key in keys for name in sources[key])))
+    return [f"it reads the lets {named} and others, which are computed from {inputs}"]
+
+
+def _listed(names: list[str]) -> str:
+    """The first three of some names, already quoted, and "and others" if there are more; for
+    none, "constants" (a let that computes from nothing else)."""
+    if not names:
+        return "constants"
+    return ", ".join(names[:3]) + (" and others" if len(names) > 3 else "")
 
 
 def _computed(action: c.Assignment) -> str:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
-from ..core.resolution import resolution_of
 from ..core.version import VERSION as __version__
 from . import analyser
 
@@ -49,31 +48,25 @@ class AnalysisIncompleteWarning(PolicylangError, UserWarning):
 @dataclass(frozen=True)
 class Verdict:
     """What `load` needs of the analysis: the conflicts found, and the outputs on which one
-    could not be ruled out (an `analysis-incomplete` note on an output whose resolution can
-    conflict, by the resolution table: `unique`, or `priority` with equal priorities)."""
+    could not be ruled out: an `analysis-incomplete` note on the output, and two rules setting it
+    that might both match and propose values its resolution cannot decide between
+    (analyser's `_Analysis.may_conflict`: rules whose conditions are both in the region fragment
+    and never meet cannot conflict, however their values are computed)."""
 
     conflicts: list[Diagnostic]
     undecided: tuple[str, ...] = ()
 
 
-VERDICTS = 2
+VERDICTS = 3
 """Which analysis wrote a remembered verdict: raised whenever the analysis changes what it can
-prove (2: it fails closed on what it cannot follow, issue 13), so that a verdict an older, less
-careful analysis left on disk under the same version number is not trusted."""
+prove (2: it fails closed on what it cannot follow; 3: an output whose setting rules cannot match
+together is decided, however its values are computed; issue 13), so that a verdict an older
+analysis left on disk under the same version number is not trusted (a less careful one's clean
+verdict, or a less precise one's warning)."""
 
 
 def _marker(policy: Policy, kind: str = "clean") -> Path:
     return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}-v{VERDICTS}.{kind}"
-
-
-def _may_conflict(policy: Policy, output: str) -> bool:
-    """Whether two proposals for `output` could ever disagree undecided: its resolution can leave a
-    disagreement undecided, and at least two actions (in one rule or several) set it; a value set
-    by one action alone never conflicts with itself, however little the analysis knows of it."""
-    if not resolution_of(policy.checked.outputs[output].resolution).may_conflict:
-        return False
-    setters = (action for rule in policy.checked.rules for action in rule.actions if action.output == output)
-    return next(setters, None) is not None and next(setters, None) is not None
 
 
 def verdict(policy: Policy, budget: float | None = None) -> Verdict:
@@ -90,11 +83,11 @@ def verdict(policy: Policy, budget: float | None = None) -> Verdict:
             return Verdict([], tuple(undecided.read_text(encoding="utf-8").split()))
     except OSError:
         pass
-    findings, stopped = analyser.analyse_within(policy, budget=budget)
+    findings, stopped, may_conflict = analyser.analyse_within(policy, budget=budget)
     found = [d for d in findings if d.code is Code.CONFLICT]
     outputs = {output.span: name for name, output in policy.checked.outputs.items()}
     noted = (outputs.get(d.span) for d in findings if d.code is Code.ANALYSIS_INCOMPLETE)
-    names = tuple(dict.fromkeys(n for n in noted if n and _may_conflict(policy, n)))
+    names = tuple(dict.fromkeys(n for n in noted if n and may_conflict(n)))
     if not found and not stopped:
         try:
             clean.parent.mkdir(parents=True, exist_ok=True)

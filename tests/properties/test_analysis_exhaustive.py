@@ -8,7 +8,8 @@ apart) is then a complete account of what it can do, and the analysis must agree
 
 1. `conflict`: the (output, {rule, rule}) pairs reported are exactly the pairs of rules that some
    combination shows conflicting on that output with different values (soundness always;
-   completeness where no `analysis-incomplete` names the output);
+   completeness where no `analysis-incomplete` names the output); and `load`'s verdict
+   (analysis/cache.py) refuses or warns about every output some combination shows conflicting;
 2. every witness replays through `decide(..., on_conflict="mark")`;
 3. `unreachable-rule` names exactly the rules no combination fires;
 4. `coverage-gap` names exactly the outputs without a default that some combination leaves with no
@@ -55,6 +56,7 @@ from hypothesis import strategies as st
 
 import policylang
 from policylang import Code
+from policylang.analysis.cache import verdict
 
 AS_OF = "2026-01-01T00:00:00Z"
 
@@ -178,11 +180,16 @@ def _condition(draw: st.DrawFn, depth: int, reads: tuple[str, ...], computed: bo
     return "(" + f" {kind} ".join(operands) + ")"
 
 
+COPIES = ("out2 = b", "out2 = c", "out2 = d")
+"""Copies of bool facts: exact for `b` and `d` (never missing), incomplete for the optional `c`."""
+
+
 def _action(draw: st.DrawFn, output: str) -> str:
     if output in COMPUTED:
         return f"{output} = {draw(st.sampled_from(COMPUTED_VALUES))}"
     if OUTPUTS[output][0] == "bool":
-        return draw(st.sampled_from((output, f"not {output}", f"{output} = true", f"{output} = false")))
+        # (and copies of the bool facts: each of their values is a class, so the analysis is exact)
+        return draw(st.sampled_from((output, f"not {output}", f"{output} = true", f"{output} = false", *COPIES)))
     return f"{output} = {draw(st.sampled_from(OUTPUTS[output][1]))}"
 
 
@@ -379,10 +386,16 @@ _RULE = re.compile(r"^rule (\w+)[^:\n]*:\n    if (.*)\n", re.MULTILINE)
 
 def by_regions(text: str, policy: policylang.Policy) -> set[str]:
     """The outputs the analysis decides by regions (analysis.py `_by_regions`): none of the rules
-    that set them reads an output (every condition here is otherwise in the region fragment)."""
+    that set them reads an output (every condition here is otherwise in the region fragment) or
+    sets one to a copy of a fact (enumerated instead)."""
     readers = {rule for rule, cond in _RULE.findall(text) if re.search(rf"\b({'|'.join(OUTPUTS)})\b", cond)}
     sets = _outputs_of(policy)
-    return {output for output in policy.checked.outputs if not any(output in sets[r] for r in readers)}
+    copied = {a.output for rule in policy.checked.rules for a in rule.actions if not hasattr(a.value, "value")}
+    return {
+        output
+        for output in policy.checked.outputs
+        if output not in copied and not any(output in sets[r] for r in readers)
+    }
 
 
 # --- the findings ----------------------------------------------------------------------------------
@@ -509,6 +522,12 @@ def check_against_brute_force(
     missed = {key: facts for key, facts in truth.conflicts.items() if key not in reported}
     missed = {key: facts for key, facts in missed.items() if key[0] not in incomplete_outputs}
     assert not missed, f"missed conflicts (with facts that show them): {missed}"
+    # ... and `load`'s verdict: an output with no conflict reported and no warning has none
+    if incomplete_outputs:
+        found = verdict(policy)
+        warned = set(found.undecided) | {_named(_CONFLICT, d.message) for d in found.conflicts}
+        unwarned = {key: facts for key, facts in truth.conflicts.items() if key[0] not in warned}
+        assert not unwarned, f"conflicts `load` neither refuses nor warns about (with facts): {unwarned}"
 
     # 3. unreachable rules: exactly the rules nothing fires
     never = set(generated.rules) - truth.fired

@@ -169,3 +169,146 @@ def test_an_output_set_to_a_constant_stays_exact_beside_a_computed_one() -> None
     findings = _findings(MIXED)
     assert set(_incomplete(findings)) == {"value"}
     assert [f.rules for f in findings if f.code is Code.UNREACHABLE_RULE] == [("never",)]
+
+
+PIECEWISE = """\
+input {
+    x: int?
+    y: int
+}
+output { v: int = 0 }
+rule pos: if x > 0 then v = x * 2
+rule neg: if x <= 0 then v = 0
+"""
+"""Two rules that compute `v` where the other cannot match: the conditions are in the exact
+fragment and disjoint, so no facts make them conflict, however `v` is computed (issue 13
+follow-up: `load` warned about it)."""
+
+
+def _warnings_of_load(path: Path, text: str) -> list[str]:
+    path.write_text(text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):  # analysed, then remembered: the same verdict
+            policylang.load(path)
+    return [str(w.message) for w in caught if issubclass(w.category, AnalysisIncompleteWarning)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PIECEWISE,
+        PIECEWISE.replace("v = x * 2", "v = max(x, y)"),
+        PIECEWISE.replace("if x > 0", "if x is present").replace("if x <= 0", "if x is missing"),
+        # overlapping, but the priorities decide
+        PIECEWISE.replace("rule neg: if x <= 0", "rule neg priority 1: if x <= 5").replace(
+            "int = 0 }", "int = 0 resolve priority }"
+        ),
+        # overlapping, but both compute the same value
+        PIECEWISE.replace("if x <= 0 then v = 0", "if x > 5 then v = x * 2"),
+    ],
+    ids=["times", "max", "presence", "priorities", "same-value"],
+)
+def test_rules_that_compute_but_cannot_conflict_load_without_a_warning(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "piecewise.policy"
+    assert Code.ANALYSIS_INCOMPLETE in [d.code for d in policylang.compile(text).analyse()]  # (the values)
+    assert _warnings_of_load(path, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        # a condition outside the fragment (two facts compared) may meet the other, and does here
+        (PIECEWISE.replace("if x <= 0", "if x < y"), {"x": 1, "y": 5}),
+        # the conditions meet where x > 5, and the analysis cannot tell that `x + x` is `x * 2`
+        (PIECEWISE.replace("if x <= 0 then v = 0", "if x > 5 then v = x + x"), None),
+        # the same with equal priorities, which do not decide
+        (
+            PIECEWISE.replace("rule neg: if x <= 0 then v = 0", "rule neg priority 1: if x <= 5 then v = x + x")
+            .replace("rule pos:", "rule pos priority 1:")
+            .replace("int = 0 }", "int = 0 resolve priority }"),
+            None,
+        ),
+    ],
+    ids=["two-facts", "overlapping", "equal-priorities"],
+)
+def test_rules_that_compute_and_may_conflict_still_warn(
+    tmp_path: Path, text: str, facts: dict[str, int] | None
+) -> None:
+    path = tmp_path / "overlapping.policy"
+    assert (
+        _warnings_of_load(path, text)
+        == [
+            "overlapping: the analysis could not rule out conflicts on `v`; the policy is loaded, and a conflict "
+            "raises ConflictError when it happens (`policy check` says why)"
+        ]
+        * 2
+    )
+    if facts is not None:  # a conflict the analysis did not find, which the warning covers
+        with pytest.raises(policylang.ConflictError):
+            policylang.load(path, refuse_conflicts=False).decide(facts)
+
+
+def test_a_rules_reasons_are_told_apart_and_a_let_says_what_it_computes_from() -> None:
+    # The reasons were joined with `, `, which runs them together ("..., it calls `abs`, which the
+    # analysis does not look inside, it computes (arithmetic)"); a let "computes" from what?
+    text = """\
+input {
+    x: int
+    y: int
+}
+output { o: int = 0 }
+let worst = x * y
+rule big: if max(x, y) > abs(x - 1) then o = 1
+rule worse: if worst > 3 then o = 2
+"""
+    notes = _incomplete(_findings(text))["o"]
+    assert "rule `worse`: it reads the let `worst`, which is computed from `x`, `y`" in notes
+    (big,) = [note for note in notes if note.startswith("rule `big`: ")]
+    reasons = big.removeprefix("rule `big`: ").split("; ")
+    assert sorted(reasons) == [
+        "it calls `abs`, which the analysis does not look inside",
+        "it calls `max`, which the analysis does not look inside",
+        "it compares two values that are not constants",
+        "it computes (arithmetic)",
+    ]
+
+
+COPIES = """\
+input {
+    requested: enum(general, priority, key_accounts)
+    urgent: bool = false
+    note: string
+}
+output {
+    queue: enum(general, priority, key_accounts) = general
+    level: int = 0
+    flagged: bool = false
+    label: string = ""
+}
+rule copy: if requested != general then queue = requested
+rule never: if queue == general and requested == priority then level = 1
+rule keys: if queue == key_accounts then level = 2
+rule also_keys: if requested == key_accounts then level = 3
+rule flag: if requested == priority then flagged = urgent
+rule unflag: if urgent == true then flagged = false
+rule label: if note != "" then label = note
+"""
+
+
+def test_a_copy_of_a_bool_or_enum_fact_is_analysed_exactly() -> None:
+    # Every value of a bool or an enum is a class of its own: the enumeration tries each value the
+    # copy can take, so `queue` and `flagged`, and `level`, which reads `queue`, are decided
+    # exactly (`never` is proven unreachable). (A fact that can be missing is left out: a rule
+    # copying it then matches and sets nothing.) A string's classes are the constants it is compared
+    # with and one other string: a copy of one stays incomplete.
+    findings = _findings(COPIES)
+    assert set(_incomplete(findings)) == {"label"}
+    assert _incomplete(findings)["label"] == (
+        "rule `label`: `label` is copied from `note`, whose values the analysis does not enumerate",
+    )
+    assert [f.rules for f in findings if f.code is Code.UNREACHABLE_RULE] == [("never",)]
+    conflicts = {f.rules: f.witness for f in findings if f.code is Code.CONFLICT}
+    assert set(conflicts) == {("keys", "also_keys"), ("flag", "unflag")}
+    assert conflicts["keys", "also_keys"]["requested"] == "key_accounts"  # (required facts at their plain values)
+    assert conflicts["flag", "unflag"]["urgent"] is True and conflicts["flag", "unflag"]["requested"] == "priority"

@@ -142,7 +142,7 @@ def test_sixty_two_doubling_lets_check_load_and_explain(capsys: pytest.CaptureFi
     # x + x, sixty-one times over, is not a value computed from x by constants: not proven, and said so.
     notes = [d for d in report.diagnostics if d.code == Code.ANALYSIS_INCOMPLETE]
     assert [d.notes for d in notes] == [
-        ("rule `big`: it reads the lets `l61`, `l60`, `l59` and others, which compute",)
+        ("rule `big`: it reads the lets `l61`, `l60`, `l59` and others, which are computed from `x`",)
     ]
     assert [d for d in report.diagnostics if d.code != Code.ANALYSIS_INCOMPLETE] == []
     assert decision.outputs == {"y": True}
@@ -187,8 +187,8 @@ rule b: if yearly == 1234567 and n == 1 then y = 2
     (note,) = policylang.compile(text).analyse()
     assert note.code == Code.ANALYSIS_INCOMPLETE
     assert sorted(note.notes) == [
-        "rule `a`: it reads the let `yearly`, which computes",
-        "rule `b`: it reads the let `yearly`, which computes",
+        "rule `a`: it reads the let `yearly`, which is computed from `months`, `spend`",
+        "rule `b`: it reads the let `yearly`, which is computed from `months`, `spend`",
     ]
 
 

@@ -131,6 +131,9 @@ FILTERS: dict[str, str] = {
     "analysis.analyser:_actions": _CONSTANT,
     "analysis.analyser:_written": _CONSTANT,
     "analysis.analyser:_computed": "words a value copied from a fact apart from one computed (reads() names its facts)",
+    "analysis.analyser:_Analysis._enumerated": "asks only whether a value is a copy of a fact (anything else is "
+    "outside the fragment, as before)",
+    "analysis.analyser:_Analysis.may_conflict.disagree": _CONSTANT + " (anything else may differ)",
     "analysis.fact_domains:_is_const": _CONSTANT,
     "analysis.fact_domains:constants_by_fact.constant": _CONSTANT + ", through the lets that name one",
     "analysis.regions:Conditions._constant": _CONSTANT + ", through the lets that name one",
