@@ -19,7 +19,7 @@ import decimal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf
 from ..core.values import MISSING
 from ..engine.codegen import CodeGen, Names
 from ..engine.runtime import ARITHMETIC, bool3, helpers
@@ -232,6 +232,7 @@ class Conditions:
         self._derived_reads: dict[str, Reads] | None = None
         self.tests_left = CLASS_TESTS
         self._ordered_count: dict[str, int] = {}
+        self._string_index: dict[str, tuple[dict[str, int], int, list[int]]] = {}
 
     def truth(self, expr: c.CheckedExpr) -> Truth | None:
         key = expr
@@ -300,7 +301,7 @@ class Conditions:
         fact = self.policy.facts[name]
         test = compiled_test(expr, name, fact, self.policy.derived)
         try:
-            sides = self._ordered_sides(expr, name, test)
+            sides = self._ordered_sides(expr, name, test) or self._equality_sides(expr, name, test)
             if sides is None:
                 if len(self.domains[name]) > self.tests_left:
                     return None
@@ -368,6 +369,52 @@ class Conditions:
         self.tests_left -= len(values) - ordered
         rest_true, rest_false = _sides(test, ((k, values[k]) for k in range(ordered, len(values))))
         return true | rest_true, (span & ~true) | rest_false
+
+    def _equality_sides(self, expr: c.CheckedExpr, name: str, test: Any) -> tuple[int, int] | None:
+        """For `x == "a"` or `x != "a"` on a string or enum fact, where it is true and false, found
+        by looking the constant up among the fact's classes instead of trying every one (a lookup
+        table of thousands of such rules would otherwise try thousands of classes per rule:
+        quadratic). The condition itself is asked at the constant's class and at one other, so a
+        comparison that were not plain equality would be caught and left to trying every class;
+        classes that are not strings (missing) are tried one by one. None for any other condition."""
+        if not (isinstance(expr, c.Compare) and expr.op in ("==", "!=")):
+            return None
+        if isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
+            constant = expr.right.value
+        elif isinstance(expr.right, c.FactRef) and isinstance(expr.left, c.Const):
+            constant = expr.left.value
+        else:
+            return None
+        fact_type = self.policy.facts[name].type
+        if type(constant) is not str or not (fact_type == STRING or isinstance(fact_type, EnumOf)):
+            return None
+        index, strings, rest = self._string_classes(name)
+        values = self.domains[name]
+        hit = index.get(constant)
+        equal = 0 if hit is None else 1 << hit
+        true = equal if expr.op == "==" else strings & ~equal
+        unequal = strings & ~equal
+        probes = ([] if hit is None else [hit]) + ([(unequal & -unequal).bit_length() - 1] if unequal else [])
+        for cls in probes:
+            if test(values[cls]) is not bool(true >> cls & 1):
+                return None  # not plain equality after all: every class is tried instead
+        self.tests_left -= len(probes) + len(rest)
+        rest_true, rest_false = _sides(test, ((k, values[k]) for k in rest))
+        return true | rest_true, (strings & ~true) | rest_false
+
+    def _string_classes(self, name: str) -> tuple[dict[str, int], int, list[int]]:
+        """The fact's classes whose value is a string, by value; their mask; the other classes."""
+        if name not in self._string_index:
+            index: dict[str, int] = {}
+            rest: list[int] = []
+            for cls, value in enumerate(self.domains[name]):
+                if type(value) is str and value not in index:
+                    index[value] = cls
+                else:
+                    rest.append(cls)
+            strings = sum(1 << cls for cls in index.values())
+            self._string_index[name] = (index, strings, rest)
+        return self._string_index[name]
 
     def _ordered_classes(self, name: str) -> int:
         """How many of the fact's classes, from the first, are strictly increasing values of an
@@ -570,12 +617,14 @@ class RuleRegions:
         self.fact = _splitting_fact(self.rules, self.hulls, full, deadline)
         self.buckets: dict[int, list[int]] = {}
         self.anywhere: list[int] = []
-        """Rules that allow every class of the splitting fact: they meet every bucket, so they are
-        kept apart rather than copied into each."""
+        """Rules that allow every class of the splitting fact, or most of them (`x != 3`): they
+        meet (nearly) every bucket, so they are kept apart and compared with each rule directly
+        rather than copied into each bucket (n rules `x != i` copied into n buckets of n rules
+        each would make finding the pairs cubic; compared directly, it is the n² pairs there are)."""
         for i in self.rules:
             self._check_deadline()  # (a rule can be in thousands of buckets)
             allowed = self._allowed(self.hulls[i])
-            if self.fact is None or allowed == full[self.fact]:
+            if self.fact is None or _broad(allowed, full[self.fact]):
                 self.anywhere.append(i)
             else:
                 for cls in _classes(allowed):
@@ -674,6 +723,12 @@ class Packing:
         return ((a & b) + self.carry) & self.guards == self.guards
 
 
+def _broad(allowed: int, full: int) -> bool:
+    """Whether a rule allowing these classes of a fact allows more than half of them (every class
+    included): it is kept out of the buckets (RuleRegions.anywhere)."""
+    return allowed == full or 2 * allowed.bit_count() > full.bit_count()
+
+
 def _classes(mask: int) -> list[int]:
     """The classes a mask allows, lowest first: one step per class allowed, not per class there is."""
     found = []
@@ -698,8 +753,15 @@ def _splitting_fact(
         for fact, mask in hulls[i].items():
             counts = sizes.setdefault(fact, [0] * full[fact].bit_length())
             naming[fact] = naming.get(fact, 0) + 1
-            for cls in _classes(mask):
-                counts[cls] += 1
+            if _broad(mask, full[fact]):
+                # Counted as free (in every bucket) less the few classes it leaves out: one step
+                # per class left out, not per class allowed (`x != i` allows nearly all of them).
+                naming[fact] -= 1
+                for cls in _classes(full[fact] & ~mask):
+                    counts[cls] -= 1
+            else:
+                for cls in _classes(mask):
+                    counts[cls] += 1
     if not sizes:
         return None
 
