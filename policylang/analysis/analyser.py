@@ -40,7 +40,18 @@ from ..syntax.formatter import unparse_expr
 from .budget import Deadline, OutOfTime, budget_seconds, shown_seconds
 from .enumeration import AS_OF, MAX_COMBINATIONS, Scope, by_enumeration
 from .fact_domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
-from .regions import EVERYTHING, Box, Conditions, Region, RuleRegions, TooComplex, contains, difference, intersect
+from .regions import (
+    EVERYTHING,
+    Box,
+    Conditions,
+    Region,
+    RuleRegions,
+    TooComplex,
+    contains,
+    difference,
+    intersect,
+    runs_of,
+)
 
 SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
@@ -462,6 +473,7 @@ class _Analysis:
         values = {i: self._constant(i, name) for i in live}
         rank = self._ranks(name, values)
         index = RuleRegions({i: truths[i] for i in live}, self.full, rank, self.deadline)
+        packing, carry, guards = index.packing, index.packing.carry, index.packing.guards
         undecided: set[int] = set()
         unreplayed: set[int] = set()
         stronger: dict[int, list[Region]] = {}
@@ -490,7 +502,7 @@ class _Analysis:
         diagnostics.extend(self._redundant_by_regions(name, live, index, undecided))
 
         top: dict[int, Region | None] = {}
-        shown: list[list[int]] = []
+        shown: list[tuple[list[int], int]] = []
         """Witnesses of this output's conflicts so far, newest first: a pair whose facts hold at
         one of them reuses it, and its replay is already done."""
 
@@ -510,7 +522,11 @@ class _Analysis:
                     both = intersect(where, truths[j], self.full)
                     if not both:
                         return None, False
-                    point = next((p for p in shown if contains(both, p)), None) or self._point(both[0])
+                    boxes = [packing.pack(box) for box in both]
+                    point = next(
+                        (p for p, spot in shown if any(((box & spot) + carry) & guards == guards for box in boxes)),
+                        None,
+                    ) or self._point(both[0])
                     return self._plainest(both, point), True
             both = intersect(truths[i], truths[j], self.full)
             return (self._point_outside(both, beating(i)) if both else None), False
@@ -551,9 +567,13 @@ class _Analysis:
                         unreplayed.update((i, j))  # the facts raise elsewhere: not proven either way
                         continue
                     diagnostics.append(found)
-                    if point in shown:
-                        shown.remove(point)
-                    shown.insert(0, point)
+                    seen = (
+                        point,
+                        packing.pack_point(point),
+                    )  # (packed: whether a region holds it is then one step per box)
+                    if seen in shown:
+                        shown.remove(seen)
+                    shown.insert(0, seen)
                     del shown[SHARED_WITNESSES:]
         if self.want_overlaps:
             for i, j in index.meeting_pairs(live, lambda i, j: rank[i] != rank[j]):
@@ -599,27 +619,28 @@ class _Analysis:
     def _redundant_by_regions(
         self, output: str, live: list[int], index: RuleRegions, undecided: set[int]
     ) -> list[Diagnostic]:
-        """A rule that another rule with exactly the same actions matches wherever it matches."""
-        groups: dict[Any, list[int]] = {}
-        for i in live:
-            groups.setdefault(self._action_keys[i], []).append(i)
+        """A rule that another rule with exactly the same actions matches wherever it matches.
+        Only the pairs whose hulls meet are compared (found by the index, not by trying every
+        two rules of a group: a table of many rules setting a few values makes large groups)."""
+        keys = self._action_keys
+        near: dict[int, list[int]] = {i: [] for i in live}
+        for i, j in index.meeting_pairs(live, lambda i, j: keys[i] == keys[j]):
+            near[i].append(j)
+            near[j].append(i)
         implied: dict[int, set[int]] = {}
-        for members in groups.values():
-            for i in members:
-                if output != self._outputs_of(i)[0]:
+        for i in live:
+            if output != self._outputs_of(i)[0]:
+                continue
+            self.deadline.check()
+            covering = {i}
+            for j in near[i]:
+                try:
+                    if not difference(index.truths[i], [index.truths[j]], self.full):
+                        covering.add(j)
+                except TooComplex:
+                    undecided.add(i)  # not proven: not reported, and said so
                     continue
-                self.deadline.check()
-                covering = {i}
-                for j in members:
-                    if j == i or not index.meets(i, j):
-                        continue
-                    try:
-                        if not difference(index.truths[i], [index.truths[j]], self.full):
-                            covering.add(j)
-                    except TooComplex:
-                        undecided.add(i)  # not proven: not reported, and said so
-                        continue
-                implied[i] = covering
+            implied[i] = covering
         return self.redundant_findings(output, implied)
 
     def _ranks(self, output: str, values: dict[int, Any]) -> dict[int, int]:
@@ -673,7 +694,9 @@ class _Analysis:
         point = list(self.base_class)
         for fact, mask in box.items():
             if not mask >> point[fact] & 1:
-                if mask.bit_count() <= 64:  # a few classes: the best-reading of them, not a scan of all
+                if mask.bit_count() <= max(64, len(self.readable[fact]) // 8):
+                    # A few classes of many: the best-reading of them, not a scan of all (each
+                    # step of which shifts the whole mask).
                     rank = self.readable_rank[fact]
                     point[fact] = min(_set_bits(mask), key=rank.__getitem__)
                 else:
@@ -1032,10 +1055,8 @@ def _computed(action: c.Assignment) -> str:
 
 
 def _set_bits(mask: int) -> Iterator[int]:
-    while mask:
-        lowest = mask & -mask
-        yield lowest.bit_length() - 1
-        mask ^= lowest
+    for start, end in runs_of(mask):  # (a range of thousands of classes is one run)
+        yield from range(start, end + 1)
 
 
 _UNDECIDED_GAP = (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf
@@ -617,6 +617,9 @@ class RuleRegions:
         self.fact = _splitting_fact(self.rules, self.hulls, full, deadline)
         self.buckets: dict[int, list[int]] = {}
         self.anywhere: list[int] = []
+        self._apart: set[int] = set()
+        self._rest: dict[int, int] | None = None
+        self._rest_packing = self.packing
         """Rules that allow every class of the splitting fact, or most of them (`x != 3`): they
         meet (nearly) every bucket, so they are kept apart and compared with each rule directly
         rather than copied into each bucket (n rules `x != i` copied into n buckets of n rules
@@ -626,9 +629,23 @@ class RuleRegions:
             allowed = self._allowed(self.hulls[i])
             if self.fact is None or _broad(allowed, full[self.fact]):
                 self.anywhere.append(i)
+                self._apart.add(i)
             else:
                 for cls in _classes(allowed):
                     self.buckets.setdefault(cls, []).append(i)
+
+    def _packed_rest(self) -> dict[int, int]:
+        """Each rule's hull packed without the splitting fact (made once, when first asked for)."""
+        if self._rest is None:
+            full = list(self.full)
+            if self.fact is not None:
+                full[self.fact] = 1
+            self._rest_packing = Packing(full)
+            self._rest = {
+                i: self._rest_packing.pack({f: m for f, m in self.hulls[i].items() if f != self.fact})
+                for i in self.rules
+            }
+        return self._rest
 
     def _check_deadline(self) -> None:
         if self.deadline is not None:
@@ -663,24 +680,33 @@ class RuleRegions:
 
     def meeting_pairs(self, rules: Iterable[int], wanted: Any = None) -> list[tuple[int, int]]:
         """The pairs (i, j), i < j, of the given rules whose hulls meet (only they can match
-        together) and, if given, for which `wanted(i, j)` holds; each pair is found once, in the
-        bucket of the lowest class both allow."""
+        together) and, if given, for which `wanted(i, j)` holds."""
         chosen = set(rules)
         hulls, packed = self.hulls, self.packed
         carry, guards = self.packing.carry, self.packing.guards
         allowed = {i: self._allowed(hulls[i]) for i in chosen}
         pairs: list[tuple[int, int]] = []
-        for cls, bucket in self.buckets.items():
-            lower = (1 << cls) - 1
-            members = sorted(i for i in bucket if i in chosen)
-            for x, a in enumerate(members):
-                self._check_deadline()  # (once per rule of each bucket: one pass over the rest of the bucket)
-                allowed_a, packed_a = allowed[a], packed[a]
-                for b in members[x + 1 :]:
-                    if allowed_a & allowed[b] & lower:
-                        continue  # they meet in the bucket of a lower class
-                    if ((packed_a & packed[b]) + carry) & guards == guards and (wanted is None or wanted(a, b)):
-                        pairs.append((a, b))
+        # A sweep over the splitting fact's classes, each rule's allowed classes as runs of
+        # neighbouring classes (a range of a number is one run, `x == 3` a run of one): a run
+        # meets exactly the runs still open where it starts, so the work is the pairs that meet
+        # on that fact, not every pair of a crowded bucket (overlapping ranges share many).
+        # Runs that overlap meet on the splitting fact, so only the other facts are compared,
+        # packed without it (the splitting fact of a policy of ranges has the most classes).
+        rest = self._packed_rest()
+        rest_carry, rest_guards = self._rest_packing.carry, self._rest_packing.guards
+        runs = sorted((start, end, i) for i in chosen if i not in self._apart for start, end in runs_of(allowed[i]))
+        open_runs: list[tuple[int, int]] = []  # (end, rule) of the runs started and not yet ended
+        found: set[tuple[int, int]] = set()
+        for start, end, a in runs:
+            self._check_deadline()  # (once per run: one pass over the runs still open)
+            open_runs = [run for run in open_runs if run[0] >= start]
+            packed_a = rest[a]
+            for _, b in open_runs:
+                pair = (a, b) if a < b else (b, a)
+                if b != a and pair not in found and ((packed_a & rest[b]) + rest_carry) & rest_guards == rest_guards:
+                    found.add(pair)
+            open_runs.append((end, a))
+        pairs.extend(pair for pair in found if wanted is None or wanted(*pair))
         # A rule that allows every class of the splitting fact may meet any rule.
         everywhere = sorted(i for i in self.anywhere if i in chosen)
         others = sorted(chosen - set(everywhere))
@@ -719,6 +745,10 @@ class Packing:
             packed |= box.get(fact, self.full[fact]) << offset
         return packed
 
+    def pack_point(self, point: Sequence[int]) -> int:
+        """One class per fact (a point) packed as a box: it lies in a box exactly when they meet."""
+        return sum(1 << (offset + cls) for offset, cls in zip(self.offsets, point, strict=True))
+
     def meets(self, a: int, b: int) -> bool:
         return ((a & b) + self.carry) & self.guards == self.guards
 
@@ -729,14 +759,19 @@ def _broad(allowed: int, full: int) -> bool:
     return allowed == full or 2 * allowed.bit_count() > full.bit_count()
 
 
+def runs_of(mask: int) -> Iterator[tuple[int, int]]:
+    """The runs of neighbouring classes a mask allows, lowest first: (first class, last class)."""
+    while mask:
+        start = (mask & -mask).bit_length() - 1
+        above = (mask >> start) + 1  # the run's bits carried into the bit just above it
+        end = start + (above & -above).bit_length() - 2
+        yield start, end
+        mask &= ~((1 << (end + 1)) - 1)
+
+
 def _classes(mask: int) -> list[int]:
     """The classes a mask allows, lowest first: one step per class allowed, not per class there is."""
-    found = []
-    while mask:
-        lowest = mask & -mask
-        found.append(lowest.bit_length() - 1)
-        mask ^= lowest
-    return found
+    return [cls for start, end in runs_of(mask) for cls in range(start, end + 1)]  # (a range: one step per run)
 
 
 def _splitting_fact(
