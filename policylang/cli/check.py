@@ -1,15 +1,18 @@
-"""`policy check FILE... [--format text|json] [--strict] [--analysis-budget SECONDS]`: every problem of every
-file, like a compiler."""
+"""`policy check FILE... [--format text|json] [--strict] [--analysis-budget SECONDS] [--max-findings N]`:
+every problem of every file, like a compiler."""
 
 from __future__ import annotations
 
 import dataclasses
+import sys
+import time
 
 import click
 
 from policylang import CheckReport, ExitCode, check_file, render_json, render_text, summary_line
 
 from ..analysis.budget import budget_seconds
+from ..analysis.summary import DEFAULT_MAX_FINDINGS, first_findings, left_out_line
 from ..api import with_analysis
 from ..core.diagnostics import Diagnostic, Label, Severity, to_dict
 from .files import expand_policy_paths, import_root_option
@@ -36,6 +39,15 @@ from .terminal import json_safe, json_text, safe_text, use_color
     help="Stop each file's analysis after this many seconds (default 120; `inf`: no limit), "
     "reporting what it has proven and a note on each output it did not decide.",
 )
+@click.option(
+    "--max-findings",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_FINDINGS,
+    show_default=True,
+    metavar="N",
+    help="Print the first N findings of each file in full and count the rest by kind (0: print all; "
+    "`--format json` always lists all).",
+)
 @import_root_option
 def check_command(
     files: tuple[str, ...],
@@ -44,6 +56,7 @@ def check_command(
     analysis: bool,
     overlaps: bool,
     analysis_budget: float,
+    max_findings: int,
     import_root: str | None,
 ) -> int:
     """Check policy files (and their imports) for errors and warnings.
@@ -53,7 +66,7 @@ def check_command(
 
     reports = [check_file(path, import_root=import_root) for path in expand_policy_paths(files)]
     if analysis:
-        reports = [with_analysis(report, overlaps=overlaps, budget=analysis_budget) for report in reports]
+        reports = [_analysed(report, overlaps, analysis_budget) for report in reports]
     if not reports:
         click.echo("error[io-error]: no `.policy` files found in the given folders", err=True)
         return ExitCode.USAGE
@@ -71,12 +84,28 @@ def check_command(
         color = use_color()
         for report in reports:
             if report.diagnostics:
-                shown = tuple(_escaped(d) for d in report.diagnostics)
+                first, left_out = first_findings(report.diagnostics, max_findings)
+                shown = tuple(_escaped(d) for d in first)
                 click.echo(render_text(shown, report.sources, color=color))
+                if left_out:
+                    click.echo(left_out_line(left_out))
                 click.echo()
         files_word = "file" if len(reports) == 1 else "files"
         click.echo(f"checked {len(reports)} {files_word}: {summary_line(diagnostics)}")
     return _exit_code(reports, strict)
+
+
+def _analysed(report: CheckReport, overlaps: bool, budget: float) -> CheckReport:
+    """The report with the analysis's findings; on a terminal, stderr says which file is being
+    analysed and how long it took (a large policy's analysis can take a minute), then clears."""
+    terminal = sys.stderr.isatty()
+    if terminal:
+        click.echo(f"analysing {safe_text(report.filename)} ...", err=True, nl=False)
+    started = time.monotonic()
+    analysed = with_analysis(report, overlaps=overlaps, budget=budget)
+    if terminal:
+        click.echo(f"\r\x1b[Kanalysed {safe_text(report.filename)} in {time.monotonic() - started:.1f} s", err=True)
+    return analysed
 
 
 def _budget(value: float | None) -> float:
