@@ -154,10 +154,12 @@ def measure_shape(tree: Path, shape: str, rules: int, timeout: float) -> dict[st
     return result
 
 
-def shapes(against: Path | None, timeout: float) -> None:
+def shapes(against: Path | None, timeout: float, only: str | None = None) -> None:
     """Print one line per shape and size: this tree's analysis and, if given, the other tree's."""
     trees = [("this", HERE.parent)] + ([("against", against)] if against is not None else [])
     for shape, sizes in SHAPE_SIZES.items():
+        if only is not None and shape != only:
+            continue
         for rules in sizes:
             for label, tree in trees:
                 row = measure_shape(tree, shape, rules, timeout)
@@ -172,8 +174,9 @@ def main() -> None:
         parser.add_argument("--shapes", action="store_true")
         parser.add_argument("--against", type=Path, help="a checkout of another revision to measure beside this one")
         parser.add_argument("--timeout", type=float, default=1_800.0, help="seconds per analysis (default 1800)")
+        parser.add_argument("--only", choices=sorted(SHAPE_SIZES), help="measure this shape only")
         args = parser.parse_args()
-        shapes(args.against, args.timeout)
+        shapes(args.against, args.timeout, args.only)
         return
     report.sized_main("analysis", __doc__ or "", measure, section, FULL_SIZES, QUICK_SIZES)
 
