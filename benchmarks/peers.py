@@ -77,6 +77,7 @@ def ensure_requirements(install: bool) -> list[str]:
         "zen": "zen-engine",
         "rule_engine": "rule-engine",
         "regorus": "gordon-to-regorus",
+        "cedarpy": "cedarpy",
         "matplotlib": "matplotlib",
     }
     missing = [module for module in wanted if not _imports(module)]
@@ -990,6 +991,12 @@ def main(argv: list[str] | None = None) -> int:
         "--write", action="store_true", help="write results, plot and docs (the default without --quick)"
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--shapes-only",
+        action="store_true",
+        help="only the table by policy shape and path (peer_shapes.py), not the peer engines",
+    )
+    parser.add_argument("--no-shapes", action="store_true", help="skip the table by policy shape and path")
     parser.add_argument("--memory-probe", nargs=4, metavar=("ENGINE", "RULES", "SEED", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -997,6 +1004,9 @@ def main(argv: list[str] | None = None) -> int:
         engine_key, rules_count, seed, mode = args.memory_probe
         print(json.dumps(measure_memory_here(engine_key, int(rules_count), int(seed), mode)))
         return 0
+
+    if args.shapes_only:
+        return run_shapes(args)
 
     os.environ.setdefault("RUST_BACKTRACE", "0")  # zen-engine's errors otherwise carry a native backtrace
     install_notes = ensure_requirements(install=not args.no_install)
@@ -1093,8 +1103,27 @@ def main(argv: list[str] | None = None) -> int:
             f"\nwrote {RESULTS_FILE.relative_to(ROOT)}, {PLOT.relative_to(ROOT)} "
             f"and the peers section of {DOC.relative_to(ROOT)}"
         )
+    if not args.no_shapes:
+        run_shapes(args)
     print(f"\ndone in {time.perf_counter() - started:,.0f} s")
     return 0
+
+
+def run_shapes(args: argparse.Namespace) -> int:
+    """The side-by-side table by policy shape and path (peer_shapes.py), with this run's settings."""
+    import peer_shapes
+
+    forwarded = ["--rounds", str(args.repeats)] if args.repeats else []
+    if args.sizes:
+        forwarded += ["--sizes", ",".join(str(n) for n in args.sizes)]
+    if args.customers:
+        forwarded += ["--customers", str(args.customers)]
+    if args.quick:
+        forwarded.append("--quick")
+    if (args.write or not args.quick) and not args.no_write:
+        forwarded.append("--write")
+    print("\n== decisions per second by policy shape and path (peer_shapes.py)", flush=True)
+    return peer_shapes.main(forwarded)
 
 
 if __name__ == "__main__":
