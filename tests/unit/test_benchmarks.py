@@ -166,3 +166,20 @@ def test_the_shapes_table_is_well_formed(peer_shapes: ModuleType) -> None:
     assert section.count("\n| 10 |") == 1 + len(peer_shapes.SHAPES)  # one line by shape, one per shape's paths
     for label in peer_shapes.SHAPES.values():
         assert label in section
+
+
+def test_the_aims_compare_decide_with_the_fair_baseline_per_cpu_second() -> None:
+    engines = _load("peer_engines")
+    peers = _load("peers")
+
+    def entry(rate: float) -> dict[str, object]:
+        return {"status": "ok", "decisions_per_second": rate, "decisions_per_cpu_second": rate}
+
+    sizes = [
+        {"rules": n, "engines": {"policylang": entry(100.0), "python_first": entry(fair), "python": entry(150.0)}}
+        for n, fair in ((100, 150.0), (1_000, 250.0))
+    ]
+    aims = {aim["aim"]: aim for aim in peers.evaluate_aims(sizes, list(engines.ENGINES))}
+    fair_aims = [aim for text, aim in aims.items() if "fair hand-written" in text]
+    assert [aim["met"] for aim in fair_aims] == [True, False]  # 100/150 >= 0.5; 100/250 < 0.5
+    assert fair_aims[1]["measured"].startswith("0.400 ")
