@@ -54,7 +54,7 @@ QUICK_CUSTOMERS = 200
 ROUNDS = 5
 ROW_BUDGET_SECONDS = 20.0
 """A row stops taking passes once it has spent this much CPU time (at least two passes are kept)."""
-TRACE_PASS_SECONDS = 4.0
+TRACE_PASS_SECONDS = 2.0
 """The trace rows run on as many customers as one pass of about this long allows (at least five)."""
 
 SHAPES = {
