@@ -125,6 +125,29 @@ def load_python(source: str, rules: pr.RuleSet) -> Built:
     return Built(decide=decide, prepare=dict, normalise=pr.normalise_plain, keep_alive=decide)
 
 
+# --- Cedar (cedarpy) ---
+
+
+def load_cedar(text: str, rules: pr.RuleSet) -> Built:
+    import cedarpy
+
+    policies = cedarpy.PolicySet.from_str(text)
+    entities = cedarpy.Entities.from_json_str("[]")
+    is_authorized = cedarpy.is_authorized
+    by_reason = {f"policy{i}": rule for i, rule in enumerate(rules.rules)}
+    fold = pr.fold
+    request = {"principal": 'Customer::"c"', "action": 'Action::"decide"', "resource": 'Service::"support"'}
+
+    def decide(context: dict[str, Any]) -> dict[str, Any]:
+        answer = is_authorized({**request, "context": context}, policies, entities)
+        errors = answer.diagnostics.errors
+        if errors:  # a Cedar evaluation error skips the permit: a wrong answer, not a slow one
+            raise RuntimeError(f"cedar: {errors[0]}")
+        return fold([by_reason[reason] for reason in answer.diagnostics.reasons])
+
+    return Built(decide=decide, prepare=pr.cedar_context, normalise=pr.normalise_plain, keep_alive=policies)
+
+
 # --- zen-engine ---
 
 
@@ -244,6 +267,32 @@ ENGINES: tuple[Engine, ...] = (
         "facts from the dict, tests every rule, folds min / max / priority / any inline, returns a dict. "
         "No validation, no record of which rules fired. Build = `compile()` + `exec` of the source.",
         is_peer=False,
+    ),
+    Engine(
+        "python_first",
+        "hand-written Python, first match",
+        None,
+        None,
+        pr.to_python_first,
+        load_python,
+        "The fair yardstick: a plain function calling one function per output, whose `if`s are that "
+        "output's rules in the order its resolution prefers and which returns at the first match (as "
+        "policylang's outputs-only function and zen's first-hit tables do). No validation, no record of "
+        "which rules fired. Build = `compile()` + `exec` of the source.",
+        is_peer=False,
+    ),
+    Engine(
+        "cedar",
+        "Cedar (cedarpy)",
+        "cedarpy",
+        "cedarpy",
+        pr.to_cedar,
+        load_cedar,
+        "`cedarpy.is_authorized(request, policy_set, entities)` with the policies and the (empty) entity "
+        "store parsed once: the context dict converted into Cedar values, every `permit` evaluated, the "
+        "determining policies returned; then the same min / max / priority / any fold in Python over those "
+        "rules' actions. Cedar has no decimals or durations in its core, so tenure is given in seconds and "
+        "spend in cents (exact integers). Build = `PolicySet.from_str(text)`.",
     ),
     Engine(
         "zen_collect",

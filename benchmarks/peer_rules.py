@@ -470,6 +470,105 @@ def build_python(rules: RuleSet) -> Any:
     return namespace["decide"]
 
 
+def first_match_order(rules: RuleSet) -> dict[str, list[tuple[Rule, str]]]:
+    """Per output, the rules that set it in the order its resolution prefers their values (min: the
+    smallest first; priority and max: the largest first; any: the rules that set true), each with
+    the value as Python source. The first of these that matches is the resolved value, so a
+    function may stop there: what policylang's outputs-only function does, and zen's first-hit tables."""
+    slas = sorted((r for r in rules.rules if r.sla is not None), key=lambda r: r.sla or 0)
+    queues = sorted((r for r in rules.rules if r.queue is not None), key=lambda r: -r.priority)
+    discounts = sorted((r for r in rules.rules if r.discount is not None), key=lambda r: -float(r.discount or 0))
+    return {
+        "sla": [(r, repr(r.sla)) for r in slas],
+        "queue": [(r, repr(r.queue)) for r in queues],
+        "discount": [(r, repr(float(r.discount or 0))) for r in discounts],
+        "skip_fraud_check": [(r, "True") for r in rules.rules if r.skip],
+    }
+
+
+def to_python_first(rules: RuleSet) -> str:
+    """The fair hand-written baseline: one function per output whose `if`s are in resolution order
+    and which returns at the first match (a developer who knows the resolution writes this; the
+    rule-order function above tests every rule). Same facts, same answers."""
+    facts = ", ".join(FIELDS)
+    lines: list[str] = []
+    for output, ordered in first_match_order(rules).items():
+        lines.append(f"def _{output}({facts}):")
+        for rule, value in ordered:
+            lines.append(f"    if {_py_cond(rule.condition, top=True)}:  # {rule.name}")
+            lines.append(f"        return {value}")
+        lines.append(f"    return {DEFAULTS[output]!r}")
+        lines.append("")
+    lines += [
+        "def decide(facts):",
+        "    tier = facts['tier']",
+        "    region = facts['region']",
+        "    tenure_days = facts['tenure_days']",
+        "    monthly_spend = facts['monthly_spend']",
+        "    complaints = facts['complaints']",
+        "    vip = facts['vip']",
+        "    return {",
+    ]
+    for output in DEFAULTS:
+        lines.append(f"        {output!r}: _{output}({facts}),")
+    lines.append("    }")
+    return "\n".join(lines) + "\n"
+
+
+# --- Cedar (cedarpy) ---
+
+
+def cedar_context(customer: dict[str, Any]) -> dict[str, Any]:
+    """The customer for Cedar, whose numbers are 64-bit integers: tenure in seconds and spend in
+    cents, both exact (the thresholds convert the same way)."""
+    return {
+        "tier": customer["tier"],
+        "region": customer["region"],
+        "tenure_seconds": customer["tenure_days"] * 86_400,
+        "spend_cents": round(customer["monthly_spend"] * 100),
+        "complaints": customer["complaints"],
+        "vip": customer["vip"],
+    }
+
+
+_CEDAR_FIELD = {"tenure_days": "tenure_seconds", "monthly_spend": "spend_cents"}
+
+
+def _cedar_value(name: str, value: Any) -> str:
+    if name == "tenure_days":
+        return str(duration_seconds(value))
+    if name == "monthly_spend":
+        return str(value * 100)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def _cedar_cond(node: Any) -> str:
+    if isinstance(node, All):
+        return "(" + " && ".join(_cedar_cond(p) for p in node.parts) + ")"
+    if isinstance(node, AnyOf):
+        return "(" + " || ".join(_cedar_cond(p) for p in node.parts) + ")"
+    if isinstance(node, Not):
+        return f"!{_cedar_cond(node.part)}"
+    name, op, value = node.field, node.op, node.value
+    ref = f"context.{_CEDAR_FIELD.get(name, name)}"
+    if op in ("in", "not_in"):
+        members = ", ".join(_cedar_value(name, v) for v in value)
+        return f"({'!' if op == 'not_in' else ''}[{members}].contains({ref}))"
+    if op == "between":
+        return f"({_cedar_value(name, value[0])} <= {ref} && {ref} <= {_cedar_value(name, value[1])})"
+    return f"({ref} {op} {_cedar_value(name, value)})"
+
+
+def to_cedar(rules: RuleSet) -> str:
+    """One `permit` per rule, in rule order (Cedar names them policy0, policy1, ...); the engine
+    answers which permits apply and `fold()` resolves their actions, as for rule-engine."""
+    return "".join(
+        f"permit(principal, action, resource) when {{ {_cedar_cond(rule.condition)} }};\n" for rule in rules.rules
+    )
+
+
 # --- GoRules zen-engine (JSON Decision Model) ---
 
 
