@@ -29,6 +29,7 @@ from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .extensions import DecisionRecorder, DecisionTracer, installed
 from .facts import FactProblem, FactsError, FactsValidator, convert_datetime
 from .runtime import ARITHMETIC, ConflictError, EvaluationError, InternalError
+from .typed_facts import Facts, make_facts
 
 CONFLICT_MODES = ("raise", "mark")
 _clock = time.time_ns
@@ -400,7 +401,19 @@ class Policy:
 
     def validate_facts(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """Facts as the policy sees them (defaults filled, MISSING where optional). Raises FactsError."""
-        return self._validator.validate(facts)
+        values = self._validator.validate(facts)
+        return dict(values) if isinstance(facts, Facts) else values  # a Facts' own dict stays its own
+
+    @_api_boundary("validating facts")
+    def facts(self, given: Mapping[str, Any]) -> Facts:
+        """The facts validated once, to decide with many times: `decide()` and `decide_many()` take
+        the result without validating again, and so does every policy whose facts are declared
+        exactly as this one's (another raises FactsError). Raises FactsError as `decide()` would."""
+        if isinstance(given, Facts):
+            self._validator.validated(given)  # raises unless made for facts declared as these
+            return given
+        values = self._validator.validate(given)
+        return make_facts(dict(given), values, self._validator.schema)
 
     def decide(
         self,
@@ -436,7 +449,8 @@ class Policy:
             raise self._internal(exc) from exc
         log = log or self._log
         if log is not None:
-            _set_id(decision, log.record(self, facts, decision))
+            given = facts._given if isinstance(facts, Facts) else facts  # the log keeps the facts as given
+            _set_id(decision, log.record(self, given, decision))
         return decision
 
     def decide_many(

@@ -41,6 +41,7 @@ from ..core.values import (
 )
 from ..core.values import MISSING as MISSING  # defined in core (every layer uses it); still importable from here
 from ..semantics.typed_tree import CheckedPolicy, Fact
+from .typed_facts import Facts, Schema
 
 
 class FactsError(PolicylangError, ValueError):
@@ -450,9 +451,17 @@ class FactsValidator:
         self._reject_unknown = extra == "forbid"
         config = ConfigDict(extra=extra, populate_by_name=False, arbitrary_types_allowed=True)
         self._model: type[pydantic.BaseModel] = create_model("Facts", __config__=config, **aliased)  # type: ignore[call-overload]  # field definitions built at run time
-        self.fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(
-            self.facts, {name: fact_default(fact) for name, fact in self.facts.items()}, extra == "forbid"
+        defaults = {name: fact_default(fact) for name, fact in self.facts.items()}
+        self.fast: Callable[[Any], dict[str, Any] | None] = _fast_validator(self.facts, defaults, extra == "forbid")
+        self.schema: Schema = (
+            self.declared,
+            self._reject_unknown,
+            tuple(
+                (name, repr(fact.type), fact.optional, fact.has_default, repr(defaults[name]))
+                for name, fact in self.facts.items()
+            ),
         )
+        """What validation depends on: Facts validated by a validator of an equal schema fit this one."""
 
     fast: Callable[[Any], dict[str, Any] | None]
     """The facts as runtime values when `given` is a plain dict that is entirely right, else None
@@ -467,6 +476,8 @@ class FactsValidator:
         fast = self.fast(given)  # first: it takes the common case, a plain dict, without the checks below
         if fast is not None:
             return fast
+        if given.__class__ is Facts:
+            return self.validated(given)  # type: ignore[arg-type]  # the class was checked
         if not isinstance(given, Mapping):
             raise FactsError(
                 [
@@ -487,6 +498,21 @@ class FactsValidator:
             raise self._facts_error(unstorable)
         values = model.__dict__
         return {name: values[f"f{i}"] for i, name in enumerate(self._names)}
+
+    def validated(self, facts: Facts) -> dict[str, Any]:
+        """The values of Facts made by a policy (`Policy.facts`), taken as they are when that policy's
+        facts are this one's; otherwise a FactsError, since they were never checked against these."""
+        if facts._schema is self.schema or facts._schema == self.schema:
+            return facts._values
+        problem = FactProblem(
+            "",
+            "these facts were validated by a policy whose facts differ from this policy's "
+            "(a name, type, default or optionality, or its `unknown_facts` setting)",
+            "facts made by this policy",
+            facts,
+            "make them with this policy's `facts(...)`, or give them as a dict",
+        )
+        raise self._facts_error([problem])
 
     def _unstorable_extras(self, given: Mapping[str, Any]) -> list[FactProblem]:
         """Facts the policy does not read (a schema-less policy's extras, or ignored unknown facts)
@@ -633,101 +659,113 @@ def _fast_validator(
     No policy text enters the source: fact names appear as `repr()` of identifiers, everything
     else as numbered globals.
     """
+    namespace, body, result = validator_code(facts, defaults, reject_unknown, given="given", fail="return None")
+    namespace["__builtins__"] = {}
+    lines = ["def validate(given):", *("    " + line for line in body), f"    return {result}"]
+    code = compile("\n".join(lines) + "\n", "<facts validator>", "exec")
+    exec(code, namespace)
+    validate: Callable[[Any], dict[str, Any] | None] = namespace["validate"]
+    return validate
+
+
+def validator_code(
+    facts: dict[str, Fact], defaults: dict[str, Any], reject_unknown: bool, *, given: str, fail: str, prefix: str = ""
+) -> tuple[dict[str, Any], list[str], str]:
+    """The generated validator's parts, for `_fast_validator` and for the batch function that
+    inlines them in its loop (batch.py): the globals it reads (their names start with `prefix`),
+    its statements (indented from column 0; its locals' names start with `prefix` too; each place
+    that refuses runs `fail`, which must leave the statements), and the expression of the result
+    dict, valid after them. It reads the facts from the variable `given`."""
+    p = prefix
     namespace: dict[str, Any] = {
-        "__builtins__": {},
-        "ABSENT": _ABSENT,
-        "MISSING": MISSING,
-        "dict": dict,
-        "str": str,
-        "int": int,
-        "len": len,
-        "Exception": Exception,
-        "Decimal": Decimal,
-        "repr": repr,
-        "float": float,
-        "PD": _parse_duration_text,
-        "SUR": _SURROGATE.search,
-        "UNSTORABLE": _is_unstorable,
-        "EXTRAS_UNSTORABLE": _extras_unstorable,
-        "KNOWN": frozenset(facts),
-        "INT_LIMIT": INT_LIMIT,
-        "IN_RANGE": _in_range,
-        "FLOATS": _FLOATS,
-        "FLOAT_NUMBER": float_number,
+        f"{p}ABSENT": _ABSENT,
+        f"{p}MISSING": MISSING,
+        f"{p}dict": dict,
+        f"{p}str": str,
+        f"{p}int": int,
+        f"{p}len": len,
+        f"{p}Exception": Exception,
+        f"{p}Decimal": Decimal,
+        f"{p}float": float,
+        f"{p}PD": _parse_duration_text,
+        f"{p}SUR": _SURROGATE.search,
+        f"{p}UNSTORABLE": _is_unstorable,
+        f"{p}EXTRAS_UNSTORABLE": _extras_unstorable,
+        f"{p}KNOWN": frozenset(facts),
+        f"{p}INT_LIMIT": INT_LIMIT,
+        f"{p}IN_RANGE": _in_range,
+        f"{p}FLOATS": _FLOATS,
+        f"{p}FLOAT_NUMBER": float_number,
     }
+    found = f"{p}found"
     lines = [
-        "def validate(given):",
-        "    if given.__class__ is not dict:",
-        "        return None",
-        "    found = 0  # facts given that are optional or have a default",
-        "    try:",
+        f"if {given}.__class__ is not {p}dict:",
+        f"    {fail}",
+        f"{found} = 0  # facts given that are optional or have a default",
+        "try:",
     ]
     result = []
     required = 0
     for i, (name, fact) in enumerate(facts.items()):
         key = repr(name)
-        local = f"x{i}"
+        local = f"{p}x{i}"
         result.append(f"{key}: {local}")
         default = defaults[name]
         if default is ...:  # a KeyError is caught below: the model reports the missing fact
             required += 1
-            lines.append(f"        {local} = given[{key}]")
-            at = " " * 8
+            lines.append(f"    {local} = {given}[{key}]")
+            at = " " * 4
         else:
-            namespace[f"D{i}"] = default
-            lines.append(f"        {local} = given.get({key}, ABSENT)")
-            lines.append(f"        if {local} is ABSENT:")
-            lines.append(f"            {local} = D{i}")
-            lines.append("        else:")
-            lines.append("            found += 1")
-            at = " " * 12
+            namespace[f"{p}D{i}"] = default
+            lines.append(f"    {local} = {given}.get({key}, {p}ABSENT)")
+            lines.append(f"    if {local} is {p}ABSENT:")
+            lines.append(f"        {local} = {p}D{i}")
+            lines.append("    else:")
+            lines.append(f"        {found} += 1")
+            at = " " * 8
         t = fact.type
         # The common types are taken as they are when exactly right; the others go through their converter.
         inline: dict[Type, str] = {
-            STRING: f"{local}.__class__ is not str or not {local}.isascii() and SUR({local})",
+            STRING: f"{local}.__class__ is not {p}str or not {local}.isascii() and {p}SUR({local})",
             BOOL: f"{local} is not True and {local} is not False",
-            INT: f"{local}.__class__ is not int or not -INT_LIMIT <= {local} <= INT_LIMIT",
-            UNKNOWN: f"{local} is MISSING or UNSTORABLE({local})",
+            INT: f"{local}.__class__ is not {p}int or not -{p}INT_LIMIT <= {local} <= {p}INT_LIMIT",
+            UNKNOWN: f"{local} is {p}MISSING or {p}UNSTORABLE({local})",
         }
         rejected = inline.get(t)
         if isinstance(t, EnumOf):
-            namespace[f"E{i}"] = frozenset(t.members)
-            rejected = f"{local}.__class__ is not str or {local} not in E{i}"
+            namespace[f"{p}E{i}"] = frozenset(t.members)
+            rejected = f"{local}.__class__ is not {p}str or {local} not in {p}E{i}"
         if rejected is None:
-            namespace[f"C{i}"] = converter_for(t)
+            namespace[f"{p}C{i}"] = converter_for(t)
             if t == NUMBER:
                 # A float read through its decimal text, as convert_number does (float_number); the
-                # rare cases (infinities, NaN, out of range) return None and the model reports them.
-                lines.append(f"{at}if {local}.__class__ is float:")
-                lines.append(f"{at}    {local} = FLOATS.get({local}) or FLOAT_NUMBER({local})")
+                # rare cases (infinities, NaN, out of range) give None and the model reports them.
+                lines.append(f"{at}if {local}.__class__ is {p}float:")
+                lines.append(f"{at}    {local} = {p}FLOATS.get({local}) or {p}FLOAT_NUMBER({local})")
                 lines.append(f"{at}    if {local} is None:")
-                lines.append(f"{at}        return None")
+                lines.append(f"{at}        {fail}")
                 # a Decimal (JSON facts are read into them) is taken as it is when convert_number would
-                lines.append(f"{at}elif {local}.__class__ is Decimal:")
-                lines.append(f"{at}    if not {local}.is_finite() or not IN_RANGE({local}):")
-                lines.append(f"{at}        return None")
+                lines.append(f"{at}elif {local}.__class__ is {p}Decimal:")
+                lines.append(f"{at}    if not {local}.is_finite() or not {p}IN_RANGE({local}):")
+                lines.append(f"{at}        {fail}")
                 lines.append(f"{at}else:")
-                lines.append(f"{at}    {local} = C{i}({local})")
+                lines.append(f"{at}    {local} = {p}C{i}({local})")
             elif t == DURATION:
-                lines.append(f"{at}{local} = PD({local}) if {local}.__class__ is str else C{i}({local})")
+                lines.append(f"{at}{local} = {p}PD({local}) if {local}.__class__ is {p}str else {p}C{i}({local})")
             else:
-                lines.append(f"{at}{local} = C{i}({local})")
+                lines.append(f"{at}{local} = {p}C{i}({local})")
         else:
             lines.append(f"{at}if {rejected}:")
-            lines.append(f"{at}    return None")
+            lines.append(f"{at}    {fail}")
     if not facts:
-        lines.append("        pass  # a policy that reads no facts")
-    lines.append("    except Exception:")
-    lines.append("        return None  # the pydantic model says what is wrong")
-    given_count = f"found + {required}" if required < len(facts) else str(required)
+        lines.append("    pass  # a policy that reads no facts")
+    lines.append(f"except {p}Exception:")
+    lines.append(f"    {fail}  # the pydantic model says what is wrong")
+    given_count = f"{found} + {required}" if required < len(facts) else str(required)
     if reject_unknown:
-        lines.append(f"    if {given_count} != len(given):")
-        lines.append("        return None")
+        lines.append(f"if {given_count} != {p}len({given}):")
+        lines.append(f"    {fail}")
     else:  # facts the rules do not read are recorded as given: the model refuses those no log could hold
-        lines.append(f"    if {given_count} != len(given) and EXTRAS_UNSTORABLE(given, KNOWN):")
-        lines.append("        return None")
-    lines.append(f"    return {{{', '.join(result)}}}")
-    code = compile("\n".join(lines) + "\n", "<facts validator>", "exec")
-    exec(code, namespace)
-    validate: Callable[[Any], dict[str, Any] | None] = namespace["validate"]
-    return validate
+        lines.append(f"if {given_count} != {p}len({given}) and {p}EXTRAS_UNSTORABLE({given}, {p}KNOWN):")
+        lines.append(f"    {fail}")
+    return namespace, lines, "{" + ", ".join(result) + "}"
