@@ -11,6 +11,7 @@ import functools
 import itertools
 import json
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from ..semantics import typed_tree as c
 from ..semantics.typed_tree import CheckedPolicy, policy_expressions, walk
 from ..syntax.parser import collector_paused
 from .answers import Trace, WhyNot
+from .batch import BatchFunction, batch_function
 from .compiler import DecisionGraph, compile_policy, to_dot, to_json_graph
 from .extensions import DecisionRecorder, DecisionTracer, installed
 from .facts import FactProblem, FactsError, FactsValidator, convert_datetime
@@ -499,9 +501,25 @@ class Policy:
         self, batch: Iterable[Mapping[str, Any]], moment: datetime, strict: bool, decided: list[Decision]
     ) -> None:
         """Appends to `decided` the decision for each set of facts, in order, until one fails (its
-        error is raised, the decisions before it stay appended). `_decide_validated` and `decide`'s
-        validation inlined in one loop, every name a local: in a batch the call layers and the
-        lookups are most of what a decision costs once the facts are validated."""
+        error is raised, the decisions before it stay appended): through the policy's batch function
+        (batch.py: validation and decision in one generated loop) where it has one, else a loop with
+        `_decide_validated` and `decide`'s validation inlined, every name a local."""
+        function = self._batch_function()
+        if function is not None:
+            function(
+                batch,
+                moment,
+                strict,
+                decided,
+                self._decide_given,
+                self._finish,
+                self._origin,
+                _new_decision,
+                Decision,
+                _set_outputs,
+                _set_made,
+            )
+            return
         validate = self._validator.validate  # the generated fast path first, then the model
         outputs_of = self._outputs_unguarded
         origin = self._origin
@@ -518,6 +536,26 @@ class Policy:
             set_outputs(decision, outputs)
             set_made(decision, (moment, values, origin))
             append(decision)
+
+    def _batch_function(self) -> BatchFunction | None:
+        """The policy's batch function, generated on the first decide_many and kept beside the
+        policy (not on it: a Policy holds no generated code it did not hold before), or None where
+        it has none: the outputs-only function must apply unguarded (declared facts, no arithmetic)."""
+        try:
+            return _BATCHES[self]
+        except KeyError:
+            pass
+        function = None
+        unguarded = self._outputs_unguarded
+        source = self._graph.outputs_source
+        if unguarded is not None and source is not None:
+            function = batch_function(self._validator, source, unguarded.__globals__)
+        _BATCHES[self] = function
+        return function
+
+    def _decide_given(self, facts: Mapping[str, Any], moment: datetime | int, strict: bool) -> Decision:
+        """`decide()`'s path for one set of facts, after the clock and the arguments are read."""
+        return self._decide_validated(self._validate(facts), moment, strict)
 
     def _internal(self, exc: Exception) -> EvaluationError:
         """What a decision that failed on a bug raises: InternalError (an EvaluationError) naming the
@@ -604,6 +642,10 @@ _set_made = _SLOTS["_made"].__set__
 _set_record = _SLOTS["_record"].__set__
 _set_conflicts = _SLOTS["_conflicts"].__set__
 _set_id = _SLOTS["_id"].__set__
+
+
+_BATCHES: weakref.WeakKeyDictionary[Policy, BatchFunction | None] = weakref.WeakKeyDictionary()
+"""Each policy's batch function (Policy._batch_function), for as long as the policy lives."""
 
 
 _last_as_of: tuple[datetime | None, str] = (None, "")
