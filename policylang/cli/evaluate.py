@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -132,11 +134,14 @@ def _print_decision(
     output_format: str,
     line: int | None = None,
     lines: _Lines | None = None,
+    encoder: _JsonLines | None = None,
 ) -> ExitCode | None:
     """Print a decision (to `lines` when given); None when done. If it cannot be shown, say so, and
     give its id when it was recorded: a record must never exist that the command did not report."""
     try:
-        if output_format == "json":
+        if output_format == "json" and line is not None and encoder is not None:
+            text = encoder.line(decision, line)
+        elif output_format == "json":
             text = _json(decision) if line is None else _json(decision, line=line)
         else:
             text = ("" if line is None else f"# line {line}\n") + render_decision(decision, policy)
@@ -207,6 +212,12 @@ def _decide_lines(
     # in blocks (one write per block, not one per line).
     lines = _Lines(1 if log is not None else _BLOCK)
     moment: Any = as_of  # the first decision's `as_of` (the clock, or --as-of read once) is every line's
+    if log is None and _readable_as_of(policy, as_of):
+        try:
+            read = iter_json_lines(name, text)
+            return _decide_batches(policy, read, overrides, as_of, output_format, on_conflict, lines)
+        finally:
+            lines.flush()  # what was decided is printed, whatever stopped the loop
     try:
         for number, item in iter_json_lines(name, text):
             if isinstance(item, FactsInputError):
@@ -234,6 +245,127 @@ def _decide_lines(
     finally:
         lines.flush()  # what was decided is printed, whatever stopped the loop
     return worst
+
+
+def _readable_as_of(policy: Policy, as_of: str | None) -> bool:
+    """Whether `--as-of` is a time: if not, every line reports it, as `decide()` does line by line."""
+    from policylang import FactsError  # deferred: start-up (the engine's errors load pydantic)
+
+    try:
+        list(policy.decide_many((), as_of=as_of))
+    except FactsError:
+        return False
+    return True
+
+
+def _decide_batches(
+    policy: Policy,
+    read: Iterator[tuple[int, dict[str, Any] | FactsInputError]],
+    overrides: dict[str, Any],
+    as_of: str | None,
+    output_format: str,
+    on_conflict: str,
+    lines: _Lines,
+) -> int:
+    """`_decide_lines` without a decision log: the lines decided by `decide_many` (its batch function,
+    one run of the full function each since `fired` is printed), in runs between the lines it cannot
+    decide. A line that cannot be read ends a run; a line whose decision fails ends it with that
+    error; either is reported in its place and the next run starts after it. Every line is decided
+    and reported exactly as `decide()` line by line would, with the same `as_of`."""
+    # deferred: start-up (the engine's errors load pydantic)
+    from policylang import ConflictError, EvaluationError, FactsError, InternalError
+
+    worst = ExitCode.OK
+    moment: Any = as_of
+    encoder = _JsonLines() if output_format == "json" else None
+    while True:
+        numbers: deque[int] = deque()  # the line numbers of the facts handed to decide_many, not yet printed
+        unreadable: list[tuple[int, FactsInputError]] = []
+        run = _facts_of(read, overrides, numbers, unreadable)
+        try:
+            for decision in policy.decide_many(run, as_of=moment, on_conflict=on_conflict, fired=True):
+                moment = decision.as_of
+                shown = _print_decision(decision, policy, output_format, numbers.popleft(), lines, encoder)
+                worst = max(worst, shown or ExitCode.OK)
+        except FactsError as exc:
+            _line_error(numbers.popleft(), {"code": "facts-error", "message": str(exc)}, output_format, lines)
+            worst = max(worst, ExitCode.USAGE)
+            continue
+        except InternalError as exc:
+            _line_error(numbers.popleft(), to_dict(exc.diagnostic), output_format, lines)
+            worst = max(worst, ExitCode.USAGE)
+            continue
+        except EvaluationError as exc:
+            code = "conflict" if isinstance(exc, ConflictError) else "evaluation-error"
+            _line_error(numbers.popleft(), {"code": code, "message": str(exc)}, output_format, lines)
+            worst = max(worst, ExitCode.FINDINGS)
+            continue
+        if not unreadable:
+            return worst
+        number, problem = unreadable[0]
+        _line_error(number, to_dict(problem.diagnostic), output_format, lines)
+        worst = max(worst, ExitCode.USAGE)
+
+
+def _facts_of(
+    read: Iterator[tuple[int, dict[str, Any] | FactsInputError]],
+    overrides: dict[str, Any],
+    numbers: deque[int],
+    unreadable: list[tuple[int, FactsInputError]],
+) -> Iterator[dict[str, Any]]:
+    """The facts of the lines `read` gives, each line's number appended to `numbers` as it is handed
+    on, up to the first line that cannot be read (put in `unreadable`; the next run goes on after it)."""
+    for number, item in read:
+        if isinstance(item, FactsInputError):
+            unreadable.append((number, item))
+            return
+        numbers.append(number)
+        yield {**item, **overrides} if overrides else item
+
+
+class _JsonLines:
+    """A decision's JSON line, `_json(decision, line=n)` to the byte, written from parts kept between
+    lines: each output's name, each output value (by identity: the outputs of a policy are mostly
+    its own constants), each rule id, and the policy and `as_of` that every line of a file shares.
+    A decision with conflicts or a log id takes `_json`."""
+
+    _KEPT = 4096
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[int, tuple[Any, str]] = {}
+        self.rules: dict[str, str] = {}
+        self.tail: tuple[Any, str] = (None, "")
+
+    def line(self, decision: Decision, number: int) -> str:
+        if decision.id is not None or decision.conflicts:
+            return _json(decision, line=number)
+        moment = decision.as_of
+        last, tail = self.tail
+        if last is not moment:
+            shape = decision.to_dict()
+            tail = f', "policy": {json_text(shape["policy"])}, "as_of": {json_text(shape["as_of"])}}}'
+            self.tail = (moment, tail)
+        names, values = self.names, self.values
+        outputs = []
+        for name, value in decision.outputs.items():
+            key = names.get(name)
+            if key is None:
+                key = names[name] = json_text(name)
+            known = values.get(id(value))
+            if known is None or known[0] is not value:
+                if len(values) >= self._KEPT:
+                    values.clear()
+                known = values[id(value)] = (value, json_text(to_json_value(value)))  # keeps `value` alive
+            outputs.append(f"{key}: {known[1]}")
+        rules = self.rules
+        fired = []
+        for rule in decision.fired:
+            text = rules.get(rule)
+            if text is None:
+                text = rules[rule] = json_text(rule)
+            fired.append(text)
+        return f'{{"line": {number}, "outputs": {{{", ".join(outputs)}}}, "fired": [{", ".join(fired)}]{tail}'
 
 
 _BLOCK = 256

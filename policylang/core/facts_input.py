@@ -46,12 +46,15 @@ def _json_problem(exc: ValueError, base: int) -> tuple[str, int | None]:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different: a fact given twice is an error, not "the last wins"."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the fact `{key}` is given twice")
-        result[key] = value
+    """A JSON object whose keys are all different: a fact given twice is an error, not "the last wins".
+    The dict is built at C speed; only when it is shorter than the pairs is the first repeat looked for."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the fact `{key}` is given twice")
+            seen.add(key)
     return result
 
 
@@ -95,13 +98,16 @@ def _too_deep_at(text: str) -> int | None:
 def _load_json(text: str) -> Any:
     """A JSON value with exact numbers: decimals as Decimal, ints past 101 digits as Decimal too (the
     fact's check says they are too large); raises ValueError, as json.loads does."""
-    return json.loads(
-        text,
-        parse_float=Decimal,
-        parse_int=whole_number,
-        parse_constant=_no_constant,
-        object_pairs_hook=_unique_keys,
-    )
+    if text.startswith("\ufeff"):  # what json.loads says of it, which decode() alone does not
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _EXACT_JSON.decode(text)
+
+
+_EXACT_JSON = json.JSONDecoder(
+    parse_float=Decimal, parse_int=whole_number, parse_constant=_no_constant, object_pairs_hook=_unique_keys
+)
+"""The decoder _load_json uses, made once: json.loads with these options builds one per call, which
+was a tenth of reading a line of `policy eval --input x.jsonl`. It keeps no state between texts."""
 
 
 def _nesting_problem(source: SourceFile, offset: int, what: str) -> FactsInputError:

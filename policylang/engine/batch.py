@@ -61,7 +61,8 @@ def batch_function(
         return None  # `break` must leave the validator's statements, and nothing else
     lines = [
         "def decide_batch(",
-        "    _b_batch, now, _b_strict, _b_decided, _b_one, _b_finish, _b_origin, _b_new, _b_Decision, _b_outputs, _b_made",
+        "    _b_batch, now, _b_strict, _b_decided, _b_one, _b_finish, _b_origin,",
+        "    _b_new, _b_Decision, _b_outputs, _b_made,",
         "):",
         "    _b_append = _b_decided.append",
         "    for _b_given in _b_batch:",

@@ -462,11 +462,15 @@ class Policy:
         as_of: datetime | str | None = None,
         on_conflict: str = "raise",
         log: DecisionRecorder | None = None,
+        fired: bool = False,
     ) -> Iterator[Decision]:
         """Decide for many sets of facts, lazily, in order; faster per decision than a loop over `decide`.
 
         The clock is read once for the whole batch when `as_of` is not given. With a decision log,
-        each decision is recorded before it is yielded (one durable commit each).
+        each decision is recorded before it is yielded (one durable commit each). With `fired=True`
+        every decision is made by the full decision function, which finds every matching rule, so
+        that `fired` and `resolutions` are ready: for a caller that reads them on every decision
+        (`policy eval` does), one run instead of two. The decisions are the same either way.
         """
         log = log or self._log
         if log is not None:
@@ -485,7 +489,8 @@ class Policy:
             # the caller, so no caller code ever runs with it off.
             with collector_paused():
                 try:
-                    self._decide_chunk(itertools.islice(iterator, _CHUNK), moment, strict, chunk)
+                    decide_chunk = self._decide_chunk_fully if fired else self._decide_chunk
+                    decide_chunk(itertools.islice(iterator, _CHUNK), moment, strict, chunk)
                 except (FactsError, EvaluationError) as exc:  # raised below, after the good decisions
                     error = exc
                 except Exception as exc:
@@ -536,6 +541,16 @@ class Policy:
             set_outputs(decision, outputs)
             set_made(decision, (moment, values, origin))
             append(decision)
+
+    def _decide_chunk_fully(
+        self, batch: Iterable[Mapping[str, Any]], moment: datetime, strict: bool, decided: list[Decision]
+    ) -> None:
+        """_decide_chunk through the full decision function alone (decide_many's `fired=True`)."""
+        validate = self._validate
+        finish = self._finish
+        append = decided.append
+        for facts in batch:
+            append(finish(validate(facts), moment, strict))
 
     def _batch_function(self) -> BatchFunction | None:
         """The policy's batch function, generated on the first decide_many and kept beside the

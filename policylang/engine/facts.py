@@ -477,7 +477,7 @@ class FactsValidator:
         if fast is not None:
             return fast
         if given.__class__ is Facts:
-            return self.validated(given)  # type: ignore[arg-type]  # the class was checked
+            return self.validated(given)
         if not isinstance(given, Mapping):
             raise FactsError(
                 [
