@@ -696,6 +696,9 @@ def validator_code(
         f"{p}IN_RANGE": _in_range,
         f"{p}FLOATS": _FLOATS,
         f"{p}FLOAT_NUMBER": float_number,
+        f"{p}FLOATS_KEPT": _FLOATS_KEPT,
+        f"{p}abs": abs,
+        f"{p}repr": repr,
     }
     found = f"{p}found"
     lines = [
@@ -740,10 +743,20 @@ def validator_code(
             if t == NUMBER:
                 # A float read through its decimal text, as convert_number does (float_number); the
                 # rare cases (infinities, NaN, out of range) give None and the model reports them.
+                # float_number inlined for the common case, a float within the limits not seen before.
                 lines.append(f"{at}if {local}.__class__ is {p}float:")
-                lines.append(f"{at}    {local} = {p}FLOATS.get({local}) or {p}FLOAT_NUMBER({local})")
-                lines.append(f"{at}    if {local} is None:")
-                lines.append(f"{at}        {fail}")
+                lines.append(f"{at}    {p}number = {p}FLOATS.get({local})")
+                lines.append(f"{at}    if {p}number is not None:")
+                lines.append(f"{at}        {local} = {p}number")
+                lines.append(f"{at}    elif 1e-100 <= {p}abs({local}) <= 1e100:")
+                lines.append(f"{at}        if {p}len({p}FLOATS) >= {p}FLOATS_KEPT:")
+                lines.append(f"{at}            {p}FLOATS.clear()")
+                lines.append(f"{at}        {p}number = {p}FLOATS[{local}] = {p}Decimal({p}repr({local}))")
+                lines.append(f"{at}        {local} = {p}number")
+                lines.append(f"{at}    else:")
+                lines.append(f"{at}        {local} = {p}FLOAT_NUMBER({local})")
+                lines.append(f"{at}        if {local} is None:")
+                lines.append(f"{at}            {fail}")
                 # a Decimal (JSON facts are read into them) is taken as it is when convert_number would
                 lines.append(f"{at}elif {local}.__class__ is {p}Decimal:")
                 lines.append(f"{at}    if not {local}.is_finite() or not {p}IN_RANGE({local}):")
