@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -203,10 +204,31 @@ def _decide_lines(
     log: DecisionLog | None = None,
 ) -> int:
     """One decision per line, printed as it is made (JSON lines, or text blocks)."""
+    name, text = read_text(path)
+    # The policy and everything loaded so far live until the lines are decided: the collector need
+    # not walk them again on every collection meanwhile (about 7% of a line's time). Unfrozen after,
+    # for a caller that runs the command in its own process (tests do).
+    gc.freeze()
+    try:
+        return _decide_each(policy, name, text, overrides, as_of, output_format, on_conflict, log)
+    finally:
+        gc.unfreeze()
+
+
+def _decide_each(
+    policy: Policy,
+    name: str,
+    text: str,
+    overrides: dict[str, Any],
+    as_of: str | None,
+    output_format: str,
+    on_conflict: str,
+    log: DecisionLog | None,
+) -> int:
+    """_decide_lines once the file is read."""
     # deferred: start-up (the engine's errors load pydantic)
     from policylang import ConflictError, EvaluationError, FactsError, InternalError
 
-    name, text = read_text(path)
     worst = ExitCode.OK
     # With a log every decision is printed as soon as it is recorded; without, lines are printed
     # in blocks (one write per block, not one per line).

@@ -561,11 +561,12 @@ class Policy:
         self, batch: Iterable[Mapping[str, Any]], moment: datetime, strict: bool, decided: list[Decision]
     ) -> None:
         """_decide_chunk through the full decision function alone (decide_many's `fired=True`)."""
-        validate = self._validate
+        fast, validate = self._validator.fast, self._validate
         finish = self._finish
         append = decided.append
         for facts in batch:
-            append(finish(validate(facts), moment, strict))
+            values = fast(facts)
+            append(finish(validate(facts) if values is None else values, moment, strict))
 
     def _batch_function(self) -> BatchFunction | None:
         """The policy's batch function, generated on the first decide_many and kept beside the
