@@ -42,9 +42,6 @@ class _HandOver(Exception):
     """The outputs-only statements' `return None`: decide this item with the full function."""
 
 
-_HAND_OVER = _HandOver()
-
-
 def batch_function(
     validator: FactsValidator, outputs_source: str, outputs_namespace: dict[str, Any]
 ) -> BatchFunction | None:
@@ -80,6 +77,8 @@ def batch_function(
         "        try:  # the outputs-only function (first_hit.py)",
         *("        " + line for line in body),
         "        except _b_HandOver:",
+        "            out = None",
+        "        if out is None:  # the full function decides, outside the except: no exception context",
         "            _b_append(_b_finish(facts, now, _b_strict))",
         "            continue",
         "        _b_decision = _b_new(_b_Decision)",
@@ -91,9 +90,7 @@ def batch_function(
     if any(name.startswith(("_b_", "_bv_")) for name in namespace):
         return None  # the names this function adds must not shadow the outputs-only function's
     namespace.update(names)
-    namespace.update(
-        {"_b_Facts": Facts, "_b_validated": validator.validated, "_b_HandOver": _HandOver, "_b_HAND_OVER": _HAND_OVER}
-    )
+    namespace.update({"_b_Facts": Facts, "_b_validated": validator.validated, "_b_HandOver": _HandOver})
     try:
         exec(compile("\n".join(lines) + "\n", "<decide_many batch>", "exec"), namespace)
     except (SyntaxError, RecursionError, MemoryError):
@@ -116,6 +113,6 @@ def _outputs_body(source: str) -> list[str] | None:
         if found is not None:
             if not _HANDS_OVER.match(found.group(2)):
                 return None
-            line = f"{found.group(1)}raise _b_HAND_OVER"
+            line = f"{found.group(1)}raise _b_HandOver  # a new one each time: a raised instance keeps its frames"
         body.append(line)
     return body

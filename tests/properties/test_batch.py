@@ -102,6 +102,7 @@ def test_the_policies_drawn_have_a_batch_function() -> None:
         next(many)
     except policylang.ConflictError as exc:
         assert "conflict on output `level`" in str(exc)
+        assert exc.__context__ is None  # raised as decide() raises it, not while handling the hand-over
     else:
         raise AssertionError("the conflict was not raised")
     assert evaluator._BATCHES[policy] is policy._batch_function()
