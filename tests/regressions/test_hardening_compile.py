@@ -18,6 +18,7 @@ from policylang import Code, EvaluationError, FactsError, InternalError, PolicyE
 from policylang.api import check_file, check_source, with_analysis
 from policylang.cli import main
 from policylang.core.diagnostics import Diagnostic
+from policylang.engine import evaluator
 from policylang.explain.rendering import explanation, render_json, render_text
 from policylang.syntax.parser import MAX_DEPTH
 
@@ -288,7 +289,7 @@ def test_decide_turns_a_bug_into_internal_error_and_keeps_its_own_errors(monkeyp
 
     with pytest.raises(FactsError):  # an intentional error passes through untouched
         policy.decide({"n": "many"})
-    monkeypatch.setattr(policy, "_validate", overflow)
+    monkeypatch.setattr(policy._validator, "fast", overflow)  # the generated validator decide() calls first
     with pytest.raises(InternalError) as raised:
         policy.decide({"n": 1})
     assert isinstance(raised.value, EvaluationError)
@@ -300,14 +301,15 @@ def test_decide_turns_a_bug_into_internal_error_and_keeps_its_own_errors(monkeyp
 
 def test_decide_many_turns_a_bug_into_internal_error_after_the_good_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = policylang.compile(HEADER + "if n > 1 then x\n", "p.policy")
-    validate = policy._validator.validate
+    assert policy._batch_function() is not None  # the bug is met in the generated batch loop
+    set_made = evaluator._set_made
 
-    def fails_on_seven(facts: Any) -> Any:
-        if facts.get("n") == 7:
+    def fails_on_seven(decision: Any, made: Any) -> Any:
+        if made[1]["n"] == 7:
             raise RecursionError("maximum recursion depth exceeded")
-        return validate(facts)
+        return set_made(decision, made)
 
-    monkeypatch.setattr(policy._validator, "validate", fails_on_seven)
+    monkeypatch.setattr(evaluator, "_set_made", fails_on_seven)
     decided = []
     with pytest.raises(InternalError) as raised:
         for decision in policy.decide_many([{"n": 0}, {"n": 2}, {"n": 7}, {"n": 3}]):
@@ -320,10 +322,10 @@ def test_eval_prints_internal_error_for_a_bug_while_deciding(monkeypatch: pytest
     path = tmp_path / "p.policy"
     path.write_text(HEADER + "if n > 1 then x\n")
 
-    def broken(self: Any, values: Any, moment: Any, strict: Any) -> Any:
+    def broken(cls: Any) -> Any:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("policylang.engine.evaluator.Policy._decide_validated", broken)
+    monkeypatch.setattr("policylang.engine.evaluator._new_decision", broken)  # where decide() builds the Decision
     code, out, err = invoke(["eval", str(path), "--set", "n=2"])
     assert code == 2 and out == ""
     assert "error[internal-error]: deciding failed" in err and "ZeroDivisionError: a bug" in err, err
