@@ -63,6 +63,7 @@ class CodeGen:
         self.constants: dict[str, Any] = {}
         self._constant_ids: dict[tuple[str, Any], str] = {}
         self._temps = 0
+        self._tables = 0
         self.atoms: dict[c.CheckedExpr, str] = {}
         self._maybe_memo: dict[c.CheckedExpr, bool] = {}
         """Shared condition atoms, already computed into locals (structural key -> local name)."""
@@ -106,6 +107,14 @@ class CodeGen:
             self._constant_ids[key] = name
             self.constants[name] = value
         return self._constant_ids[key]
+
+    def table(self, value: Any) -> str:
+        """A module global holding `value` as it is (an index's masks and tables), never deduplicated
+        or written into the source: a mask of 10,000 rules is a 10,000-bit int."""
+        name = f"X{self._tables}"
+        self._tables += 1
+        self.constants[name] = value
+        return name
 
     @contextlib.contextmanager
     def atoms_known(self, known: dict[c.CheckedExpr, str]) -> Iterator[None]:

@@ -260,81 +260,72 @@ class _Builder:
         return list(self._rules([self.policy.rules[i] for i in rules], output))
 
     def _rules(self, run: list[c.CheckedRule], output: int | None = None) -> Iterator[str]:
-        """A run of rules with nothing scheduled between them: in order, or through the index tree.
+        """A run of rules with nothing scheduled between them: in order, or through the index.
         With `output`, only that output's proposals are made (and `fired` is not kept)."""
         if len(run) < INDEX_THRESHOLD:
             yield from self._block(run, 1, output)
             return
-        by_index = {self.rule_index[rule.id]: rule for rule in run}
-        tree = rule_index.build(
-            [
-                rule_index.constraints(rule, i, self.policy.derived, self._missing_facts())
-                for i, rule in by_index.items()
-            ],
-            self._missing_facts(),
-        )
-        yield from self._tree(tree, by_index, 1, output)
+        yield from self._indexed(run, output)
+
+    def _indexed(self, run: list[c.CheckedRule], output: int | None) -> Iterator[str]:
+        """The run through its discrimination structure (rule_index.py): the candidates' mask from one
+        lookup per fact and one evaluation per shared test, then each candidate's code, reached by a
+        binary search on its position: every rule's code is written once, whatever the rules' shape."""
+        gen = self.codegen
+        missing = self._missing_facts()
+        found = [rule_index.constraints(rule, k, self.policy.derived, missing) for k, rule in enumerate(run)]
+        tests = self._shared_tests(found)
+        structure = rule_index.discriminate(found, tests)
+        yield f"    m_ = {gen.table(structure.everyone)}"
+        for table in structure.values:
+            fact = self.names.facts[table.fact]
+            unconstrained = gen.table(table.unconstrained)
+            if table.masks is not None:
+                yield f"    m_ &= {gen.table(table.masks)}.get({fact}, {unconstrained})"
+            else:
+                yield f"    t_ = {gen.table(table.shifted)}.get({fact})"
+                yield f"    m_ &= {unconstrained} if t_ is None else {unconstrained} | t_[0] << t_[1]"
+        for ranges in structure.ranges:
+            fact = self.names.facts[ranges.fact]
+            keys, regions = gen.table(ranges.keys), gen.table(ranges.regions)
+            pad = "    "
+            if ranges.fact in missing:
+                yield f"    if {fact} is MISSING:"
+                yield f"        m_ &= {gen.table(ranges.unconstrained)}"
+                yield "    else:"
+                pad = "        "
+            key = fact
+            if self.policy.facts[ranges.fact].type == DURATION:
+                key = self.names.seconds.get(fact, f"{fact}.total_seconds")
+            yield f"{pad}m_ &= {regions}[_bisect_left({keys}, {key}) + _bisect_right({keys}, {key})]"
+        for test, others in structure.tests:
+            code = gen.cond(test)
+            condition = f"{code} is not True" if gen.maybe(test) else f"not {code}"
+            yield f"    if {condition}:"
+            yield f"        m_ &= {gen.table(others)}"
+        bodies = []
+        for k, rule in enumerate(run):
+            with gen.atoms_known(dict.fromkeys(structure.known[k], "True")):
+                bodies.append(list(self._rule_block(rule, 0, output, tested=not structure.exact[k])) or ["pass"])
+        blocks = (len(bodies) + BLOCK - 1) // BLOCK
+        yield f"    for j_, w_ in _words(m_, {blocks}):"
+        yield from _dispatch(bodies, 0, blocks, "     ")
+
+    def _shared_tests(self, found: list[rule_index.RuleConstraints]) -> list[list[c.CheckedExpr]]:
+        """Per rule, the conjuncts it needs true that are tested once for the whole run: pure ones
+        (computing them cannot raise) that two or more rules need, at most MAX_SHARED_TESTS of them,
+        the most needed first."""
+        gen = self.codegen
+        usable: list[list[c.CheckedExpr]] = []
+        for r in found:
+            # Before an operand that may raise, an unknown (None) conjunct does not stop the rule.
+            usable.append([t for t in r.others if _pure(t) and not (r.raises_later and gen.maybe(t))])
+        counts = Counter(t for these in usable for t in set(these))
+        shared = {t for t, n in counts.most_common(MAX_SHARED_TESTS) if n >= 2}
+        return [[t for t in dict.fromkeys(these) if t in shared] for these in usable]
 
     def _missing_facts(self) -> set[str]:
         return {name for name, local in self.names.facts.items() if local in self.names.maybe_missing}
-
-    def _tree(
-        self, node: rule_index.Node, rules: dict[int, c.CheckedRule], depth: int, output: int | None
-    ) -> Iterator[str]:
-        pad = "    " * depth
-        gen = self.codegen
-        if isinstance(node, rule_index.Leaf):
-            block = list(self._block([rules[i] for i in node.rules], depth, output))
-            yield from block or [f"{pad}pass"]
-            return
-        fact = self.names.facts[node.fact]
-        fact_type = self.policy.facts[node.fact].type
-        if isinstance(node, rule_index.ValueSplit):
-            for position, (value, child) in enumerate(node.branches):
-                keyword = "if" if position == 0 else "elif"
-                yield f"{pad}{keyword} {fact} == {gen.constant(value)}:"
-                # Under this branch the fact's equality atoms are known: each is evaluated once, here.
-                known = self._known_atoms(node.fact, value, [rules[i] for i in _leaf_rules(child)])
-                with gen.atoms_known(known):
-                    yield from self._tree(child, rules, depth + 1, output)
-            yield f"{pad}else:"
-            yield from self._tree(node.otherwise, rules, depth + 1, output)
-            return
-        key = self.names.seconds.get(fact, f"{fact}.total_seconds") if fact_type == DURATION else fact
-        pivot = gen.constant(node.pivot)
-        if node.fact in self._missing_facts():
-            yield f"{pad}if {fact} is MISSING:"
-            yield from self._tree(node.missing, rules, depth + 1, output)
-            yield f"{pad}elif {key} < {pivot}:"
-        else:
-            yield f"{pad}if {key} < {pivot}:"
-        yield from self._tree(node.below, rules, depth + 1, output)
-        yield f"{pad}else:"
-        yield from self._tree(node.above, rules, depth + 1, output)
-
-    def _known_atoms(self, fact: str, value: object, rules: list[c.CheckedRule]) -> dict[c.CheckedExpr, str]:
-        known: dict[c.CheckedExpr, str] = {}
-        for rule in rules:
-            for atom in _atoms(rule.condition):
-                if (
-                    isinstance(atom, c.Compare)
-                    and atom.op in ("==", "!=")
-                    and isinstance(atom.left, c.FactRef)
-                    and atom.left.name == fact
-                    and isinstance(atom.right, c.Const)
-                ):
-                    equal = atom.right.value == value
-                    known[atom] = "True" if equal == (atom.op == "==") else "False"
-                elif (
-                    isinstance(atom, c.Membership)
-                    and atom.op in ("in", "not in")
-                    and isinstance(atom.left, c.FactRef)
-                    and atom.left.name == fact
-                    and isinstance(atom.right, c.Const)
-                ):
-                    inside = value in atom.right.value
-                    known[atom] = "True" if inside == (atom.op == "in") else "False"
-        return known
 
     def _block(self, rules: list[c.CheckedRule], depth: int, output: int | None = None) -> Iterator[str]:
         """Rules that run one after another, every one of them reached: the pure atoms two or more
@@ -360,17 +351,23 @@ class _Builder:
             for rule in rules:
                 yield from self._rule_block(rule, depth, output)
 
-    def _rule_block(self, rule: c.CheckedRule, depth: int, only: int | None = None) -> Iterator[str]:
+    def _rule_block(
+        self, rule: c.CheckedRule, depth: int, only: int | None = None, tested: bool = True
+    ) -> Iterator[str]:
+        """A rule's code: `if condition: fired.append(k); c3.append(...)`; without `tested`, its
+        actions alone (the index knows it matches)."""
         pad = "    " * depth
         gen = self.codegen
         index_ = self.rule_index[rule.id]
-        condition = gen.cond(rule.condition)
-        if condition == "False":
-            return  # the index tree already knows this rule cannot match here
-        test = f"{condition} is True" if gen.maybe(rule.condition) else condition
-        yield f"{pad}if {test}:  # rule {index_}"
+        if tested:
+            condition = gen.cond(rule.condition)
+            if condition == "False":
+                return  # the index already knows this rule cannot match here
+            test = f"{condition} is True" if gen.maybe(rule.condition) else condition
+            yield f"{pad}if {test}:  # rule {index_}"
+            pad += "    "
         if only is None:
-            yield f"{pad}    fired.append({index_})"
+            yield f"{pad}fired.append({index_})"
         for action in rule.actions:
             out = self.output_index[action.output]
             if only is not None and out != only:
@@ -382,27 +379,76 @@ class _Builder:
                 t = gen.temp()
                 absent = "None" if action.value.type == BOOL else "MISSING"
                 proposal = f"{default} | {t}" if default else t
-                yield f"{pad}    if ({t} := {value}) is not {absent}: c{out}.append(({index_}, {proposal}))"
+                yield f"{pad}if ({t} := {value}) is not {absent}: c{out}.append(({index_}, {proposal}))"
+            elif default and isinstance(action.value, c.Const):  # `perks += {a}`: the union made once, here
+                yield f"{pad}c{out}.append(({index_}, {gen.constant(output.default | action.value.value)}))"
             else:
                 proposal = f"({default} | {value})" if default else value
-                yield f"{pad}    c{out}.append(({index_}, {proposal}))"
+                yield f"{pad}c{out}.append(({index_}, {proposal}))"
 
 
 INDEX_THRESHOLD = 48
-"""Runs of at least this many rules are dispatched through the index tree (rule_index.py)."""
+"""Runs of at least this many rules are dispatched through the index (rule_index.py)."""
 
 
-def _leaf_rules(node: rule_index.Node) -> Iterator[int]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, rule_index.Leaf):
-            yield from current.rules
-        elif isinstance(current, rule_index.ValueSplit):
-            stack.extend(child for _, child in current.branches)
-            stack.append(current.otherwise)
-        else:
-            stack.extend((current.below, current.above, current.missing))
+MAX_SHARED_TESTS = 256
+"""At most this many shared tests per run: each costs an evaluation and a mask AND on every decision."""
+BLOCK = 32
+NIBBLE = 4
+"""Candidates are found a 32-bit word of the mask at a time: a word that is not zero is reached by a
+binary search on its position, and then each of its bits is tested in turn."""
+
+
+BLOCK = 32
+NIBBLE = 4
+"""Candidates are found a 32-bit word of the mask at a time: a word that is not zero is reached by a
+binary search on its position, and then each of its bits is tested in turn."""
+
+
+LEAF_RULES = 4
+"""The binary search on a candidate's position ends in a chain of at most this many tests."""
+
+
+def _search(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[str]:
+    """Code that runs `bodies[k_]` for `low <= k_ < high`: a binary search on k_, one space of
+    indentation a level (the tree is as deep as log2 of the rules; four spaces a level would be
+    most of the generated code)."""
+    if high - low <= LEAF_RULES:
+        for k in range(low, high):
+            if high - low == 1:
+                yield from (pad + line for line in bodies[k])
+                return
+            if k == high - 1:
+                yield f"{pad}else:"
+            else:
+                yield f"{pad}{'if' if k == low else 'elif'} k_ == {k}:"
+            yield from (pad + " " + line for line in bodies[k])
+        return
+    middle = (low + high) // 2
+    yield f"{pad}if k_ < {middle}:"
+    yield from _search(bodies, low, middle, pad + " ")
+    yield f"{pad}else:"
+    yield from _search(bodies, middle, high, pad + " ")
+
+
+def _dispatch(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[str]:
+    """Code that runs, for the word `w_` at position `j_` (`low <= j_ < high`), the body of each rule whose
+    bit in it is set, in rule order: a binary search on j_, one space of indentation a level (the tree is
+    as deep as log2 of the words; four spaces a level would be most of the generated code)."""
+    if high - low == 1:
+        rules = bodies[low * BLOCK : (low + 1) * BLOCK]
+        for start in range(0, len(rules), NIBBLE):  # a group of bits tested at once skips its rules together
+            group = rules[start : start + NIBBLE]
+            yield f"{pad}if w_ & {((1 << len(group)) - 1) << start}:"
+            for bit, body in enumerate(group, start):
+                yield f"{pad} if w_ & {1 << bit}:"
+                yield from (pad + "  " + line for line in body)
+        return
+    middle = (low + high) // 2
+    yield f"{pad}if j_ < {middle}:"
+    yield from _dispatch(bodies, low, middle, pad + " ")
+    yield f"{pad}else:"
+    yield from _dispatch(bodies, middle, high, pad + " ")
 
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:

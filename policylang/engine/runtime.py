@@ -6,8 +6,11 @@ Kept apart from codegen so that the generated module's namespace is exactly this
 from __future__ import annotations
 
 import decimal
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal, DivisionByZero, InvalidOperation
+from itertools import accumulate, compress, repeat
+from operator import add
 from typing import Any, TypeVar
 
 from ..core import operators
@@ -427,6 +430,29 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: 
     return names
 
 
+_ONES = repeat(1)
+
+
+def set_bits(mask: int) -> list[int]:
+    """The positions of the set bits of a non-negative int, lowest first: an index's candidate rules
+    in rule order. All in C: the binary digits lowest first, split at the ones, the runs of zeros
+    between them summed (about 70 ns a bit; testing each bit of a 10,000-bit int is quadratic)."""
+    if not mask:
+        return []
+    runs = bin(mask)[:1:-1].split("1")
+    runs.pop()  # the empty run after the highest one
+    found = list(accumulate(map(add, map(len, runs), _ONES), initial=-1))
+    del found[0]
+    return found
+
+
+def set_words(mask: int, words: int) -> list[tuple[int, int]]:
+    """(j, the bits j*32 to j*32+31 of `mask`) for each of its `words` 32-bit words that is not zero,
+    lowest first: the blocks of an index's candidate rules, found in C."""
+    found = memoryview(mask.to_bytes(4 * words, "little")).cast("I")
+    return list(compress(enumerate(found), found))
+
+
 def helpers() -> dict[str, Any]:
     """The globals generated code may use besides the policy's constants (the runtime's helpers)."""
     return {
@@ -448,5 +474,9 @@ def helpers() -> dict[str, Any]:
         "_present": _present,
         "_number": Decimal,
         "_call_any": _call_any,
+        "_bits": set_bits,
+        "_words": set_words,
+        "_bisect_left": bisect_left,
+        "_bisect_right": bisect_right,
         **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},
     }
