@@ -303,13 +303,107 @@ class _Builder:
             condition = f"{code} is not True" if gen.maybe(test) else f"not {code}"
             yield f"    if {condition}:"
             yield f"        m_ &= {gen.table(others)}"
-        bodies = []
+        yield from self._candidates(run, output, structure)
+
+    def _candidates(
+        self, run: list[c.CheckedRule], output: int | None, structure: rule_index.Discrimination
+    ) -> Iterator[str]:
+        """From the candidates' mask `m_` to `fired` and the proposals, in rule order. A candidate whose
+        whole condition is in the structure and whose actions are constants is a match known from the
+        mask alone: its rule index and proposals come from tables (`plain`). The others (`coded`) run
+        their code, in rule order, reached through the mask's words; a match adds its position to `x_`
+        and each computed proposal to `z{i}_`. Then the matches' positions, in order, pick `fired` and
+        the constant proposals out of the tables."""
+        gen = self.codegen
+        outputs = sorted({self.output_index[a.output] for rule in run for a in rule.actions})
+        if output is not None:
+            outputs = [output] if output in outputs else []
+        wanted = set(outputs)
+        plain: list[int] = []
+        coded: list[int] = []
+        constant_proposals: dict[int, list[tuple[int, Any] | None]] = {i: [None] * len(run) for i in outputs}
+        computed: set[int] = set()
+        bodies: list[list[str]] = []
         for k, rule in enumerate(run):
+            index_ = self.rule_index[rule.id]
+            actions = [a for a in rule.actions if self.output_index[a.output] in wanted]
+            for action in actions:
+                if isinstance(action.value, c.Const):
+                    constant_proposals[self.output_index[action.output]][k] = (index_, self._constant_value(action))
+            if structure.exact[k] and all(isinstance(a.value, c.Const) for a in actions):
+                plain.append(k)
+                bodies.append([])
+                continue
+            coded.append(k)
             with gen.atoms_known(dict.fromkeys(structure.known[k], "True")):
-                bodies.append(list(self._rule_block(rule, 0, output, tested=not structure.exact[k])) or ["pass"])
-        blocks = (len(bodies) + BLOCK - 1) // BLOCK
-        yield f"    for j_, w_ in _words(m_, {blocks}):"
-        yield from _dispatch(bodies, 0, blocks, "     ")
+                body = [f"x_.append({k})"]
+                for action in actions:
+                    if not isinstance(action.value, c.Const):
+                        i = self.output_index[action.output]
+                        computed.add(i)
+                        body.extend(self._proposal(index_, action, f"z{i}_"))
+                if structure.exact[k]:
+                    bodies.append(body)
+                else:
+                    condition = self._condition(rule)
+                    bodies.append([f"if {condition}:  # rule {index_}", *("    " + line for line in body)] if condition else ["pass"])
+        plain_mask = gen.table(rule_index.mask_of(plain, len(run)))
+        coded_mask = rule_index.mask_of(coded, len(run))
+        if coded_mask:
+            yield "    x_ = []"
+            for i in sorted(computed):
+                yield f"    z{i}_ = []"
+            blocks = (len(run) + BLOCK - 1) // BLOCK
+            yield f"    for j_, w_ in _words(m_ & {gen.table(coded_mask)}, {blocks}):"
+            yield from _dispatch(bodies, 0, blocks, "     ")
+            yield f"    k_ = _bits(m_ & {plain_mask})"
+            yield "    if x_:"
+            yield "        k_ += x_"
+            yield "        k_.sort()"
+        else:
+            yield f"    k_ = _bits(m_ & {plain_mask})"
+        if output is None:
+            yield f"    fired.extend(map({gen.table(tuple(self.rule_index[rule.id] for rule in run))}.__getitem__, k_))"
+        for i in outputs:
+            table = constant_proposals[i]
+            if i in computed:
+                yield f"    l{i}_ = len(c{i})"
+            if any(entry is not None for entry in table):
+                yield f"    c{i}.extend(filter(None, map({gen.table(table)}.__getitem__, k_)))"
+            if i in computed:
+                yield f"    if z{i}_:"
+                yield f"        c{i}[l{i}_:] = sorted(c{i}[l{i}_:] + z{i}_, key=_first)"
+
+    def _condition(self, rule: c.CheckedRule) -> str | None:
+        """The test of a rule's condition (None: it cannot match here)."""
+        gen = self.codegen
+        condition = gen.cond(rule.condition)
+        if condition == "False":
+            return None
+        return f"{condition} is True" if gen.maybe(rule.condition) else condition
+
+    def _constant_value(self, action: c.Assignment) -> Any:
+        """A constant action's proposal: `perks += {a}` proposes the default's union with {a}."""
+        assert isinstance(action.value, c.Const)
+        output = self.policy.outputs[action.output]
+        if action.op == "add" and output.has_default:
+            return output.default | action.value.value
+        return action.value.value
+
+    def _proposal(self, index_: int, action: c.Assignment, proposals: str) -> Iterator[str]:
+        """The line that appends a computed action's proposal (unless it is missing) to `proposals`."""
+        gen = self.codegen
+        output = self.policy.outputs[action.output]
+        value = gen.value(action.value)
+        default = gen.constant(output.default) if action.op == "add" and output.has_default else None
+        if gen.maybe(action.value):
+            t = gen.temp()
+            absent = "None" if action.value.type == BOOL else "MISSING"
+            proposal = f"{default} | {t}" if default else t
+            yield f"if ({t} := {value}) is not {absent}: {proposals}.append(({index_}, {proposal}))"
+        else:
+            proposal = f"({default} | {value})" if default else value
+            yield f"{proposals}.append(({index_}, {proposal}))"
 
     def _shared_tests(self, found: list[rule_index.RuleConstraints]) -> list[list[c.CheckedExpr]]:
         """Per rule, the conjuncts it needs true that are tested once for the whole run: pure ones
@@ -433,16 +527,23 @@ def _search(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[
 
 def _dispatch(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[str]:
     """Code that runs, for the word `w_` at position `j_` (`low <= j_ < high`), the body of each rule whose
-    bit in it is set, in rule order: a binary search on j_, one space of indentation a level (the tree is
-    as deep as log2 of the words; four spaces a level would be most of the generated code)."""
+    bit in it is set, in rule order (an empty body: the rule's bit is never set here): a binary search on
+    j_, one space of indentation a level (the tree is as deep as log2 of the words; four spaces a level
+    would be most of the generated code)."""
     if high - low == 1:
         rules = bodies[low * BLOCK : (low + 1) * BLOCK]
+        found = False
         for start in range(0, len(rules), NIBBLE):  # a group of bits tested at once skips its rules together
-            group = rules[start : start + NIBBLE]
-            yield f"{pad}if w_ & {((1 << len(group)) - 1) << start}:"
-            for bit, body in enumerate(group, start):
+            group = [(bit, body) for bit, body in enumerate(rules[start : start + NIBBLE], start) if body]
+            if not group:
+                continue
+            found = True
+            yield f"{pad}if w_ & {sum(1 << bit for bit, _ in group)}:"
+            for bit, body in group:
                 yield f"{pad} if w_ & {1 << bit}:"
                 yield from (pad + "  " + line for line in body)
+        if not found:
+            yield f"{pad}pass"
         return
     middle = (low + high) // 2
     yield f"{pad}if j_ < {middle}:"
