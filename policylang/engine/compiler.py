@@ -298,81 +298,48 @@ class _Builder:
             if self.policy.facts[ranges.fact].type == DURATION:
                 key = self.names.seconds.get(fact, f"{fact}.total_seconds")
             yield f"{pad}m_ &= {regions}[_bisect_left({keys}, {key}) + _bisect_right({keys}, {key})]"
+        eager: dict[c.CheckedExpr, str] = {}
         for test, others in structure.tests:
-            code = gen.cond(test)
-            condition = f"{code} is not True" if gen.maybe(test) else f"not {code}"
-            yield f"    if {condition}:"
+            local = self._eager_local(test, eager)
+            yield f"    {local} = {gen.cond(test)}"
+            yield f"    if {local} is not True:" if gen.maybe(test) else f"    if not {local}:"
             yield f"        m_ &= {gen.table(others)}"
-        yield from self._candidates(run, output, structure)
+        # As in a plain run of rules (_block), the pure atoms two or more tested candidates read are
+        # computed once, first, into locals.
+        counts: Counter[c.CheckedExpr] = Counter()
+        for k, rule in enumerate(run):
+            if not structure.exact[k]:
+                counts.update(set(_atoms(rule.condition)) - set(structure.known[k]))
+        for atom, count in counts.items():
+            if count >= 2 and atom not in eager and _pure(atom) and isinstance(atom, _EAGER_ATOMS):
+                local = self._eager_local(atom, eager)
+                yield f"    {local} = {gen.cond(atom)}"
+        with gen.atoms_known(eager):
+            yield from self._candidates(run, output, structure)
+
+    def _eager_local(self, atom: c.CheckedExpr, eager: dict[c.CheckedExpr, str]) -> str:
+        local = eager[atom] = f"e{len(self.eager_names)}"
+        self.eager_names.append(local)
+        return local
 
     def _candidates(
         self, run: list[c.CheckedRule], output: int | None, structure: rule_index.Discrimination
     ) -> Iterator[str]:
-        """From the candidates' mask `m_` to `fired` and the proposals, in rule order. A candidate whose
-        whole condition is in the structure and whose actions are constants is a match known from the
-        mask alone: its rule index and proposals come from tables (`plain`). The others (`coded`) run
-        their code, in rule order, reached through the mask's words; a match adds its position to `x_`
-        and each computed proposal to `z{i}_`. Then the matches' positions, in order, pick `fired` and
-        the constant proposals out of the tables."""
+        """From the candidates' mask `m_` to `fired` and the proposals, in rule order: the mask's bytes
+        are walked in order, a zero byte skips its eight rules at once, and each candidate's code runs
+        where it stands. A candidate whose whole condition is in the structure matches (`exact`): its
+        code is its actions alone. (Bytes, not wider words: a byte and its bits are small ints, which
+        CPython tests without making a new int.)"""
         gen = self.codegen
-        outputs = sorted({self.output_index[a.output] for rule in run for a in rule.actions})
-        if output is not None:
-            outputs = [output] if output in outputs else []
-        wanted = set(outputs)
-        plain: list[int] = []
-        coded: list[int] = []
-        constant_proposals: dict[int, list[tuple[int, Any] | None]] = {i: [None] * len(run) for i in outputs}
-        computed: set[int] = set()
-        bodies: list[list[str]] = []
-        for k, rule in enumerate(run):
-            index_ = self.rule_index[rule.id]
-            actions = [a for a in rule.actions if self.output_index[a.output] in wanted]
-            for action in actions:
-                if isinstance(action.value, c.Const):
-                    constant_proposals[self.output_index[action.output]][k] = (index_, self._constant_value(action))
-            if structure.exact[k] and all(isinstance(a.value, c.Const) for a in actions):
-                plain.append(k)
-                bodies.append([])
-                continue
-            coded.append(k)
-            with gen.atoms_known(dict.fromkeys(structure.known[k], "True")):
-                body = [f"x_.append({k})"]
-                for action in actions:
-                    if not isinstance(action.value, c.Const):
-                        i = self.output_index[action.output]
-                        computed.add(i)
-                        body.extend(self._proposal(index_, action, f"z{i}_"))
-                if structure.exact[k]:
-                    bodies.append(body)
-                else:
-                    condition = self._condition(rule)
-                    bodies.append([f"if {condition}:  # rule {index_}", *("    " + line for line in body)] if condition else ["pass"])
-        plain_mask = gen.table(rule_index.mask_of(plain, len(run)))
-        coded_mask = rule_index.mask_of(coded, len(run))
-        if coded_mask:
-            yield "    x_ = []"
-            for i in sorted(computed):
-                yield f"    z{i}_ = []"
-            blocks = (len(run) + BLOCK - 1) // BLOCK
-            yield f"    for j_, w_ in _words(m_ & {gen.table(coded_mask)}, {blocks}):"
-            yield from _dispatch(bodies, 0, blocks, "     ")
-            yield f"    k_ = _bits(m_ & {plain_mask})"
-            yield "    if x_:"
-            yield "        k_ += x_"
-            yield "        k_.sort()"
-        else:
-            yield f"    k_ = _bits(m_ & {plain_mask})"
-        if output is None:
-            yield f"    fired.extend(map({gen.table(tuple(self.rule_index[rule.id] for rule in run))}.__getitem__, k_))"
-        for i in outputs:
-            table = constant_proposals[i]
-            if i in computed:
-                yield f"    l{i}_ = len(c{i})"
-            if any(entry is not None for entry in table):
-                yield f"    c{i}.extend(filter(None, map({gen.table(table)}.__getitem__, k_)))"
-            if i in computed:
-                yield f"    if z{i}_:"
-                yield f"        c{i}[l{i}_:] = sorted(c{i}[l{i}_:] + z{i}_, key=_first)"
+        yield f"    bytes_ = m_.to_bytes({(len(run) + 7) // 8}, 'little')"
+        for first in range(0, len(run), 8):
+            yield f"    b_ = bytes_[{first // 8}]"
+            yield "    if b_:"
+            for k in range(first, min(first + 8, len(run))):
+                yield f"        if b_ & {1 << (k - first)}:"
+                with gen.atoms_known(dict.fromkeys(structure.known[k], "True")):
+                    body = list(self._rule_block(run[k], 0, output, tested=not structure.exact[k]))
+                yield from ("            " + line for line in body or ["pass"])
 
     def _condition(self, rule: c.CheckedRule) -> str | None:
         """The test of a rule's condition (None: it cannot match here)."""
@@ -390,32 +357,19 @@ class _Builder:
             return output.default | action.value.value
         return action.value.value
 
-    def _proposal(self, index_: int, action: c.Assignment, proposals: str) -> Iterator[str]:
-        """The line that appends a computed action's proposal (unless it is missing) to `proposals`."""
-        gen = self.codegen
-        output = self.policy.outputs[action.output]
-        value = gen.value(action.value)
-        default = gen.constant(output.default) if action.op == "add" and output.has_default else None
-        if gen.maybe(action.value):
-            t = gen.temp()
-            absent = "None" if action.value.type == BOOL else "MISSING"
-            proposal = f"{default} | {t}" if default else t
-            yield f"if ({t} := {value}) is not {absent}: {proposals}.append(({index_}, {proposal}))"
-        else:
-            proposal = f"({default} | {value})" if default else value
-            yield f"{proposals}.append(({index_}, {proposal}))"
-
     def _shared_tests(self, found: list[rule_index.RuleConstraints]) -> list[list[c.CheckedExpr]]:
         """Per rule, the conjuncts it needs true that are tested once for the whole run: pure ones
-        (computing them cannot raise) that two or more rules need, at most MAX_SHARED_TESTS of them,
-        the most needed first."""
+        (computing them cannot raise) that enough rules need (TEST_SHARE), at most MAX_SHARED_TESTS
+        of them, the most needed first."""
         gen = self.codegen
         usable: list[list[c.CheckedExpr]] = []
         for r in found:
             # Before an operand that may raise, an unknown (None) conjunct does not stop the rule.
             usable.append([t for t in r.others if _pure(t) and not (r.raises_later and gen.maybe(t))])
         counts = Counter(t for these in usable for t in set(these))
-        shared = {t for t, n in counts.most_common(MAX_SHARED_TESTS) if n >= 2}
+        # A test ANDs a mask of every rule into the candidates: it pays when it can rule out enough of them.
+        least = max(2, len(found) // TEST_SHARE)
+        shared = {t for t, n in counts.most_common(MAX_SHARED_TESTS) if n >= least}
         return [[t for t in dict.fromkeys(these) if t in shared] for these in usable]
 
     def _missing_facts(self) -> set[str]:
@@ -474,12 +428,15 @@ class _Builder:
                 absent = "None" if action.value.type == BOOL else "MISSING"
                 proposal = f"{default} | {t}" if default else t
                 yield f"{pad}if ({t} := {value}) is not {absent}: c{out}.append(({index_}, {proposal}))"
-            elif default and isinstance(action.value, c.Const):  # `perks += {a}`: the union made once, here
-                yield f"{pad}c{out}.append(({index_}, {gen.constant(output.default | action.value.value)}))"
+            elif isinstance(action.value, c.Const):  # `perks += {a}`: the union made once, here
+                yield f"{pad}c{out}.append(({index_}, {gen.constant(self._constant_value(action))}))"
             else:
                 proposal = f"({default} | {value})" if default else value
                 yield f"{pad}c{out}.append(({index_}, {proposal}))"
 
+
+_EAGER_ATOMS = (c.Compare, c.Membership, c.Between, c.Presence)
+"""The atoms the code generator looks up among the known ones (codegen._ATOM_TYPES)."""
 
 INDEX_THRESHOLD = 48
 """Runs of at least this many rules are dispatched through the index (rule_index.py)."""
@@ -487,16 +444,18 @@ INDEX_THRESHOLD = 48
 
 MAX_SHARED_TESTS = 256
 """At most this many shared tests per run: each costs an evaluation and a mask AND on every decision."""
+TEST_SHARE = 128
+"""A test is shared when at least this share of the run's rules (1/128), and at least two, need it."""
 BLOCK = 32
+"""The candidates' mask is read a 32-bit word at a time: a zero word skips its rules at once."""
 NIBBLE = 4
-"""Candidates are found a 32-bit word of the mask at a time: a word that is not zero is reached by a
-binary search on its position, and then each of its bits is tested in turn."""
+"""Within a word that is not zero, a zero group of this many bits skips its rules at once."""
 
 
 BLOCK = 32
+"""The candidates' mask is read a 32-bit word at a time: a zero word skips its rules at once."""
 NIBBLE = 4
-"""Candidates are found a 32-bit word of the mask at a time: a word that is not zero is reached by a
-binary search on its position, and then each of its bits is tested in turn."""
+"""Within a word that is not zero, a zero group of this many bits skips its rules at once."""
 
 
 LEAF_RULES = 4
@@ -523,33 +482,6 @@ def _search(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[
     yield from _search(bodies, low, middle, pad + " ")
     yield f"{pad}else:"
     yield from _search(bodies, middle, high, pad + " ")
-
-
-def _dispatch(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[str]:
-    """Code that runs, for the word `w_` at position `j_` (`low <= j_ < high`), the body of each rule whose
-    bit in it is set, in rule order (an empty body: the rule's bit is never set here): a binary search on
-    j_, one space of indentation a level (the tree is as deep as log2 of the words; four spaces a level
-    would be most of the generated code)."""
-    if high - low == 1:
-        rules = bodies[low * BLOCK : (low + 1) * BLOCK]
-        found = False
-        for start in range(0, len(rules), NIBBLE):  # a group of bits tested at once skips its rules together
-            group = [(bit, body) for bit, body in enumerate(rules[start : start + NIBBLE], start) if body]
-            if not group:
-                continue
-            found = True
-            yield f"{pad}if w_ & {sum(1 << bit for bit, _ in group)}:"
-            for bit, body in group:
-                yield f"{pad} if w_ & {1 << bit}:"
-                yield from (pad + "  " + line for line in body)
-        if not found:
-            yield f"{pad}pass"
-        return
-    middle = (low + high) // 2
-    yield f"{pad}if j_ < {middle}:"
-    yield from _dispatch(bodies, low, middle, pad + " ")
-    yield f"{pad}else:"
-    yield from _dispatch(bodies, middle, high, pad + " ")
 
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:

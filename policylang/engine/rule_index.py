@@ -298,8 +298,9 @@ def discriminate(found: list[RuleConstraints], tests: list[list[c.CheckedExpr]])
         for k, these in allowed.items():
             for value in these or ():
                 by_value.setdefault(value, []).append(k)
-        if by_value:
-            values.append(_value_table(fact, everyone, [k for k, v in allowed.items() if v is not None], by_value))
+        constrained = [k for k, these in allowed.items() if these is not None]
+        if constrained:
+            values.append(_value_table(fact, everyone, constrained, by_value))
         bounded = {
             k: r.facts[fact]
             for k, r in enumerate(found)

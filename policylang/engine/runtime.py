@@ -9,8 +9,6 @@ import decimal
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from itertools import accumulate, compress, repeat
-from operator import add, itemgetter, sub
 from typing import Any, TypeVar
 
 from ..core import operators
@@ -430,37 +428,20 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: 
     return names
 
 
-_ONES = repeat(1)
-
-
-def set_bits(mask: int) -> list[int]:
-    """The positions of the set bits of a non-negative int, lowest first: an index's candidate rules
-    in rule order. All in C: the binary digits split at the ones, the runs of zeros between them
-    counted down from the highest bit (testing each bit of a 10,000-bit int in Python is quadratic)."""
-    if not mask:
-        return []
-    runs = bin(mask).split("1")  # "0b", then the zeros after each one, highest one first
-    runs[0] = ""
-    runs.pop()  # the zeros below the lowest one
-    found = list(accumulate(map(add, map(len, runs), _ONES), sub, initial=mask.bit_length()))
-    del found[0]
-    found.reverse()
-    return found
-
-
-def set_words(mask: int, words: int) -> list[tuple[int, int]]:
-    """(j, the bits j*32 to j*32+31 of `mask`) for each of its `words` 32-bit words that is not zero,
-    lowest first: the blocks of an index's candidate rules, found in C."""
-    found = memoryview(mask.to_bytes(4 * words, "little")).cast("I")
-    return list(compress(enumerate(found), found))
+def set_words(mask: int, words: int) -> tuple[int, ...]:
+    """The `words` 32-bit words of `mask`, lowest first: an index's candidates a word at a time."""
+    return tuple(memoryview(mask.to_bytes(4 * words, "little")).cast("I"))
 
 
 def helpers() -> dict[str, Any]:
     """The globals generated code may use besides the policy's constants (the runtime's helpers)."""
     return {
         "__builtins__": {
-            **{"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
-            **{"map": map, "filter": filter, "sorted": sorted},  # an index picks its matches out of tables
+            "frozenset": frozenset,
+            "len": len,
+            "True": True,
+            "False": False,
+            "None": None,
         },
         "MISSING": MISSING,
         "UNSET": UNSET,
@@ -479,9 +460,7 @@ def helpers() -> dict[str, Any]:
         "_present": _present,
         "_number": Decimal,
         "_call_any": _call_any,
-        "_bits": set_bits,
         "_words": set_words,
-        "_first": itemgetter(0),
         "_bisect_left": bisect_left,
         "_bisect_right": bisect_right,
         **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},
