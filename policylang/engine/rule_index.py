@@ -99,9 +99,9 @@ def constraints(
             case _ if depth == 0 and may_raise(expr):
                 # A constraint on a fact that may be missing is unknown, not false, when the fact is
                 # missing, and `and` goes on to this operand: such a rule must stay in the missing branch.
-                for fact in missing:
-                    found.facts.pop(fact, None)
-                found.read = [(fact, atom) for fact, atom in found.read if fact not in missing]
+                for name in missing:
+                    found.facts.pop(name, None)
+                found.read = [(name, atom) for name, atom in found.read if name not in missing]
                 found.complete = False
                 found.raises_later = True
                 break
@@ -309,8 +309,8 @@ def discriminate(found: list[RuleConstraints], tests: list[list[c.CheckedExpr]])
         if bounded:
             ranges.append(_range_table(fact, count, bounded, widened))
     needing: dict[c.CheckedExpr, list[int]] = {}
-    for k, these in enumerate(tests):
-        for test in these:
+    for k, needed_tests in enumerate(tests):
+        for test in needed_tests:
             needing.setdefault(test, []).append(k)
     exact = []
     known: list[list[c.CheckedExpr]] = []

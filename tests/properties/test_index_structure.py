@@ -72,7 +72,7 @@ def _atom(draw: st.DrawFn) -> str:
     if kind == 5:
         return f"count {op} {draw(st.sampled_from(_NUMBER_BOUNDS))}"  # an int against a decimal
     if kind == 6:
-        return f"spend {op} {draw(st.sampled_from(_NUMBER_BOUNDS + ('2', '7')))}"
+        return f"spend {op} {draw(st.sampled_from((*_NUMBER_BOUNDS, '2', '7')))}"
     if kind == 7:
         low, high = sorted(draw(st.lists(st.sampled_from(_NUMBER_BOUNDS), min_size=2, max_size=2)), key=Decimal)
         return f"spend between {low} and {high}"
@@ -116,7 +116,7 @@ def structured_facts(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 3)):
         facts["region"] = draw(st.sampled_from((*_REGIONS, "elsewhere")))
     if draw(st.integers(0, 3)):
-        facts["count"] = draw(st.sampled_from(_INT_BOUNDS + (-5, 20)))
+        facts["count"] = draw(st.sampled_from((*_INT_BOUNDS, -5, 20)))
     if draw(st.integers(0, 3)):
         facts["wait"] = draw(st.sampled_from((*_DURATIONS, "30m", "3d", "2w")))
     if draw(st.booleans()):
@@ -174,7 +174,9 @@ def constraint_sets(draw: st.DrawFn) -> list[rule_index.RuleConstraints]:
     for k in range(draw(st.integers(1, 90))):
         facts: dict[str, rule_index.Constraint] = {}
         if draw(st.booleans()):
-            facts["tier"] = rule_index.Constraint(values=frozenset(draw(st.sets(st.sampled_from(_FACT_VALUES["tier"][:4])))))
+            facts["tier"] = rule_index.Constraint(
+                values=frozenset(draw(st.sets(st.sampled_from(_FACT_VALUES["tier"][:4]))))
+            )
         if draw(st.booleans()):
             facts["region"] = rule_index.Constraint(
                 values=frozenset(draw(st.sets(st.sampled_from(_REGIONS), min_size=1, max_size=4)))
@@ -196,7 +198,9 @@ def _holds(constraint: rule_index.Constraint, value: Any) -> bool:
         return False
     if constraint.values is not None and value not in constraint.values:
         return False
-    if constraint.low is not None and not (value >= constraint.low if constraint.low_closed else value > constraint.low):
+    if constraint.low is not None and not (
+        value >= constraint.low if constraint.low_closed else value > constraint.low
+    ):
         return False
     return constraint.high is None or (value <= constraint.high if constraint.high_closed else value < constraint.high)
 
@@ -248,7 +252,10 @@ def test_candidates_are_the_rules_whose_constraints_hold(
 
 def test_a_lookup_table_takes_linear_memory() -> None:
     """12,000 rules `region == "rN"`: each value's mask is shifted down to its one rule, not 12,000 bits wide."""
-    found = [rule_index.RuleConstraints(k, {"region": rule_index.Constraint(values=frozenset({f"r{k}"}))}) for k in range(12_000)]
+    found = [
+        rule_index.RuleConstraints(k, {"region": rule_index.Constraint(values=frozenset({f"r{k}"}))})
+        for k in range(12_000)
+    ]
     structure = rule_index.discriminate(found, [[] for _ in found])
     (table,) = structure.values
     assert table.shifted is not None and table.masks is None
@@ -258,7 +265,10 @@ def test_a_lookup_table_takes_linear_memory() -> None:
 
 
 def test_rules_without_a_usable_constraint_are_always_candidates() -> None:
-    text = HEAD + "\n".join(f"rule r{i}:\n    if {'spend > 1 or vip' if i % 2 else f'count == {i}'}\n    then level = {i}\n" for i in range(60))
+    text = HEAD + "\n".join(
+        f"rule r{i}:\n    if {'spend > 1 or vip' if i % 2 else f'count == {i}'}\n    then level = {i}\n"
+        for i in range(60)
+    )
     policy = policylang.compile(text, filename=FILENAME)
     decision = policy.decide({"spend": 2, "count": 4}, as_of=AS_OF)
     assert decision.fired == ("r1", "r3", "r4", *(f"r{i}" for i in range(5, 60, 2)))
@@ -269,7 +279,7 @@ def test_the_full_function_writes_each_rule_once() -> None:
     """Rules keyed on several facts at once are not copied into branches: the code grows with the rules."""
     rules = [
         f"rule r{i}:\n    if tier == {('basic', 'premium')[i % 2]} and spend >= {i} and count < {i % 13}"
-        f" and \"t{i % 5}\" in tags\n    then level = {i}\n"
+        f' and "t{i % 5}" in tags\n    then level = {i}\n'
         for i in range(400)
     ]
     source = policylang.compile(HEAD + "\n".join(rules), filename=FILENAME).decision_graph.source
