@@ -336,10 +336,11 @@ class _Builder:
             yield f"    b_ = bytes_[{first // 8}]"
             yield "    if b_:"
             for k in range(first, min(first + 8, len(run))):
-                yield f"        if b_ & {1 << (k - first)}:"
+                # One space of indentation a level: most lines of the function are in here.
+                yield f"     if b_ & {1 << (k - first)}:"
                 with gen.atoms_known(dict.fromkeys(structure.known[k], "True")):
                     body = list(self._rule_block(run[k], 0, output, tested=not structure.exact[k]))
-                yield from ("            " + line for line in body or ["pass"])
+                yield from ("      " + line for line in body or ["pass"])
 
     def _condition(self, rule: c.CheckedRule) -> str | None:
         """The test of a rule's condition (None: it cannot match here)."""
@@ -413,7 +414,7 @@ class _Builder:
                 return  # the index already knows this rule cannot match here
             test = f"{condition} is True" if gen.maybe(rule.condition) else condition
             yield f"{pad}if {test}:  # rule {index_}"
-            pad += "    "
+            pad += "    " if depth else " "  # depth 0: inside the index's walk, where every byte of code counts
         if only is None:
             yield f"{pad}fired.append({index_})"
         for action in rule.actions:
