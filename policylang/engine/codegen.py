@@ -84,7 +84,7 @@ class CodeGen:
         read next (the same value: evaluation is deterministic), which only deep policies pay."""
         if code.count("(") + code.count("[") + code.count("{") <= MAX_BRACKETS or _nesting(code) <= MAX_BRACKETS:
             return code
-        if code in self._part_calls:  # a rule copied into several leaves of the index tree
+        if code in self._part_calls:  # the same deep code twice (a rule's condition, a shared test)
             return self._part_calls[code]
         without_strings = _BRACKET_OR_STRING.sub(lambda m: m.group() if len(m.group()) == 1 else "''", code)
         arguments = ", ".join(dict.fromkeys(_LOCAL_NAME.findall(without_strings)))
@@ -138,7 +138,7 @@ class CodeGen:
 
     def maybe(self, expr: c.CheckedExpr) -> bool:
         """Whether the expression's value may be missing (None for a condition). Remembered per
-        expression: the compiler asks again for every copy of a rule in the index tree."""
+        expression: the compiler asks again wherever an expression recurs."""
         try:
             return self._maybe_memo[expr]
         except KeyError:
@@ -443,9 +443,9 @@ def _nesting(code: str) -> int:
 def _folded(op: str, operands: list[c.CheckedExpr], parts: list[str]) -> tuple[list[c.CheckedExpr], list[str]]:
     """An and/or with its constant operands folded away, keeping evaluation order and errors.
 
-    Constants appear where the index tree already knows an atom's answer (`tier == premium` under
-    the `tier == premium` branch). `True` in an `and` (`False` in an `or`) changes nothing and is
-    dropped; `False` in an `and` (`True` in an `or`) decides, so the operands after it, which
+    Constants appear where the rule index already knows an atom's answer (`tier == premium` in a
+    candidate the index found through the `tier` table). `True` in an `and` (`False` in an `or`)
+    changes nothing and is dropped; `False` in an `and` (`True` in an `or`) decides, so the operands after it, which
     short-circuiting never reaches, are dropped, and the operands before it are kept, since one
     of them may still raise (a division by zero).
     """

@@ -256,7 +256,7 @@ class _Builder:
 
     def _enumeration(self, output: int, rules: list[int]) -> list[str]:
         """The code that appends to c{output} the proposals of those of `rules` that match, through the
-        index tree over just these rules (for the outputs-only function's enumerated outputs)."""
+        index over just these rules (for the outputs-only function's enumerated outputs)."""
         return list(self._rules([self.policy.rules[i] for i in rules], output))
 
     def _rules(self, run: list[c.CheckedRule], output: int | None = None) -> Iterator[str]:
@@ -269,8 +269,9 @@ class _Builder:
 
     def _indexed(self, run: list[c.CheckedRule], output: int | None) -> Iterator[str]:
         """The run through its discrimination structure (rule_index.py): the candidates' mask from one
-        lookup per fact and one evaluation per shared test, then each candidate's code, reached by a
-        binary search on its position: every rule's code is written once, whatever the rules' shape."""
+        lookup per fact and one evaluation per shared test, then each candidate's code, reached by
+        walking the mask's bytes in rule order: every rule's code is written once, whatever the
+        rules' shape."""
         gen = self.codegen
         missing = self._missing_facts()
         found = [rule_index.constraints(rule, k, self.policy.derived, missing) for k, rule in enumerate(run)]
@@ -449,42 +450,6 @@ MAX_SHARED_TESTS = 256
 """At most this many shared tests per run: each costs an evaluation and a mask AND on every decision."""
 TEST_SHARE = 128
 """A test is shared when at least this share of the run's rules (1/128), and at least two, need it."""
-BLOCK = 32
-"""The candidates' mask is read a 32-bit word at a time: a zero word skips its rules at once."""
-NIBBLE = 4
-"""Within a word that is not zero, a zero group of this many bits skips its rules at once."""
-
-
-BLOCK = 32
-"""The candidates' mask is read a 32-bit word at a time: a zero word skips its rules at once."""
-NIBBLE = 4
-"""Within a word that is not zero, a zero group of this many bits skips its rules at once."""
-
-
-LEAF_RULES = 4
-"""The binary search on a candidate's position ends in a chain of at most this many tests."""
-
-
-def _search(bodies: list[list[str]], low: int, high: int, pad: str) -> Iterator[str]:
-    """Code that runs `bodies[k_]` for `low <= k_ < high`: a binary search on k_, one space of
-    indentation a level (the tree is as deep as log2 of the rules; four spaces a level would be
-    most of the generated code)."""
-    if high - low <= LEAF_RULES:
-        for k in range(low, high):
-            if high - low == 1:
-                yield from (pad + line for line in bodies[k])
-                return
-            if k == high - 1:
-                yield f"{pad}else:"
-            else:
-                yield f"{pad}{'if' if k == low else 'elif'} k_ == {k}:"
-            yield from (pad + " " + line for line in bodies[k])
-        return
-    middle = (low + high) // 2
-    yield f"{pad}if k_ < {middle}:"
-    yield from _search(bodies, low, middle, pad + " ")
-    yield f"{pad}else:"
-    yield from _search(bodies, middle, high, pad + " ")
 
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:
@@ -532,7 +497,7 @@ def _references(expr: c.CheckedExpr) -> Iterator[Node]:
 def _pure(atom: c.CheckedExpr) -> bool:
     """Whether evaluating an atom can neither raise nor cost more than a few comparisons: only
     references and constants of declared types, so it may be computed before any rule asks for it.
-    Remembered (atoms repeat across the index tree's leaves), in a bounded cache."""
+    Remembered (atoms repeat across rules), in a bounded cache."""
     if rule_index.may_raise(atom):
         return False
     stack: list[c.CheckedExpr] = [atom]
