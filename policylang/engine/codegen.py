@@ -63,6 +63,7 @@ class CodeGen:
         self.constants: dict[str, Any] = {}
         self._constant_ids: dict[tuple[str, Any], str] = {}
         self._temps = 0
+        self._tables = 0
         self.atoms: dict[c.CheckedExpr, str] = {}
         self._maybe_memo: dict[c.CheckedExpr, bool] = {}
         """Shared condition atoms, already computed into locals (structural key -> local name)."""
@@ -83,7 +84,7 @@ class CodeGen:
         read next (the same value: evaluation is deterministic), which only deep policies pay."""
         if code.count("(") + code.count("[") + code.count("{") <= MAX_BRACKETS or _nesting(code) <= MAX_BRACKETS:
             return code
-        if code in self._part_calls:  # a rule copied into several leaves of the index tree
+        if code in self._part_calls:  # the same deep code twice (a rule's condition, a shared test)
             return self._part_calls[code]
         without_strings = _BRACKET_OR_STRING.sub(lambda m: m.group() if len(m.group()) == 1 else "''", code)
         arguments = ", ".join(dict.fromkeys(_LOCAL_NAME.findall(without_strings)))
@@ -107,6 +108,14 @@ class CodeGen:
             self.constants[name] = value
         return self._constant_ids[key]
 
+    def table(self, value: Any) -> str:
+        """A module global holding `value` as it is (an index's masks and tables), never deduplicated
+        or written into the source: a mask of 10,000 rules is a 10,000-bit int."""
+        name = f"X{self._tables}"
+        self._tables += 1
+        self.constants[name] = value
+        return name
+
     @contextlib.contextmanager
     def atoms_known(self, known: dict[c.CheckedExpr, str]) -> Iterator[None]:
         """Within the block, these atoms are the given code (a constant or a local); then as before."""
@@ -129,7 +138,7 @@ class CodeGen:
 
     def maybe(self, expr: c.CheckedExpr) -> bool:
         """Whether the expression's value may be missing (None for a condition). Remembered per
-        expression: the compiler asks again for every copy of a rule in the index tree."""
+        expression: the compiler asks again wherever an expression recurs."""
         try:
             return self._maybe_memo[expr]
         except KeyError:
@@ -434,9 +443,9 @@ def _nesting(code: str) -> int:
 def _folded(op: str, operands: list[c.CheckedExpr], parts: list[str]) -> tuple[list[c.CheckedExpr], list[str]]:
     """An and/or with its constant operands folded away, keeping evaluation order and errors.
 
-    Constants appear where the index tree already knows an atom's answer (`tier == premium` under
-    the `tier == premium` branch). `True` in an `and` (`False` in an `or`) changes nothing and is
-    dropped; `False` in an `and` (`True` in an `or`) decides, so the operands after it, which
+    Constants appear where the rule index already knows an atom's answer (`tier == premium` in a
+    candidate the index found through the `tier` table). `True` in an `and` (`False` in an `or`)
+    changes nothing and is dropped; `False` in an `and` (`True` in an `or`) decides, so the operands after it, which
     short-circuiting never reaches, are dropped, and the operands before it are kept, since one
     of them may still raise (a division by zero).
     """

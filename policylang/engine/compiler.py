@@ -256,85 +256,126 @@ class _Builder:
 
     def _enumeration(self, output: int, rules: list[int]) -> list[str]:
         """The code that appends to c{output} the proposals of those of `rules` that match, through the
-        index tree over just these rules (for the outputs-only function's enumerated outputs)."""
+        index over just these rules (for the outputs-only function's enumerated outputs)."""
         return list(self._rules([self.policy.rules[i] for i in rules], output))
 
     def _rules(self, run: list[c.CheckedRule], output: int | None = None) -> Iterator[str]:
-        """A run of rules with nothing scheduled between them: in order, or through the index tree.
+        """A run of rules with nothing scheduled between them: in order, or through the index.
         With `output`, only that output's proposals are made (and `fired` is not kept)."""
         if len(run) < INDEX_THRESHOLD:
             yield from self._block(run, 1, output)
             return
-        by_index = {self.rule_index[rule.id]: rule for rule in run}
-        tree = rule_index.build(
-            [
-                rule_index.constraints(rule, i, self.policy.derived, self._missing_facts())
-                for i, rule in by_index.items()
-            ],
-            self._missing_facts(),
-        )
-        yield from self._tree(tree, by_index, 1, output)
+        yield from self._indexed(run, output)
+
+    def _indexed(self, run: list[c.CheckedRule], output: int | None) -> Iterator[str]:
+        """The run through its discrimination structure (rule_index.py): the candidates' mask from one
+        lookup per fact and one evaluation per shared test, then each candidate's code, reached by
+        walking the mask's bytes in rule order: every rule's code is written once, whatever the
+        rules' shape."""
+        gen = self.codegen
+        missing = self._missing_facts()
+        found = [rule_index.constraints(rule, k, self.policy.derived, missing) for k, rule in enumerate(run)]
+        tests = self._shared_tests(found)
+        structure = rule_index.discriminate(found, tests)
+        yield f"    m_ = {gen.table(structure.everyone)}"
+        for table in structure.values:
+            fact = self.names.facts[table.fact]
+            unconstrained = gen.table(table.unconstrained)
+            if table.masks is not None:
+                yield f"    m_ &= {gen.table(table.masks)}.get({fact}, {unconstrained})"
+            else:
+                yield f"    t_ = {gen.table(table.shifted)}.get({fact})"
+                yield f"    m_ &= {unconstrained} if t_ is None else {unconstrained} | t_[0] << t_[1]"
+        for ranges in structure.ranges:
+            fact = self.names.facts[ranges.fact]
+            keys, regions = gen.table(ranges.keys), gen.table(ranges.regions)
+            pad = "    "
+            if ranges.fact in missing:
+                yield f"    if {fact} is MISSING:"
+                yield f"        m_ &= {gen.table(ranges.unconstrained)}"
+                yield "    else:"
+                pad = "        "
+            key = fact
+            if self.policy.facts[ranges.fact].type == DURATION:
+                key = self.names.seconds.get(fact, f"{fact}.total_seconds")
+            yield f"{pad}m_ &= {regions}[_bisect_left({keys}, {key}) + _bisect_right({keys}, {key})]"
+        eager: dict[c.CheckedExpr, str] = {}
+        for test, others in structure.tests:
+            local = self._eager_local(test, eager)
+            yield f"    {local} = {gen.cond(test)}"
+            yield f"    if {local} is not True:" if gen.maybe(test) else f"    if not {local}:"
+            yield f"        m_ &= {gen.table(others)}"
+        # As in a plain run of rules (_block), the pure atoms two or more tested candidates read are
+        # computed once, first, into locals.
+        counts: Counter[c.CheckedExpr] = Counter()
+        for k, rule in enumerate(run):
+            if not structure.exact[k]:
+                counts.update(set(_atoms(rule.condition)) - set(structure.known[k]))
+        for atom, count in counts.items():
+            if count >= 2 and atom not in eager and _pure(atom) and isinstance(atom, _EAGER_ATOMS):
+                local = self._eager_local(atom, eager)
+                yield f"    {local} = {gen.cond(atom)}"
+        with gen.atoms_known(eager):
+            yield from self._candidates(run, output, structure)
+
+    def _eager_local(self, atom: c.CheckedExpr, eager: dict[c.CheckedExpr, str]) -> str:
+        local = eager[atom] = f"e{len(self.eager_names)}"
+        self.eager_names.append(local)
+        return local
+
+    def _candidates(
+        self, run: list[c.CheckedRule], output: int | None, structure: rule_index.Discrimination
+    ) -> Iterator[str]:
+        """From the candidates' mask `m_` to `fired` and the proposals, in rule order: the mask's bytes
+        are walked in order, a zero byte skips its eight rules at once, and each candidate's code runs
+        where it stands. A candidate whose whole condition is in the structure matches (`exact`): its
+        code is its actions alone. (Bytes, not wider words: a byte and its bits are small ints, which
+        CPython tests without making a new int.)"""
+        gen = self.codegen
+        yield f"    bytes_ = m_.to_bytes({(len(run) + 7) // 8}, 'little')"
+        for first in range(0, len(run), 8):
+            yield f"    b_ = bytes_[{first // 8}]"
+            yield "    if b_:"
+            for k in range(first, min(first + 8, len(run))):
+                # One space of indentation a level: most lines of the function are in here.
+                yield f"     if b_ & {1 << (k - first)}:"
+                with gen.atoms_known(dict.fromkeys(structure.known[k], "True")):
+                    body = list(self._rule_block(run[k], 0, output, tested=not structure.exact[k]))
+                yield from ("      " + line for line in body or ["pass"])
+
+    def _condition(self, rule: c.CheckedRule) -> str | None:
+        """The test of a rule's condition (None: it cannot match here)."""
+        gen = self.codegen
+        condition = gen.cond(rule.condition)
+        if condition == "False":
+            return None
+        return f"{condition} is True" if gen.maybe(rule.condition) else condition
+
+    def _constant_value(self, action: c.Assignment) -> Any:
+        """A constant action's proposal: `perks += {a}` proposes the default's union with {a}."""
+        assert isinstance(action.value, c.Const)
+        output = self.policy.outputs[action.output]
+        if action.op == "add" and output.has_default:
+            return output.default | action.value.value
+        return action.value.value
+
+    def _shared_tests(self, found: list[rule_index.RuleConstraints]) -> list[list[c.CheckedExpr]]:
+        """Per rule, the conjuncts it needs true that are tested once for the whole run: pure ones
+        (computing them cannot raise) that enough rules need (TEST_SHARE), at most MAX_SHARED_TESTS
+        of them, the most needed first."""
+        gen = self.codegen
+        usable: list[list[c.CheckedExpr]] = []
+        for r in found:
+            # Before an operand that may raise, an unknown (None) conjunct does not stop the rule.
+            usable.append([t for t in r.others if _pure(t) and not (r.raises_later and gen.maybe(t))])
+        counts = Counter(t for these in usable for t in set(these))
+        # A test ANDs a mask of every rule into the candidates: it pays when it can rule out enough of them.
+        least = max(2, len(found) // TEST_SHARE)
+        shared = {t for t, n in counts.most_common(MAX_SHARED_TESTS) if n >= least}
+        return [[t for t in dict.fromkeys(these) if t in shared] for these in usable]
 
     def _missing_facts(self) -> set[str]:
         return {name for name, local in self.names.facts.items() if local in self.names.maybe_missing}
-
-    def _tree(
-        self, node: rule_index.Node, rules: dict[int, c.CheckedRule], depth: int, output: int | None
-    ) -> Iterator[str]:
-        pad = "    " * depth
-        gen = self.codegen
-        if isinstance(node, rule_index.Leaf):
-            block = list(self._block([rules[i] for i in node.rules], depth, output))
-            yield from block or [f"{pad}pass"]
-            return
-        fact = self.names.facts[node.fact]
-        fact_type = self.policy.facts[node.fact].type
-        if isinstance(node, rule_index.ValueSplit):
-            for position, (value, child) in enumerate(node.branches):
-                keyword = "if" if position == 0 else "elif"
-                yield f"{pad}{keyword} {fact} == {gen.constant(value)}:"
-                # Under this branch the fact's equality atoms are known: each is evaluated once, here.
-                known = self._known_atoms(node.fact, value, [rules[i] for i in _leaf_rules(child)])
-                with gen.atoms_known(known):
-                    yield from self._tree(child, rules, depth + 1, output)
-            yield f"{pad}else:"
-            yield from self._tree(node.otherwise, rules, depth + 1, output)
-            return
-        key = self.names.seconds.get(fact, f"{fact}.total_seconds") if fact_type == DURATION else fact
-        pivot = gen.constant(node.pivot)
-        if node.fact in self._missing_facts():
-            yield f"{pad}if {fact} is MISSING:"
-            yield from self._tree(node.missing, rules, depth + 1, output)
-            yield f"{pad}elif {key} < {pivot}:"
-        else:
-            yield f"{pad}if {key} < {pivot}:"
-        yield from self._tree(node.below, rules, depth + 1, output)
-        yield f"{pad}else:"
-        yield from self._tree(node.above, rules, depth + 1, output)
-
-    def _known_atoms(self, fact: str, value: object, rules: list[c.CheckedRule]) -> dict[c.CheckedExpr, str]:
-        known: dict[c.CheckedExpr, str] = {}
-        for rule in rules:
-            for atom in _atoms(rule.condition):
-                if (
-                    isinstance(atom, c.Compare)
-                    and atom.op in ("==", "!=")
-                    and isinstance(atom.left, c.FactRef)
-                    and atom.left.name == fact
-                    and isinstance(atom.right, c.Const)
-                ):
-                    equal = atom.right.value == value
-                    known[atom] = "True" if equal == (atom.op == "==") else "False"
-                elif (
-                    isinstance(atom, c.Membership)
-                    and atom.op in ("in", "not in")
-                    and isinstance(atom.left, c.FactRef)
-                    and atom.left.name == fact
-                    and isinstance(atom.right, c.Const)
-                ):
-                    inside = value in atom.right.value
-                    known[atom] = "True" if inside == (atom.op == "in") else "False"
-        return known
 
     def _block(self, rules: list[c.CheckedRule], depth: int, output: int | None = None) -> Iterator[str]:
         """Rules that run one after another, every one of them reached: the pure atoms two or more
@@ -360,17 +401,23 @@ class _Builder:
             for rule in rules:
                 yield from self._rule_block(rule, depth, output)
 
-    def _rule_block(self, rule: c.CheckedRule, depth: int, only: int | None = None) -> Iterator[str]:
+    def _rule_block(
+        self, rule: c.CheckedRule, depth: int, only: int | None = None, tested: bool = True
+    ) -> Iterator[str]:
+        """A rule's code: `if condition: fired.append(k); c3.append(...)`; without `tested`, its
+        actions alone (the index knows it matches)."""
         pad = "    " * depth
         gen = self.codegen
         index_ = self.rule_index[rule.id]
-        condition = gen.cond(rule.condition)
-        if condition == "False":
-            return  # the index tree already knows this rule cannot match here
-        test = f"{condition} is True" if gen.maybe(rule.condition) else condition
-        yield f"{pad}if {test}:  # rule {index_}"
+        if tested:
+            condition = gen.cond(rule.condition)
+            if condition == "False":
+                return  # the index already knows this rule cannot match here
+            test = f"{condition} is True" if gen.maybe(rule.condition) else condition
+            yield f"{pad}if {test}:  # rule {index_}"
+            pad += "    " if depth else " "  # depth 0: inside the index's walk, where every byte of code counts
         if only is None:
-            yield f"{pad}    fired.append({index_})"
+            yield f"{pad}fired.append({index_})"
         for action in rule.actions:
             out = self.output_index[action.output]
             if only is not None and out != only:
@@ -382,27 +429,27 @@ class _Builder:
                 t = gen.temp()
                 absent = "None" if action.value.type == BOOL else "MISSING"
                 proposal = f"{default} | {t}" if default else t
-                yield f"{pad}    if ({t} := {value}) is not {absent}: c{out}.append(({index_}, {proposal}))"
+                yield f"{pad}if ({t} := {value}) is not {absent}: c{out}.append(({index_}, {proposal}))"
+            elif isinstance(action.value, c.Const):  # `perks += {a}`: the union made once, here
+                yield f"{pad}c{out}.append(({index_}, {gen.constant(self._constant_value(action))}))"
             else:
                 proposal = f"({default} | {value})" if default else value
-                yield f"{pad}    c{out}.append(({index_}, {proposal}))"
+                yield f"{pad}c{out}.append(({index_}, {proposal}))"
 
 
-INDEX_THRESHOLD = 48
-"""Runs of at least this many rules are dispatched through the index tree (rule_index.py)."""
+_EAGER_ATOMS = (c.Compare, c.Membership, c.Between, c.Presence)
+"""The atoms the code generator looks up among the known ones (codegen._ATOM_TYPES)."""
+
+INDEX_THRESHOLD = 128
+"""Runs of at least this many rules are dispatched through the index (rule_index.py). Below it, testing
+every rule in turn (each test a few bytecodes, the pure atoms rules share computed first) costs no
+more than finding the candidates (measured side by side at 100 and 300 rules)."""
 
 
-def _leaf_rules(node: rule_index.Node) -> Iterator[int]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, rule_index.Leaf):
-            yield from current.rules
-        elif isinstance(current, rule_index.ValueSplit):
-            stack.extend(child for _, child in current.branches)
-            stack.append(current.otherwise)
-        else:
-            stack.extend((current.below, current.above, current.missing))
+MAX_SHARED_TESTS = 256
+"""At most this many shared tests per run: each costs an evaluation and a mask AND on every decision."""
+TEST_SHARE = 128
+"""A test is shared when at least this share of the run's rules (1/128), and at least two, need it."""
 
 
 def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:
@@ -450,7 +497,7 @@ def _references(expr: c.CheckedExpr) -> Iterator[Node]:
 def _pure(atom: c.CheckedExpr) -> bool:
     """Whether evaluating an atom can neither raise nor cost more than a few comparisons: only
     references and constants of declared types, so it may be computed before any rule asks for it.
-    Remembered (atoms repeat across the index tree's leaves), in a bounded cache."""
+    Remembered (atoms repeat across rules), in a bounded cache."""
     if rule_index.may_raise(atom):
         return False
     stack: list[c.CheckedExpr] = [atom]

@@ -8,7 +8,7 @@ constants gets a chain: its rules in the order its resolution prefers (for `reso
 smallest value up, for `priority` from the highest priority down, for `any` the rules proposing
 true first, and so on), and the first rule that matches gives the answer. An output that needs
 every match (`union`), whose values are computed, or whose chain would need too many conflict
-checks is enumerated instead: its matching rules are found through the compiler's index tree over
+checks is enumerated instead: its matching rules are found through the compiler's rule index over
 that output's rules alone (`priority` level by level, highest first) and resolved by its picker.
 A Decision made this way builds `fired` and `resolutions` with the full function when first asked
 (evaluation is deterministic, so the answer is the same).

@@ -1,15 +1,29 @@
-"""Indexes rules by their discriminating facts: a small decision tree that sends each decision to the few
-rules that can match.
+"""Indexes rules by their discriminating facts: a discrimination structure, held as data, that finds
+the rules a decision can match in time proportional to them, not to all rules.
 
 Each rule's top-level `and` is read for constraints on single facts: equality and membership
-(`tier == premium`, `region in {eu, us}`) and ranges (`spend >= 1_000`, `tenure between 1y and 3y`).
-A node splits the rules on one fact, by its values or at a pivot of its range; a rule without a
-constraint on that fact goes down every branch. Leaves keep rules in rule order, so `fired` and
-`resolve first` are unchanged. Rules with no usable constraint are simply in every leaf.
+(`tier == premium`, `region in {eu, us}`) and ranges (`spend >= 1_000`, `tenure between 1y and 3y`);
+its other conjuncts (`vip`, `tags contains x`, `region != "us"`, a segment) are tests that it needs
+true. The structure (`Discrimination`) holds the rules of a run as bits of an int, rule k as bit k:
+
+- per fact compared for equality, a dict value -> the rules that allow that value (hash);
+- per fact compared by ranges, the sorted boundaries and, per region between and at them, the rules
+  whose range meets it (bisect);
+- per test shared by two or more rules, the rules that do not need it (AND-ed in when the test, evaluated
+  once, is not true).
+
+A rule without a constraint on a fact is in every one of that fact's masks, so a rule with no usable
+constraint is always a candidate. AND-ing the masks gives the candidates, in rule order; a rule whose
+whole condition was read into the structure (`exact`) matches exactly when it is a candidate, the others
+are tested. Memory stays near-linear: a fact with many values keeps each value's rules shifted down to
+its lowest rule, and a fact with more than MAX_KEYS range boundaries keeps MAX_KEYS of them (the rules
+whose bounds fall between become inexact, and are tested).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,14 +31,11 @@ from ..core.datatypes import DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Typ
 from ..core.values import order_key
 from ..semantics import typed_tree as c
 
-LEAF_SIZE = 24
-"""Below this many rules a leaf is cheaper than another test."""
-MAX_DEPTH = 12
-MIN_GAIN = 0.75
-"""A split must leave its largest branch at most this share of the rules, or it is not worth a test."""
-BUDGET = 2
-"""The leaves together hold at most this many times the rules: rules a split cannot place (no
-constraint on its fact) go down every branch, and unbounded copying once took 1.5 GB."""
+MAX_KEYS = 64
+"""At most this many range boundaries per fact: each adds two regions, each region one mask of every rule."""
+SHIFTED_VALUES = 64
+"""A fact with more values than this keeps each value's mask shifted down to its lowest rule (a lookup
+table of N values would otherwise hold N masks of N bits)."""
 
 
 @dataclass
@@ -42,34 +53,15 @@ class Constraint:
 class RuleConstraints:
     rule: int
     facts: dict[str, Constraint] = field(default_factory=dict)
-
-
-@dataclass
-class Leaf:
-    rules: list[int]
-
-
-@dataclass
-class ValueSplit:
-    """`if fact == v1: ... elif fact == v2: ... else: ...`"""
-
-    fact: str
-    branches: list[tuple[Any, Node]]
-    otherwise: Node
-
-
-@dataclass
-class RangeSplit:
-    """`if fact is missing: ... elif key(fact) < pivot: below else: at_or_above`"""
-
-    fact: str
-    pivot: Any
-    below: Node
-    above: Node
-    missing: Node
-
-
-Node = Leaf | ValueSplit | RangeSplit
+    complete: bool = True
+    """Whether every conjunct was read: into `facts` (exactly) or into `others`; False when reading
+    stopped at an operand that may raise, or a segment was too deep to read."""
+    others: list[c.CheckedExpr] = field(default_factory=list)
+    """The top-level conjuncts not read into `facts` (before any that may raise): tests the rule needs true."""
+    read: list[tuple[str, c.CheckedExpr]] = field(default_factory=list)
+    """(fact, atom) for each top-level conjunct read into `facts`: true whenever the constraints hold."""
+    raises_later: bool = False
+    """An operand that may raise follows: a test that may be unknown (None) does not stop the rule."""
 
 
 _EQUALITY_TYPES = (STRING, INT)
@@ -90,7 +82,7 @@ def constraints(
     missing: set[str] | frozenset[str] = frozenset(),
 ) -> RuleConstraints:
     """The single-fact constraints in a rule's top-level conjunction, looking into the segments it
-    names there (anything else is ignored: the index is safe, not exact)."""
+    names there, and the conjuncts that are not such constraints (`others`)."""
     found = RuleConstraints(index)
     # Operands are read in evaluation order, and reading stops at the first one that may raise (a
     # division by zero): it runs whatever the later operands say, so their constraints must not
@@ -101,35 +93,43 @@ def constraints(
         match expr:
             case c.BoolOp(op="and"):
                 pending.extend((operand, depth) for operand in reversed(expr.operands))
-            case c.DerivedRef() if derived and expr.key in derived and depth < 8:
-                segment = derived[expr.key]
-                if segment.kind == "segment":
-                    _read_segment(segment.expr, derived, depth + 1, found.facts)
+            case c.DerivedRef() if derived and expr.key in derived and derived[expr.key].kind == "segment":
+                if depth >= 8 or not _read_segment(derived[expr.key].expr, derived, depth + 1, found.facts):
+                    found.others.append(expr)  # not all of it read: the segment's value is a test
             case _ if depth == 0 and may_raise(expr):
                 # A constraint on a fact that may be missing is unknown, not false, when the fact is
                 # missing, and `and` goes on to this operand: such a rule must stay in the missing branch.
-                for fact in missing:
-                    found.facts.pop(fact, None)
+                for name in missing:
+                    found.facts.pop(name, None)
+                found.read = [(name, atom) for name, atom in found.read if name not in missing]
+                found.complete = False
+                found.raises_later = True
                 break
             case _:
-                _read_atom(expr, found.facts)  # every other node is an atom (its match is exhaustive)
+                fact = _read_atom(expr, found.facts)  # every other node is an atom (its match is exhaustive)
+                if fact is None:
+                    found.others.append(expr)
+                else:
+                    found.read.append((fact, expr))
     return found
 
 
-def _read_segment(expr: c.CheckedExpr, derived: dict[str, c.Derived], depth: int, facts: dict[str, Constraint]) -> None:
-    """The constraints of a segment's top-level conjunction, every operand counted."""
+def _read_segment(expr: c.CheckedExpr, derived: dict[str, c.Derived], depth: int, facts: dict[str, Constraint]) -> bool:
+    """The constraints of a segment's top-level conjunction, every operand counted; whether every
+    operand was read into a constraint."""
     pending = [expr]
+    whole = True
     while pending:
         current = pending.pop()
         match current:
             case c.BoolOp(op="and"):
                 pending.extend(current.operands)
-            case c.DerivedRef() if current.key in derived and depth < 8:
-                segment = derived[current.key]
-                if segment.kind == "segment":
-                    _read_segment(segment.expr, derived, depth + 1, facts)
+            case c.DerivedRef() if current.key in derived and derived[current.key].kind == "segment" and depth < 8:
+                whole = _read_segment(derived[current.key].expr, derived, depth + 1, facts) and whole
             case _:
-                _read_atom(current, facts)  # every other node is an atom (its match is exhaustive)
+                # every other node is an atom (its match is exhaustive)
+                whole = _read_atom(current, facts) is not None and whole
+    return whole
 
 
 def may_raise(expr: c.CheckedExpr) -> bool:
@@ -167,21 +167,27 @@ def _equality_fact(t: Type | None) -> bool:
     return t is not None and (t in _EQUALITY_TYPES or isinstance(t, EnumOf))
 
 
-def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
+def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> str | None:
+    """Reads `atom` into `facts` if it is one fact against constants in a form the index keeps
+    (exactly: the fact meets the constraint exactly when the atom is true); the fact's name, or None."""
     match atom:
         case c.Compare(left=c.FactRef() as fact, right=c.Const() as constant):
-            _read_comparison(fact, atom.op, constant, facts)
+            return _read_comparison(fact, atom.op, constant, facts)
         case c.Compare(left=c.Const() as constant, right=c.FactRef() as fact):
             flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-            _read_comparison(fact, flipped[atom.op], constant, facts)
+            return _read_comparison(fact, flipped[atom.op], constant, facts)
         case c.Membership(op="in", left=c.FactRef() as fact, right=c.Const() as constant):
             if _equality_fact(fact.type):
                 _narrow_values(facts, fact.name, frozenset(constant.value))
+                return fact.name
+            return None
         case c.Between(value=c.FactRef() as fact, low=c.Const() as low, high=c.Const() as high):
             ranged = _same_kind(fact.type, low.type) and _same_kind(fact.type, high.type)
             if fact.type in _RANGE_TYPES and ranged:
                 low_key, high_key = key_of(fact.type, low.value), key_of(fact.type, high.value)
                 _narrow_range(facts, fact.name, low_key, True, high_key, True)
+                return fact.name
+            return None
         case (
             c.Const()
             | c.FactRef()
@@ -199,23 +205,26 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> None:
             | c.SetLiteral()
             | c.Call()
         ):
-            # Not one fact against constants (or not a form the index splits on): no constraint,
-            # so the rule goes down every branch (the index is safe, not exact).
-            pass
+            # Not one fact against constants (or not a form the index keeps): no constraint; the
+            # caller may test it as a whole.
+            return None
         case _:
             c.unhandled(atom)
 
 
-def _read_comparison(fact: c.FactRef, op: str, constant: c.Const, facts: dict[str, Constraint]) -> None:
-    """`fact op constant` (the fact on the left) as a constraint, if the index splits on it."""
+def _read_comparison(fact: c.FactRef, op: str, constant: c.Const, facts: dict[str, Constraint]) -> str | None:
+    """`fact op constant` (the fact on the left) as a constraint, if the index keeps it; the fact's name."""
     if op == "==" and _equality_fact(fact.type):
         _narrow_values(facts, fact.name, frozenset({constant.value}))
-    elif op in ("<", "<=", ">", ">=") and fact.type in _RANGE_TYPES and _same_kind(fact.type, constant.type):
+        return fact.name
+    if op in ("<", "<=", ">", ">=") and fact.type in _RANGE_TYPES and _same_kind(fact.type, constant.type):
         key = key_of(fact.type, constant.value)
         if op in (">", ">="):
             _narrow_range(facts, fact.name, key, op == ">=", None, True)
         else:
             _narrow_range(facts, fact.name, None, True, key, op == "<=")
+        return fact.name
+    return None
 
 
 def _narrow_values(facts: dict[str, Constraint], fact: str, values: frozenset[Any]) -> None:
@@ -233,93 +242,144 @@ def _narrow_range(
         current.high, current.high_closed = high, high_closed
 
 
-def build(rules: list[RuleConstraints], maybe_missing: set[str]) -> Node:
-    """The index tree over `rules` (in rule order)."""
-    return _build(rules, maybe_missing, 0, [BUDGET * len(rules)])
+# --- the discrimination structure ---
 
 
-def _build(rules: list[RuleConstraints], maybe_missing: set[str], depth: int, budget: list[int]) -> Node:
-    """`budget` holds the leaf entries still allowed; a node that could not be split within it stays a leaf."""
-    if len(rules) <= LEAF_SIZE or depth >= MAX_DEPTH or budget[0] <= len(rules):
-        budget[0] -= len(rules)
-        return Leaf([r.rule for r in rules])
-    best = _best_split(rules)
-    if best is None:
-        budget[0] -= len(rules)
-        return Leaf([r.rule for r in rules])
-    kind, fact, detail = best
-    if kind == "values":
-        branches = []
-        for value in detail:
-            subset = [r for r in rules if _allows(r.facts.get(fact), value)]
-            branches.append((value, _build(subset, maybe_missing, depth + 1, budget)))
-        rest = [r for r in rules if fact not in r.facts or r.facts[fact].values is None]
-        return ValueSplit(fact, branches, _build(rest, maybe_missing, depth + 1, budget))
-    pivot = detail
-    below = [r for r in rules if _reaches_below(r.facts.get(fact), pivot)]
-    above = [r for r in rules if _reaches_above(r.facts.get(fact), pivot)]
-    unconstrained = [
-        r for r in rules if fact not in r.facts or (r.facts[fact].low is None and r.facts[fact].high is None)
-    ]
-    missing: Node = _build(unconstrained, maybe_missing, depth + 1, budget) if fact in maybe_missing else Leaf([])
-    low_side = _build(below, maybe_missing, depth + 1, budget)
-    high_side = _build(above, maybe_missing, depth + 1, budget)
-    return RangeSplit(fact, pivot, low_side, high_side, missing)
+@dataclass
+class ValueTable:
+    """One fact's equality and membership constraints: the candidates are `masks.get(value, unconstrained)`,
+    or for a fact with many values `unconstrained | low << shift` where `shifted.get(value)` is (low, shift)."""
+
+    fact: str
+    unconstrained: int
+    masks: dict[Any, int] | None = None
+    shifted: dict[Any, tuple[int, int]] | None = None
 
 
-def _allows(constraint: Constraint | None, value: Any) -> bool:
-    """Can the fact having `value` satisfy the rule's allowed values?"""
-    return constraint is None or constraint.values is None or value in constraint.values
+@dataclass
+class RangeTable:
+    """One fact's range constraints: the candidates are `regions[bisect_left(keys, key) + bisect_right(keys,
+    key)]` (region 2i is strictly between keys i-1 and i, region 2i+1 is keys[i] itself), or
+    `unconstrained` when the fact is missing."""
+
+    fact: str
+    keys: list[Any]
+    regions: list[int]
+    unconstrained: int
 
 
-def _reaches_below(constraint: Constraint | None, pivot: Any) -> bool:
-    """Can a value under the pivot satisfy the rule's range?"""
-    return constraint is None or constraint.low is None or constraint.low < pivot
+@dataclass
+class Discrimination:
+    """Everything a decision needs to find a run's candidate rules (bit k is the run's k-th rule)."""
+
+    everyone: int
+    values: list[ValueTable]
+    ranges: list[RangeTable]
+    tests: list[tuple[c.CheckedExpr, int]]
+    """(a shared test, the rules that do not need it): AND-ed in when the test is not true."""
+    exact: list[bool]
+    """Per rule: a candidate matches (its whole condition is in the structure)."""
+    known: list[list[c.CheckedExpr]]
+    """Per rule: the atoms of its condition that are true whenever it is a candidate."""
 
 
-def _reaches_above(constraint: Constraint | None, pivot: Any) -> bool:
-    """Can a value at or above the pivot satisfy the rule's range?"""
-    if constraint is None or constraint.high is None:
-        return True
-    return constraint.high > pivot or (constraint.high == pivot and constraint.high_closed)
+def discriminate(found: list[RuleConstraints], tests: list[list[c.CheckedExpr]]) -> Discrimination:
+    """The structure over a run's rules (`found`, in run order; `tests[k]` the shared tests the k-th
+    rule needs true, chosen by the caller among its `others`)."""
+    count = len(found)
+    everyone = (1 << count) - 1
+    widened: list[set[str]] = [set() for _ in found]
+    values: list[ValueTable] = []
+    ranges: list[RangeTable] = []
+    facts = dict.fromkeys(fact for r in found for fact in r.facts)
+    for fact in facts:
+        allowed = {k: r.facts[fact].values for k, r in enumerate(found) if fact in r.facts}
+        by_value: dict[Any, list[int]] = {}
+        for k, these in allowed.items():
+            for value in these or ():
+                by_value.setdefault(value, []).append(k)
+        constrained = [k for k, these in allowed.items() if these is not None]
+        if constrained:
+            values.append(_value_table(fact, everyone, constrained, by_value))
+        bounded = {
+            k: r.facts[fact]
+            for k, r in enumerate(found)
+            if fact in r.facts and (r.facts[fact].low is not None or r.facts[fact].high is not None)
+        }
+        if bounded:
+            ranges.append(_range_table(fact, count, bounded, widened))
+    needing: dict[c.CheckedExpr, list[int]] = {}
+    for k, needed_tests in enumerate(tests):
+        for test in needed_tests:
+            needing.setdefault(test, []).append(k)
+    exact = []
+    known: list[list[c.CheckedExpr]] = []
+    for k, r in enumerate(found):
+        needed = set(tests[k])
+        exact.append(r.complete and not widened[k] and all(t in needed for t in r.others))
+        known.append([atom for fact, atom in r.read if fact not in widened[k]] + list(tests[k]))
+    shared = [(test, everyone & ~mask_of(rules, count)) for test, rules in needing.items()]
+    return Discrimination(everyone, values, ranges, shared, exact, known)
 
 
-def _best_split(rules: list[RuleConstraints]) -> tuple[str, str, Any] | None:
-    """The split whose largest branch is smallest (ties: fewer branches), if it gains enough."""
-    total = len(rules)
-    candidates: list[tuple[float, int, str, str, Any]] = []
-    value_facts: dict[str, set[Any]] = {}
-    range_keys: dict[str, list[Any]] = {}
-    for r in rules:
-        for fact, constraint in r.facts.items():
-            if constraint.values is not None:
-                value_facts.setdefault(fact, set()).update(constraint.values)
-            for bound in (constraint.low, constraint.high):
-                if bound is not None:
-                    range_keys.setdefault(fact, []).append(bound)
-    for fact, values in value_facts.items():
-        if len(values) > 64:
-            continue  # an if-chain that long costs more than it saves
-        free = sum(1 for r in rules if fact not in r.facts or r.facts[fact].values is None)
-        per_value = {v: free for v in values}
-        for r in rules:
-            found = r.facts.get(fact)
-            if found is not None and found.values is not None:
-                for v in found.values:
-                    per_value[v] += 1
-        largest = max([free, *per_value.values()])
-        candidates.append((largest / total, len(values), "values", fact, sorted(values, key=repr)))
-    for fact, keys in range_keys.items():
-        ordered = sorted(set(keys))
-        if not ordered:
-            continue
-        pivot = ordered[len(ordered) // 2]
-        below = sum(1 for r in rules if _reaches_below(r.facts.get(fact), pivot))
-        above = sum(1 for r in rules if _reaches_above(r.facts.get(fact), pivot))
-        candidates.append((max(below, above) / total, 2, "range", fact, pivot))
-    if not candidates:
-        return None
-    share, _, kind, fact, detail = min(candidates, key=lambda x: (x[0], x[1]))
-    if share > MIN_GAIN:
-        return None
-    return kind, fact, detail
+def _value_table(fact: str, everyone: int, constrained: list[int], by_value: dict[Any, list[int]]) -> ValueTable:
+    unconstrained = everyone & ~mask_of(constrained, everyone.bit_length())
+    if len(by_value) <= SHIFTED_VALUES:
+        masks = {v: unconstrained | mask_of(ks, everyone.bit_length()) for v, ks in by_value.items()}
+        return ValueTable(fact, unconstrained, masks=masks)
+    shifted = {v: (mask_of([k - ks[0] for k in ks], ks[-1] - ks[0] + 1), ks[0]) for v, ks in by_value.items()}
+    return ValueTable(fact, unconstrained, shifted=shifted)
+
+
+def _range_table(fact: str, count: int, bounded: dict[int, Constraint], widened: list[set[str]]) -> RangeTable:
+    bounds = sorted({b for r in bounded.values() for b in (r.low, r.high) if b is not None})
+    keys = bounds
+    if len(bounds) > MAX_KEYS:
+        step = len(bounds) / MAX_KEYS
+        keys = sorted({bounds[int(i * step)] for i in range(MAX_KEYS)})
+    kept = set(keys)
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for k, r in bounded.items():
+        first, last = _span(keys, r)
+        if (r.low is not None and r.low not in kept) or (r.high is not None and r.high not in kept):
+            widened[k].add(fact)
+        if first <= last:
+            starts.setdefault(first, []).append(k)
+            ends.setdefault(last + 1, []).append(k)
+    unconstrained = ((1 << count) - 1) & ~mask_of(list(bounded), count)
+    current = bytearray((count + 7) // 8)
+    regions = []
+    for region in range(2 * len(keys) + 1):
+        for k in ends.get(region, ()):
+            current[k >> 3] &= ~(1 << (k & 7)) & 0xFF
+        for k in starts.get(region, ()):
+            current[k >> 3] |= 1 << (k & 7)
+        regions.append(unconstrained | int.from_bytes(current, "little"))
+    return RangeTable(fact, keys, regions, unconstrained)
+
+
+def _span(keys: list[Any], r: Constraint) -> tuple[int, int]:
+    """The first and last region a range meets (first > last: none)."""
+    if r.low is None:
+        first = 0
+    else:
+        i = bisect_left(keys, r.low)
+        on_key = i < len(keys) and keys[i] == r.low
+        first = (2 * i + 1 if r.low_closed else 2 * i + 2) if on_key else 2 * i
+    if r.high is None:
+        last = 2 * len(keys)
+    else:
+        i = bisect_left(keys, r.high)
+        on_key = i < len(keys) and keys[i] == r.high
+        last = (2 * i + 1 if r.high_closed else 2 * i) if on_key else 2 * i
+    return first, last
+
+
+def mask_of(positions: Iterable[int], width: int) -> int:
+    """The int whose bits at `positions` (each below `width`) are set: through a bytearray, in time
+    linear in the width and the positions (setting bits of an int one by one is quadratic)."""
+    found = bytearray((width + 7) // 8)
+    for k in positions:
+        found[k >> 3] |= 1 << (k & 7)
+    return int.from_bytes(found, "little")

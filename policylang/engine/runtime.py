@@ -6,6 +6,7 @@ Kept apart from codegen so that the generated module's namespace is exactly this
 from __future__ import annotations
 
 import decimal
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any, TypeVar
@@ -427,10 +428,21 @@ def namespace(policy: c.CheckedPolicy, rule_index: dict[str, int], may_reorder: 
     return names
 
 
+def set_words(mask: int, words: int) -> tuple[int, ...]:
+    """The `words` 32-bit words of `mask`, lowest first: an index's candidates a word at a time."""
+    return tuple(memoryview(mask.to_bytes(4 * words, "little")).cast("I"))
+
+
 def helpers() -> dict[str, Any]:
     """The globals generated code may use besides the policy's constants (the runtime's helpers)."""
     return {
-        "__builtins__": {"frozenset": frozenset, "len": len, "True": True, "False": False, "None": None},
+        "__builtins__": {
+            "frozenset": frozenset,
+            "len": len,
+            "True": True,
+            "False": False,
+            "None": None,
+        },
         "MISSING": MISSING,
         "UNSET": UNSET,
         "_bool3": bool3,  # the name generated code calls it by
@@ -448,5 +460,8 @@ def helpers() -> dict[str, Any]:
         "_present": _present,
         "_number": Decimal,
         "_call_any": _call_any,
+        "_words": set_words,
+        "_bisect_left": bisect_left,
+        "_bisect_right": bisect_right,
         **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},
     }

@@ -1,7 +1,7 @@
 """The index on the decision path finds exactly the rules that match (issue 14).
 
 Policies here are large enough (48 rules and more) for the compiler to dispatch rules through the
-index tree (rule_index.py), in the full decision function and in the outputs-only function's
+index (rule_index.py), in the full decision function and in the outputs-only function's
 enumerated outputs (first_hit.py), and their rules share a few facts, as real policies' do: equality
 and membership on enums and strings, ranges and `between` on numbers and durations, optional facts
 that may be missing (three-valued conditions), segments and lets, `or` and `not`, priorities,
@@ -17,9 +17,11 @@ or an error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from policy_strategies import AS_OF, INPUT_BLOCK, facts
@@ -29,6 +31,19 @@ import policylang
 from policylang.engine import compiler
 
 FILENAME = "indexed.policy"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _index_from_48_rules() -> Iterator[None]:
+    """These policies (48 rules and more) are indexed, as any run of INDEX_THRESHOLD rules is; the
+    threshold is set where the index starts to pay, which is above the sizes drawn here."""
+    saved = compiler.INDEX_THRESHOLD
+    compiler.INDEX_THRESHOLD = 48
+    try:
+        yield
+    finally:
+        compiler.INDEX_THRESHOLD = saved
+
 
 OUTPUTS = """\
 output {

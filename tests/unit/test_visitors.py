@@ -151,8 +151,8 @@ FILTERS: dict[str, str] = {
     "engine.codegen:CodeGen._keys.moment": _CONSTANT + ", to fold its key",
     "engine.codegen:CodeGen._enum_key.key": _CONSTANT + ", to fold its key",
     "engine.compiler:_Builder._shared_atoms": "skips the plain references among the atoms _atoms gave",
-    "engine.compiler:_Builder._known_atoms": "recognises a test of the split fact against a constant; "
-    "any other atom is computed as usual",
+    "engine.compiler:_Builder._rule_block": _CONSTANT + ", to write its proposal once",
+    "engine.compiler:_Builder._constant_value": _CONSTANT,
     "engine.compiler:_references": "picks the names read out of a walk",
     "engine.evaluator:_reads_now": "picks `now` out of a walk, to read the clock only for a policy that reads it",
     "engine.first_hit:generate": _CONSTANT,
