@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .pickling import pickle_slots_quickly
+
 
 @dataclass(frozen=True, slots=True)
 class Primitive:
@@ -141,3 +143,6 @@ def arithmetic_result(op: str, left: Type, right: Type) -> Type | None:
     if op == "/" and left == DURATION and is_numeric(right):
         return DURATION
     return None
+
+
+pickle_slots_quickly(globals())

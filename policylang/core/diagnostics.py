@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from .pickling import pickle_slots_quickly
 from .source import HIDDEN_CHARACTER, SourceFile, Span
 
 
@@ -308,3 +309,6 @@ def to_dict(diag: Diagnostic) -> dict[str, Any]:
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     """`{"diagnostics": [...]}` as in the design sketch, indented for people and stable for tools."""
     return json.dumps({"diagnostics": [to_dict(d) for d in diagnostics]}, indent=2, ensure_ascii=False, default=str)
+
+
+pickle_slots_quickly(globals())

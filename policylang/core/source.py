@@ -6,6 +6,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from .pickling import pickle_slots_quickly
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 HIDDEN_CHARACTER = re.compile(
@@ -96,3 +98,6 @@ class SourceFile:
     def offset_of_line(self, line: int) -> int:
         """Offset of the first character of a 1-based line."""
         return self._line_starts[max(0, min(line - 1, len(self._line_starts) - 1))]
+
+
+pickle_slots_quickly(globals())

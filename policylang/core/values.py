@@ -19,6 +19,7 @@ from typing import Any
 from .datatypes import DATE, DATETIME, DURATION, EnumOf, Type
 from .diagnostics import Code
 from .errors import PolicylangError
+from .pickling import pickle_slots_quickly
 from .source import HIDDEN_CHARACTER
 
 LIMIT_EXPONENT = 100
@@ -449,3 +450,6 @@ def as_datetime(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+pickle_slots_quickly(globals())

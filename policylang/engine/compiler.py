@@ -18,8 +18,9 @@ import networkx as nx
 from ..core.datatypes import BOOL, DURATION
 from ..core.resolution import Resolved, resolution_of
 from ..semantics import typed_tree as c
-from . import first_hit, rule_index, runtime
+from . import first_hit, rule_index
 from .codegen import CodeGen, Names
+from .program import Program, compile_program
 
 Node = tuple[str, str]
 """Graph nodes are (kind, name): ("fact", "tier"), ("derived", "key_customer"), ("atom", "a3"),
@@ -28,19 +29,21 @@ Node = tuple[str, str]
 
 @dataclass(frozen=True, eq=False)
 class DecisionGraph:
-    """The compiled form of a policy. Immutable; `run` may be called from many threads at once."""
+    """The compiled form of a policy. Immutable; `run` may be called from many threads at once.
+
+    It pickles as its policy, graph, schedule and program (the generated code's code objects,
+    program.py): unpickling links the functions again without generating or compiling code."""
 
     policy: c.CheckedPolicy
     graph: nx.DiGraph[Node]
     schedule: tuple[Node, ...]
-    source: str
+    program: Program
     run: Callable[
         [dict[str, Any], Any, bool],
         tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None],
     ]
     """(facts, now, strict) -> (fired rule indexes, each output's proposals, the outputs that have a
     value, the indexes of the outputs whose rules conflicted or None)."""
-    outputs_source: str | None
     decide_outputs: Callable[[dict[str, Any], Any], dict[str, Any] | None] | None
     """(facts, now) -> the outputs, or None where the full function must decide (first_hit.py);
     None when this policy has no such function."""
@@ -50,6 +53,42 @@ class DecisionGraph:
     output_names: tuple[str, ...]
     atoms: dict[str, str]
     """atom local name -> the atom's source text, for the graph export."""
+
+    @property
+    def source(self) -> str:
+        """The full decision function's source."""
+        return self.program.full.source
+
+    @property
+    def outputs_source(self) -> str | None:
+        """The outputs-only function's source, or None when the policy has none."""
+        return None if self.program.outputs is None else self.program.outputs.source
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (linked, (self.policy, self.graph, self.schedule, self.program, self.atoms))
+
+
+def linked(
+    policy: c.CheckedPolicy,
+    graph: nx.DiGraph[Node],
+    schedule: tuple[Node, ...],
+    program: Program,
+    atoms: dict[str, str],
+) -> DecisionGraph:
+    """The decision graph whose functions `program` makes (just compiled, or unpickled)."""
+    namespace, outputs_namespace = program.link(policy)
+    return DecisionGraph(
+        policy=policy,
+        graph=graph,
+        schedule=schedule,
+        program=program,
+        run=namespace["decide"],
+        decide_outputs=None if outputs_namespace is None else outputs_namespace["decide_outputs"],
+        resolvers=tuple(namespace[f"_resolve{i}"] for i in range(len(policy.outputs))),
+        rule_ids=tuple(rule.id for rule in policy.rules),
+        output_names=tuple(policy.outputs),
+        atoms=atoms,
+    )
 
 
 def compile_policy(policy: c.CheckedPolicy) -> DecisionGraph:
@@ -126,34 +165,10 @@ class _Builder:
         reads_outputs = any(
             node[0] == "rule" for name in policy.outputs for node in nx.descendants(self.graph, ("output", name))
         )
-        namespace = runtime.namespace(self.policy, self.rule_index, reads_outputs)
-        namespace.update(self.codegen.constants)
-        # The source is built only from the checked IR (see codegen.py), never from policy text.
-        parts = self.codegen.parts_source()
-        if parts:
-            exec(compile(parts, f"<policy {policy.name}, deep parts>", "exec"), namespace)
-        exec(compile(source, f"<policy {policy.name}>", "exec"), namespace)
-        decide_outputs = None
-        if outputs_source is not None:
-            outputs_namespace = dict(namespace)
-            try:
-                exec(compile(outputs_source, f"<policy {policy.name}, outputs only>", "exec"), outputs_namespace)
-                decide_outputs = outputs_namespace["decide_outputs"]
-            except (SyntaxError, RecursionError, MemoryError):
-                outputs_source = None  # the full function serves alone
-        return DecisionGraph(
-            policy=policy,
-            graph=self.graph,
-            schedule=schedule,
-            source=source,
-            run=namespace["decide"],
-            outputs_source=outputs_source,
-            decide_outputs=decide_outputs,
-            resolvers=tuple(namespace[f"_resolve{i}"] for i in range(len(policy.outputs))),
-            rule_ids=tuple(rule.id for rule in policy.rules),
-            output_names=tuple(policy.outputs),
-            atoms=self.atom_text,
+        program = compile_program(
+            policy.name, self.codegen.constants, reads_outputs, self.codegen.parts_source(), source, outputs_source
         )
+        return linked(policy, self.graph, schedule, program, self.atom_text)
 
     def _shared_atoms(self) -> dict[c.CheckedExpr, str]:
         """Atoms used by two or more rules are computed once per decision into a local."""

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Never, NoReturn
 from ..core.datatypes import Type
 from ..core.diagnostics import Code
 from ..core.errors import PolicylangError
+from ..core.pickling import pickle_slots_quickly
 from ..core.source import SourceFile, Span
 from ..syntax import nodes as n
 from ..syntax.formatter import unparse_expr
@@ -385,3 +386,6 @@ def legacy_rule_ids(policy: CheckedPolicy) -> dict[str, str]:
     """For every anonymous rule, the line-based id policylang 0.1 gave it (`support:12`) -> its id now
     (`support#3`): what a decision recorded then, or a test file written then, calls the rule."""
     return {rule.legacy_id: rule.id for rule in policy.rules if rule.legacy_id}
+
+
+pickle_slots_quickly(globals())

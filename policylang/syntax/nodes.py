@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..core import operators
+from ..core.pickling import pickle_slots_quickly
 from ..core.source import Span
 
 _NO_SPAN = Span("<generated>", 0, 0, 1, 1, 1, 1)
@@ -387,3 +388,6 @@ def walk(node: Any) -> Iterator[Any]:
         yield current
         children = list(iter_children(current))
         stack.extend(reversed(children))
+
+
+pickle_slots_quickly(globals())
