@@ -16,6 +16,7 @@ from .api import compile_source as compile  # the design sketch's name: policyla
 from .core.diagnostics import Code, Diagnostic, ExitCode, Severity, render_json, render_text, summary_line
 from .core.errors import PolicylangError, UsageError
 from .core.version import VERSION
+from .engine.compile_cache import CompileCacheWarning
 from .syntax.parser import ParseResult, parse
 
 # The evaluator pulls in networkx and pydantic (about 0.3 s); `policy check` and `policy fmt` never
@@ -53,6 +54,7 @@ __all__ = [
     "AnalysisIncompleteWarning",
     "CheckReport",
     "Code",
+    "CompileCacheWarning",
     "ConflictError",
     "Decision",
     "DecisionLog",

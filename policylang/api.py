@@ -13,6 +13,7 @@ from .analysis.budget import budget_seconds
 from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
 from .core.errors import require_text
 from .core.source import SourceFile
+from .engine import compile_cache
 from .engine.extensions import DecisionTracer, Extensions, install
 from .engine.loading import PolicyError, check_unknown_facts, compile_snapshot, policy_from, unexpected
 from .semantics.checker import check
@@ -183,6 +184,7 @@ def load(
     log: DecisionLog | None = None,
     import_root: str | Path | None = None,
     analysis_budget: float | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Policy:
     """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
 
@@ -207,11 +209,21 @@ def load(
     less is a ValueError). A policy whose analysis runs out of time is refused for the conflicts
     found by then and otherwise loaded with that warning, as one whose analysis is incomplete for
     other reasons; it is not remembered, so the next `load` analyses it again.
+
+    `cache_dir` (or the `POLICYLANG_COMPILE_CACHE` environment variable) names a folder of compiled
+    policies (engine/compile_cache.py): a policy found there, with the same text, imports, options
+    and policylang build, is unpickled instead of compiled, in a fraction of the time; one not found
+    is compiled and stored. Its entries are pickles, which run code when read: name only a folder
+    that only you can write to (docs/performance.md, "Compile cache").
     """
     check_unknown_facts(unknown_facts)
     budget = budget_seconds(analysis_budget)
-    report = check_file(path, import_root=import_root)
-    policy = policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
+    folder = compile_cache.cache_folder(cache_dir)
+    if folder is None:
+        report = check_file(path, import_root=import_root)
+        policy = policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
+    else:
+        policy = _load_cached(path, folder, unknown_facts, import_root, log)
     if refuse_conflicts:
         from .analysis import cache as analysis_cache  # deferred: start-up (the analysis loads pydantic and networkx)
 
@@ -232,6 +244,35 @@ def load(
                 stacklevel=2,
             )
     return policy
+
+
+def _load_cached(
+    path: str | Path, folder: Path, unknown_facts: str, import_root: str | Path | None, log: DecisionLog | None
+) -> Policy:
+    """`load`'s policy through the compile cache in `folder`: checked and compiled as `load` does
+    without one, on a miss only."""
+    text, problem = read_policy(path)
+    if problem is not None or text is None:
+        report = check_file(path, import_root=import_root)  # the same report as without a cache
+        return policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
+    name = display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+
+    def compiled() -> tuple[Policy, Any]:
+        try:
+            result = check(text, name, import_root=None if import_root is None else Path(import_root))
+        except Exception as exc:  # a bug, or no memory left: as check_source reports it
+            raise PolicyError((unexpected(exc, "check"),)) from exc
+        sources = {m.name: m.parsed.source for m in result.modules}
+        policy = policy_from(result.policy, result.diagnostics, sources, unknown_facts)
+        return policy, compile_cache.manifest(result.modules, result.modules[-1].key)
+
+    key = compile_cache.cache_key(path, name, text, import_root, (f"unknown_facts={unknown_facts}",))
+    policy = compile_cache.cached(folder, key, compiled)
+    if log is None:
+        return policy
+    from .engine.evaluator import logging_to  # deferred: start-up (networkx, pydantic)
+
+    return logging_to(policy, log)
 
 
 def format_source(text: str, filename: str = "<policy>") -> FormatResult:

@@ -15,7 +15,7 @@ from ..core.diagnostics import to_dict
 from ..core.facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
 from ..core.json_codec import to_json_value
 from ..core.spelling import spell_value
-from .files import import_root_option
+from .files import cache_dir_option, import_root_option
 from .terminal import json_text, one_line, safe_text, shown_value
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     "environment variable); its id is printed.",
 )
 @import_root_option
+@cache_dir_option
 def eval_command(
     file: str,
     facts_path: str | None,
@@ -75,6 +76,7 @@ def eval_command(
     unknown_facts: str,
     log_path: str | None,
     import_root: str | None,
+    cache_dir: str | None,
 ) -> int:
     """Decide for the given facts and print the outputs and the rules that fired.
 
@@ -85,7 +87,9 @@ def eval_command(
     try:
         # eval shows what deciding these facts does, even for a policy `policy check` would reject
         # for a conflict: a conflict on these facts is reported as at run time.
-        policy = load(file, unknown_facts=unknown_facts, refuse_conflicts=False, import_root=import_root)
+        policy = load(
+            file, unknown_facts=unknown_facts, refuse_conflicts=False, import_root=import_root, cache_dir=cache_dir
+        )
     except PolicyError as exc:
         click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

@@ -18,7 +18,7 @@ from ..core.diagnostics import did_you_mean
 from ..core.facts_input import FactsInputError, parse_assignment, parse_document, read_text
 from ..core.values import format_datetime
 from .evaluate import decide_one, show_input_error
-from .files import import_root_option
+from .files import cache_dir_option, import_root_option
 from .terminal import escaped_strings, json_safe, one_line, safe_text, use_color
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ FORMATS = ["text", "json", "markdown", "html"]
 @click.option("--schema", is_flag=True, help="Print the JSON schema of --format json and exit.")
 @click.option("--unknown-facts", type=click.Choice(["reject", "ignore"]), default="reject", show_default=True)
 @import_root_option
+@cache_dir_option
 def explain_command(
     file: str | None,
     facts_path: str | None,
@@ -79,6 +80,7 @@ def explain_command(
     schema: bool,
     unknown_facts: str,
     import_root: str | None,
+    cache_dir: str | None,
 ) -> int:
     """Explain a decision: every output's value and where it came from, every rule that could set it
     and why it did or did not apply, with the values it read.
@@ -108,7 +110,7 @@ def explain_command(
         if file is None:
             raise click.UsageError("give a policy FILE and its facts (--input), or --decision ID")
         made = _decide(
-            file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs, import_root
+            file, facts_path, assignments, as_of, unknown_facts, log_path, why_not, only_outputs, import_root, cache_dir
         )
         if isinstance(made, int):
             return made
@@ -158,9 +160,10 @@ def _decide(
     why_not: tuple[str, ...],
     only: tuple[str, ...],
     import_root: str | None,
+    cache_dir: str | None = None,
 ) -> Decision | int:
     try:
-        policy = load(file, unknown_facts=unknown, refuse_conflicts=False, import_root=import_root)
+        policy = load(file, unknown_facts=unknown, refuse_conflicts=False, import_root=import_root, cache_dir=cache_dir)
     except PolicyError as exc:
         click.echo(safe_text(render_text(exc.diagnostics, exc.sources)), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

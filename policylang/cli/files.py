@@ -47,3 +47,14 @@ import_root_option = click.option(
     help="Imported files must lie in this folder or below (default: the folder of the policy file).",
 )
 """`--import-root DIR`: where imports may read files; the standard library is always importable."""
+
+cache_dir_option = click.option(
+    "--cache-dir",
+    "cache_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Keep compiled policies in this folder and load them from it when nothing changed "
+    "(or the POLICYLANG_COMPILE_CACHE environment variable). Its files are trusted like code: "
+    "name a folder only you can write to.",
+)
+"""`--cache-dir DIR`: the compile cache (engine/compile_cache.py) of the commands that compile a policy."""

@@ -8,20 +8,21 @@ import click
 
 from policylang import ExitCode, PolicyError, load, render_text
 
-from .files import import_root_option
+from .files import cache_dir_option, import_root_option
 
 
 @click.command("graph")
 @click.argument("file", type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(["dot", "json"]), default="dot", show_default=True)
 @import_root_option
-def graph_command(file: str, output_format: str, import_root: str | None) -> int:
+@cache_dir_option
+def graph_command(file: str, output_format: str, import_root: str | None, cache_dir: str | None) -> int:
     """Print the decision graph: facts, segments and lets, shared condition atoms, rules and outputs.
 
     `policy graph support.policy | dot -Tpng -o graph.png` draws it with Graphviz.
     """
     try:
-        policy = load(file, import_root=import_root)
+        policy = load(file, import_root=import_root, cache_dir=cache_dir)
     except PolicyError as exc:
         click.echo(render_text(exc.diagnostics, exc.sources), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

@@ -700,6 +700,13 @@ def _unpickled_policy(made_by: str, data: bytes) -> Policy:
     return policy
 
 
+def logging_to(policy: Policy, log: DecisionRecorder) -> Policy:
+    """The policy, recording every decision in `log`: for a policy just unpickled from the compile
+    cache (a pickle never carries a log), before anyone else holds it."""
+    policy._log = log
+    return policy
+
+
 def full_record(policy: Policy, values: dict[str, Any], as_of: datetime) -> Record:
     """What the policy's full decision function records for facts already validated
     (`Policy.validate_facts`), conflicts marked, not raised: the analysis and why-not answers decide
