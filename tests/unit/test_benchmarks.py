@@ -183,3 +183,17 @@ def test_the_aims_compare_decide_with_the_fair_baseline_per_cpu_second() -> None
     fair_aims = [aim for text, aim in aims.items() if "fair hand-written" in text]
     assert [aim["met"] for aim in fair_aims] == [True, False]  # 100/150 >= 0.5; 100/250 < 0.5
     assert fair_aims[1]["measured"].startswith("0.400 ")
+
+
+def test_every_compile_phase_runs_and_the_pickle_loads(tmp_path: Path) -> None:
+    """benchmarks/compile_phases.py measures each phase in a process of the tree given (this one)."""
+    phases = _load("compile_phases")
+    policy = tmp_path / "small.policy"
+    policy.write_text(phases.policy_text("peer", 20), encoding="utf-8")
+    tree = BENCHMARKS.parent
+    pickled = tmp_path / "small.pickle"
+    for phase in phases.PHASES:
+        found = phases.one_phase(tree, phase, policy, pickled)
+        assert isinstance(found["cpu"], float) and found["cpu"] >= 0
+        assert isinstance(found["peak_mb"], float) and found["peak_mb"] > 0
+    assert pickled.stat().st_size > 0
