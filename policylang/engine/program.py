@@ -25,13 +25,11 @@ BYTECODE = importlib.util.MAGIC_NUMBER
 
 @dataclass(frozen=True, eq=False)
 class Unit:
-    """One piece of generated source, compiled; `optional`: when it cannot be compiled (too deep for
-    CPython), the policy does without it (the outputs-only function) instead of failing."""
+    """One piece of generated source and its code object; `label` names it in tracebacks."""
 
     label: str
     source: str
-    code: CodeType | None
-    optional: bool = False
+    code: CodeType
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,11 +51,10 @@ class Program:
         outputs-only function's (holding `decide_outputs`), or None when there is none."""
         namespace = runtime.namespace(policy, {rule.id: i for i, rule in enumerate(policy.rules)}, self.reads_outputs)
         namespace.update(self.constants)
-        if self.parts is not None and self.parts.code is not None:
+        if self.parts is not None:
             exec(self.parts.code, namespace)
-        assert self.full.code is not None  # a full unit always compiles (or compile_program raised)
         exec(self.full.code, namespace)
-        if self.outputs is None or self.outputs.code is None:
+        if self.outputs is None:
             return namespace, None
         outputs_namespace = dict(namespace)
         exec(self.outputs.code, outputs_namespace)
@@ -79,7 +76,7 @@ def compile_program(
     outputs_unit = None
     if outputs is not None:
         try:
-            outputs_unit = Unit("outputs only", outputs, _compile(outputs, f"<policy {name}, outputs only>"), True)
+            outputs_unit = Unit("outputs only", outputs, _compile(outputs, f"<policy {name}, outputs only>"))
         except (SyntaxError, RecursionError, MemoryError):
             outputs_unit = None  # the full function serves alone
     return Program(name, constants, reads_outputs, parts_unit, full_unit, outputs_unit)
@@ -90,23 +87,23 @@ def _compile(source: str, filename: str) -> CodeType:
     return compile(source, filename, "exec")
 
 
-_UnitState = tuple[str, str, bytes | None, bool] | None
+_UnitState = tuple[str, str, bytes] | None
 
 
 def _unit_state(unit: Unit | None) -> _UnitState:
     if unit is None:
         return None
-    return (unit.label, unit.source, None if unit.code is None else marshal.dumps(unit.code), unit.optional)
+    return (unit.label, unit.source, marshal.dumps(unit.code))
 
 
 def _unit_of(state: _UnitState, same_python: bool, name: str) -> Unit | None:
     if state is None:
         return None
-    label, source, code, optional = state
-    if same_python and code is not None:
-        return Unit(label, source, marshal.loads(code), optional)
+    label, source, code = state
+    if same_python:
+        return Unit(label, source, marshal.loads(code))
     filename = f"<policy {name}, {label}>" if label else f"<policy {name}>"
-    return Unit(label, source, _compile(source, filename), optional)  # another Python: its own bytecode
+    return Unit(label, source, _compile(source, filename))  # another Python: its own bytecode
 
 
 def _unpickled(
