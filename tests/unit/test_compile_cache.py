@@ -128,7 +128,7 @@ def test_a_corrupt_entry_is_compiled_again_with_a_warning(project: Path, tmp_pat
         with pytest.warns(policylang.CompileCacheWarning, match="ignored"):
             policy = _load(project, cache)
         assert policy.decide(FACTS).outputs == {"discount": Decimal("0.1")}
-        assert entry.read_bytes() == data or entry.read_bytes()[:40] == data[:40]  # written anew, whole
+        assert entry.read_bytes() != garbled  # written anew (whole: it loads below)
     assert compiles.count == 4
     with warnings.catch_warnings():
         warnings.simplefilter("error")
