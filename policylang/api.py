@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis.budget import budget_seconds
+from .analysis.progress import ProgressCallback
+from .analysis.summary import findings_limit, limited
 from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
 from .core.errors import require_text
 from .core.source import SourceFile
@@ -36,11 +38,16 @@ class CheckReport:
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, SourceFile]
     policy: CheckedPolicy | None
+    left_out: dict[str, int] = field(default_factory=dict)
+    """With `with_analysis(max_findings=N)`: how many diagnostics of each code are not in
+    `diagnostics` (most frequent first)."""
+    errors_left_out: int = 0
+    """How many of those left out are errors: `ok` counts them."""
 
     @property
     def ok(self) -> bool:
-        """No errors (warnings allowed)."""
-        return not any(d.is_error for d in self.diagnostics)
+        """No errors (warnings allowed), those left out by `max_findings` included."""
+        return not self.errors_left_out and not any(d.is_error for d in self.diagnostics)
 
     @property
     def io_failed(self) -> bool:
@@ -63,15 +70,27 @@ def check_source(text: str, filename: str = "<policy>", *, import_root: str | Pa
     return CheckReport(filename, result.diagnostics, sources, result.policy)
 
 
-def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float | None = None) -> CheckReport:
+def with_analysis(
+    report: CheckReport,
+    *,
+    overlaps: bool = False,
+    budget: float | None = None,
+    progress: ProgressCallback | None = None,
+    max_findings: int | None = None,
+) -> CheckReport:
     """The report plus the static analysis's findings (analyser.py), for a policy that checked
     without errors; a report with errors is returned as it is. A policy that then cannot be
     compiled gets the error `load` would raise, so that a clean report means it loads. `budget`
     is the analysis's time in seconds (None: 120; `math.inf`: no limit; zero or less is a
-    ValueError); out of time, it reports what it has proven and notes each output not decided."""
+    ValueError); out of time, it reports what it has proven and notes each output not decided.
+    `progress` is called a few times a second at most with how far the analysis has got
+    (analysis/progress.py `AnalysisProgress`). With `max_findings` N (None or 0: all), the
+    report keeps the first N diagnostics as `policy check` prints them, and counts the others by
+    code in `left_out` (and its errors in `errors_left_out`, which `ok` reads)."""
     budget = budget_seconds(budget)
+    limit = findings_limit(max_findings)
     if not report.ok or report.policy is None:
-        return report
+        return _limited(report, limit)
     # deferred: start-up (the analysis and the evaluator load pydantic and networkx)
     from .analysis.analyser import analyse
     from .engine.evaluator import Policy
@@ -80,12 +99,26 @@ def with_analysis(report: CheckReport, *, overlaps: bool = False, budget: float 
         policy = Policy(report.policy, report.diagnostics)
     except Exception as exc:
         problem = unexpected(exc, "compile", report.policy.content_hash)
-        return CheckReport(report.filename, (*report.diagnostics, problem), report.sources, report.policy)
+        return _limited(
+            CheckReport(report.filename, (*report.diagnostics, problem), report.sources, report.policy), limit
+        )
     try:
-        findings = tuple(sorted(analyse(policy, overlaps=overlaps, budget=budget), key=Diagnostic.sort_key))
+        found = analyse(policy, overlaps=overlaps, budget=budget, progress=progress)
+        findings = tuple(sorted(found, key=Diagnostic.sort_key))
     except Exception as exc:
         findings = (unexpected(exc, "analyse", report.policy.content_hash),)
-    return CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
+    analysed = CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
+    return _limited(analysed, limit)
+
+
+def _limited(report: CheckReport, limit: int | None) -> CheckReport:
+    """The report with its first `limit` diagnostics (all when None) and the others counted."""
+    if limit is None:
+        return report
+    shown = limited(report.diagnostics, limit)
+    return CheckReport(
+        report.filename, tuple(shown), report.sources, report.policy, shown.left_out, shown.errors_left_out
+    )
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -185,6 +218,7 @@ def load(
     import_root: str | Path | None = None,
     analysis_budget: float | None = None,
     cache_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Policy:
     """Check and compile a policy file with its imports. Raises PolicyError (an unreadable file too).
 
@@ -208,7 +242,9 @@ def load(
     `analysis_budget` is the analysis's time in seconds (None: 120; `math.inf`: no limit; zero or
     less is a ValueError). A policy whose analysis runs out of time is refused for the conflicts
     found by then and otherwise loaded with that warning, as one whose analysis is incomplete for
-    other reasons; it is not remembered, so the next `load` analyses it again.
+    other reasons; it is not remembered, so the next `load` analyses it again. `progress` is
+    called a few times a second at most, while the analysis runs, with how far it has got
+    (analysis/progress.py `AnalysisProgress`; a remembered verdict is not reported on).
 
     `cache_dir` (or the `POLICYLANG_COMPILE_CACHE` environment variable) names a folder of compiled
     policies (engine/compile_cache.py): a policy found there, with the same text, imports, options
@@ -228,7 +264,7 @@ def load(
         from .analysis import cache as analysis_cache  # deferred: start-up (the analysis loads pydantic and networkx)
 
         try:
-            verdict = analysis_cache.verdict(policy, budget)
+            verdict = analysis_cache.verdict(policy, budget, progress)
         except Exception as exc:
             problem = unexpected(exc, "analyse", policy.content_hash)
             raise PolicyError((problem,), policy.checked.sources) from exc
@@ -299,10 +335,17 @@ def format_file(path: str | Path) -> tuple[str | None, str | None, tuple[Diagnos
 # on first use: they load pydantic (and the evaluator), which `policy check` never needs.
 
 
-def _analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
+def _analyse(
+    policy: Policy,
+    *,
+    overlaps: bool = False,
+    budget: float | None = None,
+    progress: ProgressCallback | None = None,
+    max_findings: int | None = None,
+) -> list[Diagnostic]:
     from .analysis.analyser import analyse  # deferred: start-up (pydantic)
 
-    return analyse(policy, overlaps=overlaps, budget=budget)
+    return analyse(policy, overlaps=overlaps, budget=budget, progress=progress, max_findings=max_findings)
 
 
 def _tracer(checked: CheckedPolicy) -> DecisionTracer:

@@ -40,6 +40,7 @@ from ..syntax.formatter import unparse_expr
 from .budget import Deadline, OutOfTime, budget_seconds, shown_seconds
 from .enumeration import AS_OF, MAX_COMBINATIONS, Scope, by_enumeration
 from .fact_domains import Reads, constants_by_fact, facts_in_arithmetic, reads, representatives
+from .progress import Progress, ProgressCallback
 from .regions import (
     EVERYTHING,
     Box,
@@ -52,6 +53,7 @@ from .regions import (
     intersect,
     runs_of,
 )
+from .summary import Findings, findings_limit, limited
 
 SHARED_WITNESSES = 256
 """How many recent conflict witnesses of an output a new conflict tries before making its own."""
@@ -59,17 +61,28 @@ RETRIES = 12
 """Other facts tried for a conflict whose plainest witness cannot be decided (another rule raises)."""
 
 
-def analyse(policy: Policy, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
+def analyse(
+    policy: Policy,
+    *,
+    overlaps: bool = False,
+    budget: float | None = None,
+    progress: ProgressCallback | None = None,
+    max_findings: int | None = None,
+) -> Findings:
     """Every conflict, unreachable, shadowed and redundant rule and coverage gap the analysis can
     prove, plus notes where it could not decide; with `overlaps`, also which rule wins over which
     (info). The policy must have checked without errors. `budget` is the time allowed, in seconds
     (None: budget.DEFAULT_BUDGET; `math.inf`: no limit; zero or less is a ValueError); when it
-    runs out, what is proven so far is reported, with a note on every output not decided."""
-    return analyse_within(policy, overlaps=overlaps, budget=budget)[0]
+    runs out, what is proven so far is reported, with a note on every output not decided.
+    `progress` is called a few times a second at most with how far the analysis has got
+    (progress.py). With `max_findings` N, the first N findings in the order `policy check` prints
+    them, and the count of the others by kind in the result's `left_out` (summary.py)."""
+    limit = findings_limit(max_findings)
+    return limited(analyse_within(policy, overlaps=overlaps, budget=budget, progress=progress)[0], limit)
 
 
 def analyse_within(
-    policy: Policy, *, overlaps: bool = False, budget: float | None = None
+    policy: Policy, *, overlaps: bool = False, budget: float | None = None, progress: ProgressCallback | None = None
 ) -> tuple[list[Diagnostic], bool, Callable[[str], bool]]:
     """`analyse`'s findings; whether the analysis stopped at its time budget: then the absence of
     a finding proves nothing, so that verdict is not remembered (analysis/cache.py); and a test of whether
@@ -77,7 +90,7 @@ def analyse_within(
     outputs noted incomplete, so that `load` warns only where a conflict can happen."""
     deadline = Deadline(budget_seconds(budget))
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
-        analysis = _Analysis(policy, overlaps, deadline)
+        analysis = _Analysis(policy, overlaps, deadline, Progress(progress))
         return analysis.run(), analysis.stopped, analysis.may_conflict
 
 
@@ -122,9 +135,16 @@ class _Replayed:
 
 
 class _Analysis:
-    def __init__(self, policy: Policy, overlaps: bool = False, deadline: Deadline | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        overlaps: bool = False,
+        deadline: Deadline | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.policy = policy
         self.deadline = deadline or Deadline(budget_seconds(None))
+        self.progress = progress or Progress(None)
         self.stopped = False
         """Whether the analysis ran out of time (`_out_of_time` says where)."""
         self.checked: c.CheckedPolicy = policy.checked
@@ -133,7 +153,9 @@ class _Analysis:
         computed = facts_in_arithmetic(self.checked)
         self.domains: dict[str, list[Any]] = {}
         self.inexact_facts: set[str] = set()
+        self.progress.phase("reading the facts' values", len(self.checked.facts), "facts")
         for name, fact in self.checked.facts.items():
+            self.progress.step()
             values, exact = representatives(fact, constants[name], name in computed)
             self.domains[name] = values
             if not exact:
@@ -351,6 +373,7 @@ class _Analysis:
         for k, output in enumerate(pending):
             try:
                 self.deadline.check()
+                self.progress.phase(f"`{output}` ({k + 1}/{len(pending)} outputs): finding its rules")
                 if self.setters[output]:
                     scope = self._scope(output)
                     truths = self._truths(scope)
@@ -370,6 +393,7 @@ class _Analysis:
                 findings.extend(self._out_of_time(name) for name in pending[k:])
                 break
         findings.extend(self._unreachable())
+        self.progress.phase("shadowed rules", len(self.overridden))
         findings.extend(self._shadowed())
         return findings
 
@@ -446,8 +470,10 @@ class _Analysis:
         if scope.reads:
             return None
         truths: dict[int, Region] = {}
+        self.progress.phase(f"`{scope.output}`: where its rules match", len(scope.rules))
         for i in scope.rules:
             self.deadline.check()
+            self.progress.step()
             rule = self.rules[i]
             if scope.output in self.computing[i]:
                 return None
@@ -485,7 +511,9 @@ class _Analysis:
             return stronger[i]
 
         # Rules that can change the decision: somewhere they match and nothing beats them.
+        self.progress.phase(f"`{name}`: which rules can win", len(live))
         for i in live:
+            self.progress.step()
             if i in self.won:
                 continue
             self.deadline.check()
@@ -547,8 +575,11 @@ class _Analysis:
             def disagree(i: int, j: int) -> bool:
                 return rank[i] == rank[j] and not same_value(values[i], values[j])
 
-            for i, j in index.meeting_pairs(live, disagree):
+            pairs = index.meeting_pairs(live, disagree)
+            self.progress.phase(f"`{name}`: conflicts", len(pairs), "pairs of rules")
+            for i, j in pairs:
                 self.deadline.check()
+                self.progress.step()
                 first, second = values[i], values[j]
                 try:
                     point, plainest = together(i, j)
@@ -576,8 +607,11 @@ class _Analysis:
                     shown.insert(0, seen)
                     del shown[SHARED_WITNESSES:]
         if self.want_overlaps:
-            for i, j in index.meeting_pairs(live, lambda i, j: rank[i] != rank[j]):
+            pairs = index.meeting_pairs(live, lambda i, j: rank[i] != rank[j])
+            self.progress.phase(f"`{name}`: overlaps", len(pairs), "pairs of rules")
+            for i, j in pairs:
                 self.deadline.check()
+                self.progress.step()
                 winner, loser = (i, j) if rank[i] > rank[j] else (j, i)
                 # The winner must not be caught in a tie that conflicts (equal priorities).
                 tied = [
@@ -628,7 +662,9 @@ class _Analysis:
             near[i].append(j)
             near[j].append(i)
         implied: dict[int, set[int]] = {}
+        self.progress.phase(f"`{output}`: redundant rules", len(live))
         for i in live:
+            self.progress.step()
             if output != self._outputs_of(i)[0]:
                 continue
             self.deadline.check()
@@ -870,6 +906,7 @@ class _Analysis:
         late: dict[str, None] = {}
         """Outputs with a rule whose witness was not replayed in time (in order, once each)."""
         for i, (output, values) in sorted(self.overridden.items()):
+            self.progress.step()
             rule = self.rules[i]
             if i in self.won or i in self.redundant or i not in self.exact_for:
                 continue

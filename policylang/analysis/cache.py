@@ -21,6 +21,7 @@ from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
 from ..core.version import VERSION as __version__
 from . import analyser
+from .progress import ProgressCallback
 
 if TYPE_CHECKING:
     from ..engine.evaluator import Policy
@@ -69,12 +70,12 @@ def _marker(policy: Policy, kind: str = "clean") -> Path:
     return cache_dir() / "analysis" / f"{policy.content_hash}-{__version__}-v{VERDICTS}.{kind}"
 
 
-def verdict(policy: Policy, budget: float | None = None) -> Verdict:
+def verdict(policy: Policy, budget: float | None = None, progress: ProgressCallback | None = None) -> Verdict:
     """The policy's `conflict` findings and the outputs it could not decide, or what a previous
     analysis found (a clean verdict, or one that could not rule conflicts out on some outputs:
     both are remembered). An analysis that ran out of its time `budget` (seconds;
     analyser.analyse) gives the conflicts it found and is not remembered: with more time it might
-    find more."""
+    find more. `progress` is told how far an analysis has got (progress.py)."""
     clean, undecided = _marker(policy), _marker(policy, "undecided")
     try:
         if clean.exists():
@@ -83,7 +84,7 @@ def verdict(policy: Policy, budget: float | None = None) -> Verdict:
             return Verdict([], tuple(undecided.read_text(encoding="utf-8").split()))
     except OSError:
         pass
-    findings, stopped, may_conflict = analyser.analyse_within(policy, budget=budget)
+    findings, stopped, may_conflict = analyser.analyse_within(policy, budget=budget, progress=progress)
     found = [d for d in findings if d.code is Code.CONFLICT]
     outputs = {output.span: name for name, output in policy.checked.outputs.items()}
     noted = (outputs.get(d.span) for d in findings if d.code is Code.ANALYSIS_INCOMPLETE)

@@ -24,6 +24,7 @@ from ..engine.evaluator import Policy, full_record
 from ..engine.runtime import EvaluationError
 from ..semantics.typed_tree import CheckedPolicy
 from .budget import Deadline
+from .progress import Progress
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 """The time analysed decisions are made at (policies that read `now` are outside the fragment)."""
@@ -49,6 +50,8 @@ class Scope:
     """The outputs its rules read, transitively: a conflict on one of them leaves this output unset."""
     sampled: int = 0
     """How many combinations of facts were decided, when they were a sample (enumeration.py)."""
+    tried: int = 0
+    """How many combinations of facts are decided, sample or not (what progress counts to)."""
 
 
 class Analysis(Protocol):
@@ -59,6 +62,7 @@ class Analysis(Protocol):
     policy: Policy
     checked: CheckedPolicy
     deadline: Deadline
+    progress: Progress
     domains: dict[str, list[Any]]
     size: int
     setters: dict[str, list[int]]
@@ -110,11 +114,12 @@ def combinations(analysis: Analysis, scope: Scope) -> tuple[Iterator[dict[str, A
     if total <= limit:
         products: Iterator[tuple[Any, ...]] = itertools.product(*axes)
         exhaustive = True
+        scope.tried = total
     else:
         rng = random.Random(0)  # the same policy always gets the same sample
         products = (tuple(rng.choice(axis) for axis in axes) for _ in range(limit))
         exhaustive = False
-        scope.sampled = limit
+        scope.sampled = scope.tried = limit
 
     def facts() -> Iterator[dict[str, Any]]:
         for values in products:
@@ -141,8 +146,10 @@ def by_enumeration(analysis: Analysis, scope: Scope, diagnostics: list[Diagnosti
     reads_indexes = {names.index(read) for read in scope.reads}
     gap: dict[str, Any] | None = None
     failures = 0
+    analysis.progress.phase(f"`{scope.output}`: trying facts", scope.tried, "combinations of facts")
     for values in cases:
         analysis.deadline.check()
+        analysis.progress.step()
         try:
             fired, proposals, outputs, conflicted = full_record(analysis.policy, values, AS_OF)
         except EvaluationError:

@@ -4,7 +4,6 @@ every problem of every file, like a compiler."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 
 import click
@@ -16,6 +15,7 @@ from ..analysis.summary import DEFAULT_MAX_FINDINGS, first_findings, left_out_li
 from ..api import with_analysis
 from ..core.diagnostics import Diagnostic, Label, Severity, to_dict
 from .files import expand_policy_paths, import_root_option
+from .progress import ProgressLine
 from .terminal import json_safe, json_text, safe_text, use_color
 
 
@@ -96,15 +96,15 @@ def check_command(
 
 
 def _analysed(report: CheckReport, overlaps: bool, budget: float) -> CheckReport:
-    """The report with the analysis's findings; on a terminal, stderr says which file is being
-    analysed and how long it took (a large policy's analysis can take a minute), then clears."""
-    terminal = sys.stderr.isatty()
-    if terminal:
-        click.echo(f"analysing {safe_text(report.filename)} ...", err=True, nl=False)
+    """The report with the analysis's findings; on a terminal, stderr shows which file is being
+    analysed and how far its analysis has got (a large policy's analysis can take a minute,
+    progress.py), then says how long it took."""
     started = time.monotonic()
-    analysed = with_analysis(report, overlaps=overlaps, budget=budget)
-    if terminal:
-        click.echo(f"\r\x1b[Kanalysed {safe_text(report.filename)} in {time.monotonic() - started:.1f} s", err=True)
+    with ProgressLine(report.filename) as line:
+        line.start()
+        analysed = with_analysis(report, overlaps=overlaps, budget=budget, progress=line)
+    if line.active:
+        click.echo(f"analysed {safe_text(report.filename)} in {time.monotonic() - started:.1f} s", err=True)
     return analysed
 
 

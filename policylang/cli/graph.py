@@ -9,6 +9,7 @@ import click
 from policylang import ExitCode, PolicyError, load, render_text
 
 from .files import cache_dir_option, import_root_option
+from .progress import ProgressLine
 
 
 @click.command("graph")
@@ -22,7 +23,8 @@ def graph_command(file: str, output_format: str, import_root: str | None, cache_
     `policy graph support.policy | dot -Tpng -o graph.png` draws it with Graphviz.
     """
     try:
-        policy = load(file, import_root=import_root, cache_dir=cache_dir)
+        with ProgressLine(file) as line:
+            policy = load(file, import_root=import_root, cache_dir=cache_dir, progress=line)
     except PolicyError as exc:
         click.echo(render_text(exc.diagnostics, exc.sources), err=True)
         return ExitCode.USAGE if any(d.code == "io-error" for d in exc.diagnostics) else ExitCode.FINDINGS

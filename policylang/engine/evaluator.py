@@ -406,13 +406,23 @@ class Policy:
         """The decision graph as JSON-ready data (`policy graph --format json`)."""
         return to_json_graph(self._graph)
 
-    def analyse(self, *, overlaps: bool = False, budget: float | None = None) -> list[Diagnostic]:
+    def analyse(
+        self,
+        *,
+        overlaps: bool = False,
+        budget: float | None = None,
+        progress: Callable[[Any], None] | None = None,
+        max_findings: int | None = None,
+    ) -> list[Diagnostic]:
         """Conflicts, coverage gaps, unreachable, shadowed and redundant rules, proven by witnesses
         (docs/analysis.md), and `analysis-incomplete` notes where the analysis could not decide; with
         `overlaps`, also which rule overrides which (info). `budget` is the time allowed in seconds
         (None: 120; `math.inf`: no limit; zero or less is a ValueError): out of time, the analysis
-        reports what it has proven and notes each output it did not decide."""
-        return installed().analyse(self, overlaps=overlaps, budget=budget)
+        reports what it has proven and notes each output it did not decide. `progress` is called
+        a few times a second at most with an `AnalysisProgress` (phase, done, total, unit,
+        elapsed). With `max_findings` N (None or 0: all), the list holds the first N findings in
+        the order `policy check` prints them, and its `left_out` counts the others by kind."""
+        return installed().analyse(self, overlaps=overlaps, budget=budget, progress=progress, max_findings=max_findings)
 
     @_api_boundary("tracing")
     def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace:

@@ -44,7 +44,8 @@ class Extensions:
     """The answers the engine's Policy and Decision give through the layers above it."""
 
     analyse: Callable[..., list[Diagnostic]]
-    """(policy, *, overlaps, budget): the static analysis's findings (analysis/analyser.py `analyse`)."""
+    """(policy, *, overlaps, budget, progress, max_findings): the static analysis's findings
+    (analysis/analyser.py `analyse`)."""
     tracer: Callable[[CheckedPolicy], DecisionTracer]
     """A policy's tracer (explain/trace.py `Tracer`)."""
     explain_text: Callable[..., str]
