@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import PurePath
 from types import TracebackType
 from typing import TextIO
 
@@ -21,6 +22,12 @@ ERASE = "\r\x1b[K"
 """Back to the start of the line, and clear it."""
 
 
+def is_terminal(stream: TextIO) -> bool:
+    """Whether the stream is a terminal (a stream without `isatty` is not)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 class ProgressLine:
     """A callback for `progress=` that draws `analysing NAME: <how far>` on stderr, when stderr
     is a terminal; as a context manager, it erases the line when the analysis ends (however it
@@ -28,17 +35,16 @@ class ProgressLine:
 
     def __init__(self, name: str, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", None)
-        self.active = bool(isatty and isatty())
+        self.active = is_terminal(self.stream)
         self.name = one_line(name)
         self.drawn = False
 
     def start(self) -> None:
         """The first line, before the analysis reports anything."""
-        self._draw(f"analysing {self.name} ...")
+        self._draw("analysing {} ...")
 
     def __call__(self, report: AnalysisProgress) -> None:
-        self._draw(f"analysing {self.name}: {one_line(report.line())}")
+        self._draw("analysing {}: " + one_line(report.line()).replace("{", "{{").replace("}", "}}"))
 
     def erase(self) -> None:
         if self.active and self.drawn:
@@ -54,10 +60,15 @@ class ProgressLine:
     ) -> None:
         self.erase()
 
-    def _draw(self, text: str) -> None:
+    def _draw(self, template: str) -> None:
+        """The template with the file's name in it, cut to the terminal's width: the name first
+        (to the file's own name: how far the analysis has got is what the line is for), then the end."""
         if not self.active:
             return
         width = shutil.get_terminal_size().columns - 1  # (the last column would wrap on some terminals)
+        text = template.format(self.name)
+        if len(text) > width:
+            text = template.format(".../" + PurePath(self.name).name)
         if len(text) > width:
             text = text[: max(0, width - 3)] + "..."
         self.stream.write(ERASE + text)
