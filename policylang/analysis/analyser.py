@@ -217,11 +217,14 @@ class _Analysis:
         seen_outputs = {output}
         seen_derived: set[str] = set()
         read_by: dict[int, set[str]] = {}
+        taken: set[int] = set()  # (a list's `in` made this quadratic: 100k rules setting one output)
         while pending:
             index = pending.pop()
-            if index in rules:
+            if index in taken:
                 continue
+            taken.add(index)
             rules.append(index)
+            self.deadline.check()
             direct = self._rule_reads(index)
             found = Reads(set(direct.facts), set(direct.outputs), set(direct.derived), list(direct.outside))
             derived = list(found.derived)
