@@ -43,7 +43,7 @@ from conftest import assert_golden
 from support.reference import key, reference_decide
 
 import policylang
-from policylang.analysis.analyser import AS_OF
+from policylang.analysis.enumeration import AS_OF
 from policylang.api import with_analysis
 from policylang.core.diagnostics import Code, Diagnostic
 

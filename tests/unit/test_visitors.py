@@ -125,13 +125,13 @@ instead of raising; each, and what it answers for the stranger (the answer that 
 
 _CONSTANT = "asks only whether a value is a constant (known when compiling)"
 FILTERS: dict[str, str] = {
-    "analysis.analyser:_Analysis.__init__": _CONSTANT,
-    "analysis.analyser:_Analysis._rule_reads": _CONSTANT,
-    "analysis.analyser:_Analysis._proposed": _CONSTANT,
-    "analysis.analyser:_actions": _CONSTANT,
-    "analysis.analyser:_written": _CONSTANT,
-    "analysis.analyser:_computed": "words a value copied from a fact apart from one computed (reads() names its facts)",
-    "analysis.analyser:_Analysis._enumerated": "asks only whether a value is a copy of a fact (anything else is "
+    "analysis.reading:PolicyReading.__init__": _CONSTANT,
+    "analysis.reading:PolicyReading._rule_reads": _CONSTANT,
+    "analysis.reading:PolicyReading._proposed": _CONSTANT,
+    "analysis.reading:_actions": _CONSTANT,
+    "analysis.witnesses:_written": _CONSTANT,
+    "analysis.reading:_computed": "words a value copied from a fact apart from one computed (reads() names its facts)",
+    "analysis.reading:PolicyReading._enumerated": "asks only whether a value is a copy of a fact (anything else is "
     "outside the fragment, as before)",
     "analysis.analyser:_Analysis.may_conflict.disagree": _CONSTANT + " (anything else may differ)",
     "analysis.fact_domains:_is_const": _CONSTANT,
