@@ -2,14 +2,14 @@
 coverage gaps and overlaps, each with proof.
 
 For each output, the rules that can affect it are the rules that set it and, transitively, the
-rules setting the outputs they read (its scope: reading.py). Where all of them stay in the fragment (conditions comparing
-one fact, or a value computed from one fact, with constants; constant actions; no outputs read),
-each rule's condition is a region over the facts' classes (regions.py) and every finding is an
-intersection or difference of regions (region_findings.py): exact, and without enumerating facts.
-Otherwise the facts those rules read are enumerated over their representatives (fact_domains.py),
-every combination run through the policy's own full decision function (enumeration.py): exhaustive up
-to MAX_COMBINATIONS, sampled beyond, with an `analysis-incomplete` note naming the rules wherever
-the absence of a finding was not proven.
+rules setting the outputs they read (its scope: reading.py). Where all of them stay in the
+fragment (conditions comparing one fact, or a value computed from one fact, with constants;
+constant actions; no outputs read), each rule's condition is a region over the facts' classes
+(regions.py) and every finding is an intersection or difference of regions (region_findings.py):
+exact, and without enumerating facts. Otherwise the facts those rules read are enumerated over
+their representatives (fact_domains.py), every combination run through the policy's own full
+decision function (enumeration.py): exhaustive up to MAX_COMBINATIONS, sampled beyond, with an
+`analysis-incomplete` note naming the rules wherever the absence of a finding was not proven.
 
 Findings carry a witness: concrete facts, rendered as a facts file would give them, that are
 decided once more through `Policy.decide` before they are reported; one that does not show what

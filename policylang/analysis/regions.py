@@ -371,30 +371,30 @@ class Conditions:
         return true | rest_true, (span & ~true) | rest_false
 
     def _equality_sides(self, expr: c.CheckedExpr, name: str, test: Any) -> tuple[int, int] | None:
-        """For `x == "a"` or `x != "a"` on a string or enum fact, where it is true and false, found
-        by looking the constant up among the fact's classes instead of trying every one (a lookup
-        table of thousands of such rules would otherwise try thousands of classes per rule:
-        quadratic). The condition itself is asked at the constant's class and at one other, so a
-        comparison that were not plain equality would be caught and left to trying every class;
-        classes that are not strings (missing) are tried one by one. None for any other condition."""
-        if not (isinstance(expr, c.Compare) and expr.op in ("==", "!=")):
+        """For `x == "a"`, `x != "a"`, `x in {"a", "b"}`, `x not in {...}` (or `{...} contains x`)
+        on a string or enum fact, where it is true and false, found by looking each constant up
+        among the fact's classes instead of trying every class (a lookup table of thousands of
+        such rules would otherwise try thousands of classes per rule: quadratic); the cost is per
+        constant, not per class. The condition itself is asked at each constant's class and at one
+        other, so a comparison that were not plain equality or membership would be caught and left
+        to trying every class; classes that are not strings (missing) are tried one by one. None
+        for any other condition."""
+        found = _equality_constants(expr)
+        if found is None:
             return None
-        if isinstance(expr.left, c.FactRef) and isinstance(expr.right, c.Const):
-            constant = expr.right.value
-        elif isinstance(expr.right, c.FactRef) and isinstance(expr.left, c.Const):
-            constant = expr.left.value
-        else:
-            return None
+        constants, negated = found
         fact_type = self.policy.facts[name].type
-        if type(constant) is not str or not (fact_type == STRING or isinstance(fact_type, EnumOf)):
+        if any(type(constant) is not str for constant in constants) or not (
+            fact_type == STRING or isinstance(fact_type, EnumOf)
+        ):
             return None
         index, strings, rest = self._string_classes(name)
         values = self.domains[name]
-        hit = index.get(constant)
-        equal = 0 if hit is None else 1 << hit
-        true = equal if expr.op == "==" else strings & ~equal
+        hits = sorted({index[constant] for constant in constants if constant in index})
+        equal = _mask_of(hits)
+        true = strings & ~equal if negated else equal
         unequal = strings & ~equal
-        probes = ([] if hit is None else [hit]) + ([(unequal & -unequal).bit_length() - 1] if unequal else [])
+        probes = hits + ([(unequal & -unequal).bit_length() - 1] if unequal else [])
         for cls in probes:
             if test(values[cls]) is not bool(true >> cls & 1):
                 return None  # not plain equality after all: every class is tried instead
@@ -805,3 +805,33 @@ def _splitting_fact(
         return sum((n + free) ** 2 for n in sizes[fact])
 
     return min(sorted(sizes), key=crowding)
+
+
+def _equality_constants(expr: c.CheckedExpr) -> tuple[list[Any], bool] | None:
+    """The constants a fact is compared with for equality or membership, and whether the
+    condition is their negation (`!=`, `not in`); None for any other condition (and for a
+    comparison of two facts, or of a fact with a set fact)."""
+    match expr:
+        case (
+            c.Compare(op="==" | "!=", left=c.FactRef(), right=c.Const(value=value))
+            | c.Compare(op="==" | "!=", left=c.Const(value=value), right=c.FactRef())
+        ):
+            return [value], expr.op == "!="
+        case c.Membership(op="in" | "not in", left=c.FactRef(), right=c.Const(value=frozenset() as members)):
+            return list(members), expr.op == "not in"
+        case c.Membership(
+            op="contains" | "not contains", left=c.Const(value=frozenset() as members), right=c.FactRef()
+        ):
+            return list(members), expr.op == "not contains"
+    return None
+
+
+def _mask_of(classes: list[int]) -> int:
+    """The mask with these classes' bits set (ascending, distinct), built in one pass over bytes:
+    or-ing one bit at a time into a mask of many thousand classes copies it each time."""
+    if len(classes) <= 8:
+        return sum(1 << cls for cls in classes)
+    found = bytearray(classes[-1] // 8 + 1)
+    for cls in classes:
+        found[cls >> 3] |= 1 << (cls & 7)
+    return int.from_bytes(found, "little")

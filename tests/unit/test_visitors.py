@@ -142,7 +142,8 @@ FILTERS: dict[str, str] = {
     "anything else goes to affine(), a visitor",
     "analysis.fact_domains:facts_in_arithmetic": "picks the facts out of a walk; what computes is _calculates",
     "analysis.regions:Conditions._ordered_sides": "recognises `fact < constant` in atoms _reads_of accepted",
-    "analysis.regions:Conditions._equality_sides": "recognises `fact == constant` in atoms _reads_of accepted",
+    "analysis.regions:_equality_constants": "recognises `fact == constant` and `fact in {constants}`; any "
+    "other condition is tried on every class",
     "analysis.regions:Conditions._affine_atom": "recognises comparisons in atoms _reads_of accepted",
     "analysis.regions:_derived_read": "picks the lets and segments out of a walk",
     "engine.codegen:CodeGen._range": _CONSTANT,
