@@ -4,8 +4,9 @@
     python benchmarks/analysis.py --quick    # 10 and 100 rules; prints, writes nothing
     python benchmarks/analysis.py --shapes [--against DIR]   # lookup tables and overlapping ranges
 
-`--shapes` measures the two shapes that used to grow quadratically (issue 14): a lookup table
-(`lookup_table`: N rules `region == "rN"`, each setting its own value) and heavily overlapping
+`--shapes` measures the shapes that used to grow quadratically (issue 14): a lookup table
+(`lookup_table`: N rules `region == "rN"`, each setting its own value), the same by sets
+(`membership_table`: `region in {"rN", "rN+1", "rN+2"}`, `resolve first`) and heavily overlapping
 numeric ranges (`overlapping_ranges`: N rules over the same two facts, a range of `spend` and of
 `age` each, setting one of five values under `resolve unique`: about 11 conflicts per rule). Each
 is analysed once in its own process (CPU time of `Policy.analyse(budget=inf)`, peak RSS of the
@@ -98,7 +99,11 @@ def section(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-SHAPE_SIZES = {"lookup_table": (1_000, 3_000, 12_000), "overlapping_ranges": (1_000, 3_000, 10_000)}
+SHAPE_SIZES = {
+    "lookup_table": (1_000, 3_000, 12_000),
+    "membership_table": (1_000, 3_000, 12_000),
+    "overlapping_ranges": (1_000, 3_000, 10_000),
+}
 
 
 def lookup_table(rules: int) -> str:
@@ -106,6 +111,16 @@ def lookup_table(rules: int) -> str:
     lines = ["input {", "    region: string", "}", "", "output {", '    zone: string = "none"', "}", ""]
     for k in range(rules):
         lines += [f"rule r{k}:", f'    if region == "r{k}"', f'    then zone = "z{k}"', ""]
+    return "\n".join(lines)
+
+
+def membership_table(rules: int) -> str:
+    """N rules `region in {"rN", "rN+1", "rN+2"}`, each setting its own zone under `resolve
+    first`: a lookup table by sets, each rule overlapping the next two."""
+    lines = ["input {", "    region: string", "}", "", "output {", '    zone: string = "none" resolve first', "}", ""]
+    for k in range(rules):
+        members = ", ".join(f'"r{m}"' for m in (k, k + 1, k + 2))
+        lines += [f"rule r{k}:", f"    if region in {{{members}}}", f'    then zone = "z{k}"', ""]
     return "\n".join(lines)
 
 
