@@ -45,7 +45,7 @@ from .regions import (
     intersect,
 )
 from .summary import Findings, findings_limit, limited
-from .witnesses import UNDECIDED_GAP
+from .witnesses import UNDECIDED_GAP, out_of_time_note
 
 
 def analyse(
@@ -77,8 +77,25 @@ def analyse_within(
     outputs noted incomplete, so that `load` warns only where a conflict can happen."""
     deadline = Deadline(budget_seconds(budget))
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
-        analysis = _Analysis(policy, overlaps, deadline, Progress(progress))
+        try:
+            analysis = _Analysis(policy, overlaps, deadline, Progress(progress))
+        except OutOfTime:  # reading the policy took the whole budget: nothing is decided
+            return _unread(policy.checked, deadline), True, lambda output: True
         return analysis.run(), analysis.stopped, analysis.may_conflict
+
+
+def _unread(checked: c.CheckedPolicy, deadline: Deadline) -> list[Diagnostic]:
+    """The notes of an analysis that ran out of time while still reading the policy: one on
+    every output it would have decided (set by a rule, or declared without a default)."""
+    setters: dict[str, list[str]] = {name: [] for name in checked.outputs}
+    for rule in checked.rules:
+        for output in dict.fromkeys(action.output for action in rule.actions):
+            setters[output].append(rule.id)
+    return [
+        out_of_time_note(checked, name, deadline, tuple(setters[name]))
+        for name, declared in checked.outputs.items()
+        if setters[name] or (declared.declared and not declared.has_default)
+    ]
 
 
 class _Analysis(RegionFindings):

@@ -52,6 +52,7 @@ class PolicyReading:
         self.inexact_facts: set[str] = set()
         self.progress.phase("reading the facts' values", len(self.checked.facts), "facts")
         for name, fact in self.checked.facts.items():
+            self.deadline.check()  # (reading is linear, but a policy of 100k rules has 100k constants)
             self.progress.step()
             values, exact = representatives(fact, constants[name], name in computed)
             self.domains[name] = values
@@ -69,9 +70,10 @@ class PolicyReading:
         self.conditions = Conditions(self.checked, self.domains, self.inexact_facts, self.deadline)
         self.size = len(self.checked.facts) + sum(1 for _ in c.walk(c.policy_expressions(self.checked)))
         """How much one decision has to read and compute, about: what enumeration.py budgets by."""
-        self.readable = [
-            sorted(range(len(self.domains[name])), key=self._plainness(name)) for name in self.checked.facts
-        ]
+        self.readable = []
+        for name in self.checked.facts:
+            self.deadline.check()
+            self.readable.append(sorted(range(len(self.domains[name])), key=self._plainness(name)))
         """Per fact, its classes from the one whose value reads best in a witness (short, not negative)."""
         self.readable_rank = [{cls: k for k, cls in enumerate(order)} for order in self.readable]
         self.setters: dict[str, list[int]] = {name: [] for name in self.checked.outputs}
@@ -80,6 +82,8 @@ class PolicyReading:
         self.computing: list[set[str]] = []
         """Per rule, the outputs it sets to a computed value."""
         for i, rule in enumerate(self.rules):
+            if i % 1024 == 0:
+                self.deadline.check()
             for action in rule.actions:
                 setters = self.setters[action.output]
                 if not setters or setters[-1] != i:  # (rules come in order: i is the last if it is there)

@@ -67,6 +67,22 @@ class _Replayed:
         return self._conflicting[output]
 
 
+def out_of_time_note(checked: c.CheckedPolicy, output: str, deadline: Deadline, rules: tuple[str, ...]) -> Diagnostic:
+    """The note on an output the analysis did not finish deciding before its deadline; `rules`
+    are the ids of the rules that set it."""
+    return Diagnostic(
+        code=Code.ANALYSIS_INCOMPLETE,
+        severity=Severity.INFO,
+        message=f"the analysis stopped at its time budget of {shown_seconds(deadline.seconds)} "
+        f"before deciding `{output}`; what it reports is proven",
+        span=checked.outputs[output].span,
+        notes=("it cannot promise there is nothing more",),
+        hint="give it more time with `policy check --analysis-budget SECONDS` (`inf` for no limit; "
+        "`budget=` from Python)",
+        rules=rules,
+    )
+
+
 class Witnesses(PolicyReading):
     """The analysis's findings, each proven by a replayed witness."""
 
@@ -274,16 +290,8 @@ class Witnesses(PolicyReading):
     def _out_of_time(self, output: str) -> Diagnostic:
         """The note on an output the analysis did not finish deciding before its deadline."""
         self.stopped = True
-        return Diagnostic(
-            code=Code.ANALYSIS_INCOMPLETE,
-            severity=Severity.INFO,
-            message=f"the analysis stopped at its time budget of {shown_seconds(self.deadline.seconds)} "
-            f"before deciding `{output}`; what it reports is proven",
-            span=self.checked.outputs[output].span,
-            notes=("it cannot promise there is nothing more",),
-            hint="give it more time with `policy check --analysis-budget SECONDS` (`inf` for no limit; "
-            "`budget=` from Python)",
-            rules=tuple(self.rules[i].id for i in self.setters[output]),
+        return out_of_time_note(
+            self.checked, output, self.deadline, tuple(self.rules[i].id for i in self.setters[output])
         )
 
     def _unreachable(self) -> list[Diagnostic]:

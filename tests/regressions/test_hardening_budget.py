@@ -258,3 +258,22 @@ def test_a_normal_policy_is_unaffected(capsys: pytest.CaptureFixture[str]) -> No
     assert default[0] == 0 and default[1].endswith("checked 1 file: 1 warning\n")
     mixed = policylang.compile(MIXED, "mixed.policy")
     assert out_of_time(mixed.analyse()) == [] and mixed.analyse() == mixed.analyse(budget=math.inf)
+
+
+def test_reading_the_policy_stops_at_the_deadline_too(ticking: Ticking, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: reading the facts' values (before any output is decided) checks the deadline as
+    well; out of time there, every output it would have decided gets its note."""
+    from policylang.analysis import reading  # deferred: patched below, as the analysis reads it
+
+    read: list[str] = []
+    real = reading.representatives
+    monkeypatch.setattr(reading, "representatives", lambda fact, *rest: read.append(fact.name) or real(fact, *rest))
+    text = "input { a: int\n b: int\n c: int }\noutput { y: int = 0\n z: int\n w: int = 0 }\n"
+    policy = policylang.compile(text + "if a > 1 then y = 1\nif b > 1 then y = 2\n")
+    found = policy.analyse(budget=1)
+    assert read == ["a"]  # (the second fact's check was past the deadline)
+    assert [(d.code, d.rules) for d in found] == [
+        (Code.ANALYSIS_INCOMPLETE, ("<policy>#1", "<policy>#2")),
+        (Code.ANALYSIS_INCOMPLETE, ()),
+    ]
+    assert all("stopped at its time budget of 1 s before deciding" in d.message for d in found)
