@@ -115,7 +115,8 @@ class _Analysis(RegionFindings):
         for k, output in enumerate(pending):
             try:
                 self.deadline.check()
-                self.progress.phase(f"`{output}` ({k + 1}/{len(pending)} outputs): finding its rules")
+                self.progress.section = f"`{output}` ({k + 1}/{len(pending)} outputs)"
+                self.progress.phase("finding its rules")
                 if self.setters[output]:
                     scope = self._scope(output)
                     truths = self._truths(scope)
@@ -135,6 +136,7 @@ class _Analysis(RegionFindings):
                 findings.extend(self._out_of_time(name) for name in pending[k:])
                 break
         findings.extend(self._unreachable())
+        self.progress.section = ""
         self.progress.phase("shadowed rules", len(self.overridden))
         findings.extend(self._shadowed())
         return findings

@@ -146,7 +146,7 @@ def by_enumeration(analysis: Analysis, scope: Scope, diagnostics: list[Diagnosti
     reads_indexes = {names.index(read) for read in scope.reads}
     gap: dict[str, Any] | None = None
     failures = 0
-    analysis.progress.phase(f"`{scope.output}`: trying facts", scope.tried, "combinations of facts")
+    analysis.progress.phase("trying facts", scope.tried, "combinations of facts")
     for values in cases:
         analysis.deadline.check()
         analysis.progress.step()

@@ -49,6 +49,8 @@ class Progress:
         self.callback = callback
         self.clock = clock
         self.started = clock()
+        self.section = ""
+        """What the phases are part of (the output being decided, e.g. "`limit` (1/3 outputs)"), if anything."""
         self.name = ""
         self.done = 0
         self.total = 0
@@ -56,8 +58,9 @@ class Progress:
         self._next = self.started  # (the first report goes out at once)
 
     def phase(self, name: str, total: int = 0, unit: str = "rules") -> None:
-        """A new phase of `total` steps, each one `unit`."""
-        self.name, self.done, self.total, self.unit = name, 0, total, unit
+        """A new phase of `total` steps, each one `unit` (named after the section, if any)."""
+        self.name = f"{self.section}: {name}" if self.section else name
+        self.done, self.total, self.unit = 0, total, unit
         self._report()
 
     def step(self, count: int = 1) -> None:

@@ -44,7 +44,7 @@ class RegionFindings(Witnesses):
         if scope.reads:
             return None
         truths: dict[int, Region] = {}
-        self.progress.phase(f"`{scope.output}`: where its rules match", len(scope.rules))
+        self.progress.phase("where its rules match", len(scope.rules))
         for i in scope.rules:
             self.deadline.check()
             self.progress.step()
@@ -85,7 +85,7 @@ class RegionFindings(Witnesses):
             return stronger[i]
 
         # Rules that can change the decision: somewhere they match and nothing beats them.
-        self.progress.phase(f"`{name}`: which rules can win", len(live))
+        self.progress.phase("which rules can win", len(live))
         for i in live:
             self.progress.step()
             if i in self.won:
@@ -150,7 +150,7 @@ class RegionFindings(Witnesses):
                 return rank[i] == rank[j] and not same_value(values[i], values[j])
 
             pairs = index.meeting_pairs(live, disagree)
-            self.progress.phase(f"`{name}`: conflicts", len(pairs), "pairs of rules")
+            self.progress.phase("conflicts", len(pairs), "pairs of rules")
             for i, j in pairs:
                 self.deadline.check()
                 self.progress.step()
@@ -182,7 +182,7 @@ class RegionFindings(Witnesses):
                     del shown[SHARED_WITNESSES:]
         if self.want_overlaps:
             pairs = index.meeting_pairs(live, lambda i, j: rank[i] != rank[j])
-            self.progress.phase(f"`{name}`: overlaps", len(pairs), "pairs of rules")
+            self.progress.phase("overlaps", len(pairs), "pairs of rules")
             for i, j in pairs:
                 self.deadline.check()
                 self.progress.step()
@@ -236,7 +236,7 @@ class RegionFindings(Witnesses):
             near[i].append(j)
             near[j].append(i)
         implied: dict[int, set[int]] = {}
-        self.progress.phase(f"`{output}`: redundant rules", len(live))
+        self.progress.phase("redundant rules", len(live))
         for i in live:
             self.progress.step()
             if output != self._outputs_of(i)[0]:

@@ -71,8 +71,8 @@ def test_policy_analyse_reports_each_phase_and_counts_up_to_its_total() -> None:
     findings = policy.analyse(budget=math.inf, progress=seen.append)
     phases = list(dict.fromkeys(report.phase for report in seen))
     assert phases[0] == "reading the facts' values"
-    assert "`y`: conflicts" in phases and phases[-1] == "shadowed rules"
-    conflicts = [report for report in seen if report.phase == "`y`: conflicts"]
+    assert "`y` (1/1 outputs): conflicts" in phases and phases[-1] == "shadowed rules"
+    conflicts = [report for report in seen if report.phase == "`y` (1/1 outputs): conflicts"]
     assert conflicts[-1].done == conflicts[-1].total == 10 == sum(d.code.value == "conflict" for d in findings)
     assert all(report.done <= report.total for report in seen if report.total)
     elapsed = [report.elapsed for report in seen]
@@ -97,7 +97,7 @@ def test_load_reports_progress_while_it_analyses_and_not_for_a_remembered_verdic
     )
     seen: list[AnalysisProgress] = []
     policylang.load(path, progress=seen.append)
-    assert any(report.phase == "`y`: where its rules match" for report in seen)
+    assert any(report.phase == "`y` (1/1 outputs): where its rules match" for report in seen)
     again: list[AnalysisProgress] = []
     policylang.load(path, progress=again.append)
     assert again == []  # (the clean verdict is remembered: nothing is analysed)
