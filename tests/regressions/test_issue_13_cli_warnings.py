@@ -21,6 +21,7 @@ rule slow: if value > 200 then level = high
 rule fast_enough: if response_time < 0 then level = low
 """
 
+
 def policy(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`python -m policylang ARGS` in a new process, with its own analysis cache."""
     return subprocess.run(
