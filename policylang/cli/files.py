@@ -48,11 +48,19 @@ import_root_option = click.option(
 )
 """`--import-root DIR`: where imports may read files; the standard library is always importable."""
 
+def _a_folder(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    """An empty `--cache-dir` would be the working directory: refused as a usage error (exit 2)."""
+    if value == "":
+        raise click.BadParameter("give a folder's path (an empty one would be the working directory)")
+    return value
+
+
 cache_dir_option = click.option(
     "--cache-dir",
     "cache_dir",
     metavar="DIR",
     type=click.Path(file_okay=False),
+    callback=_a_folder,
     help="Keep compiled policies in this folder and load them from it when nothing changed "
     "(or the POLICYLANG_COMPILE_CACHE environment variable). Its files are trusted like code: "
     "name a folder only you can write to.",

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.diagnostics import Code
-from ..core.errors import PolicylangError
+from ..core.errors import PolicylangError, UsageError
 from ..core.version import build_id
 from ..semantics.modules import Module
 from ..semantics.stdlib import stdlib_dir
@@ -56,8 +56,15 @@ class CompileCacheWarning(PolicylangError, UserWarning):
 
 
 def cache_folder(cache_dir: str | Path | None) -> Path | None:
-    """The folder `load` caches in: `cache_dir`, else $POLICYLANG_COMPILE_CACHE, else none."""
+    """The folder `load` caches in: `cache_dir`, else $POLICYLANG_COMPILE_CACHE, else none. A
+    `cache_dir` that is not a path, or is empty (which would be the working directory), is the
+    caller's mistake: UsageError, before any work is done."""
     if cache_dir is not None:
+        if not isinstance(cache_dir, str | os.PathLike) or not os.fspath(cache_dir):
+            raise UsageError(
+                f"the compile cache (`cache_dir=`, `--cache-dir`) must be a folder's path, got {cache_dir!r}; "
+                "leave it out to cache nowhere"
+            )
         return Path(cache_dir)
     named = os.environ.get(ENVIRONMENT)
     return Path(named) if named else None
@@ -127,14 +134,19 @@ def _read(entry: Path) -> Policy | None:
     except OSError as exc:
         _warn(f"cannot read {entry} ({exc.strerror or exc}); compiling the policy")
         return None
+    from .evaluator import Policy  # deferred: start-up (the evaluator loads networkx and pydantic)
+
     try:
         # The folder was named by the user, and the entry is theirs and not writable by others:
         # trusted as their own files are (the module's docstring).
         found, policy = pickle.loads(data)
-    except Exception as exc:  # a truncated or garbled entry, or one of another build
+        if not isinstance(policy, Policy):
+            raise TypeError(f"it holds a {type(policy).__name__}, not a compiled policy")
+        current = _current(found)
+    except Exception as exc:  # a truncated or garbled entry, one of another build, or not an entry at all
         _warn(f"ignored {entry}: it cannot be read back ({type(exc).__name__}: {exc}); compiling the policy")
         return None
-    return policy if _current(found) else None
+    return policy if current else None
 
 
 def _current(found: _Manifest) -> bool:
