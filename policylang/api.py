@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis.budget import budget_seconds
-from .analysis.progress import ProgressCallback
+from .analysis.progress import CallerProgress, ProgressCallback, progress_callback
 from .analysis.summary import findings_limit, limited
 from .core.diagnostics import Code, Diagnostic, Severity, did_you_mean, error, render_text
 from .core.errors import require_text
@@ -89,6 +89,7 @@ def with_analysis(
     code in `left_out` (and its errors in `errors_left_out`, which `ok` reads)."""
     budget = budget_seconds(budget)
     limit = findings_limit(max_findings)
+    callback = progress_callback(progress)
     if not report.ok or report.policy is None:
         return _limited(report, limit)
     # deferred: start-up (the analysis and the evaluator load pydantic and networkx)
@@ -102,10 +103,13 @@ def with_analysis(
         return _limited(
             CheckReport(report.filename, (*report.diagnostics, problem), report.sources, report.policy), limit
         )
+    watched = None if callback is None else CallerProgress(callback)
     try:
-        found = analyse(policy, overlaps=overlaps, budget=budget, progress=progress)
+        found = analyse(policy, overlaps=overlaps, budget=budget, progress=watched)
         findings = tuple(sorted(found, key=Diagnostic.sort_key))
     except Exception as exc:
+        if watched is not None and watched.raised is exc:
+            raise  # the caller's callback raised it: theirs, as it was raised, not a bug here
         findings = (unexpected(exc, "analyse", report.policy.content_hash),)
     analysed = CheckReport(report.filename, report.diagnostics + findings, report.sources, report.policy)
     return _limited(analysed, limit)
@@ -254,6 +258,7 @@ def load(
     """
     check_unknown_facts(unknown_facts)
     budget = budget_seconds(analysis_budget)
+    callback = progress_callback(progress)
     folder = compile_cache.cache_folder(cache_dir)
     if folder is None:
         report = check_file(path, import_root=import_root)
@@ -263,9 +268,12 @@ def load(
     if refuse_conflicts:
         from .analysis import cache as analysis_cache  # deferred: start-up (the analysis loads pydantic and networkx)
 
+        watched = None if callback is None else CallerProgress(callback)
         try:
-            verdict = analysis_cache.verdict(policy, budget, progress)
+            verdict = analysis_cache.verdict(policy, budget, watched)
         except Exception as exc:
+            if watched is not None and watched.raised is exc:
+                raise  # the caller's callback raised it: theirs, as it was raised, not a bug here
             problem = unexpected(exc, "analyse", policy.content_hash)
             raise PolicyError((problem,), policy.checked.sources) from exc
         if verdict.conflicts:

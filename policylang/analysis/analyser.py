@@ -36,7 +36,7 @@ from ..engine.runtime import ARITHMETIC
 from ..semantics import typed_tree as c
 from .budget import Deadline, OutOfTime, budget_seconds
 from .enumeration import Scope, by_enumeration
-from .progress import Progress, ProgressCallback
+from .progress import Progress, ProgressCallback, progress_callback
 from .region_findings import RegionFindings
 from .regions import (
     Region,
@@ -76,6 +76,7 @@ def analyse_within(
     an output could conflict at all (`_Analysis.may_conflict`), which the cache asks of the
     outputs noted incomplete, so that `load` warns only where a conflict can happen."""
     deadline = Deadline(budget_seconds(budget))
+    progress = progress_callback(progress)
     with decimal.localcontext(ARITHMETIC):  # the classes' values, as decisions compute, whatever the caller's context
         try:
             analysis = _Analysis(policy, overlaps, deadline, Progress(progress))

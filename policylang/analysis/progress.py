@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
+from typing import Any
+
+from ..core.errors import UsageError
 
 INTERVAL = 0.25
 """Seconds between two reports: a terminal line redrawn four times a second reads as moving
@@ -38,6 +41,34 @@ class AnalysisProgress:
 
 ProgressCallback = Callable[[AnalysisProgress], None]
 """What `analyse(progress=...)`, `Policy.analyse(progress=...)` and `load(progress=...)` call."""
+
+
+def progress_callback(progress: Any) -> ProgressCallback | None:
+    """A `progress=` a caller gave, checked before any work is done: None, or something to call
+    with each report; anything else (a number, a string, `True`) is the caller's mistake, said now
+    rather than as a TypeError from the middle of the analysis."""
+    if progress is None or callable(progress):
+        return progress  # type: ignore[no-any-return]  # checked: callable
+    raise UsageError(
+        f"progress must be a function taking an AnalysisProgress (or None), got {type(progress).__name__} {progress!r}"
+    )
+
+
+class CallerProgress:
+    """The caller's callback, remembering the exception it raised: that exception ends the analysis
+    and reaches the caller as it was raised (docs/analysis.md#progress), where `load` and
+    `with_analysis` would otherwise report any exception out of the analysis as a bug of policylang."""
+
+    def __init__(self, callback: ProgressCallback) -> None:
+        self.callback = callback
+        self.raised: BaseException | None = None
+
+    def __call__(self, report: AnalysisProgress) -> None:
+        try:
+            self.callback(report)
+        except BaseException as exc:
+            self.raised = exc
+            raise
 
 
 class Progress:

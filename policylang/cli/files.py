@@ -48,6 +48,7 @@ import_root_option = click.option(
 )
 """`--import-root DIR`: where imports may read files; the standard library is always importable."""
 
+
 def _a_folder(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
     """An empty `--cache-dir` would be the working directory: refused as a usage error (exit 2)."""
     if value == "":

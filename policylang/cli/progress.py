@@ -48,9 +48,12 @@ class ProgressLine:
 
     def erase(self) -> None:
         if self.active and self.drawn:
-            self.stream.write(ERASE)
-            self.stream.flush()
             self.drawn = False
+            try:
+                self.stream.write(ERASE)
+                self.stream.flush()
+            except (OSError, ValueError):  # as in _draw
+                self.active = False
 
     def __enter__(self) -> ProgressLine:
         return self
@@ -71,6 +74,10 @@ class ProgressLine:
             text = template.format(".../" + PurePath(self.name).name)
         if len(text) > width:
             text = text[: max(0, width - 3)] + "..."
-        self.stream.write(ERASE + text)
-        self.stream.flush()
+        try:
+            self.stream.write(ERASE + text)
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr gone (closed, a hung-up terminal): the analysis goes on without it
+            self.active = False
+            return
         self.drawn = True

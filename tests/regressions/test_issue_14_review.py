@@ -14,7 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 import policylang
+from policylang.analysis import analyser
+from policylang.analysis.progress import AnalysisProgress
+from policylang.api import with_analysis
 from policylang.cli import app
+from policylang.cli.progress import ProgressLine
 from policylang.engine import compile_cache
 
 POLICY = """\
@@ -83,3 +87,83 @@ def test_an_empty_cache_dir_option_is_a_usage_error(
     assert result.exit_code == 2
     assert "--cache-dir" in result.output
     assert list(tmp_path.glob("*.policy-cache")) == []
+
+
+# -- analysis progress -------------------------------------------------------------------------
+
+CONFLICTING = POLICY.replace("resolve max", "resolve unique")
+
+
+class Cancelled(Exception):
+    """What a caller's progress callback raises to stop a long analysis."""
+
+
+def _cancel(report: Any) -> None:
+    raise Cancelled(report.phase)
+
+
+@pytest.mark.parametrize("wrong", [3, "print", True, [print]])
+def test_a_progress_that_cannot_be_called_is_a_usage_error_before_any_work(policy_file: Path, wrong: Any) -> None:
+    """It was a TypeError from the analysis (analyse), an internal-error diagnostic "this is a bug
+    in policylang" (with_analysis), or ignored (load, on a remembered verdict)."""
+    policy = _load(policy_file, None)
+    report = policylang.check_file(policy_file)
+    for call in (
+        lambda: policy.analyse(progress=wrong),
+        lambda: with_analysis(report, progress=wrong),
+        lambda: policylang.load(policy_file, progress=wrong),
+    ):
+        with pytest.raises(policylang.UsageError, match="progress must be a function"):
+            call()
+
+
+def test_an_exception_the_callback_raises_comes_out_as_raised(tmp_path: Path) -> None:
+    """docs/analysis.md: it ends the analysis and comes out of analyse, load and with_analysis;
+    load and with_analysis reported it as a bug of policylang (an internal-error)."""
+    path = tmp_path / "fresh.policy"  # never analysed: no remembered verdict
+    path.write_text(CONFLICTING)
+    policy = policylang.load(path, refuse_conflicts=False)
+    with pytest.raises(Cancelled):
+        policy.analyse(progress=_cancel)
+    with pytest.raises(Cancelled):
+        with_analysis(policylang.check_file(path), progress=_cancel)
+    with pytest.raises(Cancelled):
+        policylang.load(path, progress=_cancel)
+
+
+def test_an_exception_from_inside_the_analysis_is_still_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the callback's own exception passes through; a failure of the analysis itself stays an
+    internal-error, also while a callback is given."""
+    path = tmp_path / "fresh.policy"
+    path.write_text(CONFLICTING)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("analysis bug")
+
+    monkeypatch.setattr(analyser, "analyse_within", broken)
+    monkeypatch.setattr(analyser, "analyse", broken)
+    analysed = with_analysis(policylang.check_file(path), progress=lambda report: None)
+    assert [d.code for d in analysed.diagnostics if d.is_error] == [policylang.Code.INTERNAL_ERROR]
+    with pytest.raises(policylang.PolicyError, match="analysis bug"):
+        policylang.load(path, progress=lambda report: None)
+
+
+class _ClosedTerminal:
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(5, "Input/output error")
+
+    def flush(self) -> None:
+        raise OSError(5, "Input/output error")
+
+
+def test_a_progress_line_on_a_terminal_that_went_away_does_not_stop_the_analysis() -> None:
+    line = ProgressLine("big.policy", _ClosedTerminal())  # type: ignore[arg-type]  # a stream that fails
+    with line:
+        line.start()
+        line(AnalysisProgress("conflicts", 1, 2, "rules", 0.0))
+    assert not line.active
