@@ -527,6 +527,9 @@ class Policy:
         that `fired` and `resolutions` are ready: for a caller that reads them on every decision
         (`policy eval` does), one run instead of two. The decisions are the same either way.
         """
+        batch = _fact_sets(batch)
+        if fired is not True and fired is not False:
+            raise UsageError(f"fired must be True or False, got {fired!r}")
         log = log or self._log
         if log is not None:
             moment = _moment(as_of)
@@ -779,6 +782,24 @@ def _moment(as_of: datetime | str | None) -> datetime:
                 )
             ]
         ) from None
+
+
+def _fact_sets(batch: Any) -> Iterable[Mapping[str, Any]]:
+    """decide_many's `batch`, which must be an iterable of fact sets: one set of facts (a mapping,
+    whose iteration gives its names) or text (its characters) is the caller's mistake, said as
+    such rather than as a facts error about a name, and so is anything that cannot be iterated."""
+    if isinstance(batch, Mapping | str | bytes | bytearray):
+        raise UsageError(
+            f"decide_many takes an iterable of fact sets (a list of dicts, a generator), got a "
+            f"{type(batch).__name__}; to decide for one set of facts use decide(), or give [facts]"
+        )
+    try:
+        iter(batch)
+    except TypeError:
+        raise UsageError(
+            f"decide_many takes an iterable of fact sets (a list of dicts, a generator), got {type(batch).__name__}"
+        ) from None
+    return batch  # type: ignore[no-any-return]  # checked: iterable
 
 
 def _strict(on_conflict: str) -> bool:

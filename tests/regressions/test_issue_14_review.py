@@ -167,3 +167,43 @@ def test_a_progress_line_on_a_terminal_that_went_away_does_not_stop_the_analysis
         line.start()
         line(AnalysisProgress("conflicts", 1, 2, "rules", 0.0))
     assert not line.active
+
+
+# -- decide_many -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch", [None, 3, FACTS, "tier", b"tier"], ids=["None", "int", "a dict", "str", "bytes"])
+def test_a_batch_that_is_not_fact_sets_is_a_usage_error(policy_file: Path, batch: Any) -> None:
+    """None raised TypeError; one dict of facts was iterated by name ("facts must be a mapping ...,
+    got 'tier'"), which reads as if the facts were wrong."""
+    policy = _load(policy_file, None)
+    with pytest.raises(policylang.UsageError, match="decide_many takes an iterable of fact sets"):
+        list(policy.decide_many(batch))
+
+
+def test_one_facts_object_as_the_batch_is_a_usage_error(policy_file: Path) -> None:
+    policy = _load(policy_file, None)
+    with pytest.raises(policylang.UsageError, match=r"use decide\(\), or give \[facts\]"):
+        list(policy.decide_many(policy.facts(FACTS)))
+
+
+@pytest.mark.parametrize("fired", [1, 0, "no", None])
+def test_fired_that_is_not_a_bool_is_a_usage_error(policy_file: Path, fired: Any) -> None:
+    """`fired="no"` decided with the full function, as True does: a truthy string taken for yes."""
+    policy = _load(policy_file, None)
+    with pytest.raises(policylang.UsageError, match="fired must be True or False"):
+        list(policy.decide_many([FACTS], fired=fired))
+
+
+@pytest.mark.parametrize("fired", [False, True])
+def test_bad_items_mixed_in_stop_decide_many_with_decides_own_error(policy_file: Path, fired: bool) -> None:
+    policy = _load(policy_file, None)
+    other = policylang.compile(POLICY.replace("premium", "gold"), filename="other.policy")
+    for bad in (None, {"tier": "gold", "spend": 1}, other.facts({"tier": "gold", "spend": 1}), [("tier", "basic")]):
+        with pytest.raises(policylang.FactsError) as expected:
+            policy.decide(bad)
+        got: list[Any] = []
+        with pytest.raises(policylang.FactsError) as raised:
+            got.extend(policy.decide_many([FACTS, policy.facts(FACTS), bad, FACTS], fired=fired))
+        assert str(raised.value) == str(expected.value)
+        assert [d.outputs for d in got] == [{"discount": Decimal("0.1")}] * 2
