@@ -296,10 +296,16 @@ def _load_cached(
     """`load`'s policy through the compile cache in `folder`: checked and compiled as `load` does
     without one, on a miss only."""
     text, problem = read_policy(path)
-    if problem is not None or text is None:
+    name, key = str(path), None
+    if problem is None and text is not None:
+        try:
+            name = display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+            key = compile_cache.cache_key(path, name, text, import_root, (f"unknown_facts={unknown_facts}",))
+        except OSError:  # the working directory was deleted: nothing to key on, so no cache
+            key = None
+    if key is None or text is None:
         report = check_file(path, import_root=import_root)  # the same report as without a cache
         return policy_from(report.policy, report.diagnostics, report.sources, unknown_facts, log)
-    name = display_name(Path(path).resolve()) if Path(path).is_absolute() else str(path)
 
     def compiled() -> tuple[Policy, Any]:
         try:
@@ -310,7 +316,6 @@ def _load_cached(
         policy = policy_from(result.policy, result.diagnostics, sources, unknown_facts)
         return policy, compile_cache.manifest(result.modules, result.modules[-1].key)
 
-    key = compile_cache.cache_key(path, name, text, import_root, (f"unknown_facts={unknown_facts}",))
     policy = compile_cache.cached(folder, key, compiled)
     if log is None:
         return policy

@@ -50,7 +50,7 @@ def display_name(path: Path) -> str:
     """A path as shown in diagnostics: relative to the working directory when it is below it."""
     try:
         rel = os.path.relpath(path)
-    except ValueError:
+    except (ValueError, OSError):  # another drive; or no working directory (it was deleted)
         return str(path)
     return str(path) if rel.startswith("..") else rel
 

@@ -5,6 +5,7 @@ inside policylang and never a silently wrong decision."""
 
 from __future__ import annotations
 
+import os
 import pickle
 from decimal import Decimal
 from pathlib import Path
@@ -207,3 +208,20 @@ def test_bad_items_mixed_in_stop_decide_many_with_decides_own_error(policy_file:
             got.extend(policy.decide_many([FACTS, policy.facts(FACTS), bad, FACTS], fired=fired))
         assert str(raised.value) == str(expected.value)
         assert [d.outputs for d in got] == [{"discount": Decimal("0.1")}] * 2
+
+
+def test_a_deleted_working_directory_loads_with_and_without_a_cache(
+    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service whose working directory was removed: load() raised FileNotFoundError from the
+    compile cache's key, and without a cache called it a bug (internal-error, from display_name)."""
+
+    def gone() -> str:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    cache = tmp_path / "cache"
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "getcwd", gone)
+        for folder in (None, cache):
+            assert _load(policy_file, folder).decide(FACTS).outputs == {"discount": Decimal("0.1")}
+    assert not cache.exists()  # nothing to key an entry on: not cached
