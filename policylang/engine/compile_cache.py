@@ -7,7 +7,9 @@ is ever read, never a default one, and an entry not owned by the user or writabl
 ignored. The key is a SHA-256 of the policylang build (core.version.build_id: its version and the
 digest of its own files), the policy file's resolved path, its text, the name it is loaded under, the
 working directory (imported files are named relative to it), the import root, the standard
-library's folder and the options (`unknown_facts`). An entry also records every imported file with
+library's folder and the options (`unknown_facts`). An entry holds its own key (one renamed or
+linked to another entry's name, by mistake or by someone who may write the folder, is another
+policy's and is not used) and records every imported file with
 the digest of its text and how each import resolved; a hit is used only when all are still so.
 A missing, stale, unreadable or corrupt entry is compiled again (a corrupt one with a
 CompileCacheWarning), and written anew; one that cannot be written (a read-only folder, a full
@@ -42,7 +44,8 @@ if TYPE_CHECKING:  # the evaluator loads networkx and pydantic; see loading.py
 ENVIRONMENT = "POLICYLANG_COMPILE_CACHE"
 """The environment variable naming a compile cache folder, for `load` calls and commands given none."""
 
-_MAGIC = b"policylang compiled policy 1\n"
+_MAGIC = b"policylang compiled policy 2\n"
+"""Format 2: an entry holds its own key, so that one renamed or linked to another name is not used."""
 _Manifest = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]]
 """((imported file, SHA-256 of its text), ...), ((importing file's folder, import path, resolved file), ...)."""
 
@@ -106,11 +109,11 @@ def cached(folder: Path, key: str, compile_policy: Callable[[], tuple[Policy, _M
     """The policy of entry `key` in `folder` when it is there and current; otherwise the one
     `compile_policy()` gives (which raises for a policy with errors), stored under `key`."""
     entry = folder / f"{key}.policy-cache"
-    policy = _read(entry)
+    policy = _read(entry, key)
     if policy is not None:
         return policy
     policy, found = compile_policy()
-    _write(folder, entry, policy, found)
+    _write(folder, entry, key, policy, found)
     return policy
 
 
@@ -118,7 +121,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _read(entry: Path) -> Policy | None:
+def _read(entry: Path, key: str) -> Policy | None:
     try:
         with open(entry, "rb") as handle:
             info = os.fstat(handle.fileno())
@@ -139,7 +142,9 @@ def _read(entry: Path) -> Policy | None:
     try:
         # The folder was named by the user, and the entry is theirs and not writable by others:
         # trusted as their own files are (the module's docstring).
-        found, policy = pickle.loads(data)
+        held, found, policy = pickle.loads(data)
+        if held != key:  # renamed, copied or linked from another entry: another policy, or another version
+            raise ValueError("it is the entry of another policy or version (renamed or linked here)")
         if not isinstance(policy, Policy):
             raise TypeError(f"it holds a {type(policy).__name__}, not a compiled policy")
         current = _current(found)
@@ -168,9 +173,9 @@ def _current(found: _Manifest) -> bool:
     return True
 
 
-def _write(folder: Path, entry: Path, policy: Policy, found: _Manifest) -> None:
+def _write(folder: Path, entry: Path, key: str, policy: Policy, found: _Manifest) -> None:
     try:
-        data = pickle.dumps((found, policy), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((key, found, policy), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # a policy that cannot be pickled (one with a decision log is never passed here)
         _warn(f"cannot cache the compiled policy ({type(exc).__name__}: {exc})")
         return

@@ -225,3 +225,28 @@ def test_a_deleted_working_directory_loads_with_and_without_a_cache(
         for folder in (None, cache):
             assert _load(policy_file, folder).decide(FACTS).outputs == {"discount": Decimal("0.1")}
     assert not cache.exists()  # nothing to key an entry on: not cached
+
+
+def test_an_entry_renamed_or_linked_to_another_policys_name_is_not_used(policy_file: Path, tmp_path: Path) -> None:
+    """Two entries swapped (both the user's own, mode 0600: someone who may write the folder, or a
+    careless cleanup script) gave each policy the other's decisions, silently."""
+    cache = tmp_path / "cache"
+    other_file = tmp_path / "other.policy"
+    other_file.write_text(POLICY.replace("then discount = 0.1", "then discount = 0.2"))
+    _load(policy_file, cache)
+    first = set(cache.glob("*.policy-cache"))
+    _load(other_file, cache)
+    (mine,) = first
+    (theirs,) = set(cache.glob("*.policy-cache")) - first
+    swapped = tmp_path / "swap"
+    mine.rename(swapped)
+    theirs.rename(mine)
+    swapped.rename(theirs)
+    with pytest.warns(policylang.CompileCacheWarning, match="another policy or version"):
+        assert _load(policy_file, cache).decide(FACTS).outputs == {"discount": Decimal("0.1")}
+    with pytest.warns(policylang.CompileCacheWarning, match="another policy or version"):
+        _load(other_file, cache)  # its entry (which held this policy's) written anew
+    mine.unlink()
+    mine.symlink_to(theirs)
+    with pytest.warns(policylang.CompileCacheWarning, match="another policy or version"):
+        assert _load(policy_file, cache).decide(FACTS).outputs == {"discount": Decimal("0.1")}
