@@ -123,8 +123,12 @@ def _digest(text: str) -> str:
 
 def _read(entry: Path, key: str) -> Policy | None:
     try:
-        with open(entry, "rb") as handle:
+        # Without blocking: a FIFO (or a link to one) in an entry's place would wait for a writer forever.
+        with os.fdopen(os.open(entry, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
             info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                _warn(f"ignored {entry}: not a regular file")
+                return None
             if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
                 _warn(f"ignored {entry}: it is not owned by you, or others may write it")
                 return None

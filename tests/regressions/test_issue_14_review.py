@@ -250,3 +250,16 @@ def test_an_entry_renamed_or_linked_to_another_policys_name_is_not_used(policy_f
     mine.symlink_to(theirs)
     with pytest.warns(policylang.CompileCacheWarning, match="another policy or version"):
         assert _load(policy_file, cache).decide(FACTS).outputs == {"discount": Decimal("0.1")}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_an_entrys_place_is_ignored_without_waiting(policy_file: Path, tmp_path: Path) -> None:
+    """open() of a FIFO waits for a writer: load() hung forever."""
+    cache = tmp_path / "cache"
+    _load(policy_file, cache)
+    (entry,) = cache.glob("*.policy-cache")
+    entry.unlink()
+    os.mkfifo(entry, 0o600)
+    with pytest.warns(policylang.CompileCacheWarning, match="not a regular file"):
+        assert _load(policy_file, cache).decide(FACTS).outputs == {"discount": Decimal("0.1")}
+    assert entry.is_file()  # written anew over it
