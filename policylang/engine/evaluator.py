@@ -527,7 +527,8 @@ class Policy:
         that `fired` and `resolutions` are ready: for a caller that reads them on every decision
         (`policy eval` does), one run instead of two. The decisions are the same either way.
         """
-        batch = _fact_sets(batch)
+        if batch.__class__ is not list and batch.__class__ is not tuple:  # (the common case, checked at no cost)
+            batch = _fact_sets(batch)
         if fired is not True and fired is not False:
             raise UsageError(f"fired must be True or False, got {fired!r}")
         log = log or self._log
