@@ -539,7 +539,10 @@ class Policy:
             return
         moment = _moment(as_of)
         strict = _strict(on_conflict)
-        iterator = iter(batch)
+        raised: list[Exception] = []  # what the caller's iterable raised, if it did
+        # A list or tuple cannot fail to give its items; anything else (a generator reading a file)
+        # may, and its exception is the caller's own: raised as it was, not as a bug of policylang.
+        iterator = iter(batch) if batch.__class__ is list or batch.__class__ is tuple else _items(batch, raised)
         while True:
             chunk: list[Decision] = []
             error: Exception | None = None
@@ -553,8 +556,11 @@ class Policy:
                 except (FactsError, EvaluationError) as exc:  # raised below, after the good decisions
                     error = exc
                 except Exception as exc:
-                    error = self._internal(exc)
-                    error.__cause__ = exc
+                    if raised and exc is raised[0]:
+                        error = exc
+                    else:
+                        error = self._internal(exc)
+                        error.__cause__ = exc
             yield from chunk
             if error is not None:
                 raise error
@@ -783,6 +789,15 @@ def _moment(as_of: datetime | str | None) -> datetime:
                 )
             ]
         ) from None
+
+
+def _items(batch: Iterable[Mapping[str, Any]], raised: list[Exception]) -> Iterator[Mapping[str, Any]]:
+    """The items of a caller's iterable, with the exception it raises, if any, kept in `raised`."""
+    try:
+        yield from batch
+    except Exception as exc:
+        raised.append(exc)
+        raise
 
 
 def _fact_sets(batch: Any) -> Iterable[Mapping[str, Any]]:

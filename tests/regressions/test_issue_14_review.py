@@ -263,3 +263,20 @@ def test_a_named_pipe_in_an_entrys_place_is_ignored_without_waiting(policy_file:
     with pytest.warns(policylang.CompileCacheWarning, match="not a regular file"):
         assert _load(policy_file, cache).decide(FACTS).outputs == {"discount": Decimal("0.1")}
     assert entry.is_file()  # written anew over it
+
+
+@pytest.mark.parametrize("fired", [False, True])
+def test_an_exception_from_the_callers_iterable_comes_out_as_raised(policy_file: Path, fired: bool) -> None:
+    """A generator reading the caller's file that failed became InternalError, "a bug in policylang;
+    please report it"."""
+    policy = _load(policy_file, None)
+
+    def read() -> Any:
+        yield FACTS
+        yield policy.facts(FACTS)
+        raise Cancelled("the caller's reader failed")
+
+    got: list[Any] = []
+    with pytest.raises(Cancelled, match="the caller's reader failed"):
+        got.extend(policy.decide_many(read(), fired=fired))
+    assert [d.outputs for d in got] == [{"discount": Decimal("0.1")}] * 2
