@@ -8,6 +8,11 @@ or `repr()` of an int or str, and operators come from fixed tables. A rule named
 Conditions use three-valued logic: True, False, or None when they read a missing fact ("a
 condition that reads a missing fact is false unless it asks `is missing`"). Values are the
 runtime value or MISSING. Bool-typed values are always in condition form (None = unknown).
+
+Generated code must assign every local before it reads it, on every path. batch.py inlines the
+outputs-only function's body into a loop over many items, where a local left over from the item
+before would otherwise be read silently (in a plain function it would raise UnboundLocalError);
+tests/properties/test_batch.py holds decide_many to a loop over decide() on generated policies.
 """
 
 from __future__ import annotations
