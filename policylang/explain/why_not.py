@@ -65,6 +65,7 @@ class WhyNotError(UsageError):
 
 def why_not(decision: Decision, wanted: str, value: Any = None) -> WhyNot:
     policy = decision.policy
+    assert isinstance(policy, Policy)  # the only kind of policy that makes decisions
     checked = policy.checked
     output_name, target = _question(checked, wanted, value)
     output = checked.outputs[output_name]
