@@ -34,16 +34,12 @@ from ..core.values import same_value
 from ..engine.evaluator import Policy
 from ..engine.runtime import ARITHMETIC
 from ..semantics import typed_tree as c
+from .boxes import Region, TooComplex, intersect
 from .budget import Deadline, OutOfTime, budget_seconds
 from .enumeration import Scope, by_enumeration
 from .progress import Progress, ProgressCallback, progress_callback
 from .region_findings import RegionFindings
-from .regions import (
-    Region,
-    RuleRegions,
-    TooComplex,
-    intersect,
-)
+from .regions import RuleRegions
 from .summary import Findings, findings_limit, limited
 from .witnesses import UNDECIDED_GAP, out_of_time_note
 

@@ -13,18 +13,9 @@ from collections.abc import Iterator
 from ..core.diagnostics import Diagnostic
 from ..core.resolution import resolution_of
 from ..core.values import same_value
+from .boxes import EVERYTHING, Box, Region, TooComplex, contains, difference, intersect
 from .enumeration import Scope
-from .regions import (
-    EVERYTHING,
-    Box,
-    Region,
-    RuleRegions,
-    TooComplex,
-    contains,
-    difference,
-    intersect,
-    runs_of,
-)
+from .regions import RuleRegions, runs_of
 from .witnesses import UNDECIDED_GAP, Witnesses
 
 SHARED_WITNESSES = 256

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import policylang
 from policylang.analysis.analyser import _Analysis
-from policylang.analysis.regions import Conditions, RuleRegions, hull, meets
+from policylang.analysis.boxes import hull, meets
+from policylang.analysis.regions import Conditions, RuleRegions
 
 WORDS = ("a", "b", "c", "d")
 

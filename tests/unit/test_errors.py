@@ -24,7 +24,7 @@ PACKAGE = ROOT / "policylang"
 
 INTERNAL_SIGNALS = {
     "policylang.analysis.budget.OutOfTime": "the analysis's deadline; analyser.py catches it and notes the outputs",
-    "policylang.analysis.regions.TooComplex": "a region grown too large; the analysis catches it and says incomplete",
+    "policylang.analysis.boxes.TooComplex": "a region grown too large; the analysis catches it and says incomplete",
 }
 """Public-named exception classes that never leave their package, so are no failure a caller sees.
 (Private ones, named with `_`, are internal by their name.)"""

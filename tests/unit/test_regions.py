@@ -12,18 +12,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policylang.analysis.regions import (
-    Packing,
-    RuleRegions,
-    contains,
-    difference,
-    hull,
-    intersect,
-    meet,
-    meets,
-    subtract,
-    union,
-)
+from policylang.analysis.boxes import contains, difference, hull, intersect, meet, meets, subtract, union
+from policylang.analysis.regions import Packing, RuleRegions
 
 WIDTHS = (3, 2, 5)
 FULL = [(1 << w) - 1 for w in WIDTHS]
