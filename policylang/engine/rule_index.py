@@ -383,3 +383,57 @@ def mask_of(positions: Iterable[int], width: int) -> int:
     for k in positions:
         found[k >> 3] |= 1 << (k & 7)
     return int.from_bytes(found, "little")
+
+
+# --- the order the rules are walked in ---
+
+CLUSTER_LEAST = 64
+"""A group of fewer rules than this (one 64-bit word of the mask) is not split further."""
+
+
+def clustered_order(found: list[RuleConstraints], pinned: list[bool]) -> list[int]:
+    """The run's rules (positions in `found`) in an order that keeps a decision's candidates together
+    in the mask, so that the walk skips whole zero words: the rules are grouped by the values they
+    allow of the fact that most of them constrain (`tier == premium`, `tier in {gold, premium}`), the
+    groups in turn by the next such fact, as a decision tree would split them, but each rule in one
+    group only (the rules that allow any value come last, in a group of their own). A rule `pinned` (its
+    condition or an action may raise) keeps its order among the pinned ones, after every other rule:
+    whichever raises first in rule order still raises first."""
+    free = [k for k, p in enumerate(pinned) if not p]
+    order: list[int] = []
+    pending: list[tuple[list[int], frozenset[str]]] = [(free, frozenset())]
+    while pending:
+        rules, used = pending.pop()
+        fact = _splitting_fact(found, rules, used) if len(rules) >= CLUSTER_LEAST else None
+        if fact is None:
+            order.extend(rules)
+            continue
+        groups: dict[frozenset[Any], list[int]] = {}
+        rest: list[int] = []
+        for k in rules:
+            allowed = found[k].facts[fact].values if fact in found[k].facts else None
+            if allowed is not None:
+                groups.setdefault(allowed, []).append(k)
+            else:
+                rest.append(k)
+        parts = [*groups.values(), rest] if rest else list(groups.values())
+        # Last pushed, first taken: push the groups reversed so they come out in order.
+        pending.extend((part, used | {fact}) for part in reversed(parts))
+    return order + [k for k, p in enumerate(pinned) if p]
+
+
+def _splitting_fact(found: list[RuleConstraints], rules: list[int], used: frozenset[str]) -> str | None:
+    """The fact that the most of `rules` constrain to a set of values (more than a quarter of them, in
+    two different sets or more), None if there is none."""
+    singles: dict[str, dict[frozenset[Any], int]] = {}
+    for k in rules:
+        for fact, constraint in found[k].facts.items():
+            if fact not in used and constraint.values is not None:
+                counted = singles.setdefault(fact, {})
+                counted[constraint.values] = counted.get(constraint.values, 0) + 1
+    best, most = None, len(rules) // 4
+    for fact, counted in singles.items():
+        total = sum(counted.values())
+        if len(counted) >= 2 and total > most:
+            best, most = fact, total
+    return best

@@ -9,6 +9,7 @@ import decimal
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal, DivisionByZero, InvalidOperation
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from ..core import operators
@@ -433,6 +434,22 @@ def set_words(mask: int, words: int) -> tuple[int, ...]:
     return tuple(memoryview(mask.to_bytes(4 * words, "little")).cast("I"))
 
 
+def zero_words(data: bytes) -> tuple[int, ...]:
+    """The 64-bit words of an index's candidates mask (`data`: its bytes, a multiple of 8), each
+    tested only for zero (so their byte order does not matter): the walk skips 64 rules at once."""
+    return tuple(memoryview(data).cast("Q"))
+
+
+def sort_tail(items: list[Any], start: int, key: Callable[[Any], Any] | None = None) -> None:
+    """Sorts `items[start:]` in place, stably: what a run of rules walked out of rule order appended
+    to `fired` (rule indexes) or to an output's proposals ((rule, value) pairs, sorted by `key`, the
+    rule, so that values are never compared), back into rule order."""
+    if start:
+        items[start:] = sorted(items[start:], key=key)
+    else:
+        items.sort(key=key)
+
+
 def helpers() -> dict[str, Any]:
     """The globals generated code may use besides the policy's constants (the runtime's helpers)."""
     return {
@@ -461,6 +478,9 @@ def helpers() -> dict[str, Any]:
         "_number": Decimal,
         "_call_any": _call_any,
         "_words": set_words,
+        "_zero_words": zero_words,
+        "_sort_tail": sort_tail,
+        "_by_rule": itemgetter(0),
         "_bisect_left": bisect_left,
         "_bisect_right": bisect_right,
         **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},

@@ -28,7 +28,7 @@ from policy_strategies import AS_OF, INPUT_BLOCK, facts
 from support.reference import normalise_conflicts, normalise_outputs, reference_run
 
 import policylang
-from policylang.engine import compiler
+from policylang.engine import compiler, rule_index
 
 FILENAME = "indexed.policy"
 
@@ -180,13 +180,18 @@ def test_the_index_finds_exactly_the_matching_rules(text: str, batch: list[dict[
     indexed = policylang.compile(text, filename=FILENAME)
     with mock.patch.object(compiler, "INDEX_THRESHOLD", 10**9):
         unindexed = policylang.compile(text, filename=FILENAME)
+    # Walked in clustered order (as runs of CLUSTER_THRESHOLD rules are), groups split down to 4 rules.
+    with mock.patch.object(compiler, "CLUSTER_THRESHOLD", 48), mock.patch.object(rule_index, "CLUSTER_LEAST", 4):
+        clustered = policylang.compile(text, filename=FILENAME)
     graph = indexed.decision_graph
     event("the index splits" if graph.source != unindexed.decision_graph.source else "the index does not split")
+    event("clustered" if "_sort_tail(" in clustered.decision_graph.source else "not clustered")
     event("outputs-only function" if graph.decide_outputs is not None else "no outputs-only function")
     for given_facts in batch:
         for on_conflict in ("mark", "raise"):
             decision = _decide(indexed, given_facts, as_of, on_conflict)
             assert _summary(decision) == _summary(_decide(unindexed, given_facts, as_of, on_conflict))
+            _assert_clustered_agrees(clustered, indexed, given_facts, as_of, on_conflict)
             try:
                 ref: Any = reference_run(text, FILENAME, given_facts, as_of, on_conflict)
             except (policylang.FactsError, policylang.EvaluationError) as exc:
@@ -202,6 +207,22 @@ def test_the_index_finds_exactly_the_matching_rules(text: str, batch: list[dict[
             assert normalise_conflicts(decision.conflicts) == normalise_conflicts(ref.conflicts)
             if on_conflict == "mark" and graph.decide_outputs is not None:
                 _assert_outputs_only_function_agrees(indexed, decision)
+
+
+def _assert_clustered_agrees(
+    clustered: policylang.Policy, indexed: policylang.Policy, given: dict[str, Any], as_of: Any, on_conflict: str
+) -> None:
+    """The run walked in clustered order decides as the run in rule order, down to the order of the
+    fired rules and of each output's proposals, and the error and its message when one raises (the
+    rules that may raise keep their order)."""
+    decision = _decide(clustered, given, as_of, on_conflict)
+    in_order = _decide(indexed, given, as_of, on_conflict)
+    if isinstance(in_order, Exception):
+        assert (type(decision), str(decision)) == (type(in_order), str(in_order))
+        return
+    assert _summary(decision) == _summary(in_order)
+    full = clustered.decision_graph.run(in_order.facts, in_order.as_of, False)
+    assert full[:3] == indexed.decision_graph.run(in_order.facts, in_order.as_of, False)[:3]
 
 
 def _assert_outputs_only_function_agrees(policy: policylang.Policy, decision: policylang.Decision) -> None:

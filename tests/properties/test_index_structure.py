@@ -302,3 +302,45 @@ def test_the_full_function_writes_each_rule_once() -> None:
     with mock.patch.object(compiler, "INDEX_THRESHOLD", 10**9):
         plain = policylang.compile(HEAD + "\n".join(rules), filename=FILENAME).decision_graph.source
     assert len(source) < 2 * len(plain)
+
+
+def test_the_clustered_walk_writes_each_rule_once_and_keeps_rule_order() -> None:
+    """Walked in clustered order (rules grouped by tier, then region), each rule's code is still
+    written once, and `fired` comes back in rule order."""
+    rules = [
+        f"rule r{i}:\n    if tier == {('basic', 'premium', 'key')[i % 3]} and region == \"x{i % 4}\" and spend >= {i}"
+        f"\n    then level = {i}, hits += {{\"h{i % 7}\"}}\n"
+        for i in range(300)
+    ]
+    text = HEAD + "\n".join(rules)
+    with mock.patch.object(compiler, "CLUSTER_THRESHOLD", 48):
+        clustered = policylang.compile(text, filename=FILENAME)
+    source = clustered.decision_graph.source
+    assert "_sort_tail(fired" in source
+    assert [source.count(f"fired.append({i})\n") for i in range(300)] == [1] * 300
+    facts = {"tier": "premium", "region": "x1", "spend": 1_000}
+    decision = clustered.decide(facts, as_of=AS_OF)
+    expected = [f"r{i}" for i in range(300) if i % 3 == 1 and i % 4 == 1]
+    assert list(decision.fired) == expected
+    assert decision["level"] == int(expected[-1][1:])
+    assert decision.resolutions["hits"].winners == tuple(expected)
+
+
+def test_clustered_order_groups_rules_by_value_and_keeps_pinned_ones_last_in_order() -> None:
+    found = []
+    for k in range(200):
+        constraint = rule_index.RuleConstraints(k)
+        if k % 5:
+            constraint.facts["tier"] = rule_index.Constraint(values=frozenset({("a", "b", "c")[k % 3]}))
+        found.append(constraint)
+    pinned = [k % 50 == 7 for k in range(200)]
+    order = rule_index.clustered_order(found, pinned)
+    assert sorted(order) == list(range(200))
+    assert order[-4:] == [7, 57, 107, 157]
+    groups = [found[k].facts["tier"].values if "tier" in found[k].facts else None for k in order[:-4]]
+    # Each value's rules stand together, in rule order, and the unconstrained ones after them.
+    runs = [g for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g]
+    assert len(runs) == len(set(runs)) == 4 and runs[-1] is None
+    for value in set(runs):
+        members = [k for k, g in zip(order, groups, strict=False) if g == value]
+        assert members == sorted(members)
