@@ -308,8 +308,8 @@ def test_the_clustered_walk_writes_each_rule_once_and_keeps_rule_order() -> None
     """Walked in clustered order (rules grouped by tier, then region), each rule's code is still
     written once, and `fired` comes back in rule order."""
     rules = [
-        f"rule r{i}:\n    if tier == {('basic', 'premium', 'key')[i % 3]} and region == \"x{i % 4}\" and spend >= {i}"
-        f"\n    then level = {i}, hits += {{\"h{i % 7}\"}}\n"
+        f'rule r{i}:\n    if tier == {("basic", "premium", "key")[i % 3]} and region == "x{i % 4}" and spend >= {i}'
+        f'\n    then level = {i}, hits += {{"h{i % 7}"}}\n'
         for i in range(300)
     ]
     text = HEAD + "\n".join(rules)
