@@ -287,8 +287,8 @@ class _Builder:
         lookup per fact and one evaluation per shared test, then each candidate's code, reached by
         walking the mask's bytes: every rule's code is written once, whatever the rules' shape. A run
         of CLUSTER_THRESHOLD rules or more is walked in clustered order (rule_index.clustered_order),
-        so that a decision's candidates stand together and zero words are skipped; what it appends
-        to `fired` and the proposals is then sorted back into rule order."""
+        so that a decision's candidates stand together and zero words are skipped; the proposals it
+        appends are then sorted back into rule order."""
         gen = self.codegen
         missing = self._missing_facts()
         found = [rule_index.constraints(rule, k, self.policy.derived, missing) for k, rule in enumerate(run)]
@@ -348,18 +348,18 @@ class _Builder:
             with gen.atoms_known(eager):
                 yield from self._candidates(run, output, structure, skip_words=False)
             return
-        # Walked out of rule order: what the run appends is sorted back into it after the walk.
-        # (Proposals by their rule alone, through a C key function: faster than comparing pairs,
-        # and a rule's two proposals to one output keep their order.)
+        # Walked out of rule order: the proposals the run appends are sorted back into it after the
+        # walk, by their rule alone (a C key function: faster than comparing pairs, and a rule's two
+        # proposals to one output keep their order). `fired` is not: every reader of it takes it as
+        # a set, and Decision.fired sorts it (runs scheduled after an output may come out of order).
         proposed = {self.output_index[a.output] for rule in run for a in rule.actions}
-        lists = [] if output is not None else ["fired"]
-        lists += [f"c{i}" for i in sorted(proposed) if output is None or output == i]
+        lists = [f"c{i}" for i in sorted(proposed) if output is None or output == i]
         for number, items in enumerate(lists):
             yield f"    n{number}_ = len({items})"
         with gen.atoms_known(eager):
             yield from self._candidates(run, output, structure, skip_words=True)
         for number, items in enumerate(lists):
-            yield f"    _sort_tail({items}, n{number}_{'' if items == 'fired' else ', _by_rule'})"
+            yield f"    _sort_tail({items}, n{number}_, _by_rule)"
 
     def _eager_local(self, atom: c.CheckedExpr, eager: dict[c.CheckedExpr, str]) -> str:
         local = eager[atom] = f"e{len(self.eager_names)}"
@@ -501,10 +501,11 @@ more than finding the candidates (measured side by side at 100 and 300 rules).""
 
 CLUSTER_THRESHOLD = 4096
 """Runs of at least this many rules are walked in the clustered order of rule_index.clustered_order,
-zero 64-bit words of the mask skipped, and what they append sorted back into rule order. On the
-peer policy's full function (measured in one process, the two orders alternating) the clustered walk
-took 1.07x the walk in rule order at 1,000 rules, 1.02x at 2,000, 0.99x at 4,000 and 0.86x at 10,000:
-below about 4,000 rules the sort back costs what the skipped words save."""
+zero 64-bit words of the mask skipped, and the proposals they append sorted back into rule order. On
+the peer policy, `decide()` then `fired` (measured in one process, the two orders alternating), the
+clustered walk took 1.06x the time of the walk in rule order at 1,000 rules, 1.03x at 2,000 and 0.985x
+at 4,000 (the full function alone: 0.79x at 10,000): below about 4,000 rules the sorts back into rule
+order (the proposals here, `fired` in Decision.fired) cost what the skipped words save."""
 
 MAX_SHARED_TESTS = 256
 """At most this many shared tests per run: each costs an evaluation and a mask AND on every decision."""

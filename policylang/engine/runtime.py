@@ -440,10 +440,10 @@ def zero_words(data: bytes) -> tuple[int, ...]:
     return tuple(memoryview(data).cast("Q"))
 
 
-def sort_tail(items: list[Any], start: int, key: Callable[[Any], Any] | None = None) -> None:
-    """Sorts `items[start:]` in place, stably: what a run of rules walked out of rule order appended
-    to `fired` (rule indexes) or to an output's proposals ((rule, value) pairs, sorted by `key`, the
-    rule, so that values are never compared), back into rule order."""
+def sort_tail(items: list[Any], start: int, key: Callable[[Any], Any]) -> None:
+    """Sorts `items[start:]` in place, stably: the proposals ((rule, value) pairs, sorted by `key`,
+    the rule, so that values are never compared) that a run of rules walked out of rule order
+    appended to an output's, back into rule order."""
     if start:
         items[start:] = sorted(items[start:], key=key)
     else:

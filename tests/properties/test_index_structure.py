@@ -316,7 +316,7 @@ def test_the_clustered_walk_writes_each_rule_once_and_keeps_rule_order() -> None
     with mock.patch.object(compiler, "CLUSTER_THRESHOLD", 48):
         clustered = policylang.compile(text, filename=FILENAME)
     source = clustered.decision_graph.source
-    assert "_sort_tail(fired" in source
+    assert "w_ = _zero_words" in source
     assert [source.count(f"fired.append({i})\n") for i in range(300)] == [1] * 300
     facts = {"tier": "premium", "region": "x1", "spend": 1_000}
     decision = clustered.decide(facts, as_of=AS_OF)
