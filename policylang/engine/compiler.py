@@ -42,8 +42,9 @@ class DecisionGraph:
         [dict[str, Any], Any, bool],
         tuple[list[int], tuple[list[tuple[int, Any]], ...], dict[str, Any], list[int] | None],
     ]
-    """(facts, now, strict) -> (fired rule indexes, each output's proposals, the outputs that have a
-    value, the indexes of the outputs whose rules conflicted or None)."""
+    """(facts, now, strict) -> (fired rule indexes (a set to every reader: a clustered run appends
+    them out of rule order), each output's proposals, the outputs that have a value, the indexes of
+    the outputs whose rules conflicted or None)."""
     decide_outputs: Callable[[dict[str, Any], Any], dict[str, Any] | None] | None
     """(facts, now) -> the outputs, or None where the full function must decide (first_hit.py);
     None when this policy has no such function."""
