@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import policylang
+from policylang.engine import compiler
 from policylang.semantics.checker import CheckResult, check
 
 # In CI (CI=true), property tests replay a fixed, derandomized set of examples, so a submission's
@@ -73,3 +75,16 @@ def under_span(diagnostic: policylang.Diagnostic, text: str) -> str:
     """The source text under a diagnostic's primary span (what the caret underlines)."""
     assert diagnostic.span is not None
     return text[diagnostic.span.start : diagnostic.span.end]
+
+
+@pytest.fixture(scope="module")
+def index_from_48_rules() -> Iterator[None]:
+    """Policies of 48 rules and more are indexed, as any run of INDEX_THRESHOLD rules is; the
+    threshold is set where the index starts to pay, above the sizes property tests draw. A module
+    that tests the index asks for this with `pytestmark = pytest.mark.usefixtures(...)`."""
+    saved = compiler.INDEX_THRESHOLD
+    compiler.INDEX_THRESHOLD = 48
+    try:
+        yield
+    finally:
+        compiler.INDEX_THRESHOLD = saved

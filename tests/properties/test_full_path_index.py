@@ -17,7 +17,6 @@ or an error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -33,16 +32,7 @@ from policylang.engine import compiler, rule_index
 FILENAME = "indexed.policy"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _index_from_48_rules() -> Iterator[None]:
-    """These policies (48 rules and more) are indexed, as any run of INDEX_THRESHOLD rules is; the
-    threshold is set where the index starts to pay, which is above the sizes drawn here."""
-    saved = compiler.INDEX_THRESHOLD
-    compiler.INDEX_THRESHOLD = 48
-    try:
-        yield
-    finally:
-        compiler.INDEX_THRESHOLD = saved
+pytestmark = pytest.mark.usefixtures("index_from_48_rules")
 
 
 OUTPUTS = """\

@@ -8,7 +8,6 @@ without the index, on random facts including missing optional ones.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -45,16 +44,7 @@ TIERS = ["basic", "standard", "premium", "key"]
 REGIONS = ["eu", "us", "uk", "apac"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _index_from_48_rules() -> Iterator[None]:
-    """These policies (48 rules and more) are indexed, as any run of INDEX_THRESHOLD rules is; the
-    threshold is set where the index starts to pay, which is above the sizes drawn here."""
-    saved = compiler.INDEX_THRESHOLD
-    compiler.INDEX_THRESHOLD = 48
-    try:
-        yield
-    finally:
-        compiler.INDEX_THRESHOLD = saved
+pytestmark = pytest.mark.usefixtures("index_from_48_rules")
 
 
 @st.composite
