@@ -18,7 +18,6 @@ peer_rules.py.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -79,19 +78,12 @@ def policy_text(shape: str, rules: int) -> str:
 
 
 def one_phase(tree: Path, phase: str, policy: Path, pickled: Path) -> dict[str, float | None]:
-    code = PHASE.format(benchmarks=str(HERE), policy=str(policy), phase=phase, pickled=str(pickled))
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tree,
-        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
+    sys.path.insert(0, str(HERE))
+    from revisions import run_in_tree  # deferred: a benchmark helper, beside this script
+
+    result = run_in_tree(
+        tree, PHASE.format(benchmarks=str(HERE), policy=str(policy), phase=phase, pickled=str(pickled))
     )
-    result = json.loads(done.stdout.splitlines()[-1])
-    measured = Path(result["package"]).resolve().parent
-    if measured != (tree / "policylang").resolve():
-        raise SystemExit(f"measured {measured}, not {tree}'s policylang")
     return {"cpu": result["cpu"], "peak_mb": result["peak_mb"]}
 
 

@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,12 +39,11 @@ print(json.dumps({{"per_second": len(facts) / best, "package": policylang.__file
 """
 
 
-def one_round(tree: Path, rules: int) -> float:
-    """Decisions per CPU second of the tree's policylang, in a fresh process run from inside the
-    tree: `python -c` puts the working folder first on the path, before PYTHONPATH, so run from
-    anywhere else it could import another checkout's policylang. The run says which it imported,
-    and a round that measured the wrong tree is an error, not a number."""
-    code = ONE_ROUND.format(benchmarks=str(HERE), rules=rules)
+def run_in_tree(tree: Path, code: str) -> dict[str, Any]:
+    """The JSON object the last line of `python -c code` prints, run in a fresh process from inside
+    `tree`: `python -c` puts the working folder first on the path, before PYTHONPATH, so run from
+    anywhere else it could import another checkout's policylang. The code prints which package it
+    imported (`"package"`), and a run that measured the wrong tree is an error, not a number."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tree,
@@ -52,11 +52,16 @@ def one_round(tree: Path, rules: int) -> float:
         text=True,
         check=True,
     )
-    result = json.loads(done.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     measured = Path(result["package"]).resolve().parent
     if measured != (tree / "policylang").resolve():
         raise SystemExit(f"measured {measured}, not {tree}'s policylang")
-    return float(result["per_second"])
+    return result
+
+
+def one_round(tree: Path, rules: int) -> float:
+    """Decisions per CPU second of the tree's policylang (run_in_tree)."""
+    return float(run_in_tree(tree, ONE_ROUND.format(benchmarks=str(HERE), rules=rules))["per_second"])
 
 
 def main() -> None:
