@@ -238,11 +238,18 @@ class _Search:
         constants = constants_by_fact(checked)
         computed = facts_in_arithmetic(checked)
         self.alternatives: dict[str, list[Any]] = {}
+        borrowed = _values_of_compared_facts(checked, self.values)
         for name, fact in checked.facts.items():
             found, _ = representatives(fact, constants[name], name in computed)
             now = self.values.get(name, MISSING)
-            others = [v for v in found if not _identical(v, now)]
-            self.alternatives[name] = sorted(others, key=_nearness(now))
+            others = sorted((v for v in found if not _identical(v, now)), key=_nearness(now))
+            # Another fact's value first: `owner == user` holds by giving one the other's value,
+            # a change smaller than inventing a value for both.
+            alternatives: list[Any] = []
+            for value in [*borrowed[name], *others]:
+                if not _identical(value, now) and not any(_identical(value, kept) for kept in alternatives):
+                    alternatives.append(value)
+            self.alternatives[name] = alternatives
         self.index = list(policy.decision_graph.output_names).index(output)
         self.comparisons_by_fact = _atoms_by_fact(checked)
         self.position = {rule.id: i for i, rule in enumerate(checked.rules)}
@@ -600,6 +607,32 @@ def _one_fact_test(expr: c.CheckedExpr, name: str, fact: c.Fact) -> Any:
     """The comparison as a function of the one fact's value, made by the decision function's own
     code generator (regions.py), so that it answers exactly as a decision does."""
     return compiled_test(expr, name, fact)
+
+
+def _values_of_compared_facts(checked: c.CheckedPolicy, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Per fact, the values it would need to meet a fact it is compared with, as that fact is now:
+    no constant in the policy suggests them. `owner == user` (or `!=`, `<`...) borrows the other
+    side's value; `teams contains editor` gives `editor` each member of `teams`, and `teams` its
+    members plus `editor`."""
+    borrowed: dict[str, list[Any]] = {name: [] for name in checked.facts}
+    for node in c.walk(c.policy_expressions(checked)):
+        if not isinstance(node, c.Compare | c.Membership):
+            continue
+        if not isinstance(node.left, c.FactRef) or not isinstance(node.right, c.FactRef):
+            continue
+        for mine, other in ((node.left, node.right), (node.right, node.left)):
+            other_value = values.get(other.name, MISSING)
+            if other_value is MISSING or mine.name not in borrowed:
+                continue
+            if mine.type == other.type:
+                borrowed[mine.name].append(other_value)
+            elif isinstance(mine.type, SetOf) and mine.type.element == other.type:
+                current = values.get(mine.name, MISSING)
+                members = current if isinstance(current, frozenset | set) else frozenset()
+                borrowed[mine.name].append(frozenset(members) | {other_value})
+            elif isinstance(other.type, SetOf) and other.type.element == mine.type:
+                borrowed[mine.name].extend(sorted(other_value, key=str))
+    return borrowed
 
 
 def _key(changed: dict[str, Any]) -> tuple[Any, ...]:

@@ -146,6 +146,8 @@ FILTERS: dict[str, str] = {
     "other condition is tried on every class",
     "analysis.regions:Conditions._affine_atom": "recognises comparisons in atoms _reads_of accepted",
     "analysis.regions:_derived_read": "picks the lets and segments out of a walk",
+    "explain.why_not:_values_of_compared_facts": "picks the comparisons of two facts out of a walk, to borrow "
+    "one side's value; a comparison with anything else is left to the constants",
     "engine.codegen:CodeGen._range": _CONSTANT,
     "engine.codegen:CodeGen._keys.seconds": _CONSTANT + ", to fold its key",
     "engine.codegen:CodeGen._keys.number": _CONSTANT + ", to fold its key",
