@@ -48,6 +48,14 @@ FORMATS = ["text", "json", "markdown", "html"]
     metavar="NAME",
     help="Explain only this output (repeatable); the others are not traced. Default: every output.",
 )
+@click.option(
+    "--detail",
+    type=click.Choice(["auto", "summary", "full"]),
+    default="auto",
+    show_default=True,
+    help="full: every rule that can set each output; summary: the rules that matched, the nearest misses and "
+    "a count of the rest; auto: a summary when more than 60 rules can set the outputs explained.",
+)
 @click.option("--decision", "decision_id", metavar="ID", help="Explain a logged decision, replayed from the log alone.")
 @click.option(
     "--log",
@@ -72,6 +80,7 @@ def explain_command(
     as_of: str | None,
     why_not: tuple[str, ...],
     only_outputs: tuple[str, ...],
+    detail: str,
     decision_id: str | None,
     log_path: str | None,
     output_format: str,
@@ -102,7 +111,7 @@ def explain_command(
                 "--decision explains a logged decision with its recorded facts and time: "
                 "give no FILE, --input, --set or --as-of with it"
             )
-        found = _logged(decision_id, log_path or "decisions.db", why_not, only_outputs or None)
+        found = _logged(decision_id, log_path or "decisions.db", why_not, only_outputs or None, detail)
         if isinstance(found, int):
             return found
         explained, code = found
@@ -115,8 +124,8 @@ def explain_command(
         if isinstance(made, int):
             return made
         if made.id is not None:  # recorded: whatever happens next, the command must report its id
-            return _explain_recorded(made, why_not, only_outputs, output_format, width, output_path)
-        answered = _explained(made, why_not, only_outputs or None)
+            return _explain_recorded(made, why_not, only_outputs, detail, output_format, width, output_path)
+        answered = _explained(made, why_not, only_outputs or None, detail)
         if isinstance(answered, int):
             return answered
         explained, code = answered, ExitCode.OK
@@ -128,6 +137,7 @@ def _explain_recorded(
     decision: Decision,
     why_not: tuple[str, ...],
     only: tuple[str, ...],
+    detail: str,
     output_format: str,
     width: int | None,
     output_path: str | None,
@@ -135,7 +145,7 @@ def _explain_recorded(
     """Explain a decision just recorded in the log; if that fails, say so with the decision's id, so
     that no record exists that the command did not report."""
     try:
-        answered = _explained(decision, why_not, only or None)
+        answered = _explained(decision, why_not, only or None, detail)
         if isinstance(answered, int):
             return answered
         _write(answered, output_format, width, output_path)
@@ -195,7 +205,7 @@ def _decide(
 
 
 def _logged(
-    decision_id: str, log_path: str, why_not: tuple[str, ...], outputs: tuple[str, ...] | None
+    decision_id: str, log_path: str, why_not: tuple[str, ...], outputs: tuple[str, ...] | None, detail: str
 ) -> tuple[Explanation, int] | int:
     """The explanation of a logged decision, replayed with the stored policy version."""
     # deferred: start-up (the decision log and explanations load pydantic)
@@ -213,7 +223,7 @@ def _logged(
         format_datetime(record.recorded_at) if isinstance(record.recorded_at, datetime) else str(record.recorded_at)
     )
     check = Replay(decision_id=record.id, recorded_at=recorded, differences=list(replayed.differences))
-    answered = _explained(replayed.decision, why_not, outputs, check)
+    answered = _explained(replayed.decision, why_not, outputs, detail, check)
     if isinstance(answered, int):
         return answered
     explained = answered
@@ -267,14 +277,18 @@ their control characters escaped, so these are left as they are (their names are
 
 
 def _explained(
-    decision: Decision, why_not: tuple[str, ...], outputs: tuple[str, ...] | None, replay: Replay | None = None
+    decision: Decision,
+    why_not: tuple[str, ...],
+    outputs: tuple[str, ...] | None,
+    detail: str,
+    replay: Replay | None = None,
 ) -> Explanation | int:
     """The explanation, or the exit code after saying why a --why-not or --only cannot be answered."""
     from ..explain.rendering import explanation  # deferred: start-up (explanations load pydantic)
     from ..explain.why_not import WhyNotError
 
     try:
-        return explanation(decision, why_not=why_not, replay=replay, outputs=outputs)
+        return explanation(decision, why_not=why_not, replay=replay, outputs=outputs, detail=detail)  # type: ignore[arg-type]
     except WhyNotError as exc:
         _usage_error(str(exc), exc.hint)
     except ValueError as exc:  # an --only the policy does not have

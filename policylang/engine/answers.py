@@ -54,6 +54,10 @@ class RuleTrace(BaseModel):
     condition: ConditionPart
     failed: list[str] = []
     """For a rule that did not match: the texts of the smallest parts that were false or unknown."""
+    misses: int = 0
+    """How many of the condition's parts (the operands of its top-level `and`, or the whole
+    condition when it is not an `and`) were false or unknown: 0 for a rule that matched. A
+    summary's nearest misses are the rules that did not match with the fewest."""
 
 
 class OutputTrace(BaseModel):
@@ -71,7 +75,12 @@ class OutputTrace(BaseModel):
     overridden: list[str] = []
     conflicting: list[str] = []
     rules: list[RuleTrace] = []
-    """Every rule that could set the output, in file order, matched or not."""
+    """In a full trace, every rule that could set the output, in file order, matched or not. In a
+    summary (`Trace.detail`), the rules that matched, in file order, then the nearest misses,
+    nearest first (fewest `misses`, then file order)."""
+    others: int = 0
+    """In a summary, how many rules that can set the output did not match and are not listed
+    (not among the nearest misses); 0 in a full trace."""
 
 
 class Trace(BaseModel):
@@ -89,6 +98,9 @@ class Trace(BaseModel):
     """Segments and lets, with their values."""
     outputs: list[OutputTrace]
     """Every output in declaration order (only those asked for, when the trace was asked for some)."""
+    detail: Literal["full", "summary"] = "full"
+    """`full`: every rule that can set each output is in `rules`, part by part. `summary`: only the
+    rules that matched and the nearest misses are (`OutputTrace.others` counts the rest)."""
 
 
 class Change(BaseModel):

@@ -36,7 +36,7 @@ class DecidingPolicy(Protocol):
     @property
     def decision_graph(self) -> DecisionGraph: ...
 
-    def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace: ...
+    def trace(self, decision: Decision, outputs: Iterable[str] | None = None, *, detail: str = "full") -> Trace: ...
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -165,19 +165,27 @@ class Decision:
             )
         return policy
 
-    def trace(self, outputs: Iterable[str] | None = None) -> Trace:
-        """What the decision did, as data (`Policy.trace`)."""
-        return self.policy.trace(self, outputs)
+    def trace(self, outputs: Iterable[str] | None = None, *, detail: str = "full") -> Trace:
+        """What the decision did, as data (`Policy.trace`; `detail`: "full", "summary" or "auto")."""
+        return self.policy.trace(self, outputs, detail=detail)
 
     @_api_boundary("explaining")
     def explain(
-        self, *, width: int | None = 100, why_not: str | Iterable[str] = (), outputs: Iterable[str] | None = None
+        self,
+        *,
+        width: int | None = 100,
+        why_not: str | Iterable[str] = (),
+        outputs: Iterable[str] | None = None,
+        detail: str = "auto",
     ) -> str:
         """The explanation `policy explain` prints, as plain text fitted to `width` columns:
         per output its value and where it came from, every rule that could set it and why it did
         or did not apply; with `why_not` ("sla=4h"), what would have to change for that value;
-        with `outputs`, only those outputs."""
-        return installed().explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs)
+        with `outputs`, only those outputs (the others are not traced). `detail`: "full" shows
+        every rule that can set each output; "summary" the rules that matched, the nearest misses
+        and a count of the rest; "auto" (the default) a summary when more than 60 rules can set
+        the outputs explained (docs/explaining.md)."""
+        return installed().explain_text(self, width=width, why_not=_as_list(why_not), outputs=outputs, detail=detail)
 
     @_api_boundary("answering why-not")
     def why_not(self, wanted: str, value: Any = None) -> WhyNot:

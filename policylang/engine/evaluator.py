@@ -54,6 +54,10 @@ _CHUNK = 256
 """decide_many decides this many fact sets at a time with the garbage collector paused."""
 
 
+DETAILS = ("auto", "summary", "full")
+"""What `Policy.trace(detail=...)` and `Decision.explain(detail=...)` take (explain/trace.py)."""
+
+
 def _known_outputs(policy: CheckedPolicy, outputs: Iterable[str]) -> set[str]:
     wanted = {outputs} if isinstance(outputs, str) else set(outputs)
     unknown = sorted(wanted - set(policy.outputs))
@@ -176,17 +180,23 @@ class Policy:
         return installed().analyse(self, overlaps=overlaps, budget=budget, progress=progress, max_findings=max_findings)
 
     @_api_boundary("tracing")
-    def trace(self, decision: Decision, outputs: Iterable[str] | None = None) -> Trace:
+    def trace(self, decision: Decision, outputs: Iterable[str] | None = None, *, detail: str = "full") -> Trace:
         """What the decision did, as data (explain/trace.py): for every output (or those named
         in `outputs`) its value and source, for every rule that could set it whether it matched
         and, part by part, why. Made on request, never while deciding; the decision must come from
-        this policy. An output the policy does not have is a ValueError naming it."""
+        this policy. An output the policy does not have is a ValueError naming it.
+
+        `detail`: "full" (every rule that can set each output), "summary" (the rules that matched
+        and the nearest misses; `OutputTrace.others` counts the rest), or "auto" (a summary when
+        more than 60 rules can set the outputs traced). Only the outputs asked about are traced."""
         if decision.policy_hash != self.content_hash:
             raise UsageError("the decision was made by another policy (or another version of it)")
+        if detail not in DETAILS:
+            raise UsageError(f"unknown detail {detail!r}; use one of: {', '.join(DETAILS)}")
         wanted = None if outputs is None else _known_outputs(self._checked, outputs)
         if self._tracer is None:
             self._tracer = installed().tracer(self._checked)
-        return self._tracer.trace(decision, wanted)
+        return self._tracer.trace(decision, wanted, detail)
 
     def check(self) -> list[Diagnostic]:
         """The diagnostics found when the policy was loaded (warnings and notes; errors prevent loading)."""

@@ -34,8 +34,9 @@ class DecisionRecorder(Protocol):
 class DecisionTracer(Protocol):
     """Traces decisions of one policy (explain/trace.py `Tracer`), made once per policy."""
 
-    def trace(self, decision: Any, only: Collection[str] | None = None) -> Trace:
-        """The decision's trace, for the outputs in `only` (None: every output)."""
+    def trace(self, decision: Any, only: Collection[str] | None = None, detail: Any = "full") -> Trace:
+        """The decision's trace, for the outputs in `only` (None: every output), full, summarised or
+        either by size (`detail`: "full", "summary", "auto")."""
         ...
 
 
@@ -49,7 +50,7 @@ class Extensions:
     tracer: Callable[[CheckedPolicy], DecisionTracer]
     """A policy's tracer (explain/trace.py `Tracer`)."""
     explain_text: Callable[..., str]
-    """(decision, *, width, why_not, outputs): the plain-text explanation (explain/rendering.py)."""
+    """(decision, *, width, why_not, outputs, detail): the plain-text explanation (explain/rendering.py)."""
     why_not: Callable[..., WhyNot]
     """(decision, wanted, value): the why-not answer (explain/why_not.py `why_not`)."""
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from ..core.resolution import RESOLUTIONS, Prefer, resolution_of
 from ..core.spelling import spell
 from ..engine.answers import ConditionPart, OutputTrace, RuleTrace, Trace, WhyNot
+from .trace import NEAREST, Detail, conjunct_parts
 
 if TYPE_CHECKING:
     from ..engine.evaluator import Decision
@@ -55,21 +56,28 @@ def explanation(
     why_not: Iterable[str] = (),
     replay: Replay | None = None,
     outputs: Iterable[str] | None = None,
+    detail: Detail = "auto",
 ) -> Explanation:
     """The explanation of a decision made by a policy still at hand (`decision.policy`); with
-    `outputs`, of those outputs only (a trace of the others is not even made)."""
+    `outputs`, of those outputs only (a trace of the others is not even made). `detail`: "full",
+    "summary" or "auto" (`Policy.trace`): a summary traces only the rules it shows."""
     return Explanation(
         decision=decision.to_dict(),
-        trace=decision.trace(outputs),
+        trace=decision.trace(outputs, detail=detail),
         why_not=[decision.why_not(wanted) for wanted in why_not],
         replay=replay,
     )
 
 
 def explain_text(
-    decision: Decision, *, width: int | None = 100, why_not: Iterable[str] = (), outputs: Iterable[str] | None = None
+    decision: Decision,
+    *,
+    width: int | None = 100,
+    why_not: Iterable[str] = (),
+    outputs: Iterable[str] | None = None,
+    detail: Detail = "auto",
 ) -> str:
-    return render_text(explanation(decision, why_not=why_not, outputs=outputs), width=width)
+    return render_text(explanation(decision, why_not=why_not, outputs=outputs, detail=detail), width=width)
 
 
 def explanation_schema() -> dict[str, Any]:
@@ -109,12 +117,15 @@ def headline(output: OutputTrace) -> tuple[str, str]:
     return f"{name}: no value", "no rule that sets it matched, and it has no default"
 
 
-def rule_line(rule: RuleTrace, output: OutputTrace) -> str:
-    """What became of one rule for one output."""
+def rule_line(rule: RuleTrace, output: OutputTrace, *, counted: bool = False) -> str:
+    """What became of one rule for one output (`counted`: say how many of its parts failed)."""
     where = f"({rule.location})"
     priority = f" priority {rule.priority}" if resolution_of(output.resolution).prefer is Prefer.HIGHER_PRIORITY else ""
     if not rule.matched:
-        return f"{mark(False)} {rule.rule}{priority} did not match, so `{rule.sets}` did not apply {where}"
+        failed, parts = "", len(conjunct_parts(rule.condition))
+        if counted and parts > 1:
+            failed = f": {rule.misses} of its {parts} condition parts failed"
+        return f"{mark(False)} {rule.rule}{priority} did not match{failed}, so `{rule.sets}` did not apply {where}"
     value = spell(rule.proposes)
     computed = "=" in rule.sets and not rule.sets.endswith((f"= {value}", f'= "{value}"'))
     proposed = f"`{rule.sets}`" + (f" → {value}" if computed else "")
@@ -123,12 +134,42 @@ def rule_line(rule: RuleTrace, output: OutputTrace) -> str:
     elif rule.rule in output.winners:
         fate = "chosen"
     elif rule.rule in output.overridden:
-        fate = f"overridden: {_phrase(output.resolution)}"
+        by = f" by {', '.join(output.winners)}" if output.winners else ""
+        fate = f"overridden{by}: {_phrase(output.resolution)}"
     elif rule.proposes is None:
         fate = "proposed nothing: its value reads a missing fact"
     else:
         fate = "agrees with the value"
     return f"{mark(True)} {rule.rule}{priority} matched: {proposed}, {fate} {where}"
+
+
+NEAREST_HEADING = f"nearest misses (up to {NEAREST}): the rules that failed by the fewest condition parts"
+
+
+def others_line(output: OutputTrace) -> str:
+    """The count a summary gives of the rules it does not list."""
+    rules = "rule" if output.others == 1 else "rules"
+    more = " other" if output.rules else ""
+    return (
+        f"… and {output.others:,}{more} {rules} that can set `{output.output}` did not apply"
+        " (the full explanation lists every rule)"
+    )
+
+
+def shown_rules(output: OutputTrace, summary: bool) -> list[tuple[RuleTrace, list[ConditionPart]]]:
+    """Per rule listed under the output, in order, the condition parts to show under it: all of
+    it; in a summary, for a nearest miss only its parts that failed (`conjunct_parts`), and for an
+    overridden rule none (its line says it matched, and which rule overrode it)."""
+    shown = []
+    for rule in output.rules:
+        if not summary:
+            parts = [rule.condition]
+        elif not rule.matched:
+            parts = [part for part in conjunct_parts(rule.condition) if part.result is not True]
+        else:
+            parts = [] if rule.rule in output.overridden else [rule.condition]
+        shown.append((rule, parts))
+    return shown
 
 
 def part_pieces(part: ConditionPart) -> tuple[str, str, str]:
@@ -169,6 +210,11 @@ def header_lines(explained: Explanation) -> list[str]:
     read = _derived_read(trace)
     if read:
         lines.append("Segments and lets: " + ", ".join(f"{key} = {spell(trace.derived[key])}" for key in read))
+    if trace.detail == "summary":
+        lines.append(
+            f"Summary: per output the rules that matched, the {NEAREST} nearest misses and a count of the"
+            ' rest (the full explanation: policy explain --detail full, or explain(detail="full"))'
+        )
     return lines
 
 
@@ -230,16 +276,23 @@ def render_text(explained: Explanation, *, width: int | None = 100, color: bool 
     for line in header[1:]:
         top.add(Text(line))
     console.print(top)
+    summary = explained.trace.detail == "summary"
     for output in explained.trace.outputs:
         console.print()
         value, how = headline(output)
         tree = Tree(Text.assemble((value, "bold"), "   ", (how, "dim" if output.status != "conflict" else "red")))
-        for rule in output.rules:
-            branch = tree.add(styled(rule_line(rule, output)))
+        under, heading = tree, None
+        for rule, parts in shown_rules(output, summary):
+            if summary and not rule.matched and heading is None:
+                under = heading = tree.add(Text(NEAREST_HEADING, style="dim"))
+            branch = under.add(styled(rule_line(rule, output, counted=summary)))
             if rule.because:
                 branch.add(Text(f'because "{rule.because}"', style="italic"))
-            _add_part(branch, rule.condition, styled)
-        if not output.rules:
+            for part in parts:
+                _add_part(branch, part, styled)
+        if output.others:
+            tree.add(Text(others_line(output), style="dim"))
+        elif not output.rules:
             tree.add(Text("no rule sets it", style="dim"))
         console.print(tree)
     for answer in explained.why_not:
@@ -285,14 +338,22 @@ def render_markdown(explained: Explanation) -> str:
     for line in replay_lines(explained.replay):
         out.append(f"> {_plain_md(line)}" if line.startswith(("WARNING", "  -")) else _plain_md(line))
     out.extend(f"- {_plain_md(line)}" for line in header_lines(explained))
+    summary = explained.trace.detail == "summary"
     for output in explained.trace.outputs:
         value, how = headline(output)
         out += ["", f"## {_code(value)}", "", _plain_md(how), ""]
-        for rule in output.rules:
-            out.append(f"- {_plain_md(rule_line(rule, output))}")
+        heading = False
+        for rule, parts in shown_rules(output, summary):
+            if summary and not rule.matched and not heading:
+                out += ["", f"{_plain_md(NEAREST_HEADING[:1].upper() + NEAREST_HEADING[1:])}", ""]
+                heading = True
+            out.append(f"- {_plain_md(rule_line(rule, output, counted=summary))}")
             if rule.because:
                 out.append(f'  - *because "{_plain_md(rule.because)}"*')
-            _md_part(out, rule.condition, 1)
+            for part in parts:
+                _md_part(out, part, 1)
+        if output.others:
+            out += ["", _plain_md(others_line(output))]
     for answer in explained.why_not:
         out += ["", f"## Why not {_code(f'{answer.output} = {answer.wanted}')}?", ""]
         out.append(_plain_md(answer.summary))
@@ -347,16 +408,23 @@ def render_html(explained: Explanation) -> str:
         css = "warning" if line.startswith(("WARNING", "  -")) else "how"
         body.append(f'<p class="{css}">{e(line)}</p>')
     body.append('<ul class="meta">' + "".join(f"<li>{e(line)}</li>" for line in header_lines(explained)) + "</ul>")
+    summary = trace.detail == "summary"
     for output in trace.outputs:
         value, how = headline(output)
         body.append(f'<h2><code>{e(value)}</code></h2><p class="how">{e(how)}</p><ul>')
-        for rule in output.rules:
-            line = rule_line(rule, output)
+        heading = False
+        for rule, parts in shown_rules(output, summary):
+            if summary and not rule.matched and not heading:
+                body.append(f'</ul><p class="how">{e(NEAREST_HEADING[:1].upper() + NEAREST_HEADING[1:])}</p><ul>')
+                heading = True
+            line = rule_line(rule, output, counted=summary)
             body.append(f'<li><span class="{_css(line)}">{e(line)}</span>')
             if rule.because:
                 body.append(f'<ul><li class="because">because “{e(rule.because)}”</li></ul>')
-            body.append("<ul>" + _html_part(rule.condition) + "</ul></li>")
+            body.append("<ul>" + "".join(_html_part(part) for part in parts) + "</ul></li>")
         body.append("</ul>")
+        if output.others:
+            body.append(f'<p class="how">{e(others_line(output))}</p>')
     for answer in explained.why_not:
         body.append(f"<h2>Why not <code>{e(answer.output)} = {e(answer.wanted)}</code>?</h2><ul>")
         body.append(f"<li>{e(answer.summary)}</li>")
