@@ -134,14 +134,18 @@ class Tracer:
     def counter(self, output: str) -> Any:
         """One generated function per output that gives, for each rule that can set it (in file
         order), how many of its condition's parts (`conjuncts`) are not true: what a summary needs
-        of the rules it does not show, without tracing them part by part."""
+        of the rules it does not show, without tracing them part by part. A rule one of whose parts
+        raises on its own (`x != 0 and 10 / x > 1`) gets None there, and is counted part by part."""
         found = self._counters.get(output)
         if found is None:
-            codes = []
-            for rule, _ in self.setting[output]:
-                tests = [f"(({self.gen.cond(part)}) is not True)" for part in conjuncts(rule.condition)]
-                codes.append("0+" + "+".join(tests))
-            found = self._counters[output] = self._compile("[" + ", ".join(codes) + "]")
+            lines = [f"def count(V, D, O, now):\n    found = [None] * {len(self.setting[output])}"]
+            for i, (rule, _) in enumerate(self.setting[output]):
+                tests = "+".join(f"(({self.gen.cond(part)}) is not True)" for part in conjuncts(rule.condition))
+                lines.append(f"    try:\n        found[{i}] = 0+{tests}\n    except _RAISES:\n        pass")
+            lines.append("    return found\n")
+            namespace = {**helpers(), **self.gen.constants, "_RAISES": (ArithmeticError, TypeError)}
+            exec(self.gen.parts_source() + "\n".join(lines), namespace)
+            found = self._counters[output] = namespace["count"]
         return found
 
     def detail(self, outputs: Collection[str], detail: Detail) -> Literal["summary", "full"]:
@@ -287,10 +291,10 @@ class _Env:
         """The rules a summary lists for the output (those that matched, in file order, then the
         NEAREST nearest misses), and how many it leaves out. Only the listed rules are traced."""
         setting = self.tracer.setting[output]
-        try:
-            counts = self.tracer.counter(output)(self.facts, self.derived, self.outputs, self.now)
-        except (ArithmeticError, TypeError):  # a part that raises on its own: count part by part
-            counts = [self.misses(rule.condition) for rule, _ in setting]
+        counts = self.tracer.counter(output)(self.facts, self.derived, self.outputs, self.now)
+        for i, count in enumerate(counts):
+            if count is None:  # a part that raises on its own: counted part by part
+                counts[i] = self.misses(setting[i][0].condition)
         matched = [i for i, count in enumerate(counts) if count == 0]
         nearest = heapq.nsmallest(NEAREST, ((count, i) for i, count in enumerate(counts) if count))
         shown = matched + [i for _, i in nearest]

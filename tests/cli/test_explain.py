@@ -248,3 +248,27 @@ def test_an_edited_record_that_still_replays_is_not_trusted(tmp_path: Path) -> N
         f"  - the record itself: record 1 (id {decision_id}) was edited: its hash does not match its contents"
         in result.stderr
     )
+
+
+MANY = ROOT / "tests" / "golden" / "explain" / "many_queue_rules.policy"
+MANY_FACTS = ROOT / "tests" / "golden" / "explain" / "many_queue_auto.facts.yaml"
+
+
+def test_a_large_policy_is_summarised_unless_the_full_detail_is_asked() -> None:
+    summary = policy("explain", str(MANY), "-i", str(MANY_FACTS), "--as-of", AS_OF, "--only", "queue")
+    assert summary.returncode == 0, summary.stderr
+    assert "nearest misses (up to 5)" in summary.stdout
+    assert "other rules that can set `queue` did not apply" in summary.stdout
+    full = policy("explain", str(MANY), "-i", str(MANY_FACTS), "--as-of", AS_OF, "--only", "queue", "--detail", "full")
+    assert full.returncode == 0, full.stderr
+    listed = [
+        line for line in full.stdout.splitlines() if line.startswith(("├── ✓ q", "├── ✗ q", "└── ✓ q", "└── ✗ q"))
+    ]
+    assert len(listed) == 64 and "nearest misses" not in full.stdout
+    small = policy(
+        "explain", str(SUPPORT), "-i", str(PREMIUM), "--as-of", AS_OF, "--detail", "summary", "--format", "json"
+    )
+    assert small.returncode == 0, small.stderr
+    assert json.loads(small.stdout)["trace"]["detail"] == "summary"
+    bad = policy("explain", str(SUPPORT), "-i", str(PREMIUM), "--detail", "brief")
+    assert bad.returncode == 2 and "'brief' is not one of 'auto', 'summary', 'full'" in bad.stderr
