@@ -10,7 +10,6 @@ can rely on.
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from ..core.resolution import RESOLUTIONS, Prefer, resolution_of
 from ..core.spelling import spell
 from ..engine.answers import ConditionPart, OutputTrace, RuleTrace, Trace, WhyNot
+from .text_tree import Node, Segment, draw
 from .trace import NEAREST, Detail, conjunct_parts
 
 if TYPE_CHECKING:
@@ -246,71 +246,60 @@ def _derived_read(trace: Trace) -> list[str]:
 
 def render_text(explained: Explanation, *, width: int | None = 100, color: bool = False) -> str:
     """A tree per output, wrapped to `width` columns (None: the terminal's), coloured when asked."""
-    from rich.console import Console  # deferred: start-up (rich, for text trees only)
-    from rich.text import Text
-    from rich.tree import Tree
+    if width is None:
+        from rich.console import Console  # deferred: start-up (rich, only to find the terminal's width)
 
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width or None,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
-    )
-    styles = {"✓": "green", "✗": "red", "?": "yellow", "·": "dim"}
-
-    def styled(line: str, base: str = "") -> Text:
-        text = Text(line, style=base)
-        if line[:1] in styles:
-            text.stylize(styles[line[0]], 0, 1)
-        return text
-
+        width = Console().width
+    lines: list[str] = []
     for line in replay_lines(explained.replay):
-        console.print(Text(line, style="bold red" if line.startswith("WARNING") else ""))
+        lines += draw(Node([(line, "bold red" if line.startswith("WARNING") else "")]), width, color)
     header = header_lines(explained)
-    top = Tree(Text(header[0], style="bold"))
+    top = Node([(header[0], "bold")])
     for line in header[1:]:
-        top.add(Text(line))
-    console.print(top)
+        top.add((line, ""))
+    lines += draw(top, width, color)
     summary = explained.trace.detail == "summary"
     for output in explained.trace.outputs:
-        console.print()
         value, how = headline(output)
-        tree = Tree(Text.assemble((value, "bold"), "   ", (how, "dim" if output.status != "conflict" else "red")))
-        under, heading = tree, None
+        tree = Node([(value, "bold"), ("   ", ""), (how, "dim" if output.status != "conflict" else "red")])
+        under: Node | None = None
         for rule, parts in shown_rules(output, summary):
-            if summary and not rule.matched and heading is None:
-                under = heading = tree.add(Text(NEAREST_HEADING, style="dim"))
-            branch = under.add(styled(rule_line(rule, output, counted=summary)))
+            if summary and not rule.matched and under is None:
+                under = tree.add((NEAREST_HEADING, "dim"))
+            branch = (under or tree).add(*_marked(rule_line(rule, output, counted=summary)))
             if rule.because:
-                branch.add(Text(f'because "{rule.because}"', style="italic"))
+                branch.add((f'because "{rule.because}"', "italic"))
             for part in parts:
-                _add_part(branch, part, styled)
+                _add_part(branch, part)
         if output.others:
-            tree.add(Text(others_line(output), style="dim"))
+            tree.add((others_line(output), "dim"))
         elif not output.rules:
-            tree.add(Text("no rule sets it", style="dim"))
-        console.print(tree)
+            tree.add(("no rule sets it", "dim"))
+        lines += ["", *draw(tree, width, color)]
     for answer in explained.why_not:
-        console.print()
-        tree = Tree(Text(f"Why not {answer.output} = {answer.wanted}?", style="bold"))
-        tree.add(Text(answer.summary))
+        tree = Node([(f"Why not {answer.output} = {answer.wanted}?", "bold")])
+        tree.add((answer.summary, ""))
         for candidate, details in why_not_items(answer):
-            branch = tree.add(styled(candidate))
+            branch = tree.add(*_marked(candidate))
             for line in details:
-                branch.add(Text(line))
-        console.print(tree)
-    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+                branch.add((line, ""))
+        lines += ["", *draw(tree, width, color)]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _add_part(branch: Any, part: ConditionPart, styled: Any) -> None:
-    node = branch.add(styled(part_line(part)))
+_MARK_STYLES = {"✓": "green", "✗": "red", "?": "yellow", "·": "dim"}
+
+
+def _marked(line: str) -> tuple[Segment, ...]:
+    """A line whose mark (✓ ✗ ? ·) is coloured."""
+    style = _MARK_STYLES.get(line[:1])
+    return ((line[0], style), (line[1:], "")) if style else ((line, ""),)
+
+
+def _add_part(branch: Node, part: ConditionPart) -> None:
+    node = branch.add(*_marked(part_line(part)))
     for inner in part.parts:
-        _add_part(node, inner, styled)
+        _add_part(node, inner)
 
 
 def why_not_items(answer: WhyNot) -> list[tuple[str, list[str]]]:
