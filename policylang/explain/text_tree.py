@@ -94,23 +94,26 @@ _WORD = re.compile(r"\s*\S+\s*")
 def divide_line(text: str, width: int) -> list[int]:
     """Where to break `text` so that each line fits in `width` cells: rich's `divide_line` with
     folding (rich/_wrap.py, kept here because rich keeps it private), so trees wrap as they did."""
+    measure = len if text.isascii() and text.isprintable() else cell_len  # a printable ASCII character is a cell
+    if measure(text) <= width:
+        return []  # the common case: every word fits
     breaks: list[int] = []
     offset = 0
     for match in _WORD.finditer(text):
         start, word = match.start(), match.group(0)
-        length = cell_len(word.rstrip())
+        length = measure(word.rstrip())
         if width - offset >= length:
-            offset += cell_len(word)
+            offset += measure(word)
         elif length > width:  # longer than a line: folded
             folded = chop_cells(word, width)
             for i, line in enumerate(folded):
                 if start:
                     breaks.append(start)
                 if i == len(folded) - 1:
-                    offset = cell_len(line)
+                    offset = measure(line)
                 else:
                     start += len(line)
         elif offset and start:
             breaks.append(start)
-            offset = cell_len(word)
+            offset = measure(word)
     return breaks

@@ -20,7 +20,9 @@ import decimal
 import heapq
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
 
 from ..core.datatypes import BOOL
 from ..core.json_codec import to_json_value
@@ -266,6 +268,30 @@ class _Shape:
         return _Shape(c.text_of(expr), kind, operands, tuple(sorted(reads.values())), tuple(calls))
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _trusted(model: type[_Model], **fields: Any) -> _Model:
+    """`model.model_construct(**fields)` for fields made here, every one given and of its declared
+    type: what model_construct sets, without its search for aliases and defaults, which was most of
+    a large trace's cost. The golden tests read each trace back through validation and compare."""
+    made = model.__new__(model)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+def _combined(kind: str, results: list[bool | None]) -> bool | None:
+    """`and` / `or` / `not` of parts' results, in three-valued logic (None: unknown)."""
+    if kind == "not":
+        return None if results[0] is None else not results[0]
+    if kind == "and":
+        return False if False in results else None if None in results else True
+    return True if True in results else None if None in results else False
+
+
 class _Env:
     """One decision's values, and the parts of its conditions evaluated on them."""
 
@@ -277,6 +303,9 @@ class _Env:
         self.parts: dict[int, ConditionPart] = {}
         self.results: dict[int, tuple[bool | None, str | None]] = {}
         self.failures: dict[int, list[str]] = {}
+        self.tests: dict[c.CheckedExpr, ConditionPart] = {}
+        """Test parts by structure: `tier == premium` written in a hundred rules is evaluated and
+        built once (a test's part has no parts, so it is the same wherever it appears)."""
         self.segments: dict[tuple[str, str], tuple[ConditionPart, frozenset[str]]] = {}
         """(segment, its text) -> its part traced on its own, and the segments shown in it (itself included)."""
         self.policy = tracer.policy
@@ -319,7 +348,8 @@ class _Env:
                         proposes = None  # a value that reads a missing fact proposes nothing
                     elif action.op == "add" and declared.has_default:
                         proposes = declared.default | proposes
-        return RuleTrace.model_construct(
+        return _trusted(
+            RuleTrace,
             rule=rule.id,
             location=f"{rule.span.file}:{rule.span.line}",
             priority=rule.priority,
@@ -344,6 +374,11 @@ class _Env:
         """The part, with the segments in `shown` (those already shown in full in this condition)
         given without their parts; `shown` gains the segments shown here."""
         shape = self.tracer.shape(expr)
+        if shape.kind == "test":
+            found = self.tests.get(expr)
+            if found is None:
+                found = self.tests[expr] = self._built(expr, shape, [])
+            return found
         if shape.kind == "segment":
             assert isinstance(expr, c.DerivedRef)
             if expr.key in shown:
@@ -385,6 +420,10 @@ class _Env:
         """The part's value on this decision's facts, and why it has none (it raises on its own)."""
         key = id(expr)
         if key not in self.results:
+            shared = self.tests.get(expr) if self.tracer.shape(expr).kind == "test" else None
+            if shared is not None:
+                self.results[key] = (shared.result, shared.error)
+                return self.results[key]
             try:
                 self.results[key] = (self.run(expr), None)
             except (ArithmeticError, TypeError) as exc:  # EvaluationError is an ArithmeticError
@@ -393,6 +432,10 @@ class _Env:
         return self.results[key]
 
     def _built(self, expr: c.CheckedExpr, shape: _Shape, parts: list[ConditionPart]) -> ConditionPart:
+        if shape.kind in ("and", "or", "not") and id(expr) not in self.results and all(p.error is None for p in parts):
+            # Follows from its parts by three-valued logic, as the decision computed it (the
+            # property test tests/properties/test_trace.py checks this of every part).
+            self.results[id(expr)] = (_combined(shape.kind, [p.result for p in parts]), None)
         result, error = self._result(expr)
         values = {"fact": self.facts, "output": self.outputs, "derived": self.derived}
         reads = {name: self.json(values[kind][index]) for name, kind, index in shape.reads}
@@ -401,8 +444,8 @@ class _Env:
                 reads[c.text_of(call)] = self.json(self.run(call, as_condition=False))
             except (ArithmeticError, TypeError):  # an argument that cannot be computed: its part says why
                 continue
-        # Built without validation: every field is made here, of the declared types.
-        return ConditionPart.model_construct(
+        return _trusted(
+            ConditionPart,
             text=shape.text,
             kind=shape.kind,
             result=result,

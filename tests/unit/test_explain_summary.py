@@ -168,3 +168,21 @@ def test_the_renderers_list_the_nearest_misses_and_count_the_rest() -> None:
     assert "and " + str(others) + " other rules that can set \\`queue\\` did not apply" in render_markdown(explained)
     assert line in render_html(explained) and "Nearest misses" in render_html(explained)
     assert line in _decision().explain(outputs=["queue"], width=200)
+
+
+def test_trace_models_built_without_validation_are_whole_and_valid() -> None:
+    """trace.py builds rules and parts without pydantic's model_construct (`_trusted`): each must
+    have every field, and read back through validation as the same model."""
+    from policylang.explain.trace import ConditionPart, RuleTrace
+
+    trace = _decision().trace(detail="full")
+    stack: list[ConditionPart] = []
+    for output in trace.outputs:
+        for rule in output.rules:
+            assert set(vars(rule)) == set(RuleTrace.model_fields)
+            assert RuleTrace.model_validate(rule.model_dump()) == rule
+            stack.append(rule.condition)
+    while stack:
+        part = stack.pop()
+        assert set(vars(part)) == set(ConditionPart.model_fields)
+        stack.extend(part.parts)
