@@ -167,7 +167,9 @@ def _value_mismatches(case: BoundCase, decision: Decision, policy: Policy) -> li
     for expected in case.expectations:
         if expected.derived:
             if derived is None:
-                derived = policy.trace(decision).derived  # segments and lets, only when a case asks
+                derived = policy.trace(
+                    decision, ()
+                ).derived  # segments and lets (no output traced), only when a case asks
             actual = derived.get(expected.name)
             wanted = None if expected.value is ABSENT else to_json_value(expected.value)
             if actual != wanted:
