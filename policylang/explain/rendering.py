@@ -1,7 +1,8 @@
 """Explanations: a decision's trace (and why-not answers) rendered for people, or as JSON for tools.
 
-The trace is data (trace.py); this module only renders it. Text is a tree per output, drawn by
-rich, which wraps it to the width and colours it on a terminal (plain when it is not); Markdown
+The trace is data (trace.py); this module only renders it. Text is a tree per output (text_tree.py
+draws it, wrapped to the width, coloured on a terminal and plain when it is not); in a summary
+(`Trace.detail`), the rules that matched, the nearest misses and a count of the rest. Markdown
 and one self-contained HTML file are for reports an auditor can archive or print; JSON is the
 `Explanation` model, whose schema (`explanation_schema()`, docs/explanation.schema.json) tools
 can rely on.

@@ -44,8 +44,8 @@ DETAILS: tuple[Detail, ...] = ("auto", "summary", "full")
 SUMMARY_ABOVE = 60
 """`detail="auto"` summarises when more than this many rules can set the outputs explained (counted
 once per output they set). A rule takes about five lines of a full tree, so that is a tree of about
-300 lines, more than a person reads; every example policy (the largest sets its outputs from 25
-rules) is still explained in full."""
+300 lines, more than a person reads; every example policy (at most 19 rules in all, counted per
+output they set) is still explained in full."""
 
 NEAREST = 5
 """How many nearest misses a summary lists per output."""
