@@ -80,10 +80,11 @@ def section(rows: list[dict[str, float]]) -> str:
     lines += [
         "",
         "`decide()` never traces, so it runs at its full rate whether or not traces are ever asked"
-        " for; a trace re-evaluates every condition part by part (every rule that could set each"
-        " output, matched or not), which costs what the last column says, in decisions. That is fine"
-        " for explaining one decision to a person; a trace of a 1,000-rule policy taking about a tenth"
-        " of a second is the figure to improve (by tracing only the rules of the outputs asked about).",
+        " for; a full trace (`policy.trace(decision)`, what is measured here) re-evaluates every condition"
+        " part by part (every rule that could set each output, matched or not; a test written in many"
+        " rules once), which costs what the last column says, in decisions. `policy.trace(decision,"
+        ' ["sla"])` traces only the rules that can set `sla`, and `detail="summary"` only the rules that'
+        " matched and the nearest misses (benchmarks/explain.py compares both with the trees before).",
     ]
     return "\n".join(lines)
 
