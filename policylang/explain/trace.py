@@ -303,9 +303,10 @@ class _Env:
         self.parts: dict[int, ConditionPart] = {}
         self.results: dict[int, tuple[bool | None, str | None]] = {}
         self.failures: dict[int, list[str]] = {}
-        self.tests: dict[c.CheckedExpr, ConditionPart] = {}
-        """Test parts by structure: `tier == premium` written in a hundred rules is evaluated and
-        built once (a test's part has no parts, so it is the same wherever it appears)."""
+        self.tests: dict[tuple[str, c.CheckedExpr], ConditionPart] = {}
+        """Test parts by text and structure: `tier == premium` written in a hundred rules is
+        evaluated and built once (a test's part has no parts, so it is the same wherever it
+        appears). The text is in the key: `tenure > 2y` and `tenure > 24mo` may be one structure."""
         self.segments: dict[tuple[str, str], tuple[ConditionPart, frozenset[str]]] = {}
         """(segment, its text) -> its part traced on its own, and the segments shown in it (itself included)."""
         self.policy = tracer.policy
@@ -375,9 +376,9 @@ class _Env:
         given without their parts; `shown` gains the segments shown here."""
         shape = self.tracer.shape(expr)
         if shape.kind == "test":
-            found = self.tests.get(expr)
+            found = self.tests.get((shape.text, expr))
             if found is None:
-                found = self.tests[expr] = self._built(expr, shape, [])
+                found = self.tests[(shape.text, expr)] = self._built(expr, shape, [])
             return found
         if shape.kind == "segment":
             assert isinstance(expr, c.DerivedRef)
@@ -420,7 +421,8 @@ class _Env:
         """The part's value on this decision's facts, and why it has none (it raises on its own)."""
         key = id(expr)
         if key not in self.results:
-            shared = self.tests.get(expr) if self.tracer.shape(expr).kind == "test" else None
+            shape = self.tracer.shape(expr)
+            shared = self.tests.get((shape.text, expr)) if shape.kind == "test" else None
             if shared is not None:
                 self.results[key] = (shared.result, shared.error)
                 return self.results[key]

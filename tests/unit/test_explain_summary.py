@@ -186,3 +186,15 @@ def test_trace_models_built_without_validation_are_whole_and_valid() -> None:
         part = stack.pop()
         assert set(vars(part)) == set(ConditionPart.model_fields)
         stack.extend(part.parts)
+
+
+def test_a_test_written_twice_differently_keeps_each_text() -> None:
+    """Tests are traced once per text and structure: `tenure > 2y` and `tenure > 24mo` compare the
+    same values, and each rule still shows its own text."""
+    text = (
+        "input { tenure: duration }\noutput { a: bool = false resolve any\n b: bool = false resolve any }\n"
+        "rule one: if tenure > 2y then a\nrule two: if tenure > 24mo then b\n"
+    )
+    policy = policylang.compile(text, filename="twice.policy")
+    trace = policy.trace(policy.decide({"tenure": "1y"}))
+    assert [output.rules[0].condition.text for output in trace.outputs] == ["tenure > 2y", "tenure > 24mo"]
