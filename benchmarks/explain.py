@@ -241,6 +241,8 @@ def section(rows: list[dict[str, Any]], compared: list[dict[str, Any]], before: 
         " rule, part by part: about 11,000 tree lines at 1,000 rules, drawn without rich since issue 15.",
         "- These are costs for a person reading one decision or an auditor replaying one; none of them"
         " runs on the hot path.",
+        "- Read the ratios, which come from turns taken in one run, rather than the absolute figures"
+        " (the load average above says how busy the machine was).",
     ]
     return "\n".join(lines)
 
