@@ -40,6 +40,38 @@ class Analysis(StrEnum):
     OPAQUE = "opaque"
 
 
+class Proposal(StrEnum):
+    """How why-not proposes a value for a fact that an operator or function reads (explain/why_not_values.py).
+
+    Why-not tries, for each fact, one value per class of values the policy tells apart; a fact
+    compared with another value that is not a constant (another fact, a computed value) has no
+    such classes, so the operator contributes the values that matter for it, worked out on the
+    other side's value as the change being tried makes it:
+
+    PASS: a logical operator (`and`, `or`, `not`): its operands propose.
+    BOUNDARY: `==`, `!=` and ordering: the other side's value and its neighbours in the fact's
+    order (`owner == user` proposes `user`'s value for `owner`; `a < b` proposes b - 1, b, b + 1).
+    MEMBERS: `in`, `contains`: each member of the set side for the element, and the set with the
+    element added or removed for the set.
+    PRESENCE: `is missing`, `is present`: missing, or a value of the fact's classes.
+    INVERT: arithmetic: the value is solved for the fact through the operator (`a + b > 5` with
+    `b = 1` proposes `a = 4`, `5`, `6`).
+    EACH_ARGUMENT: `min`, `max`: each argument solved for the bound in turn.
+    BOTH_SIGNS: `abs`: the argument solved for the bound and for its negation.
+    NONE: why-not cannot propose a value through it; an answer that needs one says
+    "why-not cannot propose a value for `...`" instead of "no change works".
+    """
+
+    PASS = "pass"
+    BOUNDARY = "boundary"
+    MEMBERS = "members"
+    PRESENCE = "presence"
+    INVERT = "invert"
+    EACH_ARGUMENT = "each argument"
+    BOTH_SIGNS = "both signs"
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Operator:
     """An operator as written (`spelling`) in the syntax node class `node`.
@@ -47,7 +79,8 @@ class Operator:
     `python` is the Python operator the code generator emits for plain operands (None: a helper or
     special code); `verb` names it in a type error ("cannot add ..."); `needs` is why-not's wording of
     what a comparison with constants asks of a fact, `negated` the operator that holds when this one
-    does not (why-not under `not`), `flipped` the operator with its sides swapped (`5 < x` is `x > 5`).
+    does not (why-not under `not`), `flipped` the operator with its sides swapped (`5 < x` is `x > 5`),
+    and `why_not` how why-not proposes a value for a fact it reads (`Proposal`).
     """
 
     spelling: str
@@ -62,16 +95,48 @@ class Operator:
     needs: str | None = None
     negated: str | None = None
     flipped: str | None = None
+    why_not: Proposal = Proposal.NONE
 
 
 OPERATORS: tuple[Operator, ...] = (
-    Operator("or", "BoolOp", OR, Analysis.EXACT, "f or a > b", python="or"),
-    Operator("and", "BoolOp", AND, Analysis.EXACT, "f and a > b", python="and"),
-    Operator("not", "Not", NOT, Analysis.EXACT, "not f", python="not"),
-    Operator("==", "Compare", COMPARE, Analysis.EXACT, "a == b", "==", needs="needs to be", negated="!=", flipped="=="),
-    Operator("!=", "Compare", COMPARE, Analysis.EXACT, "a != 3", "!=", needs="must not be", negated="==", flipped="!="),
+    Operator("or", "BoolOp", OR, Analysis.EXACT, "f or a > b", python="or", why_not=Proposal.PASS),
+    Operator("and", "BoolOp", AND, Analysis.EXACT, "f and a > b", python="and", why_not=Proposal.PASS),
+    Operator("not", "Not", NOT, Analysis.EXACT, "not f", python="not", why_not=Proposal.PASS),
     Operator(
-        "<", "Compare", COMPARE, Analysis.EXACT, "d < 5d", "<", needs="needs to be less than", negated=">=", flipped=">"
+        "==",
+        "Compare",
+        COMPARE,
+        Analysis.EXACT,
+        "a == b",
+        "==",
+        needs="needs to be",
+        negated="!=",
+        flipped="==",
+        why_not=Proposal.BOUNDARY,
+    ),
+    Operator(
+        "!=",
+        "Compare",
+        COMPARE,
+        Analysis.EXACT,
+        "a != 3",
+        "!=",
+        needs="must not be",
+        negated="==",
+        flipped="!=",
+        why_not=Proposal.BOUNDARY,
+    ),
+    Operator(
+        "<",
+        "Compare",
+        COMPARE,
+        Analysis.EXACT,
+        "d < 5d",
+        "<",
+        needs="needs to be less than",
+        negated=">=",
+        flipped=">",
+        why_not=Proposal.BOUNDARY,
     ),
     Operator(
         "<=",
@@ -83,9 +148,19 @@ OPERATORS: tuple[Operator, ...] = (
         needs="needs to be at most",
         negated=">",
         flipped=">=",
+        why_not=Proposal.BOUNDARY,
     ),
     Operator(
-        ">", "Compare", COMPARE, Analysis.EXACT, "a > 1", ">", needs="needs to be more than", negated="<=", flipped="<"
+        ">",
+        "Compare",
+        COMPARE,
+        Analysis.EXACT,
+        "a > 1",
+        ">",
+        needs="needs to be more than",
+        negated="<=",
+        flipped="<",
+        why_not=Proposal.BOUNDARY,
     ),
     Operator(
         ">=",
@@ -97,6 +172,7 @@ OPERATORS: tuple[Operator, ...] = (
         needs="needs to be at least",
         negated="<",
         flipped="<=",
+        why_not=Proposal.BOUNDARY,
     ),
     Operator(
         "in",
@@ -107,6 +183,7 @@ OPERATORS: tuple[Operator, ...] = (
         "in",
         needs="needs to be one of",
         negated="not in",
+        why_not=Proposal.MEMBERS,
     ),
     Operator(
         "not in",
@@ -117,6 +194,7 @@ OPERATORS: tuple[Operator, ...] = (
         "not in",
         needs="must not be one of",
         negated="in",
+        why_not=Proposal.MEMBERS,
     ),
     Operator(
         "contains",
@@ -126,6 +204,7 @@ OPERATORS: tuple[Operator, ...] = (
         't contains "x"',
         needs="needs to contain",
         negated="not contains",
+        why_not=Proposal.MEMBERS,
     ),
     Operator(
         "not contains",
@@ -135,6 +214,7 @@ OPERATORS: tuple[Operator, ...] = (
         'not (t contains "y")',
         needs="must not contain",
         negated="contains",
+        why_not=Proposal.MEMBERS,
     ),
     Operator(
         "between",
@@ -144,6 +224,7 @@ OPERATORS: tuple[Operator, ...] = (
         "a between 1 and 4",
         needs="needs to be between",
         negated="not between",
+        why_not=Proposal.BOUNDARY,
     ),
     Operator(
         "not between",
@@ -153,6 +234,7 @@ OPERATORS: tuple[Operator, ...] = (
         "not (d between 1d and 2w)",
         needs="must not be between",
         negated="between",
+        why_not=Proposal.BOUNDARY,
     ),
     Operator(
         "is missing",
@@ -162,6 +244,7 @@ OPERATORS: tuple[Operator, ...] = (
         "n is missing",
         needs="needs to be left out",
         negated="is present",
+        why_not=Proposal.PRESENCE,
     ),
     Operator(
         "is present",
@@ -171,12 +254,13 @@ OPERATORS: tuple[Operator, ...] = (
         "n is present",
         needs="needs to be given",
         negated="is missing",
+        why_not=Proposal.PRESENCE,
     ),
-    Operator("+", "Arithmetic", SUM, Analysis.AFFINE, "a + b > 2", "+", verb="add"),
-    Operator("-", "Arithmetic", SUM, Analysis.AFFINE, "d - e < 1d", "-", verb="subtract"),
-    Operator("*", "Arithmetic", PRODUCT, Analysis.AFFINE, "n * 2 > 3", "*", verb="multiply"),
-    Operator("/", "Arithmetic", PRODUCT, Analysis.AFFINE, "a / 4 >= n", verb="divide"),
-    Operator("-x", "Negate", UNARY, Analysis.AFFINE, "-a < b", "-", verb="negate"),
+    Operator("+", "Arithmetic", SUM, Analysis.AFFINE, "a + b > 2", "+", verb="add", why_not=Proposal.INVERT),
+    Operator("-", "Arithmetic", SUM, Analysis.AFFINE, "d - e < 1d", "-", verb="subtract", why_not=Proposal.INVERT),
+    Operator("*", "Arithmetic", PRODUCT, Analysis.AFFINE, "n * 2 > 3", "*", verb="multiply", why_not=Proposal.INVERT),
+    Operator("/", "Arithmetic", PRODUCT, Analysis.AFFINE, "a / 4 >= n", verb="divide", why_not=Proposal.INVERT),
+    Operator("-x", "Negate", UNARY, Analysis.AFFINE, "-a < b", "-", verb="negate", why_not=Proposal.INVERT),
 )
 """Every operator; `not contains` and `not between` exist only as why-not's negations."""
 
@@ -224,9 +308,9 @@ class Function:
     type_rule: TypeRule
     implementation: Callable[..., Any]
     analysis: Analysis
-    why_not: bool
-    """True: why-not words a comparison of the call with a constant (`abs(x)` needs to be more than
-    `5`) and proposes a change of the facts it reads; False: it proposes changes without words."""
+    why_not: Proposal
+    """How why-not proposes a value for a fact the call reads (`Proposal`), and whether it words a
+    comparison of the call with a constant (`abs(x)` needs to be more than `5`): any but NONE does."""
     summary: str
     examples: tuple[str, ...]
 
@@ -290,7 +374,7 @@ FUNCTIONS: dict[str, Function] = {
             numbers_or_durations,
             min,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.EACH_ARGUMENT,
             summary="the least of its arguments (the first of equal ones)",
             examples=("min(a, b)", "min(a, n, 3)", "min(d, e)"),
         ),
@@ -301,7 +385,7 @@ FUNCTIONS: dict[str, Function] = {
             numbers_or_durations,
             max,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.EACH_ARGUMENT,
             summary="the greatest of its arguments (the first of equal ones)",
             examples=("max(a, b)", "max(n, a, -2)", "max(d, e, 1d)"),
         ),
@@ -312,7 +396,7 @@ FUNCTIONS: dict[str, Function] = {
             numbers_or_durations,
             absolute,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.BOTH_SIGNS,
             summary="the argument without its sign",
             examples=("abs(a)", "abs(n)", "abs(d)"),
         ),

@@ -1,0 +1,503 @@
+"""The values why-not tries for a fact, and what "nearest" means.
+
+Two sources, both asked of the operator table (core/operators.py, `Proposal`):
+
+- **Classes.** A fact compared with constants has the classes the static analysis uses
+  (analysis/fact_domains.py): no such comparison tells two values of one class apart, so one
+  value per class is every value there is for those comparisons.
+- **Proposals.** A fact compared with another fact or with a computed value has no such classes:
+  what matters is where it meets the other side, which moves as the change being tried moves the
+  other facts. Each such comparison proposes, on the values of the change being tried, the other
+  side's value solved for the fact through arithmetic and functions, with its neighbours in the
+  fact's order (`a < b` with `b = 4`: 3, 4, 5), or the members of a set (`role in allowed`), or a
+  set with the element added or removed (`teams contains editor`).
+
+Everything that depends only on the policy is worked out once per policy and kept with it
+(`reading`), as the tracer is: a question about a policy of a thousand rules must not walk
+every rule's condition again for every rule it asks about.
+"""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+import math
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ..analysis.fact_domains import constants_by_fact, facts_in_arithmetic, reads, representatives
+from ..core import operators as ops
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, EnumOf, SetOf
+from ..core.values import MISSING, Duration
+from ..engine.codegen import CodeGen, Names
+from ..engine.runtime import ARITHMETIC, bool3, helpers
+from ..semantics import typed_tree as c
+
+Evaluate = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class Relation:
+    """A comparison why-not cannot cut into classes: two facts, or a computed value, compared."""
+
+    node: c.CheckedExpr
+    facts: frozenset[str]
+    sides: dict[int, Evaluate] = field(default_factory=dict)
+    """Each side's value on the facts of a change (by the side's id), compiled when first needed."""
+
+
+@dataclass
+class Reading:
+    """What why-not needs of a policy, worked out once per policy."""
+
+    checked: c.CheckedPolicy
+    setters: dict[str, list[c.CheckedRule]]
+    """Per output, the rules that set it, in file order."""
+    reads: dict[str, frozenset[str]]
+    """Per rule id, the facts its condition and actions read, through segments, lets and outputs."""
+    classes: dict[str, tuple[list[Any], bool]]
+    """Per fact, one value per class (fact_domains.representatives), and whether they are exact."""
+    constants: dict[str, list[Any]]
+    relations: dict[str, list[Relation]]
+    """Per fact, the comparisons of it with another fact or a computed value."""
+    blind: dict[str, str]
+    """Per fact, a comparison that reads it through an operator or function that cannot propose a
+    value (its text), when there is one."""
+    position: dict[str, int]
+    """Per rule id, its index in the policy's rules."""
+
+    evaluators: dict[c.CheckedExpr, Evaluate] = field(default_factory=dict)
+    """Compiled sides of comparisons (`_evaluate`), made when first needed."""
+    words: dict[str, list[c.CheckedExpr]] | None = None
+    """Comparisons of one fact with constants, by fact (why_not_words.atoms_by_fact), when first needed."""
+
+
+_READINGS: weakref.WeakKeyDictionary[Any, Reading] = weakref.WeakKeyDictionary()
+
+
+def reading(policy: Any) -> Reading:
+    """The policy's Reading, made the first time a why-not question is asked of it, and kept as
+    long as the policy lives (a Policy: its checked tree is a value, not a key)."""
+    found = _READINGS.get(policy)
+    if found is None:
+        found = _READINGS[policy] = _read(policy.checked)
+    return found
+
+
+def _read(checked: c.CheckedPolicy) -> Reading:
+    setters: dict[str, list[c.CheckedRule]] = {name: [] for name in checked.outputs}
+    for rule in checked.rules:
+        for name in dict.fromkeys(a.output for a in rule.actions):
+            setters[name].append(rule)
+    derived_facts: dict[str, frozenset[str]] = {}
+    output_facts: dict[str, frozenset[str]] = {}
+
+    def facts_of(expr: c.CheckedExpr, following: frozenset[str]) -> set[str]:
+        found = reads(expr)
+        facts = set(found.facts)
+        for key in found.derived:
+            if key not in derived_facts:
+                derived_facts[key] = frozenset(facts_of(checked.derived[key].expr, following))
+            facts |= derived_facts[key]
+        for name in found.outputs:
+            facts |= output_read(name, following)
+        return facts
+
+    def output_read(name: str, following: frozenset[str]) -> frozenset[str]:
+        if name in output_facts:
+            return output_facts[name]
+        if name in following:
+            return frozenset()  # (outputs never depend on themselves: the checker refuses cycles)
+        facts: set[str] = set()
+        for rule in setters[name]:
+            facts |= facts_of(rule.condition, following | {name})
+            for action in rule.actions:
+                facts |= facts_of(action.value, following | {name})
+        output_facts[name] = frozenset(facts)
+        return output_facts[name]
+
+    rule_reads: dict[str, frozenset[str]] = {}
+    for rule in checked.rules:
+        facts = facts_of(rule.condition, frozenset())
+        for action in rule.actions:
+            facts |= facts_of(action.value, frozenset())
+        rule_reads[rule.id] = frozenset(facts)
+    constants = constants_by_fact(checked)
+    computed = facts_in_arithmetic(checked)
+    classes = {name: representatives(fact, constants[name], name in computed) for name, fact in checked.facts.items()}
+    relations: dict[str, list[Relation]] = {name: [] for name in checked.facts}
+    blind: dict[str, str] = {}
+    for node in c.walk(c.policy_expressions(checked)):
+        if not isinstance(node, c.Compare | c.Membership | c.Between):
+            continue
+        sides = c.children(node)
+        if sum(not isinstance(side, c.Const) for side in sides) < 2 and not any(
+            isinstance(side, c.Arithmetic | c.Negate | c.Call) for side in sides
+        ):
+            continue  # one fact (or a segment, a let) against constants: its classes cover it
+        facts = frozenset(facts_of(node, frozenset()))
+        relation = Relation(node, facts)
+        for name in facts:
+            relations[name].append(relation)
+            if (why := cannot_propose(node)) is not None:
+                blind.setdefault(name, why)
+    position = {rule.id: i for i, rule in enumerate(checked.rules)}
+    return Reading(checked, setters, rule_reads, classes, constants, relations, blind, position)
+
+
+def cannot_propose(node: c.CheckedExpr) -> str | None:
+    """The text of a part of a comparison that reads a fact through an operator or function
+    whose table entry says why-not cannot propose a value through it, or None."""
+    for part in c.walk([node]):
+        proposal = _proposal(part)
+        if proposal is ops.Proposal.NONE and reads(part).facts:
+            return c.text_of(part)
+    return None
+
+
+def _proposal(node: c.CheckedExpr) -> ops.Proposal | None:
+    """The operator table's Proposal for a node that has an operator or a function, else None."""
+    if isinstance(node, c.Call):
+        function = ops.FUNCTIONS.get(node.function)
+        return ops.Proposal.NONE if function is None else function.why_not
+    spelling = "-x" if isinstance(node, c.Negate) else getattr(node, "op", None)
+    if isinstance(node, c.Between):
+        spelling = "between"
+    if isinstance(node, c.Presence):
+        spelling = "is missing" if node.missing else "is present"
+    if spelling is None:
+        return None
+    operator = ops.BY_SPELLING.get(spelling)
+    return ops.Proposal.NONE if operator is None else operator.why_not
+
+
+# --- proposals: where a fact meets the other side ----------------------------------------------
+
+
+def proposed(read: Reading, name: str, values: dict[str, Any]) -> list[Any]:
+    """The values the fact's comparisons with other facts or computed values point to, on the
+    facts of the change being tried (`values`), each with its neighbours in the fact's order."""
+    fact = read.checked.facts[name]
+    found: list[Any] = []
+    for relation in read.relations[name]:
+        for target in _targets(read, relation, name, values):
+            found.extend(_around(target, fact.type))
+    return [v for v in found if _fits(v, fact.type)]
+
+
+def _targets(read: Reading, relation: Relation, name: str, values: dict[str, Any]) -> list[Any]:
+    node = relation.node
+    found: list[Any] = []
+    try:
+        if isinstance(node, c.Between):
+            if name in reads(node.value).facts:
+                for bound in (node.low, node.high):
+                    found += _solve(read, node.value, name, _side(read, relation, bound, values), values)
+            for bound in (node.low, node.high):
+                if name in reads(bound).facts:
+                    found += _solve(read, bound, name, _side(read, relation, node.value, values), values)
+            return found
+        assert isinstance(node, c.Compare | c.Membership)
+        left, right = node.left, node.right
+        if isinstance(node, c.Membership) and node.op == "contains":
+            left, right = right, left  # (element, set)
+        if isinstance(node, c.Membership):
+            if isinstance(right, c.FactRef) and right.name == name:  # the set: the element joins it, or leaves
+                element, members = _side(read, relation, left, values), values.get(name, MISSING)
+                members = frozenset(members) if isinstance(members, frozenset | set) else frozenset()
+                if element is not MISSING:
+                    return [members | {element}, members - {element}]
+                return []
+            if name in reads(left).facts:  # the element: each member of the set
+                members = _side(read, relation, right, values)
+                for member in sorted(members, key=repr) if isinstance(members, frozenset | set) else ():
+                    found += _solve(read, left, name, member, values)
+            return found
+        for mine, other in ((left, right), (right, left)):
+            if name in reads(mine).facts and name not in reads(other).facts:
+                found += _solve(read, mine, name, _side(read, relation, other, values), values)
+    except (TypeError, ValueError, ArithmeticError, AttributeError, NameError, KeyError):
+        return found  # a side that cannot be computed on these facts proposes nothing
+    return found
+
+
+def _solve(read: Reading, expr: c.CheckedExpr, name: str, target: Any, values: dict[str, Any]) -> list[Any]:
+    """The fact's values at which `expr` (which reads it) is `target`, the other facts as in
+    `values`: through each operator and function as its table entry (`Proposal`) says."""
+    if target is MISSING or target is None:
+        return []
+    match expr:
+        case c.FactRef():
+            return [target] if expr.name == name else []
+        case c.DerivedRef():
+            derived = read.checked.derived[expr.key]
+            return _solve(read, derived.expr, name, target, values) if derived.kind == "let" else []
+        case c.Negate():
+            return _solve(read, expr.operand, name, -target, values)
+        case c.Arithmetic():
+            mine_left = name in reads(expr.left).facts
+            if mine_left == (name in reads(expr.right).facts):
+                return []  # the fact on both sides: no single value to solve for
+            mine, other = (expr.left, expr.right) if mine_left else (expr.right, expr.left)
+            known = _evaluate(read, other, values)
+            if known is MISSING:
+                return []
+            with decimal.localcontext(ARITHMETIC):
+                if expr.op == "+":
+                    goal = target - known
+                elif expr.op == "-":
+                    goal = target + known if mine_left else known - target
+                elif expr.op == "*":
+                    goal = _divided(target, known)
+                else:  # "/"
+                    goal = target * known if mine_left else _divided(known, target)
+            return [] if goal is None else _solve(read, mine, name, goal, values)
+        case c.Call():
+            function = ops.FUNCTIONS.get(expr.function)
+            proposal = function.why_not if function is not None else ops.Proposal.NONE
+            found: list[Any] = []
+            if proposal is ops.Proposal.EACH_ARGUMENT:
+                for arg in expr.args:
+                    found += _solve(read, arg, name, target, values)
+            elif proposal is ops.Proposal.BOTH_SIGNS:
+                for arg in expr.args:
+                    found += _solve(read, arg, name, target, values) + _solve(read, arg, name, -target, values)
+            return found
+        case _:
+            return []  # an output, `now`, a constant: not solved for a fact
+
+
+def _divided(a: Any, b: Any) -> Any:
+    if isinstance(b, Duration):
+        return (
+            None if b.total_seconds == 0 or not isinstance(a, Duration) else Decimal(a.total_seconds) / b.total_seconds
+        )
+    if b == 0:
+        return None
+    if isinstance(a, Duration):
+        return Duration(0, int(a.total_seconds / b))
+    return Decimal(a) / Decimal(b)
+
+
+def _side(read: Reading, relation: Relation, expr: c.CheckedExpr, values: dict[str, Any]) -> Any:
+    if isinstance(expr, c.Const):
+        return expr.value
+    return _evaluate(read, expr, values)
+
+
+def _evaluate(read: Reading, expr: c.CheckedExpr, values: dict[str, Any]) -> Any:
+    """The expression's value on these facts, by the decision function's own code generator."""
+    if isinstance(expr, c.Const):
+        return expr.value
+    if isinstance(expr, c.FactRef):
+        return values.get(expr.name, MISSING)
+    if expr not in read.evaluators:
+        read.evaluators[expr] = _compiled(read.checked, expr)
+    return read.evaluators[expr](values)
+
+
+def _compiled(checked: c.CheckedPolicy, expr: c.CheckedExpr) -> Evaluate:
+    """A function of the facts (by name) giving the expression's value, as a decision computes it;
+    lets and segments it reads are computed first, in dependency order."""
+    facts = list(checked.facts)
+    local = {name: f"f{i}" for i, name in enumerate(facts)}
+    names = Names(facts=local)
+    for name, fact in checked.facts.items():
+        if fact.optional and not fact.has_default:
+            names.maybe_missing.add(local[name])
+    generator = CodeGen(names)
+    needed: set[str] = set()
+    stack = [expr]
+    while stack:
+        for node in c.walk([stack.pop()]):
+            if isinstance(node, c.DerivedRef) and node.key not in needed:
+                needed.add(node.key)
+                stack.append(checked.derived[node.key].expr)
+    steps = []
+    for number, (key, item) in enumerate((k, d) for k, d in checked.derived.items() if k in needed):
+        steps.append(f"(d{number} := {generator.cond(item.expr) if item.type == BOOL else generator.value(item.expr)})")
+        names.derived[key] = f"d{number}"
+        if generator.maybe(item.expr):
+            names.maybe_missing.add(f"d{number}")
+    code = generator.value(expr)
+    if steps:
+        code = f"({', '.join(steps)}, {code})[-1]"
+    namespace = {**helpers(), **generator.constants}
+    if generator.parts:
+        exec(generator.parts_source(), namespace)
+    function: Any = eval(compile(f"lambda {', '.join(local.values()) or '_'}: {code}", "<why-not>", "eval"), namespace)
+    bools = {name for name, fact in checked.facts.items() if fact.type == BOOL}
+
+    def evaluate(values: dict[str, Any]) -> Any:
+        args = [bool3(values.get(n, MISSING)) if n in bools else values.get(n, MISSING) for n in facts]
+        with decimal.localcontext(ARITHMETIC):
+            return function(*args)
+
+    return evaluate
+
+
+def _around(target: Any, t: Any) -> list[Any]:
+    """A value and its neighbours in the type's order (a fraction solved for an int: both whole
+    numbers around it), so that `<`, `<=`, `==` and `!=` can each be met."""
+    if t == INT:
+        if isinstance(target, bool) or not isinstance(target, int | Decimal):
+            return []
+        low, high = math.floor(target), math.ceil(target)
+        return list(dict.fromkeys([low, high, low - 1, high + 1]))
+    if t == NUMBER:
+        if isinstance(target, bool) or not isinstance(target, int | Decimal):
+            return []
+        return [Decimal(target), Decimal(target) - 1, Decimal(target) + 1]
+    if t == DURATION:
+        return [target, *neighbours(target, t)] if isinstance(target, Duration) else []
+    if isinstance(t, EnumOf):
+        return [target, *neighbours(target, t)]
+    return [target]
+
+
+def neighbours(value: Any, t: Any) -> list[Any]:
+    """The values next to `value` in the type's order (whole numbers, days, seconds, members)."""
+    try:
+        if t == INT and isinstance(value, int) and not isinstance(value, bool):
+            return [value - 1, value + 1]
+        if t == NUMBER and isinstance(value, Decimal):
+            return [value - 1, value + 1]
+        if t == DURATION and isinstance(value, Duration):
+            return [Duration(0, value.total_seconds - 86_400), Duration(0, value.total_seconds + 86_400)]
+        if t == DATE and isinstance(value, date) and not isinstance(value, datetime):
+            return [value - timedelta(days=1), value + timedelta(days=1)]
+        if t == DATETIME and isinstance(value, datetime):
+            return [value - timedelta(seconds=1), value + timedelta(seconds=1)]
+        if isinstance(t, EnumOf) and value in t.members:
+            i = t.members.index(value)
+            return [t.members[j] for j in (i - 1, i + 1) if 0 <= j < len(t.members)]
+    except (OverflowError, ValueError):
+        pass
+    return []
+
+
+def _fits(value: Any, t: Any) -> bool:
+    if value is MISSING:
+        return True
+    if t == INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == NUMBER:
+        return isinstance(value, Decimal) and value.is_finite()
+    if t == DURATION:
+        return isinstance(value, Duration)
+    if t == BOOL:
+        return isinstance(value, bool)
+    if t == STRING:
+        return isinstance(value, str)
+    if isinstance(t, EnumOf):
+        return value in t.members
+    if isinstance(t, SetOf):
+        return isinstance(value, frozenset)
+    return True
+
+
+# --- nearness ------------------------------------------------------------------------------------
+
+
+def nearness(current: Any, t: Any, existing: Iterable[Any] = ()) -> Callable[[Any], tuple[int, Any]]:
+    """Sort key for a fact's new values, the smallest change first (docs/explaining.md):
+
+    - an ordered type (int, number, duration, date, moment, enum in declaration order): the
+      distance from the current value; a set: how many elements are added or removed; a flag, or a
+      value for a missing fact: 1 each;
+    - a string: another fact's value or a constant of the policy before an invented one (`other`);
+    - leaving a fact out: after every value."""
+    known = set(existing)
+
+    def key(value: Any) -> tuple[int, Any]:
+        if value is MISSING:
+            return (3, 0)
+        if current is MISSING:
+            return (0, 1)
+        try:
+            if isinstance(value, Duration) and isinstance(current, Duration):
+                return (0, abs(value.total_seconds - current.total_seconds))
+            if isinstance(value, datetime) and isinstance(current, datetime):
+                return (0, abs((value - current).total_seconds()))
+            if isinstance(value, date) and isinstance(current, date) and not isinstance(value, datetime):
+                return (0, abs((value - current).days))
+            if isinstance(t, EnumOf) and value in t.members and current in t.members:
+                return (0, abs(t.members.index(value) - t.members.index(current)))
+            if isinstance(value, int | Decimal) and isinstance(current, int | Decimal) and not isinstance(value, bool):
+                return (0, abs(Decimal(value) - Decimal(current)))
+            if isinstance(value, frozenset) and isinstance(current, frozenset | set):
+                return (0, len(value ^ frozenset(current)))
+        except (TypeError, ArithmeticError):
+            pass
+        if isinstance(value, str) and value not in known:
+            return (1, 0)  # an invented string, after every value the policy or the facts hold
+        return (0, 1)
+
+    return key
+
+
+def identical(a: Any, b: Any) -> bool:
+    return a is b or (type(a) is type(b) and a == b)
+
+
+def class_values(read: Reading, name: str, current: Any) -> list[Any]:
+    """One value per class of the fact, the nearest to its current value first, without it."""
+    found, _ = read.classes[name]
+    fact = read.checked.facts[name]
+    key = nearness(current, fact.type, read.constants[name])
+    unique: dict[Any, Any] = {}
+    for v in [*found, *_kept(found, current)]:
+        if not identical(v, current):
+            unique.setdefault((type(v).__name__, v), v)
+    return sorted(unique.values(), key=key)
+
+
+def _toggled(current: frozenset[Any], chosen: Any, found: list[Any], values: dict[str, Any], t: SetOf) -> list[Any]:
+    """The sets nearer the current one than `chosen`: the current set with fewer of the elements
+    that matter toggled (those tested, those in either set, other facts' values of the element type)."""
+    if not isinstance(chosen, frozenset):
+        return []
+    elements = set(current) | set(chosen)
+    for v in found:
+        elements |= v if isinstance(v, frozenset) else set()
+    elements |= {
+        v for v in values.values() if v is not MISSING and not isinstance(v, frozenset) and _fits(v, t.element)
+    }
+    if len(elements) > 10:
+        return []
+    ordered = sorted(elements, key=repr)
+    return [
+        current ^ frozenset(toggle)
+        for k in range(1, len(current ^ chosen))
+        for toggle in itertools.combinations(ordered, k)
+    ]
+
+
+def _kept(found: list[Any], current: Any) -> list[Any]:
+    """For a set fact, each class as the current set with only the tested elements changed: the
+    same class (or, for `tags == {x}`, not, so the plain subsets stay too), nearer the current set."""
+    if not isinstance(current, frozenset | set) or not found or not all(isinstance(v, frozenset) for v in found):
+        return []
+    tested = frozenset().union(*found)
+    return [(frozenset(current) - tested) | v for v in found]
+
+
+def nearer_values(read: Reading, name: str, current: Any, values: dict[str, Any]) -> list[Any]:
+    """Every value why-not knows for the fact (classes, their edges, proposals on `values`), the
+    nearest first: what the answer's value is tightened against."""
+    fact = read.checked.facts[name]
+    found, _ = read.classes[name]
+    edges = [n for point in read.constants[name] for n in neighbours(point, fact.type)]
+    if isinstance(fact.type, SetOf) and isinstance(current, frozenset):
+        edges += _toggled(current, values.get(name), found, values, fact.type)
+    candidates = [*proposed(read, name, values), *found, *_kept(found, current), *edges, *read.constants[name]]
+    candidates = [v for v in candidates if _fits(v, fact.type) and not identical(v, current)]
+    existing = [*read.constants[name], *(v for k, v in values.items() if k != name)]
+    unique: dict[Any, Any] = {}
+    for v in candidates:
+        unique.setdefault((type(v).__name__, v), v)
+    return sorted(unique.values(), key=nearness(current, fact.type, existing))
