@@ -156,7 +156,7 @@ def _why_none(search: Search, way: Way, fewest: int | None) -> str:
         return (
             f"why-not cannot propose a value for `{blind}`; no other change of up to {_facts(MAX_FACTS_CHANGED)} works"
         )
-    tried = EVERY_CLASS if search.exact(way) else SOME_VALUES
+    tried = EVERY_CLASS if search.exact() else SOME_VALUES
     if way.rule is None:
         return f"no change of up to {_facts(MAX_FACTS_CHANGED)}, {tried}, stops every rule that sets it"
     return f"no change of up to {_facts(MAX_FACTS_CHANGED)}, {tried}, makes it give the value"
@@ -196,7 +196,7 @@ def _nothing(search: Search, ways: list[Way]) -> str:
     blind = [text for way in ways if (text := _blind(search, way)) is not None]
     if blind:
         return f"why-not cannot propose a value for `{blind[0]}`, and {bound} of the values it can propose works"
-    tried = EVERY_CLASS if all(search.exact(way) for way in ways) else SOME_VALUES
+    tried = EVERY_CLASS if search.exact() else SOME_VALUES
     return f"{bound}, {tried}, makes one of them do so"
 
 

@@ -237,10 +237,14 @@ class Search:
             ids[i] for i in sorted((after - before) & setters)
         ]
 
-    def exact(self, way: Way) -> bool:
-        """Whether the values tried for the way's facts are every class there is: its facts are
-        compared with constants only, and their classes are exact (fact_domains.representatives)."""
-        return all(self.read.classes[n][1] and not self.read.relations[n] for n in way.own)
+    def exact(self) -> bool:
+        """Whether the values tried are every class there is: every fact the rules that set the
+        output read is compared with constants only, and its classes are exact
+        (fact_domains.representatives: not a sample of a large set, nor of a fact compared with `now`)."""
+        facts: set[str] = set()
+        for rule in self.setters:
+            facts |= self.read.reads[rule.id]
+        return all(self.read.classes[n][1] and not self.read.relations[n] for n in facts)
 
 
 def _key(changed: dict[str, Any]) -> tuple[Any, ...]:

@@ -46,8 +46,6 @@ class Relation:
 
     node: c.CheckedExpr
     facts: frozenset[str]
-    sides: dict[int, Evaluate] = field(default_factory=dict)
-    """Each side's value on the facts of a change (by the side's id), compiled when first needed."""
 
 
 @dataclass
@@ -72,6 +70,8 @@ class Reading:
 
     evaluators: dict[c.CheckedExpr, Evaluate] = field(default_factory=dict)
     """Compiled sides of comparisons (`_evaluate`), made when first needed."""
+    derived_facts: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per segment or let, the facts it reads."""
     words: dict[str, list[c.CheckedExpr]] | None = None
     """Comparisons of one fact with constants, by fact (why_not_words.atoms_by_fact), when first needed."""
 
@@ -135,10 +135,12 @@ def _read(checked: c.CheckedPolicy) -> Reading:
         if not isinstance(node, c.Compare | c.Membership | c.Between):
             continue
         sides = c.children(node)
-        if sum(not isinstance(side, c.Const) for side in sides) < 2 and not any(
-            isinstance(side, c.Arithmetic | c.Negate | c.Call) for side in sides
+        if sum(not isinstance(side, c.Const) for side in sides) < 2 and all(
+            isinstance(side, c.Const | c.FactRef)
+            or (isinstance(side, c.DerivedRef) and checked.derived[side.key].kind != "let")
+            for side in sides
         ):
-            continue  # one fact (or a segment, a let) against constants: its classes cover it
+            continue  # one fact (or a segment) against constants: its classes cover it
         facts = frozenset(facts_of(node, frozenset()))
         relation = Relation(node, facts)
         for name in facts:
@@ -146,7 +148,20 @@ def _read(checked: c.CheckedPolicy) -> Reading:
             if (why := cannot_propose(node)) is not None:
                 blind.setdefault(name, why)
     position = {rule.id: i for i, rule in enumerate(checked.rules)}
-    return Reading(checked, setters, rule_reads, classes, constants, relations, blind, position)
+    read = Reading(checked, setters, rule_reads, classes, constants, relations, blind, position)
+    read.derived_facts = derived_facts
+    return read
+
+
+def facts_in(read: Reading, expr: c.CheckedExpr) -> frozenset[str]:
+    """The facts an expression reads, through the lets and segments it reads (not outputs)."""
+    found = reads(expr)
+    facts = set(found.facts)
+    for key in found.derived:
+        if key not in read.derived_facts:
+            read.derived_facts[key] = facts_in(read, read.checked.derived[key].expr)
+        facts |= read.derived_facts[key]
+    return frozenset(facts)
 
 
 def cannot_propose(node: c.CheckedExpr) -> str | None:
@@ -194,11 +209,11 @@ def _targets(read: Reading, relation: Relation, name: str, values: dict[str, Any
     found: list[Any] = []
     try:
         if isinstance(node, c.Between):
-            if name in reads(node.value).facts:
+            if name in facts_in(read, node.value):
                 for bound in (node.low, node.high):
                     found += _solve(read, node.value, name, _side(read, relation, bound, values), values)
             for bound in (node.low, node.high):
-                if name in reads(bound).facts:
+                if name in facts_in(read, bound):
                     found += _solve(read, bound, name, _side(read, relation, node.value, values), values)
             return found
         assert isinstance(node, c.Compare | c.Membership)
@@ -212,13 +227,13 @@ def _targets(read: Reading, relation: Relation, name: str, values: dict[str, Any
                 if element is not MISSING:
                     return [members | {element}, members - {element}]
                 return []
-            if name in reads(left).facts:  # the element: each member of the set
+            if name in facts_in(read, left):  # the element: each member of the set
                 members = _side(read, relation, right, values)
                 for member in sorted(members, key=repr) if isinstance(members, frozenset | set) else ():
                     found += _solve(read, left, name, member, values)
             return found
         for mine, other in ((left, right), (right, left)):
-            if name in reads(mine).facts and name not in reads(other).facts:
+            if name in facts_in(read, mine) and name not in facts_in(read, other):
                 found += _solve(read, mine, name, _side(read, relation, other, values), values)
     except (TypeError, ValueError, ArithmeticError, AttributeError, NameError, KeyError):
         return found  # a side that cannot be computed on these facts proposes nothing
@@ -239,8 +254,8 @@ def _solve(read: Reading, expr: c.CheckedExpr, name: str, target: Any, values: d
         case c.Negate():
             return _solve(read, expr.operand, name, -target, values)
         case c.Arithmetic():
-            mine_left = name in reads(expr.left).facts
-            if mine_left == (name in reads(expr.right).facts):
+            mine_left = name in facts_in(read, expr.left)
+            if mine_left == (name in facts_in(read, expr.right)):
                 return []  # the fact on both sides: no single value to solve for
             mine, other = (expr.left, expr.right) if mine_left else (expr.right, expr.left)
             known = _evaluate(read, other, values)
@@ -416,6 +431,8 @@ def nearness(current: Any, t: Any, existing: Iterable[Any] = ()) -> Callable[[An
     def key(value: Any) -> tuple[int, Any]:
         if value is MISSING:
             return (3, 0)
+        if isinstance(value, str) and value not in known and not isinstance(t, EnumOf):
+            return (1, 0)  # an invented string, after every value the policy or the facts hold
         if current is MISSING:
             return (0, 1)
         try:
@@ -433,8 +450,6 @@ def nearness(current: Any, t: Any, existing: Iterable[Any] = ()) -> Callable[[An
                 return (0, len(value ^ frozenset(current)))
         except (TypeError, ArithmeticError):
             pass
-        if isinstance(value, str) and value not in known:
-            return (1, 0)  # an invented string, after every value the policy or the facts hold
         return (0, 1)
 
     return key
@@ -494,6 +509,8 @@ def nearer_values(read: Reading, name: str, current: Any, values: dict[str, Any]
     edges = [n for point in read.constants[name] for n in neighbours(point, fact.type)]
     if isinstance(fact.type, SetOf) and isinstance(current, frozenset):
         edges += _toggled(current, values.get(name), found, values, fact.type)
+    if fact.type == STRING:  # another fact's value reads better than an invented one (`other`)
+        edges += [v for k, v in values.items() if k != name and isinstance(v, str)]
     candidates = [*proposed(read, name, values), *found, *_kept(found, current), *edges, *read.constants[name]]
     candidates = [v for v in candidates if _fits(v, fact.type) and not identical(v, current)]
     existing = [*read.constants[name], *(v for k, v in values.items() if k != name)]

@@ -21,6 +21,7 @@ random value of a random output, the why-not answer is compared with every assig
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,18 +37,27 @@ LEVELS = ("p", "q", "r")
 INTS = tuple(range(-2, 7))
 """Every int fact is tried from -2 to 6: the constants are 1 to 3 and facts are given 0 to 4, so
 every class (and a neighbour past another fact's value) has a member here."""
+STRINGS = ("u", "v", "w", "other")
+"""Strings are compared with "u" and "v" and given "u" to "w": "other" stands for every string the
+policy and the facts do not name."""
 SUBSETS = tuple(frozenset(c) for k in range(4) for c in itertools.combinations(MEMBERS, k))
 
 
 @dataclass(frozen=True)
 class Fact:
     name: str
-    kind: str  # enum, int, bool, set
+    kind: str  # enum, int, bool, set, string
     optional: bool
 
     @property
     def declaration(self) -> str:
-        written = {"enum": "enum(x, y, z)", "int": "int", "bool": "bool", "set": "set[enum(x, y, z)]"}[self.kind]
+        written = {
+            "enum": "enum(x, y, z)",
+            "int": "int",
+            "bool": "bool",
+            "set": "set[enum(x, y, z)]",
+            "string": "string",
+        }[self.kind]
         if self.kind == "set":
             return f"{self.name}: {written} = {{}}"
         return f"{self.name}: {written}{'?' if self.optional else ''}"
@@ -59,16 +69,21 @@ class Fact:
             "int": INTS,
             "bool": (False, True),
             "set": SUBSETS,
+            "string": STRINGS,
         }[self.kind]
         return (*values, MISSING) if self.optional else values
 
 
-def nearness(fact: Fact, old: Any, new: Any) -> int:
+def nearness(fact: Fact, old: Any, new: Any, existing: set[Any]) -> int:
     """How far a change moves a fact (docs/explaining.md, "the smallest change"): the distance in
     the fact's order for ints and enums (declaration order), the elements added or removed for a
-    set, 1 for a flag or for giving a missing fact a value, and leaving a fact out farthest of all."""
+    set, 1 for a flag or for giving a missing fact a value, for a string 1 when it is a value the
+    policy compares the fact with or another fact's value (`existing`) and 2 when it is invented,
+    and leaving a fact out farthest of all."""
     if new is MISSING:
         return 1_000
+    if fact.kind == "string":
+        return 1 if new in existing else 2
     if old is MISSING or fact.kind == "bool":
         return 1
     if fact.kind == "int":
@@ -81,12 +96,18 @@ def nearness(fact: Fact, old: Any, new: Any) -> int:
 @st.composite
 def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
     kinds = draw(
-        st.lists(st.sampled_from(["enum", "enum", "int", "int", "bool", "set"]), min_size=2, max_size=4).filter(
-            lambda ks: sum(k == "set" for k in ks) <= 1 and sum(k == "int" for k in ks) <= 2
+        st.lists(
+            st.sampled_from(["enum", "enum", "int", "int", "bool", "set", "string", "string"]), min_size=2, max_size=4
+        ).filter(
+            lambda ks: (
+                sum(k == "set" for k in ks) <= 1
+                and sum(k == "int" for k in ks) <= 2
+                and sum(k == "string" for k in ks) <= 2
+            )
         )
     )
     facts = [Fact(f"{k[0]}{i}", k, k != "set" and draw(st.booleans())) for i, k in enumerate(kinds)]
-    by_kind = {k: [f for f in facts if f.kind == k] for k in ("enum", "int", "bool", "set")}
+    by_kind = {k: [f for f in facts if f.kind == k] for k in ("enum", "int", "bool", "set", "string")}
 
     def atom() -> str:
         choices = []
@@ -105,6 +126,12 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
             choices += [f"abs({f.name} - {k}) < 2", f"{f.name} between 1 and {k + 1}"]
         for f in by_kind["bool"]:
             choices += [f.name, f"not {f.name}"]
+        for f in by_kind["string"]:
+            choices += [f'{f.name} == "u"', f'{f.name} != "v"', f'{f.name} in {{"u", "v"}}']
+            if f.optional:
+                choices.append(f"{f.name} is present")
+        for a, b in itertools.permutations(by_kind["string"], 2):
+            choices += [f"{a.name} == {b.name}", f"{a.name} != {b.name}"]
         for f in by_kind["set"]:
             choices += [f"{f.name} contains {draw(st.sampled_from(MEMBERS))}", f"{f.name} == {{x}}"]
             for e in by_kind["enum"]:
@@ -116,6 +143,7 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
             choices += [f"{a.name} {op} {b.name}" for op in ("==", "!=", "<", "<=")]
             choices += [
                 f"{a.name} + {b.name} > {k}",
+                f"total >= {k + 2}",
                 f"max({a.name}, {b.name}) >= {k + 1}",
                 f"min({a.name}, {b.name}) < {k}",
                 f"{a.name} * 2 <= {b.name}",
@@ -134,6 +162,8 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
     level_resolution = draw(st.sampled_from(["first", "priority", "min", "max", "unique"]))
     level_default = draw(st.sampled_from(["", " = p"]))
     segments = [f"segment g{i} = {condition()}" for i in range(draw(st.integers(0, 1)))]
+    if len(by_kind["int"]) == 2:  # a let that computes, read by `total >= k`
+        segments.insert(0, f"let total = {by_kind['int'][0].name} - {by_kind['int'][1].name} * 2")
     rules, actions = [], []
     for i in range(draw(st.integers(1, 3))):
         when = condition()
@@ -163,12 +193,22 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
     given_facts: dict[str, Any] = {}
     for f in facts:
         value = draw(
-            st.sampled_from({"enum": MEMBERS, "int": (0, 1, 2, 3, 4), "bool": (False, True), "set": SUBSETS}[f.kind])
+            st.sampled_from(
+                {
+                    "enum": MEMBERS,
+                    "int": (0, 1, 2, 3, 4),
+                    "bool": (False, True),
+                    "set": SUBSETS,
+                    "string": ("u", "v", "w"),
+                }[f.kind]
+            )
         )
         if not (f.optional and draw(st.booleans())):
             given_facts[f.name] = value
     # Mostly a value some rule sets (the interesting case), sometimes any value of the output.
-    set_values = [("ok", a != "ok = false") if a.startswith("ok") else ("lvl", a[-1]) for a in actions if "tags" not in a]
+    set_values = [
+        ("ok", a != "ok = false") if a.startswith("ok") else ("lvl", a[-1]) for a in actions if "tags" not in a
+    ]
     set_values += [("tags", frozenset(a[a.index("{") + 1 : -1].split(", "))) for a in actions if "tags" in a]
     if draw(st.integers(0, 4)) > 0:
         output, target = draw(st.sampled_from(set_values))
@@ -179,6 +219,14 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
 
 
 SUBSETS_OF_LEVELS = tuple(frozenset(c) for k in range(4) for c in itertools.combinations(LEVELS, k))
+
+
+def _compared_strings(text: str, name: str) -> set[str]:
+    """The strings the policy compares a string fact with (`s0 == "u"`, `s0 in {"u", "v"}`)."""
+    found = set(re.findall(rf'\b{name} (?:==|!=) "(\w+)"', text))
+    for members in re.findall(rf"\b{name} in {{([^}}]*)}}", text):
+        found |= set(re.findall(r'"(\w+)"', members))
+    return found
 
 
 def _as_given(values: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +252,7 @@ def _applied(given_facts: dict[str, Any], facts: list[Fact], changes: list[Any])
     return values
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=cases())
 def test_why_not_matches_brute_force_over_every_value(case: tuple[str, list[Fact], dict[str, Any], str, Any]) -> None:
     text, facts, given_facts, output, target = case
@@ -252,9 +300,10 @@ def test_why_not_matches_brute_force_over_every_value(case: tuple[str, list[Fact
         values = _applied(given_facts, facts, candidate.changes)
         for change in candidate.changes:
             fact = kinds[change.fact]
-            chosen = nearness(fact, now[fact.name], values[fact.name])
+            existing = {v for k, v in values.items() if k != fact.name} | _compared_strings(text, fact.name)
+            chosen = nearness(fact, now[fact.name], values[fact.name], existing)
             for nearer in fact.domain:
-                if nearer == now[fact.name] or nearness(fact, now[fact.name], nearer) >= chosen:
+                if nearer == now[fact.name] or nearness(fact, now[fact.name], nearer, existing) >= chosen:
                     continue
                 tried = {**values, fact.name: nearer}
                 assert not _gives(policy, tried, output, target, candidate.rule), (candidate, fact.name, nearer)
