@@ -29,8 +29,8 @@ from ..semantics import typed_tree as c
 from .why_not_question import WhyNotError as WhyNotError
 from .why_not_question import parse_question as parse_question
 from .why_not_question import question
+from .why_not_reading import cannot_propose
 from .why_not_search import MAX_FACTS_CHANGED, MAX_TRIES, Search, Way
-from .why_not_values import cannot_propose
 from .why_not_words import atoms_by_fact, describe
 
 __all__ = ["DEFAULT", "MAX_FACTS_CHANGED", "MAX_TRIES", "WhyNotError", "parse_question", "why_not"]

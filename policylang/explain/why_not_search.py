@@ -29,7 +29,8 @@ from ..core.values import MISSING, same_value
 from ..engine.evaluator import Decision, Policy, Record, full_record, recorded
 from ..engine.runtime import EvaluationError
 from ..semantics import typed_tree as c
-from .why_not_values import Reading, class_values, identical, nearer_values, nearness, proposed, reading
+from .why_not_reading import Reading, reading
+from .why_not_values import class_values, identical, nearer_values, nearness, proposed
 
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
