@@ -125,8 +125,21 @@ def _solve(read: Reading, expr: c.CheckedExpr, name: str, target: Any, values: d
                 for arg in expr.args:
                     found += _solve(read, arg, name, target, values) + _solve(read, arg, name, -target, values)
             return found
+        case (
+            c.Const()
+            | c.OutputRef()
+            | c.Now()
+            | c.Compare()
+            | c.Membership()
+            | c.Between()
+            | c.Presence()
+            | c.BoolOp()
+            | c.Not()
+            | c.SetLiteral()
+        ):
+            return []  # a constant, an output, `now`, a condition, a set: nothing to solve for a fact
         case _:
-            return []  # an output, `now`, a constant: not solved for a fact
+            c.unhandled(expr)
 
 
 def _divided(a: Any, b: Any) -> Any:

@@ -26,7 +26,7 @@ from policylang.analysis import fact_domains, regions
 from policylang.core.datatypes import INT
 from policylang.engine import compiler, evaluator, rule_index
 from policylang.engine.codegen import CodeGen, Names
-from policylang.explain import trace, why_not
+from policylang.explain import trace, why_not_reading, why_not_values, why_not_words
 from policylang.semantics import checker, nesting
 from policylang.semantics import typed_tree as c
 
@@ -104,8 +104,9 @@ VISITORS: dict[str, Callable[[c.CheckedPolicy], Any]] = {
     "engine.rule_index:may_raise": lambda p: rule_index.may_raise(STRANGER),
     "engine.rule_index:_read_atom": lambda p: rule_index._read_atom(STRANGER, {}),
     "explain.trace:_Shape.of": lambda p: trace._Shape.of(STRANGER, p),
-    "explain.why_not:_atoms_of": lambda p: why_not._atoms_of(_with_stranger(p).rules[0], p),
-    "explain.why_not:_need": lambda p: why_not._need(STRANGER, str, False),
+    "explain.why_not_words:_atoms_of": lambda p: why_not_words._atoms_of(_with_stranger(p).rules[0], p),
+    "explain.why_not_words:_need": lambda p: why_not_words._need(STRANGER, str, False),
+    "explain.why_not_values:_solve": lambda p: why_not_values._solve(why_not_reading._read(p), STRANGER, "a", 1, {}),
     "semantics.checker:_Checker._retype": lambda p: _checker_retype(STRANGER),
     "semantics.nesting:_depths": lambda p: nesting._depths(STRANGER, {}),
 }
@@ -147,8 +148,14 @@ FILTERS: dict[str, str] = {
     "other condition is tried on every class",
     "analysis.regions:Conditions._affine_atom": "recognises comparisons in atoms _reads_of accepted",
     "analysis.regions:_derived_read": "picks the lets and segments out of a walk",
-    "explain.why_not:_values_of_compared_facts": "picks the comparisons of two facts out of a walk, to borrow "
-    "one side's value; a comparison with anything else is left to the constants",
+    "explain.why_not_reading:_read": "picks the comparisons out of a walk, and among them those of a fact with a "
+    "constant (whose classes cover them); every other comparison is solved through (_solve, a visitor)",
+    "explain.why_not_reading:_proposal": "asks the operator table about a node with an operator or a function; "
+    "any other node has no proposal of its own (its parts are asked)",
+    "explain.why_not_values:_targets": "a comparison _read picked, by its kind; the sides are solved by _solve",
+    "explain.why_not_values:_side": _CONSTANT,
+    "explain.why_not_values:_evaluate": "a constant or a fact is read directly; anything else is compiled",
+    "explain.why_not_values:_compiled": "picks the lets and segments out of a walk",
     "engine.codegen:CodeGen._range": _CONSTANT,
     "engine.codegen:CodeGen._keys.seconds": _CONSTANT + ", to fold its key",
     "engine.codegen:CodeGen._keys.number": _CONSTANT + ", to fold its key",
@@ -163,8 +170,10 @@ FILTERS: dict[str, str] = {
     "explain.trace:_Env._part": "a segment part, as _Shape.of classified it",
     "explain.why_not:why_not": _CONSTANT,
     "explain.why_not:_can_propose": _CONSTANT,
-    "explain.why_not:_Search._words": "a flag among the atoms _atoms_of gave",
-    "explain.why_not:_atoms_by_fact": "picks the comparisons out of a walk",
+    "explain.why_not:_blind": "picks the comparisons out of a walk",
+    "explain.why_not:_derived_of": "picks the lets and segments out of a walk",
+    "explain.why_not_words:words": "a flag among the atoms _atoms_of gave",
+    "explain.why_not_words:atoms_by_fact": "picks the comparisons out of a walk",
     "semantics.checker:_Checker._constant": _CONSTANT,
     "semantics.checker:_Checker._action": _CONSTANT,
     "semantics.checker:_Checker._check_derived": "a let that names a schema-less fact takes its inferred type",
