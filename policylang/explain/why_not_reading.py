@@ -51,6 +51,8 @@ class Reading:
 
     evaluators: dict[c.CheckedExpr, Evaluate] = field(default_factory=dict)
     """Compiled sides of comparisons (`_evaluate`), made when first needed."""
+    matchers: dict[str, Evaluate | None] = field(default_factory=dict)
+    """Per rule id, its condition compiled alone (why_not_values.rule_matches), when first needed."""
     derived_facts: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per segment or let, the facts it reads."""
     words: dict[str, list[c.CheckedExpr]] | None = None

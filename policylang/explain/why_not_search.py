@@ -30,7 +30,7 @@ from ..engine.evaluator import Decision, Policy, Record, full_record, recorded
 from ..engine.runtime import EvaluationError
 from ..semantics import typed_tree as c
 from .why_not_reading import Reading, reading
-from .why_not_values import class_values, identical, nearer_values, nearness, proposed
+from .why_not_values import class_values, identical, nearer_values, nearness, proposed, rule_matches
 
 MAX_FACTS_CHANGED = 3
 MAX_TRIES = 20_000
@@ -97,6 +97,8 @@ class Search:
     def _attempt(self, way: Way, size: int) -> dict[str, Any] | None:
         self.way = way
         for changed in self._assignments(way.own, size, {}):
+            if way.rule is not None and rule_matches(self.read, way.rule, {**self.values, **changed}) is False:
+                continue  # its rule does not match: neither an answer nor a change to build on
             works, matched = self._outcome(way, changed)
             if works:
                 return changed
@@ -105,6 +107,8 @@ class Search:
         for smaller in range(size):
             for base in way.losing.get(smaller, []):
                 rivals = self._rivals(way, base)
+                if self._fewest_to_stop(way, base, rivals) > size - smaller:
+                    continue  # the rules that win now read too few of these facts to all stop
                 for changed in self._assignments(rivals, size - smaller, base):
                     if self._outcome(way, changed)[0]:
                         return changed
@@ -127,6 +131,25 @@ class Search:
             if rule is not way.rule and (every or self.read.position[rule.id] in matched):
                 facts |= self.read.reads[rule.id]
         return sorted(facts - set(way.own) - set(base), key=self.order.__getitem__)
+
+    def _fewest_to_stop(self, way: Way, base: dict[str, Any], rivals: list[str]) -> int:
+        """A lower bound on the rival facts to change: every rule that wins on the change now
+        (the way's rule matches and loses) must stop matching, which only a change of a fact it
+        reads can do; no fact is read by more than the most of them any one fact is. 0 when the
+        output is in conflict or is a set (another rule may have to start instead)."""
+        resolved = self.resolved(base)
+        if resolved is None or resolved.status != "value" or isinstance(self.target, frozenset):
+            return 0
+        winners = [self.read.reads[w] for w in resolved.winners if way.rule is None or w != way.rule.id]
+        if not winners:
+            return 0
+        allowed = set(rivals)
+        most = 0
+        for name in allowed:
+            most = max(most, sum(name in read for read in winners))
+        if most == 0 or any(not (read & allowed) for read in winners):
+            return MAX_FACTS_CHANGED + 1  # a winner reads none of the facts left to change
+        return -(-len(winners) // most)
 
     def _assignments(self, facts: list[str], count: int, base: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every change of `count` of the facts (added to `base`), one value per class each, each

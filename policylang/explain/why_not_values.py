@@ -29,7 +29,7 @@ from ..core import operators as ops
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, EnumOf, SetOf
 from ..core.values import MISSING, Duration
 from ..engine.codegen import CodeGen, Names
-from ..engine.runtime import ARITHMETIC, bool3, helpers
+from ..engine.runtime import ARITHMETIC, EvaluationError, bool3, helpers
 from ..semantics import typed_tree as c
 from .why_not_reading import Evaluate, Reading, Relation, facts_in
 
@@ -169,6 +169,25 @@ def _evaluate(read: Reading, expr: c.CheckedExpr, values: dict[str, Any]) -> Any
     if expr not in read.evaluators:
         read.evaluators[expr] = _compiled(read.checked, expr)
     return read.evaluators[expr](values)
+
+
+def rule_matches(read: Reading, rule: c.CheckedRule, values: dict[str, Any]) -> bool | None:
+    """Whether the rule's condition holds on these facts, computed from the condition alone (far
+    cheaper than a whole decision), or None when it cannot be computed alone (it reads an output
+    or `now`): the search then decides in full. A decision that would raise is left to the full
+    decision too (None)."""
+    if rule.id not in read.matchers:
+        try:
+            read.matchers[rule.id] = _compiled(read.checked, rule.condition)
+        except KeyError:  # it reads an output: only a whole decision knows it
+            read.matchers[rule.id] = None
+    matcher = read.matchers[rule.id]
+    if matcher is None:
+        return None
+    try:
+        return matcher(values) is True
+    except (NameError, TypeError, ArithmeticError, ValueError, EvaluationError):
+        return None
 
 
 def _compiled(checked: c.CheckedPolicy, expr: c.CheckedExpr) -> Evaluate:
