@@ -111,13 +111,11 @@ def _exact_loader(pure: bool) -> Any:
             except yaml.MarkedYAMLError as exc:
                 if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit
                     raise too_deep(exc.problem_mark) from None
-                if not pure:
-                    _raise_pure_error(self._text)
-                raise
+                if pure or (node := _pure_reading(self._text)) is _TOO_LARGE:
+                    raise
             except yaml.YAMLError:
-                if not pure:
-                    _raise_pure_error(self._text)
-                raise
+                if pure or (node := _pure_reading(self._text)) is _TOO_LARGE:
+                    raise
             if node is not None:
                 check_nodes(node)
             return node
@@ -166,17 +164,23 @@ PURE_ERROR_TEXT = 64 * 1024
 """A malformed YAML text up to this size is read again by the pure-Python parser, for its message."""
 
 
-def _raise_pure_error(text: Any) -> None:
-    """Raise the error the pure-Python parser finds in a text libyaml refused: its messages say
-    what it found where (`expected ',' or '}', but got ':'`), and they stay the same whichever
-    parser PyYAML has. Only malformed YAML pays for the second reading, and only a text of up to
-    64 KB (the pure parser reads about 100 KB a second): a larger one keeps libyaml's message."""
+_TOO_LARGE = object()
+"""What `_pure_reading` returns for a text too large to read again: libyaml's own error stands."""
+
+
+def _pure_reading(text: Any) -> Any:
+    """The pure-Python parser's reading of a text libyaml refused: its node when it reads the text
+    (libyaml refuses a few documents the pure parser reads, such as `[a:]`, and facts must not
+    depend on which parser PyYAML has), else its error, whose messages say what it found where
+    (`expected ',' or '}', but got ':'`) and stay the same whichever parser PyYAML has. Only a text
+    libyaml refused pays for the second reading, and only one of up to 64 KB (the pure parser reads
+    about 100 KB a second): a larger one keeps libyaml's message."""
     import yaml  # deferred: start-up (PyYAML)
 
     if not isinstance(text, str) or len(text) > PURE_ERROR_TEXT:
-        return
+        return _TOO_LARGE
     try:
-        _exact_loader(True)(text).get_single_node()
+        return _exact_loader(True)(text).get_single_node()
     except yaml.YAMLError as exc:
         raise exc from None
 

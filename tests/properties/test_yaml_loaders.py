@@ -108,3 +108,12 @@ def test_both_loaders_stop_at_the_same_nesting(levels: int) -> None:
         assert pure[0] == fast[0] == ("read" if levels < 100 else "refused"), (pure, fast)
         if levels < 1000:  # past 1,000 levels libyaml stops by itself, a little further on
             assert pure == fast
+
+
+@pytest.mark.parametrize("text", ["[0:]", "facts: [0:]", "tags: [gold:, silver]"])
+def test_a_text_only_the_pure_parser_reads_is_read_the_same_with_libyaml(text: str) -> None:
+    # libyaml refuses a plain scalar ending in `:` inside a flow list; the pure parser reads it as a
+    # one-entry mapping. Hypothesis found `[0:]`: the C loader now takes the pure parser's reading.
+    pure, fast = outcome(text, pure=True), outcome(text, pure=False)
+    assert pure[0] == "read"
+    assert fast == pure
