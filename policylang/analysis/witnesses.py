@@ -392,4 +392,5 @@ def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str,
 
 
 def _shown(value: Any) -> str:
-    return spell_value(value, absent="None", text=str)
+    """A computed value in a finding, as the language writes it (`high`, `4h`, `"two words"`)."""
+    return spell_value(value)

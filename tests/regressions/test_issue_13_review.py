@@ -61,7 +61,7 @@ def test_arguments_take_the_type_of_the_output_or_the_comparison() -> None:
     ("facts", "problems"),
     [
         ({"c": True, "d": False}, ["fact `c`: expected a number, got True", "fact `d`: expected a number, got False"]),
-        ({"c": "x", "d": "y"}, ["fact `c`: expected a number, got 'x'", "fact `d`: expected a number, got 'y'"]),
+        ({"c": "x", "d": "y"}, ['fact `c`: expected a number, got "x"', 'fact `d`: expected a number, got "y"']),
         ({"e": -3}, ["fact `e`: expected a duration, got -3"]),
         ({"f": True, "g": 1, "h": 1, "i": 2}, ["fact `f`: expected a number, got True"]),
     ],
@@ -123,7 +123,7 @@ def test_arithmetic_takes_the_type_of_the_output_too() -> None:
         "fact `c`: expected a number, got True",
         "fact `d`: expected a number, got False",
     ]
-    assert _refused(policy, {"c": "x", "d": "y"})[0] == "fact `c`: expected a number, got 'x'"
+    assert _refused(policy, {"c": "x", "d": "y"})[0] == 'fact `c`: expected a number, got "x"'
     assert policy.decide({"c": 1, "d": 2}).outputs["y"] == 3
 
 
