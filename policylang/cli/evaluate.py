@@ -450,7 +450,8 @@ def render_decision(decision: Decision, policy: Policy) -> str:
             lines.append(f"  {name.ljust(width)}  CONFLICT: {said}")
             continue
         if name not in decision.outputs:
-            lines.append(f"  {name.ljust(width)}  -  (no rule matched, no default)")
+            why = "optional" if policy.checked.outputs[name].optional else "no default"
+            lines.append(f"  {name.ljust(width)}  -  (no rule matched, {why})")
             continue
         value = _show(decision.outputs[name])
         if resolved.status == "default":

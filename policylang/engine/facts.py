@@ -208,7 +208,9 @@ class _Shown(reprlib.Repr):
         return "{" + shown + (", ..." if len(value) > self.maxdict else "") + "}"
 
     def repr_Decimal(self, value: Decimal, level: int) -> str:  # reprlib's naming
-        return spell_value(value) if value.is_finite() else str(value)
+        if value.is_finite() and abs(value.adjusted()) <= LIMIT_EXPONENT:
+            return spell_value(value)
+        return str(value)  # 1E+999999999 as given: written out, it would be a billion digits
 
     def repr_float(self, value: float, level: int) -> str:
         return spell_number(value)
