@@ -158,7 +158,10 @@ class Witnesses(PolicyReading):
             hint = f"give `{output}` a default, or add the rules that set it"
         else:
             message = f"output `{output}` has no default, and no rule sets it for some facts"
-            hint = f"give `{output}` a default, or add a rule for facts like the witness"
+            hint = (
+                f"give `{output}` a default, add a rule for facts like the witness, or mark it optional "
+                f"(`{output}: {declared.type}?`) if no value is a valid result"
+            )
         return warning(Code.COVERAGE_GAP, message, declared.span, hint=hint, rules=setters, witness=witness)
 
     def _replay(self, witness: dict[str, Any]) -> _Replayed | None:

@@ -26,7 +26,7 @@ from pydantic import BeforeValidator, ConfigDict, create_model
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
 from ..core.errors import PolicylangError, UsageError
-from ..core.spelling import quoted, spell_number, spell_value
+from ..core.spelling import quoted, spell, spell_number, spell_value
 from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
@@ -187,7 +187,7 @@ class _Shown(reprlib.Repr):
         return text if len(text) <= self.maxstring else text[: self.maxstring - 4] + '..."'
 
     def repr_bool(self, value: bool, level: int) -> str:
-        return "true" if value else "false"
+        return spell(value)
 
     def repr_NoneType(self, value: None, level: int) -> str:  # reprlib's naming
         return "null"
