@@ -184,6 +184,7 @@ def by_enumeration(analysis: Analysis, scope: Scope, diagnostics: list[Diagnosti
             and not (conflicted and reads_indexes.intersection(conflicted))
             and output.declared
             and not output.has_default
+            and not output.optional
             and scope.output not in outputs
         ):
             # (an output a schema-less policy only infers has no place to declare a default)

@@ -194,7 +194,7 @@ class RegionFindings(Witnesses):
                         name, (self.rules[winner].id, self.rules[loser].id), self._values(point)
                     )
                     diagnostics.extend([found] if found is not None else [])
-        if output.declared and not output.has_default:
+        if output.declared and not output.has_default and not output.optional:
             try:
                 point = self._point_outside(EVERYTHING, [truths[k] for k in live])
             except TooComplex:

@@ -158,7 +158,10 @@ class Witnesses(PolicyReading):
             hint = f"give `{output}` a default, or add the rules that set it"
         else:
             message = f"output `{output}` has no default, and no rule sets it for some facts"
-            hint = f"give `{output}` a default, or add a rule for facts like the witness"
+            hint = (
+                f"give `{output}` a default, add a rule for facts like the witness, or mark it optional "
+                f"(`{output}: {declared.type}?`) if no value is a valid result"
+            )
         return warning(Code.COVERAGE_GAP, message, declared.span, hint=hint, rules=setters, witness=witness)
 
     def _replay(self, witness: dict[str, Any]) -> _Replayed | None:
@@ -392,4 +395,5 @@ def render_witness(policy: c.CheckedPolicy, values: dict[str, Any]) -> dict[str,
 
 
 def _shown(value: Any) -> str:
-    return spell_value(value, absent="None", text=str)
+    """A computed value in a finding, as the language writes it (`high`, `4h`, `"two words"`)."""
+    return spell_value(value)

@@ -14,7 +14,7 @@ from policylang import ExitCode, PolicyError, load, render_text
 from ..core.diagnostics import to_dict
 from ..core.facts_input import FactsInputError, iter_json_lines, parse_assignment, parse_document, read_text
 from ..core.json_codec import to_json_value
-from ..core.spelling import spell_value
+from ..core.spelling import spell_number, spell_value
 from .files import cache_dir_option, import_root_option
 from .terminal import json_text, one_line, safe_text, shown_value
 
@@ -450,7 +450,8 @@ def render_decision(decision: Decision, policy: Policy) -> str:
             lines.append(f"  {name.ljust(width)}  CONFLICT: {said}")
             continue
         if name not in decision.outputs:
-            lines.append(f"  {name.ljust(width)}  -  (no rule matched, no default)")
+            why = "optional" if policy.checked.outputs[name].optional else "no default"
+            lines.append(f"  {name.ljust(width)}  -  (no rule matched, {why})")
             continue
         value = _show(decision.outputs[name])
         if resolved.status == "default":
@@ -466,8 +467,8 @@ def render_decision(decision: Decision, policy: Policy) -> str:
 
 
 def _show(value: Any) -> str:
-    return spell_value(value, absent="None", text=shown_value, other=_number)
+    return spell_value(value, absent="missing", text=shown_value, other=_number)
 
 
 def _number(value: Any) -> str:
-    return shown_value(str(value))
+    return shown_value(spell_number(value))

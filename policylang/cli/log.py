@@ -17,7 +17,7 @@ from policylang import Code, ExitCode, PolicyError, compile_snapshot
 
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, EnumOf, SetOf, describe
 from ..core.diagnostics import did_you_mean
-from ..core.spelling import spell
+from ..core.spelling import spell, spell_number
 from ..core.values import (
     Duration,
     format_datetime,
@@ -248,7 +248,7 @@ def _show(value: Any) -> str:
 
 
 def _other(value: Any) -> str:
-    return json_text(value) if isinstance(value, dict) else shown_value(str(value))
+    return json_text(value) if isinstance(value, dict) else shown_value(spell_number(value))
 
 
 def _show_given(value: Any) -> str:

@@ -11,8 +11,10 @@ the word for no value (`missing`, `no value`, `-`) and how text that is not a ba
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from .json_codec import to_json_value
@@ -26,13 +28,26 @@ or break a line."""
 _UNSAFE = re.compile(f"[\x7f-\x9f\ud800-\udfff{LINE_OR_DIRECTION_CONTROL}]")
 
 
+def quoted(text: str) -> str:
+    """Text as a JSON string literal with newlines, quotes, C0, DEL, C1, lone surrogates, U+2028 and
+    the bidi controls escaped: how a message shows text that must read as text (a fact given as
+    `"abc"` where a number was expected)."""
+    literal = json.dumps(text, ensure_ascii=False)  # quoted, with newlines, quotes and C0 escaped
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", literal)
+
+
 def quoted_unless_plain(text: str) -> str:
-    """Text as is when it is a bare word, number, duration or date; else a JSON string literal with
-    newlines, quotes, C0, DEL, C1, lone surrogates, U+2028 and the bidi controls escaped."""
-    if _PLAIN.fullmatch(text):
-        return text
-    quoted = json.dumps(text, ensure_ascii=False)  # quoted, with newlines, quotes and C0 escaped
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    """Text as is when it is a bare word, number, duration or date; else `quoted`."""
+    return text if _PLAIN.fullmatch(text) else quoted(text)
+
+
+def spell_number(value: Any) -> str:
+    """A number in plain notation, as the language writes it: `0.00001`, not `1e-05`; anything else
+    (a value a damaged record holds) as `str` gives it."""
+    if isinstance(value, float) and math.isfinite(value):
+        text = format(Decimal(repr(value)), "f")
+        return text.removesuffix(".0") if text.endswith(".0") else text
+    return str(value)
 
 
 def spell(
@@ -40,7 +55,7 @@ def spell(
     *,
     absent: str = "missing",
     text: Callable[[str], str] = quoted_unless_plain,
-    other: Callable[[Any], str] = str,
+    other: Callable[[Any], str] = spell_number,
 ) -> str:
     """A JSON value (`to_json_value`'s form) as the language writes it: null is `absent`, booleans
     `true`/`false`, lists a set in braces, strings through `text`, anything else (numbers) through `other`."""

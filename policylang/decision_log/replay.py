@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.json_codec import canonical
+from ..core.spelling import spell, spell_number
 from ..engine.facts import FactsError
 from ..engine.loading import PolicyError, compile_snapshot
 from ..engine.runtime import EvaluationError
@@ -61,17 +62,45 @@ def _differences(record: LoggedDecision, replayed: dict[str, Any], legacy: dict[
     found = []
     before, after = record.outputs, replayed["outputs"]
     for name in [*before, *(n for n in after if n not in before)]:
-        old = canonical(before[name]) if name in before else "no value"
-        new = canonical(after[name]) if name in after else "no value"
-        if old != new:
+        if canonical(before.get(name)) != canonical(after.get(name)) or (name in before) != (name in after):
+            old = _spelled(before[name]) if name in before else "no value"
+            new = _spelled(after[name]) if name in after else "no value"
             found.append(f"output `{name}`: recorded {old}, replayed {new}")
     if list(record.fired) != replayed["fired"]:
-        found.append(f"fired: recorded {canonical(list(record.fired))}, replayed {canonical(replayed['fired'])}")
+        found.append(f"fired: recorded {_rules(record.fired)}, replayed {_rules(replayed['fired'])}")
     if canonical(record.conflicts) != canonical(replayed.get("conflicts")):
         found.append(
-            f"conflicts: recorded {canonical(record.conflicts)}, replayed {canonical(replayed.get('conflicts'))}"
+            f"conflicts: recorded {_conflicts(record.conflicts)}, replayed {_conflicts(replayed.get('conflicts'))}"
         )
     return found
+
+
+def _spelled(value: Any) -> str:
+    """A recorded (JSON) value as the language writes it (`4h`, `{a, b}`, `true`); a shape no
+    decision writes (an edited record's object) as its JSON, which is the clearest form for it."""
+    return spell(value, absent="no value", other=lambda v: canonical(v) if isinstance(v, dict) else spell_number(v))
+
+
+def _rules(fired: Any) -> str:
+    if not isinstance(fired, list | tuple):
+        return canonical(fired)  # an edited record's: shown as stored
+    return ", ".join(f"`{rule}`" if isinstance(rule, str) else canonical(rule) for rule in fired) or "none"
+
+
+def _conflicts(conflicts: Any) -> str:
+    """`level`: `r1` says high, `r2` says low; an edited record's other shapes as their JSON."""
+    if not conflicts:
+        return "none"
+    if not isinstance(conflicts, dict):
+        return canonical(conflicts)
+    parts = []
+    for name, items in conflicts.items():
+        if isinstance(items, list) and all(isinstance(x, dict) and set(x) == {"rule", "value"} for x in items):
+            said = ", ".join(f"`{x['rule']}` says {_spelled(x['value'])}" for x in items)
+        else:
+            said = canonical(items)
+        parts.append(f"`{name}`: {said}")
+    return "; ".join(parts)
 
 
 def _renamed(item: Any, legacy: dict[str, str]) -> Any:

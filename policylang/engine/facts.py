@@ -26,6 +26,7 @@ from pydantic import BeforeValidator, ConfigDict, create_model
 from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
 from ..core.errors import PolicylangError, UsageError
+from ..core.spelling import quoted, spell, spell_number, spell_value
 from ..core.values import (
     DURATION_LIMIT_HINT,
     INT_LIMIT,
@@ -175,11 +176,44 @@ def _is_unstorable(value: Any) -> bool:
 
 
 class _Shown(reprlib.Repr):
-    """Python's repr, bounded, except that values the language has literals for read as the
-    language writes them: `10000.5`, not `Decimal('10000.5')`; `2026-01-01`, not `datetime.date(...)`."""
+    """A given value as the facts are written (JSON and YAML), bounded: `"abc"`, `true`, `null`,
+    `[1, 2]`, `{"a": true}`; values the language has literals for read as the language writes them
+    (`10000.5`, `2026-01-01`, `4h`), never as Python reprs (`'abc'`, `True`, `Decimal('10000.5')`).
+    A value that is neither (an object a Python caller passed) stays its bounded repr: that is the
+    clearest thing to show for it."""
+
+    def repr_str(self, value: str, level: int) -> str:
+        text = quoted(value)
+        return text if len(text) <= self.maxstring else text[: self.maxstring - 4] + '..."'
+
+    def repr_bool(self, value: bool, level: int) -> str:
+        return spell(value)
+
+    def repr_NoneType(self, value: None, level: int) -> str:  # reprlib's naming
+        return "null"
+
+    def repr_tuple(self, value: tuple[Any, ...], level: int) -> str:
+        return self.repr_list(list(value), level)
+
+    def repr_frozenset(self, value: frozenset[Any], level: int) -> str:
+        return self.repr_set(set(value), level)
+
+    def repr_dict(self, value: dict[Any, Any], level: int) -> str:
+        if not value:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        items = list(value.items())[: self.maxdict]
+        shown = ", ".join(f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in items)
+        return "{" + shown + (", ..." if len(value) > self.maxdict else "") + "}"
 
     def repr_Decimal(self, value: Decimal, level: int) -> str:  # reprlib's naming
-        return str(value)
+        if value.is_finite() and abs(value.adjusted()) <= LIMIT_EXPONENT:
+            return spell_value(value)
+        return str(value)  # 1E+999999999 as given: written out, it would be a billion digits
+
+    def repr_float(self, value: float, level: int) -> str:
+        return spell_number(value)
 
     def repr_date(self, value: date, level: int) -> str:
         return value.isoformat()

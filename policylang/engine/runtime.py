@@ -94,11 +94,11 @@ def bool3(value: Any) -> bool | None:
 
 def _divide(a: Any, b: Any) -> Decimal:
     if b == 0:
-        raise EvaluationError(f"division by zero ({a} / {b})")
+        raise EvaluationError(f"division by zero ({_shown(a)} / {_shown(b)})")
     try:
         return Decimal(a) / Decimal(b)
     except (DivisionByZero, InvalidOperation) as exc:
-        raise EvaluationError(f"cannot divide {a} by {b}") from exc
+        raise EvaluationError(f"cannot divide {_shown(a)} by {_shown(b)}") from exc
 
 
 def _duration_ratio(a: Duration, b: Duration) -> Decimal:

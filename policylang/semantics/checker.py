@@ -31,6 +31,7 @@ from ..core.datatypes import (
 from ..core.diagnostics import Code, Diagnostic, Label, did_you_mean, error, sort_and_cap
 from ..core.resolution import RESOLUTIONS, resolution_fits
 from ..syntax import nodes as n
+from ..syntax.formatter import unparse_expr
 from ..syntax.parser import anonymous_rule_id, collector_paused
 from . import typed_tree as c
 from .expression_checker import LITERAL_TYPES, Environment, ExpressionChecker, InferredName, mismatch_hint
@@ -300,11 +301,20 @@ class _Checker:
             self._duplicate(decl.name, decl.name_span, self.fact_decls[decl.name][0].name_span)
             return
         default, has_default = self._constant(decl, t, checker)
-        output = c.Output(decl.name, t, resolution, default, has_default, decl.name_span)
+        if decl.optional and decl.default is not None:
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"output `{decl.name}` is optional and has a default: with a default it is never without a value",
+                decl.default.span,
+                label="its default",
+                hint=f"remove the `?` (no rule matching gives the default), or remove `= {unparse_expr(decl.default)}` "
+                "(no rule matching leaves it without a value)",
+            )
+        output = c.Output(decl.name, t, resolution, default, has_default, decl.name_span, optional=decl.optional)
         if decl.name in self.output_decls:
             first, _ = self.output_decls[decl.name]
             existing = self.env.outputs[decl.name]
-            if (existing.type, existing.resolution) != (t, resolution) or (
+            if (existing.type, existing.resolution, existing.optional) != (t, resolution, decl.optional) or (
                 (has_default, default) != (existing.has_default, existing.default)
             ):
                 self._error(
@@ -312,7 +322,7 @@ class _Checker:
                     f"output `{decl.name}` is declared differently in two places",
                     decl.name_span,
                     labels=(Label(first.name_span, "declared here"),),
-                    hint="files that share an output must give it the same type, default and resolution",
+                    hint="files that share an output must give it the same type, `?`, default and resolution",
                 )
             elif first.span.file == decl.span.file:
                 self._duplicate(decl.name, decl.name_span, first.name_span, "output")

@@ -272,7 +272,8 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """A declared (or inferred) output: its type, resolution strategy and default."""
+    """A declared (or inferred) output: its type, resolution strategy and default; `optional` when
+    no value is a valid result (`note: string?`), so that no analysis reports a gap in it."""
 
     name: str
     type: Type
@@ -281,6 +282,7 @@ class Output:
     has_default: bool = False
     span: Span | None = None
     declared: bool = True
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -350,7 +350,7 @@ def _resolve(decl: n.InputDecl | n.OutputDecl) -> str | None:
 
 def _unparse_field(decl: n.InputDecl | n.OutputDecl, with_resolve: bool = True) -> str:
     text = f"{decl.name}: {unparse_type(decl.type)}"
-    if isinstance(decl, n.InputDecl) and decl.optional:
+    if decl.optional:
         text += "?"
     if decl.default is not None:
         text += f" = {unparse_expr(decl.default)}"

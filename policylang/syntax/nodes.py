@@ -284,10 +284,12 @@ class InputBlock:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputDecl:
-    """One output in an `output` block: `name: type`, `= default`, `resolve strategy`."""
+    """One output in an `output` block: `name: type`, `?` (optional: no value is a valid result),
+    `= default`, `resolve strategy`."""
 
     name: str
     type: TypeExpr
+    optional: bool = False
     default: Expr | None = None
     resolve: str | None = None
     span: Span = _span()

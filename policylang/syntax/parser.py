@@ -400,6 +400,7 @@ class _Builder:
 
     def output_decl(self, meta: Any, name: Token, type_: n.TypeExpr, *rest: Any) -> n.OutputDecl:
         default = None
+        optional = False
         resolve = None
         resolve_span = self._tspan(name)
         items = list(rest)
@@ -409,11 +410,14 @@ class _Builder:
                 strategy = items.pop(0)
                 resolve = str(strategy)
                 resolve_span = self._tspan(strategy)
+            elif isinstance(part, Token) and part.type == "OPTIONAL":
+                optional = True
             else:
                 default = part
         return n.OutputDecl(
             name=str(name),
             type=type_,
+            optional=optional,
             default=default,
             resolve=resolve,
             span=self._span(meta),

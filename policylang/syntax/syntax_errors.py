@@ -107,6 +107,17 @@ def _previous_token_text(source: SourceFile, offset: int) -> str:
     return match.group(1) if match else ""
 
 
+_RANGE = re.compile(r"\[[ \t]*([\w.:+-]+?)[ \t]*\.\.\.?[ \t]*([\w.:+-]+?)[ \t]*\]")
+"""`[1..5]`, `[1...5]`, `[2024-01-01..2024-12-31]`: a range as other languages write it."""
+
+
+def _subject_before_in(source: SourceFile, offset: int) -> str:
+    """The name before `in` in `x in [...]` (a dotted name too), or `x` when it is something else."""
+    window = source.text[max(0, offset - 200) : offset]
+    match = re.search(r"([A-Za-z_][\w.]*)\s+in\s*$", window)
+    return match.group(1) if match else "x"
+
+
 STRING_OR_COMMENT = r'"(?:[^"\\\n]|\\.)*+"?|#[^\n]*'
 """A string or a comment, as a regex that scans in linear time: the possessive `*+` never gives back
 what it has read, so an unterminated string (`"\\"\\"\\"...`) is read once, to the end of its line,
@@ -158,6 +169,16 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
             hint=f"unit letters are lowercase: `{previous}{str(token).lower()}`",
         )
     if token.type == "LSQB":
+        written = _RANGE.match(text, start)
+        if written:  # `x in [1..5]` (Kotlin, Pascal, Ruby) means a range, not a set of two values
+            low, high = written.group(1), written.group(2)
+            subject = _subject_before_in(source, start) if previous == "in" else "x"
+            return error(
+                Code.SYNTAX_ERROR,
+                f"`{written.group(0)}` is not a range",
+                source.span(start, written.end()),
+                hint=f"write `{subject} between {low} and {high}` (both ends included)",
+            )
         return error(Code.SYNTAX_ERROR, "sets are written with braces", span, hint="write a set such as `{a, b}`")
     if token.type == "NAME" and previous == "because":
         return error(

@@ -101,7 +101,7 @@ def test_json_lines_read_the_clock_once_and_print_every_line_in_order(tmp_path: 
 def test_bad_facts_name_the_fact_the_expected_type_and_the_value() -> None:
     result = policy("eval", str(SUPPORT), "--set", "tier=gold", "--set", "tenure=3", "--set", "monthly_spend=1")
     assert result.returncode == 2
-    assert "fact `tier`: expected one of basic, standard, premium, key, got 'gold'" in result.stderr
+    assert 'fact `tier`: expected one of basic, standard, premium, key, got "gold"' in result.stderr
     assert "fact `tenure`: expected a duration, got 3" in result.stderr
     assert "support.policy:" in result.stderr  # points at the input declaration
 

@@ -164,5 +164,5 @@ def test_router_names_the_bad_row_and_stops_without_a_traceback(tmp_path: Path) 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"{bad}: row 4 (ticket T-1003) is not a valid ticket" in result.stderr
-    assert "fact `tenure`: expected a duration, got 'three years'" in result.stderr
+    assert 'fact `tenure`: expected a duration, got "three years"' in result.stderr
     assert [line.split()[0] for line in result.stdout.splitlines()] == ["T-1001", "T-1002"]

@@ -188,7 +188,7 @@ def test_a_tampered_record_is_explained_with_a_loud_warning_and_exit_1(tmp_path:
     result = policy("explain", "--decision", decision_id, "--log", str(log))
     assert result.returncode == 1
     assert result.stderr.startswith(f"error[replay-differs]: deciding decision {decision_id} again")
-    assert '  - output `sla`: recorded "2h", replayed "4h"' in result.stderr
+    assert "  - output `sla`: recorded 2h, replayed 4h" in result.stderr
     assert "WARNING: deciding again with the stored policy does NOT reproduce the record:" in result.stdout
 
 

@@ -155,8 +155,8 @@ def test_replay_shows_an_edited_outcome_and_verify_finds_it(tmp_path: Path, log_
     with DecisionLog(path, create=False) as log:
         assert log.replay(decision_id).differences == [
             f"the record itself: record 1 (id {decision_id}) was edited: its hash does not match its contents",
-            'output `sla`: recorded "1h", replayed "4h"',
-            'fired: recorded ["big"], replayed ["support#1","big"]',
+            "output `sla`: recorded 1h, replayed 4h",
+            "fired: recorded `big`, replayed `support#1`, `big`",
         ]
         assert [p.kind for p in log.verify().problems] == ["edited"]
 

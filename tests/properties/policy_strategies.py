@@ -319,6 +319,7 @@ class OutputSpec:
     type: str
     resolution: str | None  # None: no `resolve` (unique)
     default: str | None
+    optional: bool = False  # `?`: only without a default; decides exactly as without it
 
 
 @st.composite
@@ -328,14 +329,15 @@ def output_specs(draw: st.DrawFn) -> list[OutputSpec]:
     for i, t in enumerate(types):
         resolution = draw(st.sampled_from((None, *resolutions_for(t))))
         default = _literal(draw, t) if draw(st.booleans()) else None
-        specs.append(OutputSpec(f"out{i}", t, resolution, default))
+        optional = default is None and draw(st.booleans())
+        specs.append(OutputSpec(f"out{i}", t, resolution, default, optional))
     return specs
 
 
 def _output_block(specs: list[OutputSpec]) -> str:
     lines = []
     for spec in specs:
-        line = f"    {spec.name}: {TYPE_TEXT[spec.type]}"
+        line = f"    {spec.name}: {TYPE_TEXT[spec.type]}" + ("?" if spec.optional else "")
         if spec.default is not None:
             line += f" = {spec.default}"
         if spec.resolution is not None:

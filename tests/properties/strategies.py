@@ -188,7 +188,12 @@ _resolutions = st.sampled_from(["unique", "first", "priority", "min", "max", "an
 
 input_decls = st.builds(n.InputDecl, name=names, type=types, optional=st.booleans(), default=st.none() | _small_exprs)
 output_decls = st.builds(
-    n.OutputDecl, name=names, type=types, default=st.none() | _small_exprs, resolve=st.none() | _resolutions | names
+    n.OutputDecl,
+    name=names,
+    type=types,
+    optional=st.booleans(),
+    default=st.none() | _small_exprs,
+    resolve=st.none() | _resolutions | names,
 )
 input_blocks = st.builds(n.InputBlock, fields=st.lists(input_decls, max_size=4).map(tuple))
 output_blocks = st.builds(n.OutputBlock, fields=st.lists(output_decls, max_size=4).map(tuple))

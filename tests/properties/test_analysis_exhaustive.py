@@ -213,6 +213,8 @@ def small_policies(draw: st.DrawFn, computed: bool = False) -> Generated:
         line = f"    {name}: {type_text}"
         if draw(st.booleans()):
             line += f" = {draw(st.sampled_from(values))}"
+        elif draw(st.booleans()):
+            line = line.replace(type_text, type_text + "?")  # optional: its absence is no gap
         resolution = draw(st.sampled_from(RESOLUTIONS[name]))
         if resolution is not None:
             line += f" resolve {resolution}"
@@ -429,7 +431,8 @@ def check_against_brute_force(
     Whether everything absent is reported is then not asked."""
     log(text)
     policy = policylang.compile(text, filename="generated.policy")
-    defaults = {name for name, output in policy.checked.outputs.items() if output.has_default}
+    # outputs whose absence is no gap: those with a default, and the optional ones (`note: string?`)
+    defaults = {name for name, output in policy.checked.outputs.items() if output.has_default or output.optional}
     findings = policy.analyse(overlaps=True)
     truth = brute_force(policy, generated, defaults)
     sets = _outputs_of(policy)

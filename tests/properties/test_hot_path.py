@@ -191,7 +191,7 @@ def test_the_generated_validator_accepts_plain_facts_and_passes_the_rest_on() ->
     assert validator.fast({**plain, "extra": 1}) is None
     assert validator.fast({k: v for k, v in plain.items() if k != "tier"}) is None
     assert validator.fast({**plain, "complaints": True}) is None  # a bool is not an int
-    with pytest.raises(FactsError, match="fact `tier`: expected one of basic, standard, premium, key, got 'gold'"):
+    with pytest.raises(FactsError, match='fact `tier`: expected one of basic, standard, premium, key, got "gold"'):
         validator.validate({**plain, "tier": "gold"})
 
 

@@ -25,7 +25,7 @@ def test_an_impossible_date_in_a_yaml_facts_file_is_a_facts_error(tmp_path: Path
     (tmp_path / "f.yaml").write_text("due: 2026-02-30\n")
     result = policy("eval", "p.policy", "--input", "f.yaml", cwd=tmp_path)
     assert result.returncode == 2
-    assert "expected a date, got '2026-02-30'" in result.stderr
+    assert 'expected a date, got "2026-02-30"' in result.stderr
 
 
 def test_why_not_through_now_is_answered_not_a_crash(tmp_path: Path) -> None:

@@ -60,10 +60,10 @@ def test_arguments_take_the_type_of_the_output_or_the_comparison() -> None:
 @pytest.mark.parametrize(
     ("facts", "problems"),
     [
-        ({"c": True, "d": False}, ["fact `c`: expected a number, got True", "fact `d`: expected a number, got False"]),
-        ({"c": "x", "d": "y"}, ["fact `c`: expected a number, got 'x'", "fact `d`: expected a number, got 'y'"]),
+        ({"c": True, "d": False}, ["fact `c`: expected a number, got true", "fact `d`: expected a number, got false"]),
+        ({"c": "x", "d": "y"}, ['fact `c`: expected a number, got "x"', 'fact `d`: expected a number, got "y"']),
         ({"e": -3}, ["fact `e`: expected a duration, got -3"]),
-        ({"f": True, "g": 1, "h": 1, "i": 2}, ["fact `f`: expected a number, got True"]),
+        ({"f": True, "g": 1, "h": 1, "i": 2}, ["fact `f`: expected a number, got true"]),
     ],
 )
 def test_values_of_another_type_are_refused(facts: dict[str, Any], problems: list[str]) -> None:
@@ -120,10 +120,10 @@ def test_arithmetic_takes_the_type_of_the_output_too() -> None:
     assert _types(text) == {"c": "number", "d": "number"}
     policy = policylang.compile(text)
     assert _refused(policy, {"c": True, "d": False}) == [
-        "fact `c`: expected a number, got True",
-        "fact `d`: expected a number, got False",
+        "fact `c`: expected a number, got true",
+        "fact `d`: expected a number, got false",
     ]
-    assert _refused(policy, {"c": "x", "d": "y"})[0] == "fact `c`: expected a number, got 'x'"
+    assert _refused(policy, {"c": "x", "d": "y"})[0] == 'fact `c`: expected a number, got "x"'
     assert policy.decide({"c": 1, "d": 2}).outputs["y"] == 3
 
 
@@ -164,4 +164,4 @@ def test_syntax_errors_in_calls_say_what_is_wrong_there(line: str, message: str,
 def test_a_negated_argument_is_typed_too() -> None:
     text = "output { y: number = 0 }\nrule q: if c is present then y = max(-c, 1)\nrule n: if -e == -f then y = 2\n"
     assert _types(text) == {"c": "number", "e": "number", "f": "number"}
-    assert _refused(policylang.compile(text), {"c": True}) == ["fact `c`: expected a number, got True"]
+    assert _refused(policylang.compile(text), {"c": True}) == ["fact `c`: expected a number, got true"]

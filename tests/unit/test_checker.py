@@ -468,7 +468,7 @@ def test_outputs_declared_differently_are_a_type_mismatch(tmp_path: Path) -> Non
         Code.TYPE_MISMATCH,
         "output `sla` is declared differently in two places",
         "sla",
-        "files that share an output must give it the same type, default and resolution",
+        "files that share an output must give it the same type, `?`, default and resolution",
     )
 
 

@@ -296,5 +296,5 @@ def test_schemaless_arguments_take_their_type_from_the_comparison() -> None:
     untyped = policylang.compile("if y > 0 then v = max(a, b)\n")
     assert untyped.decide({"y": 1, "a": 1, "b": 2}).outputs == {"v": 2}
     # Arguments nothing else types are numbers (issue 13 review): the facts are refused, not computed with.
-    with pytest.raises(policylang.FactsError, match=r"fact `a`: expected a number, got 'x'"):
+    with pytest.raises(policylang.FactsError, match=r'fact `a`: expected a number, got "x"'):
         untyped.decide({"y": 1, "a": "x", "b": 2})
