@@ -17,7 +17,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from .datatypes import DURATION, INT, NUMBER, UNKNOWN, Type, describe, is_numeric
+from . import function_values as fv
+from .datatypes import DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type, describe, is_numeric
+from .diagnostics import Code, did_you_mean
 from .values import Duration
 
 # Binding levels, loosest first: an operand that binds looser than its slot is parenthesised by the
@@ -283,6 +285,7 @@ class Refusal:
     message: str
     hint: str
     argument: int | None = None
+    code: Code = Code.TYPE_MISMATCH
 
 
 TypeRule = Callable[[str, list[Type]], "Type | Refusal"]
@@ -313,6 +316,16 @@ class Function:
     comparison of the call with a constant (`abs(x)` needs to be more than `5`): any but NONE does."""
     summary: str
     examples: tuple[str, ...]
+    parameters: tuple[Type | None, ...] = ()
+    """The type each argument must have where the function fixes it (`year` takes a datetime, whatever
+    it gives), read by the schema-less inference; empty or None: the argument has the result's type
+    (`min`, `max`, `abs`)."""
+    may_fail: bool = False
+    """True: the implementation may raise function_values.CannotCompute (an unknown time zone named by
+    a fact), which the runtime turns into an EvaluationError; False: it never raises."""
+    constant_check: Callable[[list[Any]], Refusal | None] | None = None
+    """Checks the arguments that are constants at `policy check` (the others are None), so that
+    `local(now, "Europe/Londn")` is a diagnostic there instead of an error at every decision."""
 
     @property
     def helper(self) -> str:
@@ -364,6 +377,86 @@ def absolute(value: Any) -> Any:
     return abs(value)
 
 
+WEEKDAY = EnumOf(fv.WEEKDAYS)
+"""The type of `weekday(d)`: an enum of the days, Monday first, so `weekday(d) in {saturday, sunday}`."""
+
+
+def _numeric_argument(name: str, types: list[Type], index: int, what: str) -> Refusal | None:
+    t = types[index]
+    if t != UNKNOWN and not is_numeric(t):
+        return Refusal(f"`{name}` {what}, but argument {index + 1} is {describe(t)}", f"give `{name}` a number", index)
+    return None
+
+
+def rounding(name: str, types: list[Type]) -> Type | Refusal:
+    """`round(x)`, `floor(x)`, `ceil(x)`: an int; `round(x, places)`: a number (places an int)."""
+    refused = _numeric_argument(name, types, 0, "rounds numbers")
+    if refused is not None:
+        return refused
+    if len(types) == 2 and types[1] not in (INT, UNKNOWN):
+        return Refusal(
+            f"`{name}`'s places (argument 2) must be an int, but it is {describe(types[1])}",
+            "write how many digits to keep after the point, as in `round(price, 2)`",
+            1,
+        )
+    if UNKNOWN in types:
+        return UNKNOWN
+    return INT if len(types) == 1 else NUMBER
+
+
+def _part_of(result: Type, *, dates: bool) -> TypeRule:
+    """The type rule of a date or time part: a datetime (or a date too, when `dates`) gives `result`."""
+
+    def rule(name: str, types: list[Type]) -> Type | Refusal:
+        t = types[0]
+        if t == UNKNOWN:
+            return UNKNOWN
+        if t == DATETIME or (dates and t == DATE):
+            return result
+        if t == DATE:
+            return Refusal(
+                f"`{name}` reads a datetime, but argument 1 is a date, which has no time of day",
+                'give it a datetime, such as `now` or `local(now, "Europe/London")`',
+                0,
+            )
+        takes = "a date or a datetime" if dates else "a datetime"
+        return Refusal(f"`{name}` takes {takes}, but argument 1 is {describe(t)}", f"give `{name}` {takes}", 0)
+
+    return rule
+
+
+def in_zone(name: str, types: list[Type]) -> Type | Refusal:
+    """`local(moment, zone)`: a datetime and a zone's name give a datetime."""
+    moment, zone = types
+    if moment not in (DATETIME, UNKNOWN):
+        return Refusal(
+            f"`{name}` reads a moment in a time zone, but argument 1 is {describe(moment)}",
+            "give it a datetime, such as `now`",
+            0,
+        )
+    if zone not in (STRING, UNKNOWN):
+        return Refusal(
+            f"`{name}`'s time zone (argument 2) is a name in quotes, but it is {describe(zone)}",
+            'write the zone as text, such as `"Europe/London"`',
+            1,
+        )
+    return UNKNOWN if UNKNOWN in types else DATETIME
+
+
+def known_zone(values: list[Any]) -> Refusal | None:
+    """A constant zone name must name a zone (checked at `policy check`)."""
+    zone = values[1]
+    if not isinstance(zone, str) or fv.time_zone(zone) is not None:
+        return None
+    suggestion = did_you_mean(zone, fv.time_zone_names())
+    return Refusal(
+        f"there is no time zone called `{zone}`",
+        suggestion or "write an IANA zone name such as `Europe/London`, `America/New_York` or `UTC`",
+        1,
+        Code.UNKNOWN_NAME,
+    )
+
+
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
@@ -399,6 +492,131 @@ FUNCTIONS: dict[str, Function] = {
             why_not=Proposal.BOTH_SIGNS,
             summary="the argument without its sign",
             examples=("abs(a)", "abs(n)", "abs(d)"),
+        ),
+        Function(
+            "round",
+            1,
+            2,
+            rounding,
+            fv.round_half_up,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the nearest int, or with places (`round(x, 2)`) a number with that many digits after the "
+            "point; halves go away from zero (2.5 is 3, -2.5 is -3)",
+            examples=("round(n)", "round(n, 1)", "round(a / 4, 1)"),
+            parameters=(NUMBER, INT),
+            may_fail=True,
+        ),
+        Function(
+            "floor",
+            1,
+            1,
+            rounding,
+            fv.round_down,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the greatest int not above it (-2.5 is -3)",
+            examples=("floor(n)", "floor(a / 4)"),
+            parameters=(NUMBER,),
+        ),
+        Function(
+            "ceil",
+            1,
+            1,
+            rounding,
+            fv.round_up,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the least int not below it (-2.5 is -2)",
+            examples=("ceil(n)", "ceil(a / 4)"),
+            parameters=(NUMBER,),
+        ),
+        Function(
+            "year",
+            1,
+            1,
+            _part_of(INT, dates=True),
+            fv.year_of,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the year of a date or datetime",
+            examples=("year(now)", "year(now + d)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "month",
+            1,
+            1,
+            _part_of(INT, dates=True),
+            fv.month_of,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the month of a date or datetime, 1 to 12",
+            examples=("month(now)", "month(now - d)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "day",
+            1,
+            1,
+            _part_of(INT, dates=True),
+            fv.day_of,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the day of the month of a date or datetime, 1 to 31",
+            examples=("day(now)", "day(now + e)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "weekday",
+            1,
+            1,
+            _part_of(WEEKDAY, dates=True),
+            fv.weekday_of,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the day of the week of a date or datetime: `monday` to `sunday`, in that order",
+            examples=("weekday(now)", "weekday(now + d)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "hour",
+            1,
+            1,
+            _part_of(INT, dates=False),
+            fv.hour_of,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the hour of a datetime, 0 to 23, on its zone's clock (UTC unless it comes from `local`)",
+            examples=("hour(now)", "hour(now + d)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "minute",
+            1,
+            1,
+            _part_of(INT, dates=False),
+            fv.minute_of,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary="the minute of a datetime, 0 to 59",
+            examples=("minute(now)", "minute(now - d)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "local",
+            2,
+            2,
+            in_zone,
+            fv.local_time,
+            Analysis.OPAQUE,
+            why_not=False,
+            summary='the same moment on the clock of an IANA time zone (`local(now, "Europe/London")`), '
+            "so that its `hour`, `minute` and date parts are that zone's",
+            examples=('local(now, "Europe/London")', 'local(now + d, "America/New_York")'),
+            parameters=(DATETIME, STRING),
+            may_fail=True,
+            constant_check=known_zone,
         ),
     )
 }

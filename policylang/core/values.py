@@ -422,10 +422,14 @@ def add_months(day: date, months: int) -> date:
 
 
 def shift_datetime(moment: datetime, delta: Duration) -> datetime:
-    """datetime + duration: calendar months first, then exact seconds."""
+    """datetime + duration: calendar months first, then exact seconds. A moment on a zone's clock
+    (`local(now, "Europe/London")`) moves its months on that clock and its seconds in real time, so
+    `+ 24h` across a change to summer time is 24 hours, not a day on the clock."""
     shifted_day = add_months(moment.date(), delta.months)
     moved = moment.replace(year=shifted_day.year, month=shifted_day.month, day=shifted_day.day)
-    return moved + timedelta(seconds=delta.seconds)
+    if moment.tzinfo is UTC:
+        return moved + timedelta(seconds=delta.seconds)
+    return (moved.astimezone(UTC) + timedelta(seconds=delta.seconds)).astimezone(moment.tzinfo)
 
 
 def shift_date(day: date, delta: Duration) -> date:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from ..core import operators
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
+from ..core.function_values import CannotCompute
 from ..core.resolution import Combine, Contribution, Prefer, Resolved, resolution_of, resolve
 from ..core.spelling import spell_value
 from ..core.values import (
@@ -165,6 +166,8 @@ def _call_any(name: str, *args: Any) -> Any:
     """A built-in function on values whose types were not known statically (schema-less facts)."""
     try:
         return operators.FUNCTIONS[name].implementation(*args)
+    except CannotCompute as exc:
+        raise EvaluationError(str(exc)) from exc
     except TypeError as exc:
         shown = ", ".join(map(_shown, args))
         raise EvaluationError(f"cannot compute {name}({shown})") from exc
@@ -483,5 +486,23 @@ def helpers() -> dict[str, Any]:
         "_by_rule": itemgetter(0),
         "_bisect_left": bisect_left,
         "_bisect_right": bisect_right,
-        **{function.helper: function.implementation for function in operators.FUNCTIONS.values()},
+        **{
+            function.helper: _failing_as_evaluation_error(function.implementation)
+            if function.may_fail
+            else function.implementation
+            for function in operators.FUNCTIONS.values()
+        },
     }
+
+
+def _failing_as_evaluation_error(implementation: Callable[..., Any]) -> Callable[..., Any]:
+    """A function whose implementation may refuse its arguments (`local` with a zone that does not
+    exist, named by a fact): the refusal becomes the decision's EvaluationError."""
+
+    def guarded(*args: Any) -> Any:
+        try:
+            return implementation(*args)
+        except CannotCompute as exc:
+            raise EvaluationError(str(exc)) from exc
+
+    return guarded

@@ -505,16 +505,37 @@ class ExpressionChecker:
                 hint=f"write it as `{function.examples[0]}`",
             )
             return c.Call(expr.name, args, UNKNOWN, expr)
-        known = [t for arg in args if (t := self._current_type(arg)) != UNKNOWN]
-        for arg in args:
-            if known:
+        known = [
+            t
+            for index, arg in enumerate(args)
+            if _follows_result(function, index) and (t := self._current_type(arg)) != UNKNOWN
+        ]
+        for index, arg in enumerate(args):
+            fixed = _parameter(function, index)
+            if fixed is not None:
+                self._refine(arg, fixed)
+            elif known:
                 self._refine(arg, known[0])
         call = c.Call(expr.name, args, UNKNOWN, expr)
         result = self._call_type(call)
         if result == UNKNOWN and expected is not None:
             self._refine_operands(call, expected)
             result = self._call_type(call)
+        if result != UNKNOWN:
+            self._check_constants(function, call)
         return dataclasses.replace(call, type=result)
+
+    def _check_constants(self, function: ops.Function, call: c.Call) -> None:
+        """A function's check of its constant arguments (a time zone's name), reported where the argument is."""
+        check = function.constant_check
+        if check is None:
+            return
+        refused = check([arg.value if isinstance(arg, c.Const) else None for arg in call.args])
+        if refused is None:
+            return
+        node = call.node if isinstance(call.node, n.Call) else None
+        where = None if node is None else node.span if refused.argument is None else node.args[refused.argument].span
+        self._error_once(refused.code, refused.message, where, hint=refused.hint)
 
     def _call_type(self, call: c.Call) -> Type:
         """The call's type from its arguments' types so far (UNKNOWN while one is unknown); reports (once)
@@ -555,7 +576,7 @@ class ExpressionChecker:
             operands = result.args
             if isinstance(function.type_rule(result.function, [self._current_type(x) for x in operands]), ops.Refusal):
                 return  # refused as it is (reported by _call_type): no type to give its facts
-            wanted = tuple(other for _ in operands)
+            wanted = tuple(_parameter(function, i) or other for i in range(len(operands)))
             typed = function.type_rule(result.function, self._candidate(operands, wanted))
         else:  # `a + b` is a date when `a` is one and `b` a duration; `*` and `/` work on numbers
             operands = (result.left, result.right)
@@ -745,3 +766,13 @@ def mismatch_hint(expected: Type, got: Type, node: n.Expr) -> str | None:
     if expected == DURATION and got == STRING:
         return "write a duration literal without quotes, such as `2y`"
     return None
+
+
+def _parameter(function: ops.Function, index: int) -> Type | None:
+    """The type the function fixes for its argument `index` (`year` reads a datetime), or None."""
+    return function.parameters[index] if index < len(function.parameters) else None
+
+
+def _follows_result(function: ops.Function, index: int) -> bool:
+    """Whether argument `index` has the type of the others (`min`), rather than one of its own."""
+    return _parameter(function, index) is None

@@ -78,6 +78,8 @@ FACTS: dict[str, tuple[str, ...]] = {
 REQUIRED_FACTS = ("tier", "tenure", "spend", "signup")
 ORDERED = (INT, NUM, DUR, DATE, DT, TIER, QUEUE)
 SYMBOLS = ("eu", "uk", "us", "named_rep", "lounge", "b_c")  # never a fact's name: names win over symbols
+ZONES = ("Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STRINGS = ("eu", "b c", "", 'say "hi"', "back\\slash", "line\nbreak", "é")
 
 RESOLUTIONS = {
@@ -234,6 +236,18 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
             arg_types = [draw(st.sampled_from((INT, NUM))) for _ in range(count)]
             arg_types[draw(st.integers(0, count - 1))] = NUM
         return f"{function}({', '.join(expr(draw, arg_t, d, scope) for arg_t in arg_types)})"
+    if kind == "rounding":  # an int from a number: floor, ceil, round (halves away from zero)
+        function = draw(st.sampled_from(("floor", "ceil", "round")))
+        return f"{function}({expr(draw, draw(st.sampled_from((NUM, INT))), d, scope)})"
+    if kind == "round_places":  # a number rounded to places, negative ones to tens
+        places = draw(st.sampled_from(("0", "1", "2", "-1")))
+        return f"round({expr(draw, draw(st.sampled_from((NUM, INT))), d, scope)}, {places})"
+    if kind == "part":  # a date part of a date or datetime, or hour/minute of a datetime
+        function = draw(st.sampled_from(("year", "month", "day", "hour", "minute")))
+        moment_t = DT if function in ("hour", "minute") else draw(st.sampled_from((DATE, DT)))
+        return f"{function}({expr(draw, moment_t, d, scope)})"
+    if kind == "local":  # the same moment on a zone's clock
+        return f"local({expr(draw, DT, d, scope)}, {quote_string(draw(st.sampled_from(ZONES)))})"
     if kind == "now":
         return "now"
     if kind == "build":  # a set literal with non-constant elements
@@ -245,11 +259,11 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
 
 def _composites(t: str) -> list[str]:
     return {
-        INT: ["arith", "negate", "call"],
-        NUM: ["arith", "divide", "negate", "call"],
+        INT: ["arith", "negate", "call", "rounding", "part"],
+        NUM: ["arith", "divide", "negate", "call", "round_places"],
         DUR: ["arith", "scale", "difference", "negate", "call"],
         DATE: ["shift"],
-        DT: ["shift", "now"],
+        DT: ["shift", "now", "local"],
         SSET: ["build"],
         ISET: ["build"],
     }.get(t, [])
@@ -257,7 +271,7 @@ def _composites(t: str) -> list[str]:
 
 def condition(draw: st.DrawFn, depth: int, scope: Scope) -> str:
     """A bool expression: literals, bool names, comparisons, membership, between, presence, and/or/not."""
-    choices = ["bool_name", "compare", "compare", "member", "presence", "between", "literal"]
+    choices = ["bool_name", "compare", "compare", "member", "presence", "between", "literal", "weekday"]
     if depth > 0:
         choices += ["and", "or", "not", "and", "or"]
     kind = draw(st.sampled_from(choices))
@@ -266,6 +280,12 @@ def condition(draw: st.DrawFn, depth: int, scope: Scope) -> str:
         return _literal(draw, BOOL)
     if kind == "bool_name":
         return draw(st.sampled_from(scope.names(BOOL)))
+    if kind == "weekday":  # weekday(...) against its enum's members: in a set, or ordered Monday first
+        moment = expr(draw, draw(st.sampled_from((DATE, DT))), d, scope)
+        days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3))
+        if draw(st.booleans()):
+            return _paren(f"weekday({moment}) in {{{', '.join(days)}}}")
+        return _paren(f"weekday({moment}) {draw(st.sampled_from(('==', '<', '>=')))} {days[0]}")
     if kind == "compare":
         t = draw(st.sampled_from([ty for ty in (*ORDERED, STR, BOOL, SSET, ISET) if scope.names(ty)]))
         ops = ("==", "!=", "<", "<=", ">", ">=") if t in ORDERED else ("==", "!=")

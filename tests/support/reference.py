@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import calendar
 import decimal
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import policylang
@@ -217,7 +218,8 @@ def _shift(moment: date | datetime, d: Duration) -> date | datetime:
     if isinstance(moment, datetime):
         day = _add_months(moment.date(), d.months)
         moved = datetime.combine(day, moment.timetz())
-        return moved + timedelta(seconds=d.seconds)
+        # seconds are real time: on a zone's clock (local) they are added in UTC and read back there
+        return (moved.astimezone(UTC) + timedelta(seconds=d.seconds)).astimezone(moment.tzinfo)
     return _add_months(moment, d.months) + timedelta(days=_whole_days(d.seconds))
 
 
@@ -308,9 +310,38 @@ def call(function: str, args: list[Any], number: bool) -> Any:
             picked = value.copy_negate() if value < 0 else value  # exact, whatever the context's precision
         else:
             picked = -value if value < 0 else value
+    elif function in ("round", "floor", "ceil"):
+        picked = _rounded(function, *args)
+    elif function in ("year", "month", "day", "hour", "minute"):
+        (moment,) = args
+        picked = getattr(moment, function)
+    elif function == "weekday":
+        (moment,) = args
+        picked = calendar.day_name[moment.weekday()].lower()
+    elif function == "local":
+        moment, zone = args
+        try:
+            picked = moment.astimezone(zoneinfo.ZoneInfo(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise policylang.EvaluationError(f"no time zone {zone!r}") from None
     else:
         raise AssertionError(f"reference: unknown function {function!r}")
     return Decimal(picked) if number and not isinstance(picked, Duration) else picked
+
+
+def _rounded(function: str, value: Any, places: Any = None) -> Any:
+    """round (halves away from zero), floor and ceil, by docs/language.md ("Functions"), through
+    Python's own decimal module: the digit at `places` is kept, the rest rounded off."""
+    x = Decimal(value)
+    if function == "floor":
+        return int(x.to_integral_value(rounding=ROUND_FLOOR))
+    if function == "ceil":
+        return int(x.to_integral_value(rounding=ROUND_CEILING))
+    if places is None:
+        return int(x.to_integral_value(rounding=ROUND_HALF_UP))
+    with decimal.localcontext(decimal.Context(prec=400)):
+        unit = Decimal(10) ** -places
+        return (x / unit).to_integral_value(rounding=ROUND_HALF_UP) * unit
 
 
 def compare(op: str, a: Any, b: Any, enum: EnumOf | None) -> bool:
