@@ -83,6 +83,9 @@ def opaque(node: Any) -> str | None:
     if kind is c.Call:
         return opaque_call(node)
     if kind not in ANALYSED:
+        written = next((op.spelling for op in ops.OPERATORS if op.node == kind.__name__), None)
+        if written is not None:  # an operator the table declares OPAQUE (`if then else`)
+            return f"it uses `{written}`, which the analysis does not look inside"
         return f"the analysis does not know `{kind.__name__}`"
     operators = ANALYSED[kind]
     if operators is not None and getattr(node, "op", None) not in operators:
@@ -126,6 +129,9 @@ def reads(expr: c.CheckedExpr) -> Reads:
             case c.Const():
                 pass
             case c.Presence() | c.Not() | c.BoolOp() | c.Call():  # (a call opaque_call finds exact)
+                stack.extend(c.children(node))
+            case c.Conditional():
+                found.outside.append("it chooses a value with `if then else`")  # (opaque() takes it first)
                 stack.extend(c.children(node))
             case _:  # (a kind ANALYSED lists but nothing here handles: a bug)
                 raise c.UnhandledNode(node)
@@ -304,6 +310,7 @@ def affine(expr: c.CheckedExpr, policy: c.CheckedPolicy, lets: dict[str, Affine 
             | c.Not()
             | c.SetLiteral()
             | c.Call()
+            | c.Conditional()
         ):
             # Not a number or duration computed from one fact by adding and scaling (a constant
             # alone is not one either: it has no fact), or a fact of another type.
@@ -343,7 +350,7 @@ def _calculates(node: c.CheckedExpr) -> bool:
     if opaque(node) is not None:
         return True  # a kind or operator the analysis does not know may compute anything (it fails closed)
     match node:
-        case c.Arithmetic() | c.Negate() | c.Call():
+        case c.Arithmetic() | c.Negate() | c.Call() | c.Conditional():
             return True
         case (
             c.Const()

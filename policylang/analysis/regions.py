@@ -350,6 +350,8 @@ class Conditions:
                     found.outside.append("a set is built from values that are not constants")
                 case c.Const() | c.Presence() | c.BoolOp() | c.Not() | c.Call():
                     pass  # decided exactly from what they read (a call: where opaque() let it through)
+                case c.Conditional():
+                    found.outside.append("it chooses a value with `if then else`")  # (opaque() takes it first)
                 case _:
                     raise c.UnhandledNode(node)
             stack.extend(c.children(node))

@@ -24,7 +24,7 @@ from .values import Duration
 
 # Binding levels, loosest first: an operand that binds looser than its slot is parenthesised by the
 # formatter. grammar.lark's expression rules are written in this order (tests/unit/test_operator_table.py).
-OR, AND, NOT, COMPARE, SUM, PRODUCT, UNARY, ATOM = range(1, 9)
+CONDITIONAL, OR, AND, NOT, COMPARE, SUM, PRODUCT, UNARY, ATOM = range(0, 9)
 
 
 class Analysis(StrEnum):
@@ -101,6 +101,14 @@ class Operator:
 
 
 OPERATORS: tuple[Operator, ...] = (
+    Operator(
+        "if then else",
+        "Conditional",
+        CONDITIONAL,
+        Analysis.OPAQUE,
+        "(if f then a else b) > 1",
+        why_not=Proposal.EACH_ARGUMENT,
+    ),
     Operator("or", "BoolOp", OR, Analysis.EXACT, "f or a > b", python="or", why_not=Proposal.PASS),
     Operator("and", "BoolOp", AND, Analysis.EXACT, "f and a > b", python="and", why_not=Proposal.PASS),
     Operator("not", "Not", NOT, Analysis.EXACT, "not f", python="not", why_not=Proposal.PASS),
@@ -271,7 +279,7 @@ BY_SPELLING: dict[str, Operator] = {op.spelling: op for op in OPERATORS}
 
 def spellings(node: str) -> tuple[str, ...]:
     """The operators a syntax node class holds, as written (`Compare` -> `==`, `!=`, ...)."""
-    written = {"not contains", "not between", "is missing", "is present", "-x"}
+    written = {"not contains", "not between", "is missing", "is present", "-x", "if then else"}
     return tuple(op.spelling for op in OPERATORS if op.node == node and op.spelling not in written)
 
 

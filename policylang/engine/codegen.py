@@ -172,6 +172,8 @@ class CodeGen:
                 return any(self.maybe(e) for e in expr.elements)
             case c.Call():
                 return any(self.maybe(e) for e in expr.args)
+            case c.Conditional():
+                return self.maybe(expr.condition) or self.maybe(expr.then_value) or self.maybe(expr.else_value)
             case _:
                 c.unhandled(expr)
 
@@ -221,6 +223,8 @@ class CodeGen:
                     t = self.temp()
                     return f"(None if ({t} := {inner}) is None else not {t})"
                 return f"(not {inner})"
+            case c.Conditional():
+                return self._choice(expr)
             case c.Now() | c.Arithmetic() | c.Negate() | c.SetLiteral() | c.Call():
                 raise TypeError(f"not a condition: {type(expr).__name__}")
             case _:
@@ -389,10 +393,25 @@ class CodeGen:
                 return self._guarded(list(expr.elements), lambda codes: f"frozenset(({', '.join(codes)},))", "MISSING")
             case c.Call():
                 return self._guarded(list(expr.args), lambda codes: self._call(expr, codes), "MISSING")
+            case c.Conditional():
+                return self._choice(expr)
             case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not():
                 return self.cond(expr)
             case _:
                 c.unhandled(expr)
+
+    def _choice(self, expr: c.Conditional) -> str:
+        """`if c then a else b` as Python's `a if c else b`: the condition first, then only the value
+        it picks; an unknown condition gives the missing value (None for a bool, as conditions are)."""
+        condition = self.cond(expr.condition)
+        then_code, else_code = self.value(expr.then_value), self.value(expr.else_value)
+        if condition in ("True", "False"):  # the index already knows the answer
+            return then_code if condition == "True" else else_code
+        if not self.maybe(expr.condition):
+            return f"({then_code} if {condition} else {else_code})"
+        t = self.temp()
+        missing = "None" if expr.type == BOOL else "MISSING"
+        return f"({then_code} if ({t} := {condition}) else ({missing} if {t} is None else {else_code}))"
 
     def _call(self, expr: c.Call, codes: list[str]) -> str:
         """A built-in function on present arguments (a missing one made the call missing already,

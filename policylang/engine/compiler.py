@@ -536,6 +536,7 @@ def _atoms(expr: c.CheckedExpr) -> Iterator[c.CheckedExpr]:
             | c.Negate()
             | c.SetLiteral()
             | c.Call()
+            | c.Conditional()
         ):
             yield expr  # a value or test computed as a whole: the unit atoms are shared and known by
         case _:
@@ -580,6 +581,7 @@ def _pure(atom: c.CheckedExpr) -> bool:
                 | c.Arithmetic()
                 | c.Negate()
                 | c.Call()
+                | c.Conditional()
             ):
                 # Cheap on values of declared types (may_raise ruled out the rest): as pure as its operands.
                 stack.extend(c.children(node))
@@ -609,6 +611,7 @@ def _has_division(expr: c.CheckedExpr) -> bool:
                 | c.Negate()
                 | c.SetLiteral()
                 | c.Call()
+                | c.Conditional()
             ):
                 stack.extend(c.children(node))  # divides if an operand does
             case _:

@@ -572,6 +572,8 @@ def _uses_context(node: c.CheckedExpr) -> bool:
     match node:
         case c.Arithmetic() | c.Negate():
             return True  # decimal arithmetic rounds to the context's precision and traps overflow
+        case c.Call(function="round"):
+            return True  # `round(x, places)` quantizes, which is bounded by the context's precision
         case (
             c.Const()
             | c.FactRef()
@@ -586,9 +588,11 @@ def _uses_context(node: c.CheckedExpr) -> bool:
             | c.Not()
             | c.SetLiteral()
             | c.Call()
+            | c.Conditional()
         ):
-            # Reading, comparing and collecting values is exact in any context; the built-in
-            # functions are too (min and max compare, abs is Decimal.copy_abs).
+            # Reading, comparing, choosing and collecting values is exact in any context; the other
+            # built-in functions are too (min and max compare, abs is Decimal.copy_abs, floor and
+            # ceil take the integral value).
             return False
         case _:
             c.unhandled(node)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import operators
 from ..core.datatypes import DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type
 from ..core.values import order_key
 from ..semantics import typed_tree as c
@@ -150,7 +151,11 @@ def may_raise(expr: c.CheckedExpr) -> bool:
             case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not() | c.SetLiteral():
                 pending.extend(c.children(node))  # comparing and combining values of known types never raises
             case c.Call():
-                pending.extend(c.children(node))  # a built-in function never raises on arguments of its types
+                if node.function in operators.FUNCTIONS and operators.FUNCTIONS[node.function].may_fail:
+                    return True  # `local` with a zone no zone has, `round` past a number's digits
+                pending.extend(c.children(node))  # the others never raise on arguments of their types
+            case c.Conditional():
+                pending.extend(c.children(node))  # choosing never raises; either value might
             case _:
                 c.unhandled(node)
     return False
@@ -204,6 +209,7 @@ def _read_atom(atom: c.CheckedExpr, facts: dict[str, Constraint]) -> str | None:
             | c.Negate()
             | c.SetLiteral()
             | c.Call()
+            | c.Conditional()
         ):
             # Not one fact against constants (or not a form the index keeps): no constraint; the
             # caller may test it as a whole.

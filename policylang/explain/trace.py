@@ -217,8 +217,9 @@ class _Shape:
     operands: tuple[c.CheckedExpr, ...]
     reads: tuple[tuple[str, str, int], ...]
     """(name, "fact" / "output" / "derived", position) of everything the part reads."""
-    calls: tuple[c.Call, ...] = ()
-    """The function calls in a test part (`abs(x) > 5`): the trace shows each one's value too."""
+    calls: tuple[c.Call | c.Conditional, ...] = ()
+    """The function calls and conditional values in a test part (`abs(x) > 5`, `(if vip then 5 else
+    10) > x`): the trace shows each one's value too."""
 
     @staticmethod
     def of(expr: c.CheckedExpr, policy: c.CheckedPolicy) -> _Shape:
@@ -245,6 +246,7 @@ class _Shape:
                 | c.Negate()
                 | c.SetLiteral()
                 | c.Call()
+                | c.Conditional()
             ):
                 pass  # a test: shown as one part with its value (a let by its value, not its parts)
             case _:
@@ -255,9 +257,9 @@ class _Shape:
             "derived": {key: i for i, key in enumerate(policy.derived)},
         }
         reads: dict[str, tuple[str, str, int]] = {}
-        calls: list[c.Call] = []
+        calls: list[c.Call | c.Conditional] = []
         for node in c.walk([expr]):
-            if isinstance(node, c.Call) and kind == "test":
+            if isinstance(node, c.Call | c.Conditional) and kind == "test" and node.type != BOOL:
                 calls.append(node)
             elif isinstance(node, c.FactRef):
                 reads[node.name] = (node.name, "fact", positions["fact"][node.name])

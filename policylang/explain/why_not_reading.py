@@ -163,6 +163,8 @@ def _proposal(node: c.CheckedExpr) -> ops.Proposal | None:
         function = ops.FUNCTIONS.get(node.function)
         return ops.Proposal.NONE if function is None else function.why_not
     spelling = "-x" if isinstance(node, c.Negate) else getattr(node, "op", None)
+    if isinstance(node, c.Conditional):
+        spelling = "if then else"
     if isinstance(node, c.Between):
         spelling = "between"
     if isinstance(node, c.Presence):

@@ -125,6 +125,15 @@ def _solve(read: Reading, expr: c.CheckedExpr, name: str, target: Any, values: d
                 for arg in expr.args:
                     found += _solve(read, arg, name, target, values) + _solve(read, arg, name, -target, values)
             return found
+        case c.Conditional():
+            # Its value is one of its two values: each solved for the target in turn, as the table
+            # says (`if then else`: EACH_ARGUMENT). The condition's facts are not solved for: a
+            # comparison in it is a comparison of its own, with its own classes or proposals.
+            if ops.BY_SPELLING["if then else"].why_not is not ops.Proposal.EACH_ARGUMENT:
+                return []
+            return _solve(read, expr.then_value, name, target, values) + _solve(
+                read, expr.else_value, name, target, values
+            )
         case (
             c.Const()
             | c.OutputRef()

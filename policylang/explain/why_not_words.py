@@ -120,6 +120,8 @@ def _atoms_of(rule: c.CheckedRule, checked: c.CheckedPolicy) -> list[tuple[c.Che
                     stack.append((checked.derived[node.key].expr, negated))
             case c.Compare() | c.Membership() | c.Between() | c.Presence():
                 found.append((node, negated))  # a comparison: what why-not words and changes
+            case c.Conditional():
+                found.append((node, negated))  # a condition chosen by a condition: changed, never worded
             case c.FactRef():
                 found.append((node, negated))  # a flag used as a condition: `if blocked`
             case c.BoolOp():
@@ -193,6 +195,7 @@ def _need(expr: c.CheckedExpr, to_json: Any, negated: bool) -> str | None:
             | c.Negate()
             | c.SetLiteral()
             | c.Call()
+            | c.Conditional()
         ):
             return None  # not a comparison of one fact with constants: the change is proposed without words
         case _:

@@ -669,6 +669,14 @@ class _Checker:
                     operand = changes["operand"].type
                     changes["type"] = operand if is_numeric(operand) or operand == DURATION else UNKNOWN
                 return dataclasses.replace(expr, **changes)
+            case c.Conditional():
+                # Typed before a schema-less branch was: the join of the branches now.
+                changes = self._retyped_children(expr)
+                if expr.type == UNKNOWN:
+                    then_value = changes.get("then_value", expr.then_value)
+                    else_value = changes.get("else_value", expr.else_value)
+                    changes["type"] = join(then_value.type, else_value.type) or UNKNOWN
+                return dataclasses.replace(expr, **changes) if changes else expr
             case c.Compare() | c.Membership() | c.Between() | c.Presence() | c.BoolOp() | c.Not() | c.SetLiteral():
                 # Conditions are bool whatever they read; a set literal's type was settled when
                 # checked: only their operands are retyped.

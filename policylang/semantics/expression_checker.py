@@ -152,6 +152,8 @@ class ExpressionChecker:
                 return self._negate(expr, expected)
             case n.Call():
                 return self._call(expr, expected)
+            case n.Conditional():
+                return self._conditional(expr, expected)
             case _:
                 assert_never(expr)
 
@@ -428,6 +430,43 @@ class ExpressionChecker:
             )
         return result
 
+    def _conditional(self, expr: n.Conditional, expected: Type | None) -> c.CheckedExpr:
+        """`if c then a else b`: a condition, and two values of one type (their join: an int and a number
+        give a number). Bare words in a branch are members of the expected enum, or of the other
+        branch's (`if vip then gold else silver` where an output of the enum is set), or symbols."""
+        condition = self.expr(expr.condition, BOOL, subject=True)
+        self._refine(condition, BOOL)
+        ctype = self._current_type(condition)
+        if ctype not in (BOOL, UNKNOWN):
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"`if` needs a condition, but `{self._text(expr.condition)}` is {describe(ctype)}",
+                expr.condition.span,
+                label=describe(ctype),
+                hint=_condition_hint(ctype),
+            )
+        then_value = self.expr(expr.then_value, expected, subject=expected is None)
+        then_type = self._current_type(then_value)
+        else_value = self.expr(expr.else_value, expected or (then_type if then_type != UNKNOWN else None))
+        else_type = self._current_type(else_value)
+        if then_type == UNKNOWN and else_type != UNKNOWN:
+            self._refine(then_value, else_type)
+        elif else_type == UNKNOWN and then_type != UNKNOWN:
+            self._refine(else_value, then_type)
+        joined = join(self._current_type(then_value), self._current_type(else_value))
+        if joined is None:
+            self._error(
+                Code.TYPE_MISMATCH,
+                f"the two values of `if ... then ... else` must have one type, but `then` gives "
+                f"{describe(then_type)} and `else` {describe(else_type)}",
+                expr.else_value.span,
+                label=describe(else_type),
+                labels=(Label(expr.then_value.span, describe(then_type)),),
+                hint="give both values the same type; a condition with no value to give is a rule's `if`",
+            )
+            joined = UNKNOWN
+        return c.Conditional(condition, then_value, else_value, joined, expr)
+
     def _arithmetic(self, expr: n.Arithmetic, expected: Type | None) -> c.CheckedExpr:
         left = self.expr(expr.left, None, subject=True)
         right = self.expr(expr.right, None, subject=True)
@@ -666,6 +705,8 @@ class ExpressionChecker:
         if isinstance(result, c.Negate):
             operand = self._current_type(result.operand)
             return operand if is_numeric(operand) or operand == DURATION else UNKNOWN
+        if isinstance(result, c.Conditional):
+            return join(self._current_type(result.then_value), self._current_type(result.else_value)) or UNKNOWN
         if isinstance(result, c.Call) and result.function in ops.FUNCTIONS:
             typed = ops.FUNCTIONS[result.function].type_rule(
                 result.function, [self._current_type(arg) for arg in result.args]

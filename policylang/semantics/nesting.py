@@ -57,6 +57,7 @@ def _depths(root: c.CheckedExpr, derived_depth: dict[str, int]) -> dict[int, int
                 | c.Negate()
                 | c.SetLiteral()
                 | c.Call()
+                | c.Conditional()
             ):
                 # An operator or call is one level above its deepest operand (measured first).
                 if done:

@@ -220,6 +220,22 @@ class Call:
     __hash__ = _memo_hash
 
 
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """`if condition then then_value else else_value`: MISSING (None for a bool) when the condition
+    is unknown; only the branch the condition picks is evaluated. `type` joins the branches' types."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("condition", "then_value", "else_value")
+    condition: CheckedExpr
+    then_value: CheckedExpr
+    else_value: CheckedExpr
+    type: Type
+    node: n.Expr | None = field(default=None, compare=False, repr=False)
+    _hash: int | None = field(default=None, init=False, compare=False, repr=False)
+    _hashed: ClassVar[tuple[str, ...]] = ("condition", "then_value", "else_value", "type")
+    __hash__ = _memo_hash
+
+
 CheckedExpr = (
     Const
     | FactRef
@@ -236,6 +252,7 @@ CheckedExpr = (
     | Negate
     | SetLiteral
     | Call
+    | Conditional
 )
 
 

@@ -26,7 +26,15 @@ MAX_LINE = 100
 
 # Binding strength, loosest first (from the operator table); an operand that binds looser than its
 # slot needs parentheses.
-_NOT, _COMPARE, _SUM, _UNARY, _ATOM = ops.NOT, ops.COMPARE, ops.SUM, ops.UNARY, ops.ATOM
+_CONDITIONAL, _OR, _NOT, _COMPARE, _SUM, _UNARY, _ATOM = (
+    ops.CONDITIONAL,
+    ops.OR,
+    ops.NOT,
+    ops.COMPARE,
+    ops.SUM,
+    ops.UNARY,
+    ops.ATOM,
+)
 
 
 def unparse_expr(expr: n.Expr) -> str:
@@ -78,6 +86,14 @@ def _expr(expr: n.Expr, needed: int) -> str:
             return _wrap(f"-{inner}", _UNARY, needed)
         case n.Call():
             return f"{expr.name}({', '.join(_expr(arg, 0) for arg in expr.args)})"
+        case n.Conditional():
+            # Each part runs to a keyword (`then`, `else`) or to the end, so none needs parentheses;
+            # the whole is looser than `or`, so anything but a whole value or argument wraps it.
+            text = (
+                f"if {_expr(expr.condition, _OR)} then {_expr(expr.then_value, _OR)} "
+                f"else {_expr(expr.else_value, _CONDITIONAL)}"
+            )
+            return _wrap(text, _CONDITIONAL, needed)
         case _:
             assert_never(expr)
 

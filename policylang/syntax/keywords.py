@@ -12,6 +12,7 @@ ITEM_KEYWORDS = ("policy", "import", "input", "output", "segment", "let", "rule"
 RESERVED = (
     *ITEM_KEYWORDS,
     "then",
+    "else",
     "because",
     "and",
     "or",

@@ -183,6 +183,18 @@ class Call:
     name_span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conditional:
+    """`if condition then then_value else else_value`: a value chosen by a condition (missing when
+    the condition is unknown); it binds looser than `or`, so inside a comparison it is written in
+    parentheses."""
+
+    condition: Expr
+    then_value: Expr
+    else_value: Expr
+    span: Span = _span()
+
+
 Expr = (
     Name
     | Literal
@@ -197,6 +209,7 @@ Expr = (
     | Arithmetic
     | Negate
     | Call
+    | Conditional
 )
 
 

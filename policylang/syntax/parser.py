@@ -503,6 +503,9 @@ class _Builder:
     def and_expr(self, meta: Any, *operands: n.Expr) -> n.BoolOp:
         return n.BoolOp(op="and", operands=_flatten("and", operands), span=self._span(meta))
 
+    def conditional(self, meta: Any, condition: n.Expr, then_value: n.Expr, else_value: n.Expr) -> n.Conditional:
+        return n.Conditional(condition=condition, then_value=then_value, else_value=else_value, span=self._span(meta))
+
     def not_op(self, meta: Any, operand: n.Expr) -> n.Not:
         return n.Not(operand=operand, span=self._span(meta))
 

@@ -186,6 +186,8 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
         choices += ["name", "name"]
     if depth > 0:
         choices += _composites(t)
+        if t not in (TIER, QUEUE) or names:
+            choices.append("choose")
     if not choices:
         choices = ["name"] if names else ["literal"]
     kind = draw(st.sampled_from(choices))
@@ -236,6 +238,10 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
             arg_types = [draw(st.sampled_from((INT, NUM))) for _ in range(count)]
             arg_types[draw(st.integers(0, count - 1))] = NUM
         return f"{function}({', '.join(expr(draw, arg_t, d, scope) for arg_t in arg_types)})"
+    if kind == "choose":  # a conditional value; the first value never a bare word (nothing to resolve it by)
+        chosen_by = condition(draw, d, scope)
+        first = expr(draw, t, d, scope)
+        return _paren(f"if {chosen_by} then {first} else {expr(draw, t, d, scope, symbols=symbols)}")
     if kind == "rounding":  # an int from a number: floor, ceil, round (halves away from zero)
         function = draw(st.sampled_from(("floor", "ceil", "round")))
         return f"{function}({expr(draw, draw(st.sampled_from((NUM, INT))), d, scope)})"
@@ -273,13 +279,16 @@ def condition(draw: st.DrawFn, depth: int, scope: Scope) -> str:
     """A bool expression: literals, bool names, comparisons, membership, between, presence, and/or/not."""
     choices = ["bool_name", "compare", "compare", "member", "presence", "between", "literal", "weekday"]
     if depth > 0:
-        choices += ["and", "or", "not", "and", "or"]
+        choices += ["and", "or", "not", "and", "or", "choose"]
     kind = draw(st.sampled_from(choices))
     d = max(depth - 1, 0)
     if kind == "literal":
         return _literal(draw, BOOL)
     if kind == "bool_name":
         return draw(st.sampled_from(scope.names(BOOL)))
+    if kind == "choose":  # a condition chosen by a condition
+        parts = [condition(draw, d, scope) for _ in range(3)]
+        return _paren(f"if {parts[0]} then {parts[1]} else {parts[2]}")
     if kind == "weekday":  # weekday(...) against its enum's members: in a set, or ordered Monday first
         moment = expr(draw, draw(st.sampled_from((DATE, DT))), d, scope)
         days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3))

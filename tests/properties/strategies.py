@@ -146,6 +146,7 @@ def _expressions(depth: int, exclude: str | None) -> st.SearchStrategy[n.Expr]:
             name=st.one_of(st.sampled_from(sorted(FUNCTIONS)), names),
             args=st.lists(sub, max_size=3).map(tuple),
         ),
+        st.builds(n.Conditional, condition=sub, then_value=sub, else_value=sub),
     ]
     for op in ("and", "or"):
         if exclude != op:

@@ -434,6 +434,13 @@ def evaluate(e: c.CheckedExpr, s: _State) -> Any:
         if any(x is MISSING for x in elements):
             return MISSING
         return frozenset(elements)
+    if isinstance(e, c.Conditional):
+        # docs/language.md, "Conditional values": an unknown condition gives no value; only the
+        # value it picks is evaluated (so an error in the other one is never raised).
+        chosen = evaluate(e.condition, s)
+        if chosen is MISSING:
+            return MISSING
+        return evaluate(e.then_value if chosen else e.else_value, s)
     raise AssertionError(f"reference: unknown expression {e!r}")
 
 
@@ -462,6 +469,8 @@ def reads(e: c.CheckedExpr) -> tuple[set[str], set[str]]:
             stack += list(x.elements)
         elif isinstance(x, c.Call):
             stack += list(x.args)
+        elif isinstance(x, c.Conditional):
+            stack += [x.condition, x.then_value, x.else_value]
     return derived, outputs
 
 

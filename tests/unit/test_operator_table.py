@@ -191,6 +191,7 @@ def test_every_syntax_operator_spelling_is_in_the_table() -> None:
         "Presence",
         "Arithmetic",
         "Negate",
+        "Conditional",
     }
 
 

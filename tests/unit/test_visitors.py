@@ -126,6 +126,8 @@ instead of raising; each, and what it answers for the stranger (the answer that 
 
 _CONSTANT = "asks only whether a value is a constant (known when compiling)"
 FILTERS: dict[str, str] = {
+    "semantics.expression_checker:ExpressionChecker._check_constants": _CONSTANT
+    + " (a function checks only the arguments written as constants)",
     "analysis.reading:PolicyReading.__init__": _CONSTANT,
     "explain.trace:conjuncts": "opens only a top-level `and` (any other node is one condition part, as a whole)",
     "analysis.reading:PolicyReading._rule_reads": _CONSTANT,
