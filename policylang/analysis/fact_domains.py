@@ -24,13 +24,13 @@ import decimal
 import itertools
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from ..core import operators as ops
-from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, TIME, UNKNOWN, EnumOf, SetOf, Type
 from ..core.values import MISSING, Duration
 from ..engine.runtime import ARITHMETIC
 from ..semantics import typed_tree as c
@@ -398,6 +398,7 @@ _PLAIN: dict[Type, Any] = {
     DURATION: Duration(0, 30 * 86_400),
     DATE: date(2026, 1, 1),
     DATETIME: datetime(2026, 1, 1, tzinfo=UTC),
+    TIME: time(12, 0),
 }
 """The one value a fact of an ordered type needs when no condition compares it with a constant."""
 
@@ -453,6 +454,11 @@ def _values_of(t: Type, constants: list[Any]) -> tuple[list[Any], bool]:
         start = [datetime(2026, 1, 1, tzinfo=UTC)]
         # Between two moments: halfway (they may be less than a second apart).
         return _ordered(moments or start, _earlier, _later, lambda a, b: a + (b - a) / 2), True
+    if t == TIME:
+        # Times of day, to the second: a class on each side of each constant and one between
+        # neighbours (so `between 22:00 and 06:00`, which crosses midnight, is decided class by class).
+        times = sorted({v for v in constants if isinstance(v, time)})
+        return _ordered(times or [time(12, 0)], _second_before, _second_after, _time_between), True
     if isinstance(t, SetOf):
         elements = sorted({v for v in constants if not isinstance(v, frozenset) and v is not WHOLE_SET}, key=repr)
         if any(v is WHOLE_SET for v in constants):
@@ -500,6 +506,30 @@ def _later(moment: datetime) -> datetime | None:
     return moment + _SECOND if _LAST_MOMENT - moment >= _SECOND else _LAST_MOMENT
 
 
+def _seconds_of(value: time) -> int:
+    return value.hour * 3600 + value.minute * 60 + value.second
+
+
+def _clock(seconds: int) -> time:
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+def _second_before(value: time) -> time | None:
+    """A second earlier; none before 00:00 (a day's clock starts there)."""
+    seconds = _seconds_of(value)
+    return None if seconds == 0 else _clock(seconds - 1)
+
+
+def _second_after(value: time) -> time | None:
+    """A second later; none after 23:59:59."""
+    seconds = _seconds_of(value)
+    return None if seconds >= 86_399 else _clock(seconds + 1)
+
+
+def _time_between(a: time, b: time) -> time:
+    return _clock((_seconds_of(a) + _seconds_of(b)) // 2)
+
+
 def _another(t: Type, taken: list[Any]) -> list[Any]:
     """One element of type t that no condition names (none when every value is named)."""
     if isinstance(t, EnumOf):
@@ -521,6 +551,11 @@ def _another(t: Type, taken: list[Any]) -> list[Any]:
     if t == DATETIME:
         moments = [_aware(v) for v in taken if isinstance(v, date)]
         return _unnamed(moments, max(moments, default=datetime(2026, 1, 1, tzinfo=UTC)), _later, _earlier)
+    if t == TIME:
+        times = [v for v in taken if isinstance(v, time)]
+        if not times:
+            return [time(12, 0)]
+        return _unnamed(times, max(times), _second_after, _second_before)
     return []
 
 

@@ -19,7 +19,7 @@ import decimal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, TIME, UNKNOWN, EnumOf
 from ..core.values import MISSING
 from ..engine.codegen import CodeGen, Names
 from ..engine.runtime import ARITHMETIC, bool3, helpers
@@ -271,7 +271,7 @@ class Conditions:
         ordered type (numbers, durations, dates, moments): the ones bisecting may search."""
         if name not in self._ordered_count:
             count = 0
-            if self.policy.facts[name].type in (INT, NUMBER, DURATION, DATE, DATETIME):
+            if self.policy.facts[name].type in (INT, NUMBER, DURATION, DATE, DATETIME, TIME):
                 values = self.domains[name]
                 count = 1 if values and values[0] is not MISSING else 0
                 while count < len(values) and values[count] is not MISSING:

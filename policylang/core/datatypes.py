@@ -42,11 +42,13 @@ STRING = Primitive("string")
 DURATION = Primitive("duration")
 DATE = Primitive("date")
 DATETIME = Primitive("datetime")
+TIME = Primitive("time")
+"""A time of day (`09:00`, `17:30:15`) on no particular day and in no zone: what a clock shows."""
 UNKNOWN = Primitive("any")
 """The type of something whose type is not known (after an error, or a schema-less fact never compared
 with anything): it fits everywhere, so one mistake is reported once, not again at every use."""
 
-PRIMITIVES = {t.name: t for t in (BOOL, INT, NUMBER, STRING, DURATION, DATE, DATETIME)}
+PRIMITIVES = {t.name: t for t in (BOOL, INT, NUMBER, STRING, DURATION, DATE, DATETIME, TIME)}
 TYPE_NAMES = (*PRIMITIVES, "enum", "set")
 
 
@@ -65,8 +67,8 @@ def is_temporal(t: Type) -> bool:
 
 
 def is_ordered(t: Type) -> bool:
-    """Types with `<`: numbers, durations, dates, and enums (in declaration order)."""
-    return t in (INT, NUMBER, DURATION, DATE, DATETIME, UNKNOWN) or isinstance(t, EnumOf)
+    """Types with `<`: numbers, durations, dates, times of day, and enums (in declaration order)."""
+    return t in (INT, NUMBER, DURATION, DATE, DATETIME, TIME, UNKNOWN) or isinstance(t, EnumOf)
 
 
 def comparable(a: Type, b: Type) -> bool:

@@ -8,7 +8,7 @@ named by a fact) raises `CannotCompute`, which the runtime turns into an `Evalua
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -56,6 +56,19 @@ def round_down(value: int | Decimal) -> int:
 def round_up(value: int | Decimal) -> int:
     """`ceil(x)`: the least int not below x (-2.5 -> -2)."""
     return value if isinstance(value, int) else int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def clock_between(value: time, low: time, high: time) -> bool:
+    """`value between low and high` for times of day: inclusive at both ends; when `low` is after
+    `high` the span crosses midnight (`between 22:00 and 06:00` holds at 23:00 and at 05:00)."""
+    if low <= high:
+        return low <= value <= high
+    return value >= low or value <= high
+
+
+def time_of_day(moment: datetime) -> time:
+    """`time_of_day(moment)`: what its zone's clock shows (UTC unless it came from `local`), to the second."""
+    return time(moment.hour, moment.minute, moment.second)
 
 
 def year_of(moment: date) -> int:

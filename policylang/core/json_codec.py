@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from .diagnostics import Code
 from .errors import PolicylangError
-from .values import MISSING, Duration, format_datetime, format_decimal, format_duration
+from .values import MISSING, Duration, format_datetime, format_decimal, format_duration, format_time
 
 
 def to_json_value(value: Any) -> Any:
@@ -40,6 +40,8 @@ def to_json_value(value: Any) -> Any:
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, clock_time):
+        return format_time(value)
     if isinstance(value, frozenset | set):
         # In the values' own order (durations by length, dates by time), not by their text.
         try:

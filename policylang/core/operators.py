@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from . import function_values as fv
-from .datatypes import DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, Type, describe, is_numeric
+from .datatypes import DATE, DATETIME, DURATION, INT, NUMBER, STRING, TIME, UNKNOWN, EnumOf, Type, describe, is_numeric
 from .diagnostics import Code, did_you_mean
 from .values import Duration
 
@@ -609,6 +609,19 @@ FUNCTIONS: dict[str, Function] = {
             why_not=True,
             summary="the minute of a datetime, 0 to 59",
             examples=("minute(now)", "minute(now - d)"),
+            parameters=(DATETIME,),
+        ),
+        Function(
+            "time_of_day",
+            1,
+            1,
+            _part_of(TIME, dates=False),
+            fv.time_of_day,
+            Analysis.OPAQUE,
+            why_not=True,
+            summary='what the clock shows at a datetime (`time_of_day(local(now, "Europe/Paris")) between 09:00 '
+            "and 17:30`), to the second, on its zone's clock",
+            examples=("time_of_day(now)", "time_of_day(now + d)"),
             parameters=(DATETIME,),
         ),
         Function(

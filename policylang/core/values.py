@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
 from typing import Any
@@ -389,6 +389,27 @@ def parse_datetime_literal(text: str) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise ValueParseError(f"`{text}` is outside the years 1 to 9999 in UTC") from None
+
+
+_TIME_OF_DAY = re.compile(r"(\d{2}):(\d{2})(?::(\d{2}))?")
+
+
+def parse_time_literal(text: str) -> time:
+    """`09:00` or `17:30:15` -> a time of day; hours 00 to 23, minutes and seconds 00 to 59."""
+    match = _TIME_OF_DAY.fullmatch(text)
+    hour, minute, second = (int(part) for part in match.groups("0")) if match else (99, 0, 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueParseError(
+            f"`{text}` is not a time of day",
+            "write a time of day as HH:MM or HH:MM:SS from `00:00` to `23:59:59`; midnight is `00:00`",
+        )
+    return time(hour, minute, second)
+
+
+def format_time(value: time) -> str:
+    """Canonical time-of-day literal: `09:00`, with seconds only when there are some (`09:00:30`)."""
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    return text + f":{value.second:02d}" if value.second else text
 
 
 def format_datetime(value: datetime) -> str:

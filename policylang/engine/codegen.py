@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core import operators as ops
-from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, UNKNOWN, EnumOf, Type, is_numeric
+from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, TIME, UNKNOWN, EnumOf, Type, is_numeric
 from ..core.values import Duration, as_datetime, enum_ranks
 from ..semantics import typed_tree as c
 
@@ -297,6 +297,13 @@ class CodeGen:
 
     def _range(self, expr: c.Between) -> str:
         types = {expr.value.type, expr.low.type, expr.high.type}
+        if types == {TIME} and not _ascending(expr.low, expr.high):
+            # Times of day may cross midnight (`between 22:00 and 06:00`): a helper that knows.
+            return self._guarded(
+                [expr.value, expr.low, expr.high],
+                lambda codes: f"_clock_between({', '.join(codes)})",
+                evaluate_all=True,
+            )
         if {DATE, DATETIME} <= types:  # one side a date, another a moment: all three as moments
             key_value, key_low = self._keys(DATE, DATETIME, ordering=True)
             key_high = key_low
@@ -449,6 +456,11 @@ class CodeGen:
         if op == "/" and left == DURATION:
             return f"_scale_down({a}, {b})"
         return f"_arith_any({op!r}, {a}, {b})"
+
+
+def _ascending(low: c.CheckedExpr, high: c.CheckedExpr) -> bool:
+    """Whether both bounds are constants and the first is not after the second."""
+    return isinstance(low, c.Const) and isinstance(high, c.Const) and low.value <= high.value
 
 
 def _nesting(code: str) -> int:

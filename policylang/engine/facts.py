@@ -16,14 +16,28 @@ import math
 import re
 import reprlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, create_model
 
-from ..core.datatypes import BOOL, DATE, DATETIME, DURATION, INT, NUMBER, STRING, UNKNOWN, EnumOf, SetOf, Type, describe
+from ..core.datatypes import (
+    BOOL,
+    DATE,
+    DATETIME,
+    DURATION,
+    INT,
+    NUMBER,
+    STRING,
+    TIME,
+    UNKNOWN,
+    EnumOf,
+    SetOf,
+    Type,
+    describe,
+)
 from ..core.diagnostics import Code, Diagnostic, did_you_mean, error
 from ..core.errors import PolicylangError, UsageError
 from ..core.spelling import quoted, spell, spell_number, spell_value
@@ -39,6 +53,7 @@ from ..core.values import (
     duration_in_range,
     format_duration,
     parse_duration,
+    parse_time_literal,
 )
 from ..core.values import MISSING as MISSING  # defined in core (every layer uses it); still importable from here
 from ..semantics.typed_tree import CheckedPolicy, Fact
@@ -392,6 +407,23 @@ def convert_datetime(value: Any) -> datetime:
         raise _Invalid(f"{_shown(value)} is outside the years 1 to 9999 in UTC") from None
 
 
+def convert_time(value: Any) -> time:
+    """A time of day: a `time`, or text as the language writes one (`"09:00"`, `"17:30:15"`)."""
+    if isinstance(value, time):
+        if value.tzinfo is not None or value.microsecond:
+            raise _Invalid(f"expected a time of day, got {_shown(value)}", 'give hours and minutes: "09:00"')
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_time_literal(value.strip())
+        except ValueParseError:
+            pass
+    hint = 'write times of day as "HH:MM", such as "09:00" or "17:30"'
+    if isinstance(value, int) and not isinstance(value, bool):
+        hint += " (in YAML, in quotes: unquoted, 09:00 may read as a number)"
+    raise _Invalid(f"expected a time of day, got {_shown(value)}", hint)
+
+
 def _enum_converter(t: EnumOf) -> Callable[[Any], str]:
     members = frozenset(t.members)
 
@@ -432,6 +464,7 @@ _CONVERTERS: dict[Type, Callable[[Any], Any]] = {
     DURATION: convert_duration,
     DATE: convert_date,
     DATETIME: convert_datetime,
+    TIME: convert_time,
     UNKNOWN: _as_given,
 }
 

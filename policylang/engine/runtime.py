@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ..core import operators
 from ..core.diagnostics import Code, Diagnostic
 from ..core.errors import PolicylangError
-from ..core.function_values import CannotCompute
+from ..core.function_values import CannotCompute, clock_between
 from ..core.resolution import Combine, Contribution, Prefer, Resolved, resolution_of, resolve
 from ..core.spelling import spell_value
 from ..core.values import (
@@ -480,6 +480,7 @@ def helpers() -> dict[str, Any]:
         "_present": _present,
         "_number": Decimal,
         "_call_any": _call_any,
+        "_clock_between": clock_between,
         "_words": set_words,
         "_zero_words": zero_words,
         "_sort_tail": sort_tail,

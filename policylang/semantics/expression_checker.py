@@ -21,6 +21,7 @@ from ..core.datatypes import (
     INT,
     NUMBER,
     STRING,
+    TIME,
     UNKNOWN,
     EnumOf,
     SetOf,
@@ -45,6 +46,7 @@ LITERAL_TYPES: dict[str, Type] = {
     "duration": DURATION,
     "date": DATE,
     "datetime": DATETIME,
+    "time": TIME,
 }
 
 

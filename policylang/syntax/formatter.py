@@ -11,13 +11,13 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import assert_never
 
 from ..core import operators as ops
 from ..core.diagnostics import Code, Diagnostic, error
 from ..core.spelling import spell
-from ..core.values import Duration, format_datetime, format_decimal, format_duration, quote_string
+from ..core.values import Duration, format_datetime, format_decimal, format_duration, format_time, quote_string
 from . import nodes as n
 from .parser import parse
 
@@ -122,6 +122,8 @@ def unparse_literal(lit: n.Literal) -> str:
         return format_datetime(value)
     if lit.kind == "date" and isinstance(value, date):
         return value.isoformat()
+    if lit.kind == "time" and isinstance(value, time):
+        return format_time(value)
     return str(value)
 
 

@@ -22,6 +22,7 @@ from ..core.source import HIDDEN_CHARACTER, SourceFile, Span
 from ..core.values import (
     ValueParseError,
     parse_date_literal,
+    parse_time_literal,
     parse_datetime_literal,
     parse_decimal_literal,
     parse_duration_literal,
@@ -303,8 +304,9 @@ _LITERALS = {
     "DURATION": ("duration", parse_duration_literal),
     "DATE": ("date", parse_date_literal),
     "DATETIME": ("datetime", parse_datetime_literal),
+    "TIME": ("time", parse_time_literal),
 }
-_PLACEHOLDER = {"int": 0, "number": 0, "string": "", "duration": None, "date": None, "datetime": None}
+_PLACEHOLDER = {"int": 0, "number": 0, "string": "", "duration": None, "date": None, "datetime": None, "time": None}
 
 
 class _Builder:

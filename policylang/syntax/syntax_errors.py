@@ -23,12 +23,15 @@ _TERMINAL_WORDS = {
     "DURATION": "a duration",
     "DATE": "a date",
     "DATETIME": "a date and time",
+    "TIME": "a time of day",
     "COMPARE_OP": "a comparison such as `==`",
     "ADD_OP": "`+` or `-`",
     "MUL_OP": "`*` or `/`",
     "$END": "the end of the file",
 }
-_EXPRESSION_START = {"NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TRUE", "FALSE", "LPAR"}
+_EXPRESSION_START = {
+    "NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TIME", "TRUE", "FALSE", "LPAR",
+}  # fmt: skip
 _ITEM_KEYWORDS = {word.upper() for word in ITEM_KEYWORDS}
 _KEYWORD_TYPES = {word.upper() for word in RESERVED}
 _UNIT_WORDS = re.compile(r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE)

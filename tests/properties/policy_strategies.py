@@ -14,7 +14,7 @@ on the right of a comparison, in a set literal compared with something, and as a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from policylang.core.values import Duration, quote_string
 
 # --- the schema ------------------------------------------------------------------------------------
 
-BOOL, INT, NUM, STR, DUR, DATE, DT = "bool", "int", "number", "string", "duration", "date", "datetime"
+BOOL, INT, NUM, STR, DUR, DATE, DT, TIME = "bool", "int", "number", "string", "duration", "date", "datetime", "time"
 TIER, QUEUE, SSET, ISET = "tier", "queue", "sset", "iset"
 
 TIER_MEMBERS = ("basic", "standard", "premium", "key")
@@ -38,6 +38,7 @@ TYPE_TEXT = {
     DUR: "duration",
     DATE: "date",
     DT: "datetime",
+    TIME: "time",
     TIER: f"enum({', '.join(TIER_MEMBERS)})",
     QUEUE: f"enum({', '.join(QUEUE_MEMBERS)})",
     SSET: "set[string]",
@@ -59,6 +60,7 @@ input {
     referrals: int?
     credit: number?
     grace: duration?
+    opens: time?
 }
 """
 
@@ -70,13 +72,14 @@ FACTS: dict[str, tuple[str, ...]] = {
     DUR: ("tenure", "grace"),
     DATE: ("signup",),
     DT: ("last_seen",),
+    TIME: ("opens",),
     TIER: ("tier",),
     QUEUE: (),
     SSET: ("tags",),
     ISET: ("codes",),
 }
 REQUIRED_FACTS = ("tier", "tenure", "spend", "signup")
-ORDERED = (INT, NUM, DUR, DATE, DT, TIER, QUEUE)
+ORDERED = (INT, NUM, DUR, DATE, DT, TIME, TIER, QUEUE)
 SYMBOLS = ("eu", "uk", "us", "named_rep", "lounge", "b_c")  # never a fact's name: names win over symbols
 ZONES = ("Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -88,7 +91,7 @@ RESOLUTIONS = {
     ISET: ("unique", "first", "priority", "union"),
     STR: ("unique", "first", "priority"),
 }
-OUTPUT_TYPES = (BOOL, INT, NUM, STR, DUR, DATE, DT, TIER, QUEUE, SSET, ISET)
+OUTPUT_TYPES = (BOOL, INT, NUM, STR, DUR, DATE, DT, TIME, TIER, QUEUE, SSET, ISET)
 
 
 def resolutions_for(t: str) -> tuple[str, ...]:
@@ -120,6 +123,7 @@ DUR_LITERALS = (
     "2629746s",
 )
 DATE_LITERALS = ("2026-01-31", "2024-02-29", "2025-12-31", "2026-03-01", "2020-01-01")
+TIME_LITERALS = ("00:00", "06:00", "09:00", "17:30", "22:00", "23:59:59", "12:00:30")
 DT_LITERALS = ("2026-01-31T09:00:00Z", "2026-01-31T10:00:00+01:00", "2025-06-15T12:00:00Z", "2026-03-01T00:00:00Z")
 
 
@@ -137,6 +141,8 @@ def _literal(draw: st.DrawFn, t: str, symbols: bool = True) -> str:
         return draw(st.sampled_from(DATE_LITERALS))
     if t == DT:
         return draw(st.sampled_from(DT_LITERALS))
+    if t == TIME:
+        return draw(st.sampled_from(TIME_LITERALS))
     if t == STR:
         if symbols and draw(st.booleans()):
             return draw(st.sampled_from(SYMBOLS))
@@ -254,6 +260,8 @@ def expr(draw: st.DrawFn, t: str, depth: int, scope: Scope, symbols: bool = Fals
         return f"{function}({expr(draw, moment_t, d, scope)})"
     if kind == "local":  # the same moment on a zone's clock
         return f"local({expr(draw, DT, d, scope)}, {quote_string(draw(st.sampled_from(ZONES)))})"
+    if kind == "clock":  # the time of day of a moment, on its zone's clock
+        return f"time_of_day({expr(draw, DT, d, scope)})"
     if kind == "now":
         return "now"
     if kind == "build":  # a set literal with non-constant elements
@@ -270,6 +278,7 @@ def _composites(t: str) -> list[str]:
         DUR: ["arith", "scale", "difference", "negate", "call"],
         DATE: ["shift"],
         DT: ["shift", "now", "local"],
+        TIME: ["clock"],
         SSET: ["build"],
         ISET: ["build"],
     }.get(t, [])
@@ -477,6 +486,7 @@ _FACT_VALUES: dict[str, tuple[Any, ...]] = {
     "referrals": (0, 1, 2, 3),
     "credit": (-5, 0, 1.5, "100", Decimal("0.5")),
     "grace": ("0s", "2d", "1mo", "P1M"),
+    "opens": ("09:00", "22:30", "05:59:59", "00:00", time(17, 30)),
 }
 _SET_VALUES = {"tags": ("vip", "a", "b c", "eu", "named_rep", ""), "codes": (0, 1, 2, 3, 10_000)}
 
@@ -495,6 +505,8 @@ BAD_FACTS: tuple[tuple[str, Any], ...] = (
     ("tags", "vip"),
     ("codes", ["x"]),
     ("region", 5),
+    ("opens", "25:00"),
+    ("opens", 540),
     ("tierr", "premium"),
 )
 

@@ -10,7 +10,7 @@ it renders, and `decide_many` against a loop of `decide`.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -77,8 +77,10 @@ def _rendered_matches(rendered: Any, value: Any) -> bool:
         )
     if isinstance(value, Duration):
         return isinstance(rendered, str) and total_seconds(parse_duration(rendered)) == total_seconds(value)
-    if isinstance(value, datetime):
-        return rendered == value.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    if isinstance(value, datetime):  # in UTC, whatever zone's clock it was read on (`local`)
+        return rendered == value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    if isinstance(value, time):  # `09:00`, seconds only when there are some
+        return rendered == value.strftime("%H:%M:%S" if value.second else "%H:%M")
     if isinstance(value, date):
         return rendered == value.isoformat()
     if isinstance(value, str):

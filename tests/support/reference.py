@@ -16,7 +16,7 @@ import decimal
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -114,6 +114,15 @@ def _convert(value: Any, t: Type) -> Any:
         raise ValueError("expected a date")
     if name == "datetime":
         return _as_moment(value)
+    if name == "time":
+        if isinstance(value, time) and value.tzinfo is None and not value.microsecond:
+            return value
+        parts = value.split(":") if isinstance(value, str) else []
+        if len(parts) in (2, 3) and all(len(p) == 2 and p.isdigit() for p in parts):
+            numbers = [int(p) for p in parts]
+            if numbers[0] < 24 and all(n < 60 for n in numbers[1:]):
+                return time(*numbers)
+        raise ValueError("expected a time of day")
     raise AssertionError(f"reference: unknown type {t}")
 
 
@@ -180,6 +189,8 @@ def key(value: Any) -> Any:
         return ("time", _midnight(value))
     if isinstance(value, str):
         return ("string", value)
+    if isinstance(value, time):
+        return ("clock", value.hour * 3600 + value.minute * 60 + value.second)
     if isinstance(value, frozenset):
         return ("set", frozenset(key(v) for v in value))
     raise AssertionError(f"reference: no key for {value!r}")
@@ -196,7 +207,7 @@ def _order_key(value: Any, enum: EnumOf | None) -> Any:
     if enum is not None:
         return enum.members.index(value)
     kind, raw = key(value)
-    assert kind in ("number", "duration", "time"), f"reference: {value!r} has no order"
+    assert kind in ("number", "duration", "time", "clock"), f"reference: {value!r} has no order"
     return raw
 
 
@@ -312,6 +323,9 @@ def call(function: str, args: list[Any], number: bool) -> Any:
             picked = -value if value < 0 else value
     elif function in ("round", "floor", "ceil"):
         picked = _rounded(function, *args)
+    elif function == "time_of_day":
+        (moment,) = args
+        picked = time(moment.hour, moment.minute, moment.second)
     elif function in ("year", "month", "day", "hour", "minute"):
         (moment,) = args
         picked = getattr(moment, function)
@@ -394,6 +408,9 @@ def evaluate(e: c.CheckedExpr, s: _State) -> Any:
         if MISSING in (v, low, high):
             return MISSING
         enum = _enum_of(e.value, e.low, e.high)
+        if isinstance(v, time) and compare(">", low, high, None):
+            # docs/language.md, "Times of day": a span whose start is after its end crosses midnight
+            return compare("<=", low, v, None) or compare("<=", v, high, None)
         return compare("<=", low, v, enum) and compare("<=", v, high, enum)
     if isinstance(e, c.Presence):
         is_missing = evaluate(e.target, s) is MISSING
