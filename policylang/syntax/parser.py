@@ -22,12 +22,12 @@ from ..core.source import HIDDEN_CHARACTER, SourceFile, Span
 from ..core.values import (
     ValueParseError,
     parse_date_literal,
-    parse_time_literal,
     parse_datetime_literal,
     parse_decimal_literal,
     parse_duration_literal,
     parse_int_literal,
     parse_string_literal,
+    parse_time_literal,
 )
 from . import nodes as n
 from .keywords import ITEM_KEYWORDS
