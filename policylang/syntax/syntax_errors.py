@@ -33,6 +33,25 @@ _EXPRESSION_START = {
     "NAME", "INT", "DECIMAL", "STRING", "DURATION", "DATE", "DATETIME", "TIME", "TRUE", "FALSE", "LPAR",
 }  # fmt: skip
 _ITEM_KEYWORDS = {word.upper() for word in ITEM_KEYWORDS}
+_OPERATOR_WORDS = {
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "and",
+    "or",
+    "not",
+    "in",
+    "contains",
+    "between",
+}
+"""What comes before a conditional value that must be in parentheses (`x > if ...`)."""
 _KEYWORD_TYPES = {word.upper() for word in RESERVED}
 _UNIT_WORDS = re.compile(r"(?:year|yr|month|mon|week|wk|day|hour|hr|minute|min|second|sec)s?$", re.IGNORECASE)
 _UNIT_LETTER = {
@@ -183,6 +202,27 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
                 hint=f"write `{subject} between {low} and {high}` (both ends included)",
             )
         return error(Code.SYNTAX_ERROR, "sets are written with braces", span, hint="write a set such as `{a, b}`")
+    if token.type == "COLON" and re.fullmatch(r"\d", previous) and text[start + 1 : start + 3].isdigit():
+        return error(
+            Code.SYNTAX_ERROR,
+            f"`{previous}:{text[start + 1 : start + 3]}` is not a time of day",
+            source.span(start - 1, start + 3),
+            hint=f"write the hour with two digits: `0{previous}:{text[start + 1 : start + 3]}`",
+        )
+    if token.type == "IF" and previous in _OPERATOR_WORDS:
+        return error(
+            Code.SYNTAX_ERROR,
+            f"a value chosen by `if` needs parentheses after `{previous}`",
+            span,
+            hint="write `(if condition then a else b)`: it binds looser than any operator",
+        )
+    if "ELSE" in expected and "THEN" not in expected and token.type not in ("COMPARE_OP", "ADD_OP", "MUL_OP"):
+        return error(
+            Code.SYNTAX_ERROR,
+            f"expected `else` and the other value, found {found}",
+            span,
+            hint="a value chosen by `if` always has both: `if condition then a else b`",
+        )
     if token.type == "NAME" and previous == "because":
         return error(
             Code.SYNTAX_ERROR,
@@ -224,7 +264,15 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
             source.span(number_start if number_start >= 0 else start, token.end_pos or start + 1),
             hint=f"write `{previous}{letter}`: a number and a unit letter, with no space",
         )
-    if token.type == "NAME" and str(token) in ("else", "elif", "otherwise"):
+    if token.type == "ELSE" and "ELSE" not in expected:
+        return error(
+            Code.SYNTAX_ERROR,
+            "a rule has no `else`: `else` belongs to a value chosen by `if ... then ... else`",
+            span,
+            hint="write a second rule with the opposite condition, or give the output a default; "
+            "to choose a value, write `x = if condition then a else b`",
+        )
+    if token.type == "NAME" and str(token) in ("elif", "otherwise"):
         return error(
             Code.SYNTAX_ERROR,
             f"`{token}` is not part of the language",
@@ -294,7 +342,7 @@ def _dotted_call(written: str, source: SourceFile, paren: int) -> Diagnostic:
         hint = did_you_mean(name, FUNCTIONS) or f"the functions are {_FUNCTION_NAMES}"
     return error(
         Code.SYNTAX_ERROR,
-        f"functions are called by name: {_FUNCTION_NAMES}",
+        "functions are called by their name alone, not through a value or a module",
         source.span(start, paren + 1),
         label=f"`{written}` is not a function",
         hint=hint,
