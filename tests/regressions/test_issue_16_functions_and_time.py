@@ -257,3 +257,21 @@ def test_why_not_through_a_conditional_proposes_only_what_deciding_again_confirm
             assert change.fact in ("vip", "orders", "total")
     changed = {"vip": True, "orders": 1, "total": 10}
     assert policy.decide(changed).outputs["fee"] == 0
+
+
+def test_a_logged_decision_with_times_and_local_moments_replays_exactly(tmp_path: Path) -> None:
+    text = (
+        "input {\n    at: time\n    when: datetime\n    price: number\n}\n"
+        "output {\n    clock: time\n    there: datetime\n    total: number\n    night: bool = false\n}\n"
+        'rule r: if at between 22:00 and 06:00 then night, clock = at, there = local(when, "Asia/Kolkata"),'
+        " total = if price > 10 then round(price, 1) else price\n"
+    )
+    (tmp_path / "n.policy").write_text(text, encoding="utf-8")
+    policy = policylang.load(str(tmp_path / "n.policy"))
+    log = policylang.open_log(str(tmp_path / "log.sqlite"))
+    decision = policy.decide({"at": "23:00", "when": "2026-07-01T12:00:00Z", "price": "12.25"}, log=log)
+    assert decision.id is not None
+    replayed = log.replay(decision.id)
+    assert replayed.reproduced, replayed.differences
+    assert replayed.decision.outputs == decision.outputs
+    assert decision.outputs["clock"] == time(23, 0) and decision.outputs["total"] == Decimal("12.3")
