@@ -83,7 +83,10 @@ def opaque(node: Any) -> str | None:
     if kind is c.Call:
         return opaque_call(node)
     if kind not in ANALYSED:
-        written = next((op.spelling for op in ops.OPERATORS if op.node == kind.__name__), None)
+        written = next(
+            (op.spelling for op in ops.OPERATORS if op.node == kind.__name__ and op.analysis is ops.Analysis.OPAQUE),
+            None,
+        )
         if written is not None:  # an operator the table declares OPAQUE (`if then else`)
             return f"it uses `{written}`, which the analysis does not look inside"
         return f"the analysis does not know `{kind.__name__}`"

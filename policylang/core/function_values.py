@@ -12,6 +12,9 @@ from datetime import date, datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
+from .diagnostics import Code
+from .errors import PolicylangError
+
 ROUNDING = ROUND_HALF_UP
 """`round`'s rule for a value exactly halfway: away from zero (2.5 -> 3, -2.5 -> -3, 0.125 -> 0.13 at
 two places), as a cashier or a spreadsheet rounds, rather than DMN FEEL's half-even (banker's)
@@ -23,8 +26,11 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _ONE = Decimal(1)
 
 
-class CannotCompute(ValueError):
-    """A function that cannot give a value for these arguments; the message says which and why."""
+class CannotCompute(PolicylangError, ValueError):
+    """A function that cannot give a value for these arguments; the message says which and why.
+    The runtime raises it again as the decision's EvaluationError (engine/runtime.py)."""
+
+    code = Code.EVALUATION_ERROR
 
 
 def round_half_up(value: int | Decimal, places: int | None = None) -> int | Decimal:

@@ -126,6 +126,7 @@ instead of raising; each, and what it answers for the stranger (the answer that 
 
 _CONSTANT = "asks only whether a value is a constant (known when compiling)"
 FILTERS: dict[str, str] = {
+    "engine.codegen:_ascending": _CONSTANT + " (both bounds of a `between` of times of day)",
     "semantics.expression_checker:ExpressionChecker._check_constants": _CONSTANT
     + " (a function checks only the arguments written as constants)",
     "analysis.reading:PolicyReading.__init__": _CONSTANT,
