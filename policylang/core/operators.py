@@ -58,10 +58,16 @@ class Proposal(StrEnum):
     PRESENCE: `is missing`, `is present`: missing, or a value of the fact's classes.
     INVERT: arithmetic: the value is solved for the fact through the operator (`a + b > 5` with
     `b = 1` proposes `a = 4`, `5`, `6`).
-    EACH_ARGUMENT: `min`, `max`: each argument solved for the bound in turn.
+    EACH_ARGUMENT: `min`, `max`: each argument solved for the bound in turn; `if then else`: each of
+    its two values (the condition's comparisons propose for their own facts).
     BOTH_SIGNS: `abs`: the argument solved for the bound and for its negation.
-    NONE: why-not cannot propose a value through it; an answer that needs one says
-    "why-not cannot propose a value for `...`" instead of "no change works".
+    ROUNDING: `round`, `floor`, `ceil`: the argument solved for the bound and for the points where
+    the rounded value steps, half a unit and a unit either side of it (the unit 1, or 10^-places
+    for `round(x, places)`; the places are not solved for), so that `round(a / 4) >= 5` proposes
+    `a = 18`, where it first holds.
+    NONE: why-not cannot propose a value through it (the date and time parts and `local`: a date
+    in a given year, or a moment at a given hour, is not solved for); an answer that needs one
+    says "why-not cannot propose a value for `...`" instead of "no change works".
     """
 
     PASS = "pass"
@@ -71,6 +77,7 @@ class Proposal(StrEnum):
     INVERT = "invert"
     EACH_ARGUMENT = "each argument"
     BOTH_SIGNS = "both signs"
+    ROUNDING = "rounding"
     NONE = "none"
 
 
@@ -508,7 +515,7 @@ FUNCTIONS: dict[str, Function] = {
             rounding,
             fv.round_half_up,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.ROUNDING,
             summary="the nearest int, or with places (`round(x, 2)`) a number with that many digits after the "
             "point; halves go away from zero (2.5 is 3, -2.5 is -3)",
             examples=("round(n)", "round(n, 1)", "round(a / 4, 1)"),
@@ -522,7 +529,7 @@ FUNCTIONS: dict[str, Function] = {
             rounding,
             fv.round_down,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.ROUNDING,
             summary="the greatest int not above it (-2.5 is -3)",
             examples=("floor(n)", "floor(a / 4)"),
             parameters=(NUMBER,),
@@ -534,7 +541,7 @@ FUNCTIONS: dict[str, Function] = {
             rounding,
             fv.round_up,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.ROUNDING,
             summary="the least int not below it (-2.5 is -2)",
             examples=("ceil(n)", "ceil(a / 4)"),
             parameters=(NUMBER,),
@@ -546,7 +553,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(INT, dates=True),
             fv.year_of,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary="the year of a date or datetime",
             examples=("year(now)", "year(now + d)"),
             parameters=(DATETIME,),
@@ -558,7 +565,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(INT, dates=True),
             fv.month_of,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary="the month of a date or datetime, 1 to 12",
             examples=("month(now)", "month(now - d)"),
             parameters=(DATETIME,),
@@ -570,7 +577,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(INT, dates=True),
             fv.day_of,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary="the day of the month of a date or datetime, 1 to 31",
             examples=("day(now)", "day(now + e)"),
             parameters=(DATETIME,),
@@ -582,7 +589,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(WEEKDAY, dates=True),
             fv.weekday_of,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary="the day of the week of a date or datetime: `monday` to `sunday`, in that order",
             examples=("weekday(now)", "weekday(now + d)"),
             parameters=(DATETIME,),
@@ -594,7 +601,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(INT, dates=False),
             fv.hour_of,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary="the hour of a datetime, 0 to 23, on its zone's clock (UTC unless it comes from `local`)",
             examples=("hour(now)", "hour(now + d)"),
             parameters=(DATETIME,),
@@ -606,7 +613,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(INT, dates=False),
             fv.minute_of,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary="the minute of a datetime, 0 to 59",
             examples=("minute(now)", "minute(now - d)"),
             parameters=(DATETIME,),
@@ -618,7 +625,7 @@ FUNCTIONS: dict[str, Function] = {
             _part_of(TIME, dates=False),
             fv.time_of_day,
             Analysis.OPAQUE,
-            why_not=True,
+            why_not=Proposal.NONE,
             summary='what the clock shows at a datetime (`time_of_day(local(now, "Europe/Paris")) between 09:00 '
             "and 17:30`), to the second, on its zone's clock",
             examples=("time_of_day(now)", "time_of_day(now + d)"),
@@ -631,7 +638,7 @@ FUNCTIONS: dict[str, Function] = {
             in_zone,
             fv.local_time,
             Analysis.OPAQUE,
-            why_not=False,
+            why_not=Proposal.NONE,
             summary='the same moment on the clock of an IANA time zone (`local(now, "Europe/London")`), '
             "so that its `hour`, `minute` and date parts are that zone's",
             examples=('local(now, "Europe/London")', 'local(now + d, "America/New_York")'),

@@ -124,6 +124,9 @@ def _solve(read: Reading, expr: c.CheckedExpr, name: str, target: Any, values: d
             elif proposal is ops.Proposal.BOTH_SIGNS:
                 for arg in expr.args:
                     found += _solve(read, arg, name, target, values) + _solve(read, arg, name, -target, values)
+            elif proposal is ops.Proposal.ROUNDING:
+                for goal in _rounding_edges(read, expr, target, values):
+                    found += _solve(read, expr.args[0], name, goal, values)
             return found
         case c.Conditional():
             # Its value is one of its two values: each solved for the target in turn, as the table
@@ -149,6 +152,22 @@ def _solve(read: Reading, expr: c.CheckedExpr, name: str, target: Any, values: d
             return []  # a constant, an output, `now`, a condition, a set: nothing to solve for a fact
         case _:
             c.unhandled(expr)
+
+
+def _rounding_edges(read: Reading, call: c.Call, target: Any, values: dict[str, Any]) -> list[Decimal]:
+    """Where `round`, `floor` or `ceil` of a value steps to or from `target`: the target, and half a
+    unit and a unit either side (round steps at halves, floor at the next whole unit, ceil at the
+    one before), the unit 1 or, with places, 10^-places (core/operators.py, `Proposal.ROUNDING`)."""
+    if isinstance(target, bool) or not isinstance(target, int | Decimal):
+        return []
+    unit = Decimal(1)
+    if len(call.args) == 2:
+        places = _evaluate(read, call.args[1], values)
+        if isinstance(places, bool) or not isinstance(places, int):
+            return []
+        unit = Decimal(1).scaleb(-places)
+    with decimal.localcontext(ARITHMETIC):
+        return [Decimal(target) + step * unit for step in (0, Decimal("-0.5"), Decimal("0.5"), -1, 1)]
 
 
 def _divided(a: Any, b: Any) -> Any:

@@ -259,6 +259,47 @@ def test_why_not_through_a_conditional_proposes_only_what_deciding_again_confirm
     assert policy.decide(changed).outputs["fee"] == 0
 
 
+WHY_NOT_FUNCTIONS = """input {
+    a: int
+    b: int
+    vip: bool
+    t: datetime
+}
+output {
+    rounded: bool = false
+    chosen: bool = false
+    dated: bool = false
+}
+rule r: if round(a / 4) >= b then rounded
+rule s: if (if vip then a else 1) > b then chosen
+rule d: if year(t) > 2030 and a > 2 then dated
+"""
+
+
+def test_why_not_solves_through_rounding_to_where_it_steps() -> None:
+    # round(a / 4) >= 5 first holds at a = 18 (4.5 rounds up): the nearest value, not 20.
+    decision = policylang.compile(WHY_NOT_FUNCTIONS).decide({"a": 3, "b": 5, "vip": True, "t": AS_OF})
+    answer = decision.why_not("rounded", True)
+    assert answer.status == "possible"
+    assert [(c.fact, c.to) for c in answer.candidates[0].changes] == [("a", 18)]
+
+
+def test_why_not_solves_each_value_of_a_conditional() -> None:
+    decision = policylang.compile(WHY_NOT_FUNCTIONS).decide({"a": 3, "b": 6, "vip": True, "t": AS_OF})
+    answer = decision.why_not("chosen", True)
+    assert answer.status == "possible"
+    assert [(c.fact, c.to) for c in answer.candidates[0].changes] == [("a", 7)]
+
+
+def test_why_not_says_it_cannot_propose_a_date_through_a_date_part() -> None:
+    # year, month, day, weekday, hour, minute, time_of_day and local are Proposal.NONE: no date in
+    # a given year is made up, and the answer says so rather than "no change works".
+    decision = policylang.compile(WHY_NOT_FUNCTIONS).decide({"a": 3, "b": 6, "vip": True, "t": AS_OF})
+    answer = decision.why_not("dated", True)
+    assert answer.status == "not-found"
+    assert "why-not cannot propose a value for `year(t)`" in answer.summary
+
+
 def test_a_logged_decision_with_times_and_local_moments_replays_exactly(tmp_path: Path) -> None:
     text = (
         "input {\n    at: time\n    when: datetime\n    price: number\n}\n"
