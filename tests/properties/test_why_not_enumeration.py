@@ -3,10 +3,11 @@
 Hypothesis writes small policies whose facts have small domains: enums of three members, ints
 compared with the constants 1 to 3 (tried from -2 to 6), flags, sets over a three-member enum,
 optional facts that may be missing. Conditions compare facts with constants and with each other
-(`==` `!=` `<` `<=` `in` `contains`), compute (`+`, `*`, `min`, `max`, `abs`), sit under `not`,
-`and`, `or` and segments; rules have priorities, and outputs every resolution that fits. For a
-random value of a random output, the why-not answer is compared with every assignment of the facts
-(each value, and missing where a fact may be missing), which decides what the answer must be:
+(`==` `!=` `<` `<=` `in` `contains`), compute (`+`, `*`, `min`, `max`, `abs`, `round` `floor`
+`ceil` of a quotient, `if c then a else b`), sit under `not`, `and`, `or` and segments; rules have
+priorities, and outputs every resolution that fits. For a random value of a random output, the
+why-not answer is compared with every assignment of the facts (each value, and missing where a
+fact may be missing), which decides what the answer must be:
 
 (a) every verified change, applied to the facts and decided again, gives the value from the
     rule the answer names (or the default);
@@ -124,6 +125,9 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
             k = draw(st.integers(1, 3))
             choices += [f"{f.name} {draw(st.sampled_from(['<', '<=', '>', '>=', '==', '!=']))} {k}"]
             choices += [f"abs({f.name} - {k}) < 2", f"{f.name} between 1 and {k + 1}"]
+            choices += [f"round({f.name} / 2) == {k}", f"ceil({f.name} / 3) >= {k - 1}"]
+            for flag in by_kind["bool"]:
+                choices.append(f"(if {flag.name} then {f.name} else {k}) >= {k + 1}")
         for f in by_kind["bool"]:
             choices += [f.name, f"not {f.name}"]
         for f in by_kind["string"]:
@@ -147,6 +151,11 @@ def cases(draw: Any) -> tuple[str, list[Fact], dict[str, Any], str, Any]:
                 f"max({a.name}, {b.name}) >= {k + 1}",
                 f"min({a.name}, {b.name}) < {k}",
                 f"{a.name} * 2 <= {b.name}",
+                f"round({a.name} / 4) >= {b.name}",
+                f"floor({a.name} / 4) <= {b.name}",
+                f"ceil({a.name} / 2) == {b.name}",
+                f"(if {a.name} > {k} then {a.name} else {k}) < {b.name}",
+                f"(if {b.name} is missing then 0 else {a.name}) > {b.name}",
             ]
         return str(draw(st.sampled_from(choices)))
 
