@@ -403,8 +403,19 @@ def _numeric_argument(name: str, types: list[Type], index: int, what: str) -> Re
     return None
 
 
+def _miscounted(name: str, types: list[Type], counts: tuple[int, ...]) -> Refusal | None:
+    """A refusal when the call has the wrong number of arguments. The checker reports that itself
+    (from `min_args` / `max_args`), but the schema-less inference also asks type rules about calls
+    as written (`ceil()`), so a rule that reads its arguments by position checks first."""
+    if len(types) in counts:
+        return None
+    return Refusal(f"`{name}` is given {len(types)} arguments", f"give `{name}` {' or '.join(map(str, counts))}")
+
+
 def rounding(name: str, types: list[Type]) -> Type | Refusal:
     """`round(x)`, `floor(x)`, `ceil(x)`: an int; `round(x, places)`: a number (places an int)."""
+    if (miscounted := _miscounted(name, types, (1, 2))) is not None:
+        return miscounted
     refused = _numeric_argument(name, types, 0, "rounds numbers")
     if refused is not None:
         return refused
@@ -423,6 +434,8 @@ def _part_of(result: Type, *, dates: bool) -> TypeRule:
     """The type rule of a date or time part: a datetime (or a date too, when `dates`) gives `result`."""
 
     def rule(name: str, types: list[Type]) -> Type | Refusal:
+        if (miscounted := _miscounted(name, types, (1,))) is not None:
+            return miscounted
         t = types[0]
         if t == UNKNOWN:
             return UNKNOWN
@@ -442,6 +455,8 @@ def _part_of(result: Type, *, dates: bool) -> TypeRule:
 
 def in_zone(name: str, types: list[Type]) -> Type | Refusal:
     """`local(moment, zone)`: a datetime and a zone's name give a datetime."""
+    if (miscounted := _miscounted(name, types, (2,))) is not None:
+        return miscounted
     moment, zone = types
     if moment not in (DATETIME, UNKNOWN):
         return Refusal(

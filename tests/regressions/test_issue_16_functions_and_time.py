@@ -316,3 +316,13 @@ def test_a_logged_decision_with_times_and_local_moments_replays_exactly(tmp_path
     assert replayed.reproduced, replayed.differences
     assert replayed.decision.outputs == decision.outputs
     assert decision.outputs["clock"] == time(23, 0) and decision.outputs["total"] == Decimal("12.3")
+
+
+@pytest.mark.parametrize("call", ["ceil()", "round(1, 2, 3)", "year()", "local(now)", "hour(now, now)"])
+def test_a_new_function_given_the_wrong_number_of_arguments_is_a_diagnostic_not_a_crash(call: str) -> None:
+    # Found by test_parser_robustness: `"" + ceil()` reached the type rule through the schema-less
+    # inference, which read argument 1 of an empty call.
+    with pytest.raises(policylang.PolicyError) as raised:
+        policylang.compile(f'segment a = "" + {call}\n')
+    codes = {d.code for d in raised.value.diagnostics}
+    assert Code.INTERNAL_ERROR not in codes and Code.TYPE_MISMATCH in codes, raised.value.diagnostics
