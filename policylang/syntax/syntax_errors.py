@@ -191,14 +191,14 @@ def _unexpected_token(exc: UnexpectedToken, source: SourceFile, patterns: Mappin
             hint=f"unit letters are lowercase: `{previous}{str(token).lower()}`",
         )
     if token.type == "LSQB":
-        written = _RANGE.match(text, start)
-        if written:  # `x in [1..5]` (Kotlin, Pascal, Ruby) means a range, not a set of two values
-            low, high = written.group(1), written.group(2)
+        range_text = _RANGE.match(text, start)
+        if range_text:  # `x in [1..5]` (Kotlin, Pascal, Ruby) means a range, not a set of two values
+            low, high = range_text.group(1), range_text.group(2)
             subject = _subject_before_in(source, start) if previous == "in" else "x"
             return error(
                 Code.SYNTAX_ERROR,
-                f"`{written.group(0)}` is not a range",
-                source.span(start, written.end()),
+                f"`{range_text.group(0)}` is not a range",
+                source.span(start, range_text.end()),
                 hint=f"write `{subject} between {low} and {high}` (both ends included)",
             )
         return error(Code.SYNTAX_ERROR, "sets are written with braces", span, hint="write a set such as `{a, b}`")
