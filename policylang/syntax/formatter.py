@@ -82,7 +82,10 @@ def _expr(expr: n.Expr, needed: int) -> str:
             operand = expr.operand
             inner = _expr(operand, _UNARY)
             if isinstance(operand, n.Literal) or inner.startswith("-"):
-                inner = f"({_expr(operand, 0)})"  # `-(-5)`: keep the parser from folding it into `5`
+                # `-(-5)`: keep the parser from folding it into `5`. `inner` is already unwrapped here
+                # (a wrapped text starts with `(`), so it is reused: formatting it again per level made
+                # a run of n minus signs cost 2^n (20 of them took seconds; found by the fuzz test).
+                inner = f"({inner})"
             return _wrap(f"-{inner}", _UNARY, needed)
         case n.Call():
             return f"{expr.name}({', '.join(_expr(arg, 0) for arg in expr.args)})"

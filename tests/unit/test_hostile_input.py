@@ -91,6 +91,16 @@ def test_deep_nesting_through_the_formatter() -> None:
     assert any("nest" in d.message for d in result.diagnostics)
 
 
+def test_a_run_of_minus_signs_formats_in_linear_time() -> None:
+    # Each `-` used to format its operand twice: 20 of them took seconds, 40 would take days (the fuzz
+    # test found it). 60 is past any exponential blow-up and inside the nesting limit.
+    text = "input { x: int }\nif " + "-" * 60 + "(x > 1) then flagged\n"
+    with within(10, "formatting 60 minus signs"):
+        result = format_source(text, "hostile.policy")
+    assert result.text is not None, [d.message for d in result.diagnostics]
+    assert result.text.count("-(") == 60
+
+
 def test_nesting_just_inside_the_limit_is_accepted() -> None:
     result = checked("if " + "not " * 40 + "x then y\n")
     assert result.ok, [d.message for d in result.diagnostics]
